@@ -1,0 +1,1 @@
+"""Engine, sessions, the declarative base and its mixins, and Alembic migrations."""

@@ -1,0 +1,25 @@
+"""Workspace settings stored in the database itself, so every front end sees the same calendar."""
+
+from __future__ import annotations
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bigov.db.base import AuditMixin, Base
+
+
+class Setting(AuditMixin, Base):
+    """One key/value setting (``fiscal_year_start_month``, ``currency``, ``timezone``, ...)."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(1024))
+
+
+DEFAULTS: dict[str, str] = {
+    "organisation_name": "My organisation",
+    "fiscal_year_start_month": "4",  # UK public sector and many UK companies start in April
+    "currency": "GBP",
+    "timezone": "Europe/London",
+}

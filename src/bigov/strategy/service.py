@@ -1,0 +1,134 @@
+"""Queries and commands of the strategy context: OTIGs, versioned OTCs, key results."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from bigov.db.service import Service, get_by_code
+from bigov.errors import ValidationError
+from bigov.strategy.models import Otc, OtcKind, OtcStatus, OtcVersion
+
+
+class StrategyService(Service):
+    """OTCs and their history."""
+
+    def otcs(self, kind: OtcKind | None = None) -> list[Otc]:
+        """Current versions of every OTC (optionally of one kind), by code."""
+        with self.ws.session() as s:
+            q = select(Otc).order_by(Otc.code)
+            if kind is not None:
+                q = q.where(Otc.kind == kind)
+            return list(s.scalars(q))
+
+    def add_otc(
+        self,
+        code: str,
+        kind: OtcKind,
+        title: str,
+        *,
+        effective_from: dt.date,
+        description: str | None = None,
+        written_by: str | None = None,
+    ) -> Otc:
+        """Create an OTC at version 1 (its first version is recorded in the history too)."""
+        with self.ws.session() as s:
+            otc = Otc(
+                code=code,
+                kind=kind,
+                title=title,
+                description=description,
+                status=OtcStatus.ACTIVE,
+                version=1,
+                effective_from=effective_from,
+                written_by=written_by,
+            )
+            otc.versions.append(
+                OtcVersion(
+                    code=f"{code}@v1",
+                    version=1,
+                    title=title,
+                    description=description,
+                    status=OtcStatus.ACTIVE,
+                    effective_from=effective_from,
+                    change_reason="created",
+                    written_by=written_by,
+                )
+            )
+            s.add(otc)
+            s.flush()
+            return otc
+
+    def revise_otc(
+        self,
+        code: str,
+        *,
+        effective_from: dt.date,
+        reason: str,
+        title: str | None = None,
+        description: str | None = None,
+        status: OtcStatus | None = None,
+        written_by: str | None = None,
+    ) -> Otc:
+        """Record a change of strategy: a new version of the OTC from ``effective_from``.
+
+        The previous version is closed the day the new one starts; the OTC row shows the new one.
+
+        Raises:
+            NotFoundError: unknown code.
+            ValidationError: the new version would start on or before the current one.
+        """
+        with self.ws.session() as s:
+            otc = get_by_code(s, Otc, code)
+            if effective_from <= otc.effective_from:
+                raise ValidationError(
+                    f"revision of {code} must take effect after {otc.effective_from.isoformat()}"
+                    f" (the current version's start), not {effective_from.isoformat()}"
+                )
+            current = s.scalar(
+                select(OtcVersion).where(
+                    OtcVersion.otc_id == otc.id, OtcVersion.version == otc.version
+                )
+            )
+            if current is not None:
+                current.effective_to = effective_from
+            otc.version += 1
+            otc.effective_from = effective_from
+            otc.title = title if title is not None else otc.title
+            otc.description = description if description is not None else otc.description
+            otc.status = status if status is not None else otc.status
+            s.add(
+                OtcVersion(
+                    code=f"{code}@v{otc.version}",
+                    otc_id=otc.id,
+                    version=otc.version,
+                    title=otc.title,
+                    description=otc.description,
+                    status=otc.status,
+                    effective_from=effective_from,
+                    change_reason=reason,
+                    written_by=written_by,
+                )
+            )
+            s.flush()
+            return otc
+
+    def history(self, code: str) -> list[OtcVersion]:
+        """Every version of an OTC, oldest first."""
+        with self.ws.session() as s:
+            otc = get_by_code(s, Otc, code)
+            return list(
+                s.scalars(
+                    select(OtcVersion)
+                    .where(OtcVersion.otc_id == otc.id)
+                    .order_by(OtcVersion.version)
+                )
+            )
+
+    def as_at(self, code: str, day: dt.date) -> OtcVersion | None:
+        """The version of an OTC that was in force on ``day`` (None before it existed)."""
+        for version in reversed(self.history(code)):
+            if version.effective_from <= day:
+                return version
+        return None

@@ -1,0 +1,100 @@
+"""Queries and commands of the work context."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from bigov.db.service import Service, get_by_code
+from bigov.work.models import Confidence, Phase, StatusReport, WorkItem, WorkKind
+from bigov.work.schemas import PortfolioSummary
+
+
+def latest_status_subquery() -> Select[tuple[int, object]]:
+    """(work_item_id, latest period) of each item's most recent status report."""
+    return select(
+        StatusReport.work_item_id, func.max(StatusReport.period).label("period")
+    ).group_by(StatusReport.work_item_id)
+
+
+class WorkService(Service):
+    """Work items and their status."""
+
+    def items(self, kind: WorkKind | None = None) -> list[WorkItem]:
+        """Work items (optionally of one kind), by code."""
+        with self.ws.session() as s:
+            q = select(WorkItem).order_by(WorkItem.code)
+            if kind is not None:
+                q = q.where(WorkItem.kind == kind)
+            return list(s.scalars(q))
+
+    def item(self, code: str) -> WorkItem:
+        """One work item by code (NotFoundError if absent)."""
+        with self.ws.session() as s:
+            return get_by_code(s, WorkItem, code)
+
+    def confidence_distribution(self, session: Session) -> dict[str, int]:
+        """Count of live work items at each DCA level, from each item's latest status report.
+
+        One query whatever the number of items. Closed and cancelled items are left out: their
+        confidence no longer says anything about delivery.
+        """
+        latest = latest_status_subquery().subquery()
+        rows = session.execute(
+            select(StatusReport.confidence, func.count())
+            .join(
+                latest,
+                (latest.c.work_item_id == StatusReport.work_item_id)
+                & (latest.c.period == StatusReport.period),
+            )
+            .join(WorkItem, WorkItem.id == StatusReport.work_item_id)
+            .where(WorkItem.phase.not_in([Phase.CLOSED, Phase.CANCELLED]))
+            .where(StatusReport.confidence.is_not(None))
+            .group_by(StatusReport.confidence)
+        )
+        found = {c.value: int(n) for c, n in rows if c is not None}
+        return {c.value: found.get(c.value, 0) for c in Confidence}
+
+    def summary(self, fiscal_year: int | None = None) -> PortfolioSummary:
+        """Counts by kind and phase, the run/change split of budget in a fiscal year (default: the
+        latest year with budget), and the delivery-confidence distribution. A fixed number of
+        queries, independent of the size of the portfolio."""
+        from bigov.finance.service import budget_split
+
+        with self.ws.session() as s:
+            by_kind = dict(
+                s.execute(select(WorkItem.kind, func.count()).group_by(WorkItem.kind)).tuples().all()
+            )
+            by_phase = dict(
+                s.execute(select(WorkItem.phase, func.count()).group_by(WorkItem.phase)).tuples().all()
+            )
+            period = s.scalar(select(func.max(StatusReport.period)))
+            fy, by_nature, by_category = budget_split(s, self.ws, fiscal_year)
+            return PortfolioSummary(
+                organisation=self.ws.setting("organisation_name"),
+                fiscal_year=fy,
+                by_kind={k.value: int(by_kind.get(k, 0)) for k in WorkKind},
+                by_phase={p.value: int(by_phase.get(p, 0)) for p in Phase},
+                budget_by_nature=by_nature,
+                budget_by_category=by_category,
+                confidence=self.confidence_distribution(s),
+                confidence_period=period,
+                counts=table_counts(s),
+            )
+
+
+def table_counts(session: Session) -> dict[str, int]:
+    """Rows per table of the Core P3M model (one small query per table)."""
+    from bigov.db.base import Base
+
+    out: dict[str, int] = {}
+    for name, table in sorted(Base.metadata.tables.items()):
+        if name in ("setting", "alembic_version"):
+            continue
+        out[name] = int(session.scalar(select(func.count()).select_from(table)) or 0)
+    return out
+
+
+ZERO = Decimal("0")

@@ -1,0 +1,234 @@
+"""The workspace facade: one open database and the services of every context.
+
+The CLI, the web app, the API and the tests all go through :class:`Workspace`; none of them holds
+business logic. Open one with :meth:`Workspace.open`, use it as a context manager, and reach the
+contexts through its attributes (``ws.work``, ``ws.finance``, ...).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bigov.db import migrate
+from bigov.db.engine import default_url, make_engine, parse_url
+from bigov.db.registry import load_models
+from bigov.db.settings import DEFAULTS, Setting
+from bigov.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from bigov.benefits.service import BenefitService
+    from bigov.finance.service import FinanceService
+    from bigov.governance.service import GovernanceService
+    from bigov.org.service import OrgService
+    from bigov.raid.service import RaidService
+    from bigov.resources.service import ResourceService
+    from bigov.strategy.service import StrategyService
+    from bigov.work.service import WorkService
+
+
+class Workspace:
+    """An open bigov database. Thread-safe to share; each unit of work takes its own session."""
+
+    def __init__(self, engine: Engine, url: URL) -> None:
+        self.engine = engine
+        self.url = url
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    # -- opening -----------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls, url: str | None = None, *, schema: str | None = None, migrate_schema: bool = True
+    ) -> Workspace:
+        """Open (and by default create or migrate) the workspace at ``url``.
+
+        ``url`` defaults to ``$BIGOV_DB`` or ``sqlite:///bigov.db``; a bare path means a SQLite
+        file. ``schema`` (PostgreSQL) keeps the workspace in its own schema, created if absent.
+
+        Raises:
+            ConfigError: malformed or unsupported URL.
+            DatabaseError: the database cannot be reached.
+            SchemaVersionError: the database is from a newer bigov or is not a bigov database.
+        """
+        parsed = parse_url(url or default_url())
+        load_models()
+        engine = make_engine(parsed, schema=schema)
+        try:
+            if schema and parsed.get_backend_name() == "postgresql":
+                with engine.begin() as conn:
+                    conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{_safe_ident(schema)}"'))
+            if migrate_schema:
+                migrate.upgrade(engine)
+            else:
+                with engine.connect() as conn:
+                    migrate.check_compatible(conn)
+        except OperationalError as exc:
+            engine.dispose()
+            raise DatabaseError(
+                f"cannot open database {parsed.render_as_string(hide_password=True)}: "
+                f"{_first_line(exc.orig)}",
+                hint="check the --db URL, that the server is running and the credentials",
+            ) from exc
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, parsed)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- sessions ----------------------------------------------------------------------------
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed when the block ends normally, rolled back on any error."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.url.get_backend_name()
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, or None for PostgreSQL and in-memory databases."""
+        if self.backend != "sqlite" or not self.url.database or self.url.database == ":memory:":
+            return None
+        return Path(self.url.database).resolve()
+
+    def describe(self) -> str:
+        """The URL with any password hidden, for messages."""
+        return self.url.render_as_string(hide_password=True)
+
+    # -- settings ----------------------------------------------------------------------------
+    def setting(self, key: str) -> str:
+        """A workspace setting, falling back to the documented default."""
+        with self.session() as s:
+            row = s.get(Setting, key)
+            if row is not None:
+                return row.value
+        return DEFAULTS[key]
+
+    def set_setting(self, key: str, value: str) -> None:
+        """Store a workspace setting (validated by the caller)."""
+        with self.session() as s:
+            row = s.get(Setting, key)
+            if row is None:
+                s.add(Setting(key=key, value=value))
+            else:
+                row.value = value
+
+    @property
+    def fiscal_year_start_month(self) -> int:
+        """Month (1–12) in which the fiscal year starts (default 4, April)."""
+        return int(self.setting("fiscal_year_start_month"))
+
+    def fiscal_year_of(self, day: dt.date) -> int:
+        """The fiscal year a date falls in, named by the calendar year in which it *ends*
+        (UK convention: FY2026 = April 2025 – March 2026 when the year starts in April)."""
+        start = self.fiscal_year_start_month
+        if start == 1:
+            return day.year
+        return day.year + 1 if day.month >= start else day.year
+
+    def is_empty(self) -> bool:
+        """True when no Core P3M data is stored yet (settings and batches do not count)."""
+        from bigov.org.models import OrgUnit
+        from bigov.work.models import WorkItem
+
+        with self.session() as s:
+            for model in (WorkItem, OrgUnit):
+                if s.scalar(select(func.count()).select_from(model)):
+                    return False
+        return True
+
+    # -- services ----------------------------------------------------------------------------
+    @cached_property
+    def org(self) -> OrgService:
+        from bigov.org.service import OrgService
+
+        return OrgService(self)
+
+    @cached_property
+    def strategy(self) -> StrategyService:
+        from bigov.strategy.service import StrategyService
+
+        return StrategyService(self)
+
+    @cached_property
+    def work(self) -> WorkService:
+        from bigov.work.service import WorkService
+
+        return WorkService(self)
+
+    @cached_property
+    def benefits(self) -> BenefitService:
+        from bigov.benefits.service import BenefitService
+
+        return BenefitService(self)
+
+    @cached_property
+    def finance(self) -> FinanceService:
+        from bigov.finance.service import FinanceService
+
+        return FinanceService(self)
+
+    @cached_property
+    def resources(self) -> ResourceService:
+        from bigov.resources.service import ResourceService
+
+        return ResourceService(self)
+
+    @cached_property
+    def raid(self) -> RaidService:
+        from bigov.raid.service import RaidService
+
+        return RaidService(self)
+
+    @cached_property
+    def governance(self) -> GovernanceService:
+        from bigov.governance.service import GovernanceService
+
+        return GovernanceService(self)
+
+
+def _safe_ident(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise DatabaseError(f"invalid schema name {name!r}", hint="use letters, digits and _")
+    return name
+
+
+def _first_line(err: BaseException | None) -> str:
+    return str(err).strip().splitlines()[0] if err and str(err).strip() else "connection failed"
+
+
+__all__ = ["Workspace", "SQLAlchemyError"]
