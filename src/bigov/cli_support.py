@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-import click
 import typer
 from pydantic import BaseModel
 from rich.console import Console
@@ -98,15 +97,15 @@ class ErrorHandlingGroup(TyperGroup):
     Living on the group (not in ``main``) means the same translation applies under the test
     runner, so tests see exactly what users see."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # ctx: click.Context (vendored by newer Typer)
         try:
             return super().invoke(ctx)
         except BigovError as err:
             report_error(err)
-            raise click.exceptions.Exit(err.exit_code) from err
+            raise typer.Exit(err.exit_code) from err
         except KeyboardInterrupt:
             err_console.print("[bold red]interrupted[/]: the current transaction was rolled back")
-            raise click.exceptions.Exit(130) from None
+            raise typer.Exit(130) from None
 
 
 class RichReporter:

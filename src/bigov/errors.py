@@ -48,7 +48,7 @@ class NotFoundError(BigovError):
 
 
 class ConflictError(BigovError):
-    """The request contradicts stored state (e.g. demo into a non-empty database, a published cycle)."""
+    """The request contradicts stored state (demo into a non-empty database, a published cycle)."""
 
     exit_code = 5
 
@@ -76,7 +76,7 @@ class ValidationError(BigovError):
 
 
 class InfeasibleError(BigovError):
-    """An optimisation problem with no feasible solution; ``conflict`` names the smallest set found."""
+    """An optimisation problem with no feasible solution; ``conflict`` is the smallest set found."""
 
     exit_code = 7
 

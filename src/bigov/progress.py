@@ -1,7 +1,7 @@
 """How long jobs report progress without printing.
 
-Core code takes a :class:`Reporter` and calls it; the CLI passes a Rich progress bar, the web app a
-status holder, tests the silent default. Keep the interface tiny so every front end can implement it.
+Core code takes a :class:`Reporter` and calls it; the CLI passes a Rich progress bar, the web app
+a status holder, tests the silent default. The interface stays tiny so every front end can do it.
 """
 
 from __future__ import annotations

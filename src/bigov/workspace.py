@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bigov.db import migrate
@@ -62,8 +63,9 @@ class Workspace:
         """
         parsed = parse_url(url or default_url())
         load_models()
-        engine = make_engine(parsed, schema=schema)
+        engine: Engine | None = None
         try:
+            engine = make_engine(parsed, schema=schema)
             if schema and parsed.get_backend_name() == "postgresql":
                 with engine.begin() as conn:
                     conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{_safe_ident(schema)}"'))
@@ -72,15 +74,18 @@ class Workspace:
             else:
                 with engine.connect() as conn:
                     migrate.check_compatible(conn)
-        except OperationalError as exc:
-            engine.dispose()
+        except SQLAlchemyDatabaseError as exc:
+            # OperationalError (unreachable, bad credentials) and 'file is not a database' alike
+            if engine is not None:
+                engine.dispose()
             raise DatabaseError(
                 f"cannot open database {parsed.render_as_string(hide_password=True)}: "
                 f"{_first_line(exc.orig)}",
                 hint="check the --db URL, that the server is running and the credentials",
             ) from exc
         except BaseException:
-            engine.dispose()
+            if engine is not None:
+                engine.dispose()
             raise
         return cls(engine, parsed)
 
@@ -231,4 +236,4 @@ def _first_line(err: BaseException | None) -> str:
     return str(err).strip().splitlines()[0] if err and str(err).strip() else "connection failed"
 
 
-__all__ = ["Workspace", "SQLAlchemyError"]
+__all__ = ["SQLAlchemyError", "Workspace"]

@@ -15,14 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Date,
     DateTime,
-    Enum as SAEnum,
     ForeignKey,
     Integer,
     MetaData,
@@ -31,6 +30,7 @@ from sqlalchemy import (
     Text,
     func,
 )
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 # Named constraints make Alembic migrations deterministic on every backend (SQLite batch mode
@@ -66,7 +66,7 @@ class Base(DeclarativeBase):
     """Declarative base of every bigov table."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         dt.datetime: DateTime(timezone=True),
         dt.date: Date,
         int: Integer,
@@ -135,23 +135,23 @@ def id_fk(target: str, *, nullable: bool = True, ondelete: str = "RESTRICT") -> 
 
 
 __all__ = [
-    "Base",
     "AuditMixin",
-    "ProvenanceMixin",
+    "Base",
+    "Code",
+    "DateOpt",
     "Entity",
-    "VersionedMixin",
+    "JsonDict",
+    "LongText",
     "Money",
     "MoneyOpt",
+    "Name",
+    "ProvenanceMixin",
     "Quantity",
     "QuantityOpt",
-    "Code",
-    "Name",
-    "LongText",
-    "DateOpt",
-    "JsonDict",
+    "VersionedMixin",
+    "enum_type",
     "id_fk",
     "utcnow",
-    "enum_type",
 ]
 
 

@@ -14,8 +14,8 @@ from bigov.db.base import AuditMixin, Base, utcnow
 class ImportBatch(AuditMixin, Base):
     """One load from one master source: who, when, which file (and its hash), and row counts.
 
-    ``status`` is ``running`` while the batch is open, then ``committed`` or ``rejected``; a rejected
-    batch keeps its record (and error summary) but wrote nothing else.
+    ``status`` is ``running`` while the batch is open, then ``committed`` or ``rejected``; a
+    rejected batch keeps its record (and error summary) but wrote nothing else.
     """
 
     __tablename__ = "import_batch"

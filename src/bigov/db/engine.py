@@ -29,7 +29,10 @@ def parse_url(url: str) -> URL:
     """
     text = url.strip()
     if not text:
-        raise ConfigError("empty database URL", hint="pass --db sqlite:///bigov.db or a postgresql+psycopg:// URL")
+        raise ConfigError(
+            "empty database URL",
+            hint="pass --db sqlite:///bigov.db or a postgresql+psycopg:// URL",
+        )
     if "://" not in text:
         text = f"sqlite:///{text}"
     try:

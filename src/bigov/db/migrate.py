@@ -62,7 +62,7 @@ def check_compatible(connection: Connection) -> str | None:
 
 def upgrade(engine: Engine) -> None:
     """Create or migrate the schema to the head revision, in one transaction where the backend
-    allows (PostgreSQL: DDL is transactional, so an interrupted migration leaves nothing half-done)."""
+    allows (PostgreSQL DDL is transactional: an interrupted migration leaves nothing half-done)."""
     with engine.begin() as conn:
         check_compatible(conn)
         command.upgrade(alembic_config(conn), "head")

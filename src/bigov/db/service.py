@@ -45,7 +45,7 @@ def find_by_code(session: Session, model: type[E], code: str | None) -> E | None
 
 def code_to_id(session: Session, model: type[Entity]) -> dict[str, int]:
     """All codes of a kind mapped to their ids, in one query (for bulk resolution of references)."""
-    return {c: i for c, i in session.execute(select(model.code, model.id))}
+    return {c: i for c, i in session.execute(select(model.code, model.id))}  # noqa: C416
 
 
 def count(session: Session, model: type[Entity]) -> int:

@@ -49,13 +49,13 @@ def budget_split(
     ):
         nature[key.value] = Decimal(total or 0)
     category: dict[str, Decimal] = {}
-    for key, total in session.execute(
+    for cat, total in session.execute(
         select(WorkItem.category, func.sum(CostLine.budget))
         .join(WorkItem, WorkItem.id == CostLine.work_item_id)
         .where(in_year)
         .group_by(WorkItem.category)
     ):
-        category[key.value] = Decimal(total or 0)
+        category[cat.value] = Decimal(total or 0)
     return fiscal_year, nature, category
 
 

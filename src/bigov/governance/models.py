@@ -96,7 +96,7 @@ class NodeScope(Entity):
 
 
 class Tolerance(Entity):
-    """Delegated authority of a node on one dimension; a breach beyond it escalates to the parent."""
+    """Delegated authority of a node on one dimension; a breach beyond it goes to the parent."""
 
     __tablename__ = "tolerance"
     __table_args__ = (UniqueConstraint("node_id", "dimension"),)

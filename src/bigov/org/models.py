@@ -25,7 +25,9 @@ class OrgUnit(Entity):
     __tablename__ = "org_unit"
 
     name: Mapped[str] = mapped_column(String(255))
-    kind: Mapped[OrgUnitKind] = mapped_column(enum_type(OrgUnitKind), default=OrgUnitKind.DEPARTMENT)
+    kind: Mapped[OrgUnitKind] = mapped_column(
+        enum_type(OrgUnitKind), default=OrgUnitKind.DEPARTMENT
+    )
     parent_id: Mapped[int | None] = id_fk("org_unit.id")
     cost_centre: Mapped[str | None] = mapped_column(String(64), nullable=True)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -70,7 +72,7 @@ class ManagementTeam(Entity):
 
 
 class BusinessPlan(Entity):
-    """A management team's plan for one fiscal year; it answers Targets (see ``BusinessPlanTarget``)."""
+    """A management team's plan for one fiscal year; it answers Targets (``BusinessPlanTarget``)."""
 
     __tablename__ = "business_plan"
     __table_args__ = (UniqueConstraint("management_team_id", "fiscal_year"),)

@@ -70,7 +70,8 @@ class Otc(VersionedMixin, Entity):
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[OtcStatus] = mapped_column(enum_type(OtcStatus), default=OtcStatus.ACTIVE)
     owner_id: Mapped[int | None] = id_fk("person.id")
-    # delegation: objectives → a portfolio (work item), targets → a management team, challenges → innovation
+    # delegation: objectives → a portfolio (work item), targets → a management team,
+    # challenges → an innovation unit
     portfolio_id: Mapped[int | None] = id_fk("work_item.id")
     management_team_id: Mapped[int | None] = id_fk("management_team.id")
     innovation_unit_id: Mapped[int | None] = id_fk("org_unit.id")
@@ -82,7 +83,7 @@ class Otc(VersionedMixin, Entity):
 
 
 class OtcVersion(Entity):
-    """One version of an OTC as it stood from ``effective_from`` (to ``effective_to``, exclusive)."""
+    """One version of an OTC as it stood from ``effective_from`` to ``effective_to`` (exclusive)."""
 
     __tablename__ = "otc_version"
     __table_args__ = (UniqueConstraint("otc_id", "version"),)

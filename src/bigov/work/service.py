@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
 
 from bigov.db.service import Service, get_by_code
@@ -12,11 +12,13 @@ from bigov.work.models import Confidence, Phase, StatusReport, WorkItem, WorkKin
 from bigov.work.schemas import PortfolioSummary
 
 
-def latest_status_subquery() -> Select[tuple[int, object]]:
-    """(work_item_id, latest period) of each item's most recent status report."""
-    return select(
-        StatusReport.work_item_id, func.max(StatusReport.period).label("period")
-    ).group_by(StatusReport.work_item_id)
+def latest_status_subquery() -> Subquery:
+    """Columns ``work_item_id`` and ``period``: each item's most recent status-report period."""
+    return (
+        select(StatusReport.work_item_id, func.max(StatusReport.period).label("period"))
+        .group_by(StatusReport.work_item_id)
+        .subquery()
+    )
 
 
 class WorkService(Service):
@@ -41,7 +43,7 @@ class WorkService(Service):
         One query whatever the number of items. Closed and cancelled items are left out: their
         confidence no longer says anything about delivery.
         """
-        latest = latest_status_subquery().subquery()
+        latest = latest_status_subquery()
         rows = session.execute(
             select(StatusReport.confidence, func.count())
             .join(
@@ -64,12 +66,10 @@ class WorkService(Service):
         from bigov.finance.service import budget_split
 
         with self.ws.session() as s:
-            by_kind = dict(
-                s.execute(select(WorkItem.kind, func.count()).group_by(WorkItem.kind)).tuples().all()
-            )
-            by_phase = dict(
-                s.execute(select(WorkItem.phase, func.count()).group_by(WorkItem.phase)).tuples().all()
-            )
+            kinds = s.execute(select(WorkItem.kind, func.count()).group_by(WorkItem.kind))
+            by_kind: dict[WorkKind, int] = {k: n for k, n in kinds}  # noqa: C416
+            phases = s.execute(select(WorkItem.phase, func.count()).group_by(WorkItem.phase))
+            by_phase: dict[Phase, int] = {p: n for p, n in phases}  # noqa: C416
             period = s.scalar(select(func.max(StatusReport.period)))
             fy, by_nature, by_category = budget_split(s, self.ws, fiscal_year)
             return PortfolioSummary(

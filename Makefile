@@ -1,0 +1,55 @@
+# bigov task runner: the README's two commands, and what CI calls.
+#   make demo  — set up, then generate the demo enterprise and run the main job on SQLite
+#   make test  — set up, then lint, type-check and run the test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= demo-output
+DEMO_DB := sqlite:///$(DEMO_DIR)/bigov.db
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test test-all lint typecheck format bench clean system-deps
+
+setup: $(STAMP)
+
+# Re-install whenever pyproject.toml changes; the stamp keeps repeated runs instant.
+$(STAMP): pyproject.toml
+	@bash scripts/system-deps.sh
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+demo: $(STAMP)
+	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	$(BIN)/bigov demo --db $(DEMO_DB)
+	$(BIN)/bigov status --db $(DEMO_DB)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+# The suite minus tests marked slow; `make test-all` runs everything.
+test: lint typecheck
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-all: lint typecheck
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,175 @@
+"""The ``bigov`` command: thin Typer commands over the workspace.
+
+Commands only unpack arguments, call a service and print; all logic is in the services. Errors
+derived from :class:`bigov.errors.BigovError` become one-line messages with their exit code (see
+:class:`bigov.cli_support.ErrorHandlingGroup`).
+"""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from bigov import __version__
+from bigov.cli_support import (
+    DbOption,
+    ErrorHandlingGroup,
+    JsonOption,
+    RichReporter,
+    console,
+    open_workspace,
+    print_json,
+)
+from bigov.errors import ConfigError
+
+SCALES = ("small", "large")
+
+app = typer.Typer(
+    name="bigov",
+    cls=ErrorHandlingGroup,
+    help="bigov — Business Integrated Governance: one picture of run and change, for every board.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"bigov {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """bigov — Business Integrated Governance."""
+
+
+@app.command()
+def init(
+    db: DbOption = None,
+    organisation: Annotated[
+        str | None, typer.Option(help="Organisation name shown on packs.")
+    ] = None,
+    fiscal_year_start: Annotated[
+        int | None,
+        typer.Option(min=1, max=12, help="Month the fiscal year starts (4 = April)."),
+    ] = None,
+    currency: Annotated[str | None, typer.Option(help="Reporting currency (ISO code).")] = None,
+) -> None:
+    """Create (or migrate) a workspace and set its basic settings."""
+    with open_workspace(db) as ws:
+        if organisation:
+            ws.set_setting("organisation_name", organisation)
+        if fiscal_year_start:
+            ws.set_setting("fiscal_year_start_month", str(fiscal_year_start))
+        if currency:
+            if len(currency) != 3 or not currency.isalpha():
+                raise ConfigError(f"currency must be a 3-letter ISO code, not {currency!r}")
+            ws.set_setting("currency", currency.upper())
+        console.print(
+            f"Workspace ready at [bold]{ws.describe()}[/] "
+            f"(fiscal year starts in month {ws.fiscal_year_start_month})."
+        )
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+    scale: Annotated[
+        str, typer.Option(help="small (a mid-size organisation) or large (thousands of items).")
+    ] = "small",
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 42,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the data of a non-empty workspace.")
+    ] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Generate a credible demo enterprise (deterministic for a seed)."""
+    from bigov.demo import generate
+
+    if scale not in SCALES:
+        raise ConfigError(f"unknown scale {scale!r}", hint=f"use one of: {', '.join(SCALES)}")
+    with open_workspace(db) as ws:
+        reporter = RichReporter()
+        started = time.perf_counter()
+        try:
+            report = generate(ws, scale=scale, seed=seed, force=force, reporter=reporter)
+        finally:
+            reporter.finish()
+        seconds = time.perf_counter() - started
+        if json_out:
+            print_json(report)
+            return
+        table = Table("table", "rows", title=f"Demo enterprise ({scale}, seed {seed})")
+        for name, rows in sorted(report.rows.items()):
+            if rows:
+                table.add_row(name, f"{rows:,}")
+        console.print(table)
+        console.print(
+            f"Made [bold]{ws.setting('organisation_name')}[/] in {ws.describe()} "
+            f"in {seconds:.1f} s."
+        )
+
+
+@app.command()
+def status(
+    db: DbOption = None,
+    fiscal_year: Annotated[
+        int | None, typer.Option(help="Fiscal year for the budget split (default: current).")
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """A portfolio summary: counts by kind and phase, run/change split, delivery confidence."""
+    with open_workspace(db) as ws:
+        summary = ws.work.summary(fiscal_year)
+    if json_out:
+        print_json(summary)
+        return
+    console.print(f"[bold]{summary.organisation}[/]")
+    kinds = Table("kind", "items", title="Work by kind")
+    for k, n in summary.by_kind.items():
+        kinds.add_row(k, str(n))
+    phases = Table("phase", "items", title="Work by lifecycle phase")
+    for p, n in summary.by_phase.items():
+        phases.add_row(p, str(n))
+    console.print(kinds, phases)
+    if summary.fiscal_year is not None:
+        total = sum(summary.budget_by_nature.values(), Decimal(0))
+        split = Table("split", "budget", "share", title=f"Budget FY{summary.fiscal_year}")
+        for group in (summary.budget_by_nature, summary.budget_by_category):
+            for key, value in group.items():
+                share = f"{(value / total * 100):.1f} %" if total else "–"
+                split.add_row(key, f"{value:,.0f}", share)
+        console.print(split)
+    else:
+        console.print("No budget recorded yet.")
+    conf = Table(
+        "confidence",
+        "items",
+        title="Delivery confidence (latest report"
+        + (f", {summary.confidence_period:%b %Y})" if summary.confidence_period else ")"),
+    )
+    for level, n in summary.confidence.items():
+        conf.add_row(level, str(n))
+    console.print(conf)
+    if not any(summary.by_kind.values()):
+        console.print("The workspace is empty: run [bold]bigov demo[/] or [bold]bigov import[/].")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Importers and exporters: mapped tables, project schedules (MPXJ), public portfolio data."""
