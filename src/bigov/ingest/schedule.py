@@ -138,7 +138,7 @@ def spread_by_month(total: float, start: dt.date, finish: dt.date) -> dict[dt.da
 
 
 def _share(total: float, weights: Mapping[dt.date, float]) -> dict[dt.date, float]:
-    """Split ``total`` in proportion to non-negative ``weights``; the last share absorbs rounding."""
+    """Split ``total`` in proportion to positive ``weights``; the last share absorbs rounding."""
     items = [(k, w) for k, w in sorted(weights.items()) if w > 0]
     weight_sum = sum(w for _, w in items)
     if not items or weight_sum <= 0:
@@ -750,14 +750,11 @@ def _date(value: dt.datetime | None) -> dt.date | None:
     return None if value is None else value.date()
 
 
-def _span(
-    start: dt.datetime | None, finish: dt.datetime | None, *fallback: dt.datetime | None
-) -> tuple[dt.date, dt.date] | None:
-    first = start or next((f for f in fallback if f is not None), None)
-    last = finish or first
-    if first is None or last is None:
+def _span(start: dt.datetime | None, finish: dt.datetime | None) -> tuple[dt.date, dt.date] | None:
+    """The dates from ``start`` to ``finish`` (or just ``start``); None without a start."""
+    if start is None:
         return None
-    return first.date(), max(first, last).date()
+    return start.date(), max(start, finish or start).date()
 
 
 def _spread_money(
@@ -768,15 +765,44 @@ def _spread_money(
     return allocate_money(amount, spread_by_month(1.0, span[0], span[1]))
 
 
+def _task_forecast(
+    task: ScheduleTask, assignments: Sequence[ScheduleAssignment]
+) -> dict[dt.date, Decimal]:
+    """The task's assignments month by month, plus cost not on them (fixed cost) spread evenly."""
+    assigned: dict[dt.date, Decimal] = {}
+    for assignment in assignments:
+        _add_into(assigned, {m.period: m.cost for m in assignment.months})
+    assigned_total = sum(assigned.values(), _ZERO)
+    task_cost = task.cost if task.cost is not None else assigned_total
+    residual = task_cost - assigned_total
+    if residual >= 0:
+        _add_into(
+            assigned, _spread_money(residual, _span(task.forecast_start, task.forecast_finish))
+        )
+        return assigned
+    # The task costs less than its assignments (not a normal schedule): keep their shape.
+    return allocate_money(task_cost, {k: float(v) for k, v in assigned.items()})
+
+
+def _task_actual(task: ScheduleTask, status: dt.datetime | None) -> dict[dt.date, Decimal]:
+    """Actual cost from the actual start to the actual finish, else the status date."""
+    start = task.actual_start or task.forecast_start
+    end = task.actual_finish
+    if end is None and status is not None and start is not None and status >= start:
+        end = status
+    return _spread_money(task.actual_cost, _span(start, end or task.forecast_finish))
+
+
 def _monthly_costs(
     schedule: Schedule,
 ) -> tuple[dict[dt.date, Decimal], dict[dt.date, Decimal], dict[dt.date, Decimal]]:
-    """Budget (baseline cost), forecast (cost) and actual cost by month over the leaf tasks.
+    """Budget (baseline cost), forecast (cost) and actual cost by month, from the leaf tasks.
 
     Forecast follows the task's assignments month by month (as the demand does) plus any cost not
-    on an assignment (fixed cost) spread over the task; budget is spread over the baseline dates,
-    actual cost from the actual start to the actual finish (or the status date). Cost held only by
-    the project summary (MS Project fixed cost on the project) is spread over the project.
+    on an assignment (fixed cost) spread over the task; budget is spread over the baseline dates
+    (else the current ones); actual cost from the actual start to the actual finish (or the
+    status date). Whatever the project totals hold beyond the tasks (MS Project fixed cost on the
+    project summary) is spread over the project.
     """
     budget: dict[dt.date, Decimal] = {}
     forecast: dict[dt.date, Decimal] = {}
@@ -784,61 +810,21 @@ def _monthly_costs(
     by_task: dict[int, list[ScheduleAssignment]] = defaultdict(list)
     for assignment in schedule.assignments:
         by_task[assignment.task_unique_id].append(assignment)
-    leaves = [t for t in schedule.leaf_tasks if t.is_active]
-    status = schedule.status_date
-    for task in leaves:
-        span = _span(task.forecast_start, task.forecast_finish)
-        _add_into(
-            budget,
-            _spread_money(
-                task.baseline_cost,
-                _span(task.baseline_start, task.baseline_finish, task.forecast_start)
-                if task.baseline_start
-                else span,
-            ),
-        )
-        assigned: dict[dt.date, Decimal] = {}
-        for assignment in by_task.get(task.unique_id, ()):
-            _add_into(assigned, {m.period: m.cost for m in assignment.months})
-        assigned_total = sum(assigned.values(), _ZERO)
-        task_cost = task.cost if task.cost is not None else assigned_total
-        residual = task_cost - assigned_total
-        if residual >= 0:
-            _add_into(forecast, assigned)
-            _add_into(forecast, _spread_money(residual, span))
-        elif assigned_total > 0:
-            _add_into(
-                forecast, allocate_money(task_cost, {k: float(v) for k, v in assigned.items()})
-            )
-        if task.actual_cost:
-            end = task.actual_finish
-            if (
-                end is None
-                and status is not None
-                and task.actual_start
-                and status >= task.actual_start
-            ):
-                end = status
-            _add_into(
-                actual,
-                _spread_money(
-                    task.actual_cost,
-                    _span(task.actual_start, end or task.forecast_finish, task.forecast_start),
-                ),
-            )
+    for task in schedule.leaf_tasks:
+        if not task.is_active:
+            continue
+        baseline_span = _span(task.baseline_start, task.baseline_finish)
+        forecast_span = _span(task.forecast_start, task.forecast_finish)
+        _add_into(budget, _spread_money(task.baseline_cost, baseline_span or forecast_span))
+        _add_into(forecast, _task_forecast(task, by_task.get(task.unique_id, [])))
+        _add_into(actual, _task_actual(task, schedule.status_date))
     project_span = _span(schedule.start, schedule.finish)
+    baseline_span = _span(schedule.baseline_start, schedule.baseline_finish)
+    actual_span = _span(schedule.actual_start, schedule.actual_finish or schedule.status_date)
     for target, total, span in (
-        (
-            budget,
-            schedule.baseline_cost,
-            _span(schedule.baseline_start, schedule.baseline_finish) or project_span,
-        ),
+        (budget, schedule.baseline_cost, baseline_span or project_span),
         (forecast, schedule.cost, project_span),
-        (
-            actual,
-            schedule.actual_cost,
-            _span(schedule.actual_start, schedule.actual_finish or status) or project_span,
-        ),
+        (actual, schedule.actual_cost, actual_span or project_span),
     ):
         residual = (total or _ZERO) - sum(target.values(), _ZERO)
         if residual > _MONEY_EPSILON:

@@ -161,6 +161,7 @@ class SelectionModel:
     groups: dict[str, list[int]]
     by_code: dict[str, list[tuple[int, int, int | None]]]  # code -> [(shift, x col, f col)]
     use_col: np.ndarray[Any, np.dtype[np.int64]]  # per x column: the column carrying value/costs
+    entries: list[dict[int, float]]  # per row: column -> coefficient
     is_mip: bool = True
     relaxed: set[str] = field(default_factory=set)
 
@@ -456,7 +457,7 @@ def build_model(
     h.changeObjectiveSense(highspy.ObjSense.kMaximize)
     use = np.array([use_col(x, f) for code in by_code for _, x, f in by_code[code]], dtype=np.int64)
     return SelectionModel(
-        problem, vals, h, columns, rows, groups, by_code, use, is_mip=any(integral)
+        problem, vals, h, columns, rows, groups, by_code, use, row_entries, is_mip=any(integral)
     )
 
 

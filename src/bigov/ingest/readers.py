@@ -1,0 +1,360 @@
+"""Read CSV, XLSX and JSON files into plain tables (header + rows), with clear errors.
+
+A :class:`SourceTable` keeps cells as the file gives them (text for CSV; numbers, dates and text
+for XLSX; JSON scalars) — typing is the validator's job. Row numbers are the ones a user sees in
+Excel or a text editor's CSV view: the header is row 1 (plus any skipped rows above it).
+
+Bad files raise :class:`~bigov.errors.ValidationError` naming the file and, where it can, the
+cell: unknown format, empty file, unreadable XLSX, a formula without a cached value, a CSV field
+larger than the limit. Nothing else escapes (the caller's transaction has not started yet).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bigov.errors import Problem, ValidationError
+
+CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
+XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+JSON_SUFFIXES = frozenset({".json"})
+TABULAR_SUFFIXES = CSV_SUFFIXES | XLSX_SUFFIXES | JSON_SUFFIXES
+
+# A single CSV field longer than this is almost certainly a broken quote, not data.
+MAX_FIELD_CHARS = 1_000_000
+# Files above this size are refused before reading (a misdirected dump, not a data extract).
+DEFAULT_MAX_BYTES = 2 * 1024**3
+
+
+@dataclass
+class SourceTable:
+    """One table of a file: a CSV, one worksheet, or one JSON array."""
+
+    file: str
+    sheet: str | None
+    headers: list[str]
+    rows: list[list[Any]]
+    row_numbers: list[int]
+    # 1-based row of the header (more than 1 when rows above it were skipped)
+    header_row: int = 1
+    notes: list[str] = field(default_factory=list)
+
+
+def fail(message: str, file: str, *, sheet: str | None = None, row: int | None = None,
+         column: str | None = None, value: str | None = None, hint: str | None = None
+         ) -> ValidationError:
+    """A ValidationError with a single located problem (for file-level failures)."""
+    problem = Problem(message, file=file, sheet=sheet, row=row, column=column, value=value)
+    return ValidationError(f"{file}: {message}", [problem], hint=hint)
+
+
+def check_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    """Refuse a missing, unreadable, empty or oversized file before parsing it."""
+    name = path.name
+    if not path.exists():
+        raise fail("file not found", name)
+    if not path.is_file():
+        raise fail("not a file", name)
+    size = path.stat().st_size
+    if size == 0:
+        raise fail("the file is empty", name)
+    if size > max_bytes:
+        raise fail(
+            f"the file is {size:,} bytes, over the limit of {max_bytes:,}", name,
+            hint="split the extract, or raise the limit with --option max_bytes=N",
+        )
+
+
+def decode_text(data: bytes, file: str, encoding: str | None = None) -> str:
+    """Text of a CSV/JSON file: the given encoding, else UTF-8 (with or without BOM), else
+    Windows-1252 (what Excel on Windows writes for "CSV"), which can decode almost any bytes."""
+    if b"\x00" in data[:4096]:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16")
+        raise fail("this is a binary file, not a text (CSV/JSON) file", file)
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise fail(f"cannot decode the file as {encoding}: {exc}", file) from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def read_tables(
+    path: Path,
+    *,
+    sheet: str | None = None,
+    skip_rows: int = 0,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    header: bool = True,
+) -> list[SourceTable]:
+    """Every table in ``path`` (one per CSV, per non-empty worksheet, per JSON kind).
+
+    ``sheet`` limits an XLSX to one worksheet; ``skip_rows`` skips rows above the header.
+    With ``header=False`` the first row is kept as data and headers are ``1``, ``2``, ...
+    """
+    check_file(path, max_bytes=max_bytes)
+    suffix = path.suffix.casefold()
+    if suffix in CSV_SUFFIXES:
+        return [read_csv(path, skip_rows=skip_rows, encoding=encoding, delimiter=delimiter,
+                         header=header)]
+    if suffix in XLSX_SUFFIXES:
+        return read_xlsx(path, sheet=sheet, skip_rows=skip_rows, header=header)
+    if suffix in JSON_SUFFIXES:
+        return read_json(path, encoding=encoding)
+    if suffix == ".xls":
+        raise fail("old binary Excel (.xls) files are not supported", path.name,
+                   hint="save it as .xlsx or .csv")
+    raise fail(
+        f"unsupported file type {suffix or '(none)'!r}", path.name,
+        hint="use .csv, .xlsx or .json (or a schedule format read by the mpxj importer)",
+    )
+
+
+def read_csv(
+    path: Path, *, skip_rows: int = 0, encoding: str | None = None,
+    delimiter: str | None = None, header: bool = True,
+) -> SourceTable:
+    """One CSV file. The delimiter is sniffed (``,`` ``;`` tab ``|``) unless given."""
+    name = path.name
+    text = decode_text(path.read_bytes(), name, encoding)
+    if not text.strip():
+        raise fail("the file has no data (only blanks)", name)
+    if delimiter is None:
+        delimiter = "\t" if path.suffix.casefold() == ".tsv" else _sniff(text)
+    csv.field_size_limit(MAX_FIELD_CHARS)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[Any]] = []
+    numbers: list[int] = []
+    headers: list[str] | None = None
+    header_row = 0
+    try:
+        for index, row in enumerate(reader, start=1):
+            if index <= skip_rows:
+                continue
+            if headers is None:
+                if not any(c.strip() for c in row):
+                    continue
+                if header:
+                    headers, header_row = row, index
+                    continue
+                headers, header_row = [str(i + 1) for i in range(len(row))], index - 1
+            if not any(c.strip() for c in row):
+                continue
+            rows.append(row)
+            numbers.append(index)
+    except csv.Error as exc:
+        raise fail(f"malformed CSV near line {reader.line_num}: {exc}", name,
+                   row=reader.line_num) from exc
+    if headers is None:
+        raise fail("the file has no header row", name)
+    return SourceTable(name, None, _clean_headers(headers), rows, numbers, header_row)
+
+
+def _sniff(text: str) -> str:
+    sample = text[:20000]
+    first = sample.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _clean_headers(headers: list[Any]) -> list[str]:
+    out = []
+    for i, h in enumerate(headers):
+        text = "" if h is None else str(h).strip()
+        out.append(text or f"column {i + 1}")
+    return out
+
+
+def read_xlsx(
+    path: Path, *, sheet: str | None = None, skip_rows: int = 0, header: bool = True
+) -> list[SourceTable]:
+    """Every non-empty worksheet (or only ``sheet``), with cached values of formula cells.
+
+    A formula cell without a cached value (a workbook written by a program and never opened in
+    Excel) is an error naming the cell: bigov does not evaluate formulas. Merged header cells
+    are filled: a merged header spanning columns gives each column its text (numbered if it
+    would repeat); a value merged over several rows below the header fills each row.
+    """
+    import openpyxl  # imported here: a heavy module that CSV-only imports never need
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    name = path.name
+    try:
+        values_wb = openpyxl.load_workbook(path, data_only=True, read_only=False)
+        formulas_wb = openpyxl.load_workbook(path, data_only=False, read_only=False)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError,
+            TypeError, IndexError, AttributeError) as exc:
+        raise fail(f"not a readable XLSX workbook ({type(exc).__name__}: {exc})", name,
+                   hint="open it in Excel and save it again as .xlsx") from exc
+    try:
+        names = values_wb.sheetnames
+        if sheet is not None:
+            match = [n for n in names if n.casefold() == sheet.casefold()]
+            if not match:
+                raise fail(f"no sheet named {sheet!r} (sheets: {', '.join(names)})", name)
+            names = match
+        tables = []
+        problems: list[Problem] = []
+        for sheet_name in names:
+            table = _read_sheet(values_wb[sheet_name], formulas_wb[sheet_name], name,
+                                skip_rows, header, problems)
+            if table is not None:
+                tables.append(table)
+        if problems:
+            raise ValidationError(
+                f"{name}: {len(problems)} formula cell(s) have no cached value", problems,
+                hint="open the workbook in Excel (or LibreOffice), let it calculate, and save",
+            )
+        if not tables:
+            raise fail("the workbook has no data (every sheet is empty)", name)
+        return tables
+    finally:
+        values_wb.close()
+        formulas_wb.close()
+
+
+def _read_sheet(ws: Any, fws: Any, file: str, skip_rows: int, header: bool,
+                problems: list[Problem]) -> SourceTable | None:
+    grid: list[list[Any]] = [list(r) for r in ws.iter_rows(values_only=True)]
+    if not grid:
+        return None
+    width = max((len(r) for r in grid), default=0)
+    for r in grid:
+        r.extend([None] * (width - len(r)))
+    merged_header_cols: dict[int, str] = {}
+    for rng in ws.merged_cells.ranges:
+        top = grid[rng.min_row - 1][rng.min_col - 1] if rng.min_row <= len(grid) else None
+        for row in range(rng.min_row, min(rng.max_row, len(grid)) + 1):
+            for col in range(rng.min_col, min(rng.max_col, width) + 1):
+                grid[row - 1][col - 1] = top
+                if rng.max_col > rng.min_col:
+                    merged_header_cols[col - 1] = "" if top is None else str(top)
+    # Formula cells whose cached value is missing: the values workbook has None there.
+    for row_cells in fws.iter_rows():
+        for cell in row_cells:
+            if cell.data_type == "f" and (
+                cell.row > len(grid) or grid[cell.row - 1][cell.column - 1] is None
+            ):
+                problems.append(Problem(
+                    "formula has no cached value (bigov reads the value Excel saved)",
+                    file=file, sheet=ws.title, row=cell.row, column=cell.coordinate,
+                    value=str(cell.value)[:200],
+                ))
+    start = skip_rows
+    while start < len(grid) and all(_blank(v) for v in grid[start]):
+        start += 1
+    if start >= len(grid):
+        return None
+    if header:
+        raw_headers = list(grid[start])
+        body_start = start + 1
+        # A two-row header: a group title merged across columns above sub-headers
+        # ("Financial Year (£m)" over "Baseline" | "Forecast") reads as "title sub-header".
+        spanned = [c for c in merged_header_cols if _merged_in_row(ws, start + 1, c + 1)]
+        if spanned and body_start < len(grid) and all(
+            isinstance(grid[body_start][c], str) and grid[body_start][c].strip() for c in spanned
+        ):
+            below = grid[body_start]
+            for c in range(width):
+                top, sub = raw_headers[c], below[c]
+                if _blank(sub) or sub == top:
+                    continue
+                raw_headers[c] = sub if _blank(top) else f"{top} {sub}"
+            body_start += 1
+            merged_header_cols.clear()
+        headers = _clean_headers(raw_headers)
+        # A header merged across columns: number the repeats so each column stays addressable.
+        seen: dict[str, int] = {}
+        for i, h in enumerate(headers):
+            if i in merged_header_cols and h in seen:
+                seen[h] += 1
+                headers[i] = f"{h} ({seen[h]})"
+            else:
+                seen.setdefault(h, 1)
+        header_row = body_start
+    else:
+        headers = [str(i + 1) for i in range(width)]
+        body_start, header_row = start, start
+    rows, numbers = [], []
+    for i in range(body_start, len(grid)):
+        row = grid[i]
+        if all(_blank(v) for v in row):
+            continue
+        rows.append(row[: len(headers)])
+        numbers.append(i + 1)
+    return SourceTable(file, ws.title, headers, rows, numbers, header_row)
+
+
+def _merged_in_row(ws: Any, row: int, col: int) -> bool:
+    return any(
+        r.min_row <= row <= r.max_row and r.min_col <= col <= r.max_col and r.max_col > r.min_col
+        for r in ws.merged_cells.ranges
+    )
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def read_json(path: Path, *, encoding: str | None = None) -> list[SourceTable]:
+    """``{"kind": [ {field: value}, ... ], ...}`` (one table per kind, the kind as sheet name)
+    or a bare list of objects (sheet None). Row numbers are 1-based positions in each list + 1,
+    so that "row 2" is the first object, as in a spreadsheet."""
+    name = path.name
+    text = decode_text(path.read_bytes(), name, encoding)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise fail(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+                   name, row=exc.lineno) from exc
+    groups: list[tuple[str | None, Any]]
+    if isinstance(data, list):
+        groups = [(None, data)]
+    elif isinstance(data, dict):
+        groups = [(str(k), v) for k, v in data.items() if not str(k).startswith("_")]
+    else:
+        raise fail("expected a JSON object of lists, or a list of objects", name)
+    tables = []
+    for sheet, items in groups:
+        if not isinstance(items, list):
+            raise fail(f"{sheet!r} must hold a list of objects", name, sheet=sheet)
+        headers: list[str] = []
+        for item in items:
+            if not isinstance(item, dict):
+                raise fail("every entry must be an object", name, sheet=sheet)
+            for key in item:
+                if key not in headers:
+                    headers.append(str(key))
+        rows = [[_json_cell(item.get(h)) for h in headers] for item in items]
+        tables.append(SourceTable(name, sheet, headers, rows,
+                                  list(range(2, len(items) + 2))))
+    if not any(t.rows for t in tables):
+        raise fail("the file has no data", name)
+    return [t for t in tables if t.rows]
+
+
+def _json_cell(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return value
+
+
+def iter_cells(table: SourceTable) -> Iterator[tuple[int, str, Any]]:
+    """(row number, header, value) of every cell (for diagnostics)."""
+    for number, row in zip(table.row_numbers, table.rows, strict=True):
+        for h, v in zip(table.headers, row, strict=False):
+            yield number, h, v

@@ -1,0 +1,318 @@
+"""Why each item is in or out, and what it would take to change that.
+
+For a solved problem this reports:
+
+- every limit (budget, capacity, balance) with its use, slack and whether it binds;
+- shadow prices: from the LP with the selection fixed (the textbook MIP dual: the marginal value
+  of one more unit for the items that can still flex — partial funding), and from the LP
+  relaxation (an indicative price that is informative even when nothing can flex);
+- per item, the reasons in plain words (forced, required by, excluded by, blocked by), the value
+  a selected item earns over the best plan without it, and for an excluded item the value
+  increase and the budget increase that would bring it in, each found by an exact re-solve.
+
+Re-solves reuse one model per question and honour ``time_limit``; a re-solve that hits it gives
+a bound that may be loose, which the explanation marks with ``exact = False``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import highspy
+import numpy as np
+from pydantic import BaseModel, Field
+
+from bigov.portfolio.problem import PortfolioProblem
+from bigov.portfolio.solver import (
+    DEFAULT_MIP_GAP,
+    SelectionModel,
+    Solution,
+    build_model,
+    plan_vector,
+    solve,
+)
+
+__all__ = ["ConstraintStatus", "Explanation", "ItemExplanation", "explain"]
+
+_LIMIT_KINDS = ("budget", "total_budget", "capacity", "balance")
+_TOL = 1e-6
+
+
+class ConstraintStatus(BaseModel):
+    """One limit in the chosen plan. Shadow prices are value per unit of extra limit."""
+
+    group: str
+    kind: str
+    used: float
+    limit: float
+    slack: float
+    binding: bool
+    shadow_price: float = 0.0
+    lp_shadow_price: float = 0.0
+
+
+class ItemExplanation(BaseModel):
+    """The verdict on one candidate, with the evidence."""
+
+    code: str
+    name: str = ""
+    selected: bool
+    value: float
+    reasons: list[str] = Field(default_factory=list)
+    blocked_by: list[str] = Field(default_factory=list)
+    loss_if_removed: float | None = None
+    value_increase_needed: float | None = None
+    budget_increase_needed: dict[str, float] | None = None
+    exact: bool = True
+
+
+class Explanation(BaseModel):
+    """Everything :func:`explain` found, ready for a table or ``--json``."""
+
+    solution: Solution
+    constraints: list[ConstraintStatus]
+    items: list[ItemExplanation]
+
+    def item(self, code: str) -> ItemExplanation:
+        """The explanation of one candidate; KeyError if unknown."""
+        for it in self.items:
+            if it.code == code:
+                return it
+        raise KeyError(code)
+
+
+def explain(
+    problem: PortfolioProblem,
+    solution: Solution | None = None,
+    *,
+    time_limit: float | None = 10.0,
+    what_it_takes: bool = True,
+) -> Explanation:
+    """Explain ``solution`` (solved here if not given) item by item.
+
+    ``what_it_takes`` runs the re-solves (two or three small MILPs per item); turn it off for a
+    quick account of binding constraints and reasons only.
+    """
+    if solution is None:
+        solution = solve(problem, time_limit=time_limit)
+    model = build_model(problem)
+    plan = solution.plan()
+    vec = np.array(plan_vector(model, plan))
+    constraints = _constraint_status(model, vec, problem, plan)
+    by_group = {c.group: c for c in constraints}
+    items: list[ItemExplanation] = []
+    forced = {f.code: f for f in problem.forced}
+    chosen = solution.selected_codes()
+    for cand in problem.candidates:
+        code = cand.code
+        it = ItemExplanation(
+            code=code, name=cand.name, selected=code in chosen, value=model.values[code]
+        )
+        f = forced.get(code)
+        if f is not None:
+            it.reasons.append(f"forced {f.decision}: {f.reason}")
+        if code in chosen:
+            users = [c.code for c in problem.candidates if code in c.requires and c.code in chosen]
+            if users:
+                it.reasons.append("required by " + ", ".join(users))
+            if f is None and what_it_takes:
+                it.loss_if_removed, exact = _value_with(model, code, "out", solution, time_limit)
+                it.exact = exact
+                if it.loss_if_removed is not None:
+                    it.reasons.append(
+                        f"the best plan without it is worth {it.loss_if_removed:g} less"
+                    )
+        else:
+            for ex in problem.exclusions:
+                if code in ex.codes:
+                    rivals = [c for c in ex.codes if c != code and c in chosen]
+                    if rivals:
+                        why = f" ({ex.reason})" if ex.reason else ""
+                        it.reasons.append(f"excluded by {', '.join(rivals)}{why}")
+            missing = [r for r in cand.requires if r not in chosen]
+            if missing:
+                it.reasons.append("needs " + ", ".join(missing) + ", not selected")
+            it.blocked_by = _blocking(model, vec, code, by_group)
+            if it.blocked_by:
+                it.reasons.append("would break " + "; ".join(it.blocked_by))
+            if f is None and what_it_takes:
+                gap, exact = _value_with(model, code, "in", solution, time_limit)
+                it.exact = exact
+                if gap is None:
+                    it.reasons.append("no value increase alone can bring it in")
+                else:
+                    it.value_increase_needed = max(gap, 0.0)
+                    it.reasons.append(f"would be chosen if its value rose by more than {gap:g}")
+                it.budget_increase_needed = _budget_needed(
+                    problem, code, solution.value, time_limit
+                )
+                if it.budget_increase_needed:
+                    extra = ", ".join(f"+{v:g} {g}" for g, v in it.budget_increase_needed.items())
+                    it.reasons.append(f"fits without losing value with {extra}")
+            if not it.reasons:
+                it.reasons.append("other items give more value for the same limits")
+        items.append(it)
+    return Explanation(solution=solution, constraints=constraints, items=items)
+
+
+def _constraint_status(
+    model: SelectionModel,
+    vec: np.ndarray[tuple[int], np.dtype[np.float64]],
+    problem: PortfolioProblem,
+    plan: Mapping[str, object],
+) -> list[ConstraintStatus]:
+    fixed = _fixed_lp_duals(problem, model, vec)
+    relaxed = _lp_duals(problem)
+    out = []
+    for group, rows in model.groups.items():
+        first = model.rows[rows[0]]
+        if first.kind not in _LIMIT_KINDS:
+            continue
+        # For a multi-row group (a balance rule) report its tightest row.
+        best: ConstraintStatus | None = None
+        for r in rows:
+            row = model.rows[r]
+            used = sum(coef * vec[c] for c, coef in model.entries[r].items())
+            if np.isfinite(row.upper):
+                limit, slack = row.upper, row.upper - used
+            else:
+                limit, slack = row.lower, used - row.lower
+            status = ConstraintStatus(
+                group=group,
+                kind=row.kind,
+                used=float(used),
+                limit=float(limit),
+                slack=float(slack),
+                binding=bool(slack <= _TOL * max(1.0, abs(limit))),
+                shadow_price=fixed.get(r, 0.0),
+                lp_shadow_price=relaxed.get(r, 0.0),
+            )
+            if best is None or status.slack < best.slack:
+                best = status
+        assert best is not None
+        out.append(best)
+    return out
+
+
+def _duals(model: SelectionModel) -> dict[int, float]:
+    # HiGHS reports duals as d(objective)/d(rhs) in the model's own sense; for a maximisation a
+    # binding ≤ row has a non-negative dual. Report magnitudes: "value per extra unit of limit".
+    if model.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return {}
+    duals = model.h.getSolution().row_dual
+    return {r: abs(float(d)) for r, d in enumerate(duals) if abs(d) > 1e-9}
+
+
+def _fixed_lp_duals(
+    problem: PortfolioProblem,
+    mip: SelectionModel,
+    vec: np.ndarray[tuple[int], np.dtype[np.float64]],
+) -> dict[int, float]:
+    lp = build_model(problem, mip.values, relax_integrality=True)
+    xs = np.array([i for i, c in enumerate(lp.columns) if c.kind == "x"], np.int32)
+    lp.h.changeColsBounds(len(xs), xs, vec[xs], vec[xs])
+    lp.run()
+    return _duals(lp)
+
+
+def _lp_duals(problem: PortfolioProblem) -> dict[int, float]:
+    lp = build_model(problem, relax_integrality=True)
+    lp.run()
+    return _duals(lp)
+
+
+def _blocking(
+    model: SelectionModel,
+    vec: np.ndarray[tuple[int], np.dtype[np.float64]],
+    code: str,
+    by_group: Mapping[str, ConstraintStatus],
+) -> list[str]:
+    """Limits the item would break if added to the plan as it stands (at its planned start)."""
+    entries = [e for e in model.by_code[code] if e[0] == 0] or model.by_code[code][:1]
+    _, x, f = entries[0]
+    col = x if f is None else f
+    out = []
+    for group, rows in model.groups.items():
+        if group not in by_group:
+            continue
+        for r in rows:
+            coef = model.entries[r].get(col, 0.0)
+            if not coef:
+                continue
+            row = model.rows[r]
+            used = sum(c * vec[k] for k, c in model.entries[r].items())
+            if used + coef > row.upper + _TOL or used + coef < row.lower - _TOL:
+                out.append(group)
+                break
+    return out
+
+
+def _value_with(
+    model: SelectionModel,
+    code: str,
+    decision: str,
+    solution: Solution,
+    time_limit: float | None,
+) -> tuple[float | None, bool]:
+    """Best value with ``code`` forced in/out, as a shortfall from the solution's value.
+
+    Returns (None, exact) when the forced problem is infeasible.
+    """
+    model.fix(code, "in" if decision == "in" else "out")
+    try:
+        status = model.run(time_limit=time_limit, mip_gap=DEFAULT_MIP_GAP)
+        if not model.has_solution():
+            return None, status == highspy.HighsModelStatus.kInfeasible
+        value = float(model.h.getInfo().objective_function_value)
+        return solution.value - value, status == highspy.HighsModelStatus.kOptimal
+    finally:
+        model.fix(code, None)
+
+
+def _budget_needed(
+    problem: PortfolioProblem, code: str, target: float, time_limit: float | None
+) -> dict[str, float] | None:
+    """Least extra budget (summed over rows) that fits ``code`` while keeping ``target`` value.
+
+    The budget rows get elastic columns; the objective becomes "minimise the extra budget",
+    subject to a value floor. None when budget alone cannot make room (capacity or rules block).
+    """
+    model = build_model(problem)
+    h = model.h
+    budget_rows = [r for r, row in enumerate(model.rows) if row.kind in ("budget", "total_budget")]
+    if not budget_rows:
+        return None
+    n0 = len(model.columns)
+    # Value floor first (uses the current objective coefficients), then elastic columns.
+    values = np.asarray(h.getLp().col_cost_, dtype=float)
+    nz = np.flatnonzero(values)
+    h.addRow(
+        target - _TOL * max(1.0, abs(target)),
+        highspy.kHighsInf,
+        len(nz),
+        nz.astype(np.int32),
+        values[nz],
+    )
+    k = len(budget_rows)
+    h.addCols(
+        k,
+        np.ones(k),
+        np.zeros(k),
+        np.full(k, highspy.kHighsInf),
+        k,
+        np.arange(k, dtype=np.int32),
+        np.array(budget_rows, np.int32),
+        np.full(k, -1.0),
+    )
+    h.changeColsCost(n0, np.arange(n0, dtype=np.int32), np.zeros(n0))
+    h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+    model.fix(code, "in")
+    model.run(time_limit=time_limit)
+    if not model.has_solution():
+        return None
+    col = model.column_values()
+    return {
+        model.rows[r].group: round(float(col[n0 + i]), 6)
+        for i, r in enumerate(budget_rows)
+        if col[n0 + i] > _TOL
+    }
