@@ -286,9 +286,16 @@ def ensure_jvm() -> None:
     try:
         jpype.JClass("org.mpxj.reader.UniversalProjectReader")
     except TypeError:
+        try:
+            jpype.JClass("net.sf.mpxj.reader.UniversalProjectReader")
+        except TypeError:
+            raise ConfigError(
+                "the Java VM was started without the MPXJ jars on its class path",
+                hint="call bigov.ingest.schedule.ensure_jvm() before anything else starts Java",
+            ) from None
         raise ConfigError(
-            "the Java VM was started without the MPXJ jars on its class path",
-            hint="call bigov.ingest.schedule.ensure_jvm() before anything else starts Java",
+            "the installed mpxj package is too old (it predates the org.mpxj package)",
+            hint="upgrade it: pip install 'mpxj>=16'",
         ) from None
 
 
@@ -517,12 +524,12 @@ def _jassignments(
     undated = 0
     for assignment in project.getResourceAssignments():
         resource = assignment.getResource()
-        role_resource = assignment.getRole() if hasattr(assignment, "getRole") else None
+        role_resource = assignment.getRole()  # Primavera: the role the resource is booked as
         if resource is None and role_resource is None:
             continue  # MS Project's "unassigned" placeholder: the task's cost covers it
         task_uid = _int(assignment.getTaskUniqueID())
         task = tasks.get(task_uid) if task_uid is not None else None
-        if task is None or not task.is_active or task.is_summary:
+        if task is None or not task.is_active:
             continue
         holder: Any = resource if resource is not None else role_resource
         holder_uid = _int(holder.getUniqueID())

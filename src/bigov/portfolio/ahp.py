@@ -114,11 +114,14 @@ def parse_judgement(value: float | int | str) -> float:
 
 
 def ahp_weights(
-    drivers: Sequence[str], matrix: Sequence[Sequence[float | int | str]], *, top_pairs: int = 3
+    drivers: Sequence[str],
+    matrix: Sequence[Sequence[float | int | str | None]],
+    *,
+    top_pairs: int = 3,
 ) -> AhpResult:
     """Weights and consistency of a pairwise comparison matrix.
 
-    Only the diagonal and upper triangle are read (judgements must be in [1/9, 9]); the lower
+    Only the upper triangle is read (judgements must be in [1/9, 9]); the lower
     triangle is filled with reciprocals, so a user cannot make the matrix non-reciprocal by a typo.
     Raises :class:`ValidationError` naming the offending cells.
     """
@@ -137,8 +140,12 @@ def ahp_weights(
     for i in range(n):
         for j in range(i + 1, n):
             where = f"{drivers[i]} vs {drivers[j]}"
+            cell = matrix[i][j]
+            if cell is None:
+                found.append(Problem("missing judgement", column=where))
+                continue
             try:
-                v = parse_judgement(matrix[i][j])
+                v = parse_judgement(cell)
             except (ValueError, ZeroDivisionError):
                 found.append(Problem("not a number", column=where, value=str(matrix[i][j])))
                 continue
@@ -184,7 +191,9 @@ def load_pairwise(path: str | Path) -> AhpResult:
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ValidationError(f"cannot read {p}: {exc.strerror}", [Problem("unreadable", str(p))])
+        raise ValidationError(
+            f"cannot read {p}: {exc.strerror}", [Problem("unreadable", str(p))]
+        ) from None
     except yaml.YAMLError as exc:
         raise ValidationError(
             f"{p} is not valid YAML: {exc}", [Problem(str(exc), str(p))]

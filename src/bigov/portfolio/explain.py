@@ -62,7 +62,7 @@ class ItemExplanation(BaseModel):
     blocked_by: list[str] = Field(default_factory=list)
     loss_if_removed: float | None = None
     value_increase_needed: float | None = None
-    budget_increase_needed: dict[str, float] | None = None
+    limit_increase_needed: dict[str, float] | None = None
     exact: bool = True
 
 
@@ -120,7 +120,7 @@ def explain(
                 it.exact = exact
                 if it.loss_if_removed is not None:
                     it.reasons.append(
-                        f"the best plan without it is worth {it.loss_if_removed:g} less"
+                        f"the best plan without it is worth {it.loss_if_removed:.4g} less"
                     )
         else:
             for ex in problem.exclusions:
@@ -142,12 +142,10 @@ def explain(
                     it.reasons.append("no value increase alone can bring it in")
                 else:
                     it.value_increase_needed = max(gap, 0.0)
-                    it.reasons.append(f"would be chosen if its value rose by more than {gap:g}")
-                it.budget_increase_needed = _budget_needed(
-                    problem, code, solution.value, time_limit
-                )
-                if it.budget_increase_needed:
-                    extra = ", ".join(f"+{v:g} {g}" for g, v in it.budget_increase_needed.items())
+                    it.reasons.append(f"would be chosen if its value rose by more than {gap:.4g}")
+                it.limit_increase_needed = _limits_needed(problem, code, solution.value, time_limit)
+                if it.limit_increase_needed:
+                    extra = ", ".join(f"+{v:.4g} {g}" for g, v in it.limit_increase_needed.items())
                     it.reasons.append(f"fits without losing value with {extra}")
             if not it.reasons:
                 it.reasons.append("other items give more value for the same limits")
@@ -269,17 +267,20 @@ def _value_with(
         model.fix(code, None)
 
 
-def _budget_needed(
+def _limits_needed(
     problem: PortfolioProblem, code: str, target: float, time_limit: float | None
 ) -> dict[str, float] | None:
-    """Least extra budget (summed over rows) that fits ``code`` while keeping ``target`` value.
+    """Least increase of budgets and capacities that fits ``code`` while keeping ``target`` value.
 
-    The budget rows get elastic columns; the objective becomes "minimise the extra budget",
-    subject to a value floor. None when budget alone cannot make room (capacity or rules block).
+    Budget and capacity rows get elastic columns; the objective becomes "minimise the sum of
+    relative increases" (each increase divided by its limit, so £ and FTE are comparable),
+    subject to a value floor. None when no increase can make room (a rule blocks the item).
     """
     model = build_model(problem)
     h = model.h
-    budget_rows = [r for r, row in enumerate(model.rows) if row.kind in ("budget", "total_budget")]
+    budget_rows = [
+        r for r, row in enumerate(model.rows) if row.kind in ("budget", "total_budget", "capacity")
+    ]
     if not budget_rows:
         return None
     n0 = len(model.columns)
@@ -296,7 +297,7 @@ def _budget_needed(
     k = len(budget_rows)
     h.addCols(
         k,
-        np.ones(k),
+        np.array([1.0 / max(model.rows[r].upper, 1e-9) for r in budget_rows]),
         np.zeros(k),
         np.full(k, highspy.kHighsInf),
         k,

@@ -39,11 +39,15 @@ class FrontierPoint(BaseModel):
 
 
 class Frontier(BaseModel):
-    """Points in increasing level; ``level`` is the total of the scaled limits."""
+    """Points in increasing level; ``level`` is the total of the scaled limits.
+
+    ``stated_level`` is the total of the limits as the problem states them (scale 1).
+    """
 
     dimension: Literal["budget", "capacity"]
     resource: str | None
     points: list[FrontierPoint]
+    stated_level: float
     run_time: float
     warm: bool
 
@@ -144,6 +148,7 @@ def compute_frontier(
         dimension=dimension,
         resource=resource,
         points=out,
+        stated_level=float(uppers.sum()),
         run_time=time.perf_counter() - started,
         warm=warm,
     )
@@ -182,7 +187,9 @@ def plot_frontier(
             color="#1f77b4",
             label="efficient frontier",
         )
-        ax.plot([pt.level for pt in pts], [pt.value for pt in pts], "o", color="#1f77b4", ms=3)
+        ax.plot(
+            [pt.level for pt in pts], [pt.value or 0.0 for pt in pts], "o", color="#1f77b4", ms=3
+        )
         if plan_of_record is not None:
             ax.plot(*plan_of_record, "D", color="#d62728", ms=7, label="plan of record")
         what = "budget" if frontier.dimension == "budget" else "capacity"

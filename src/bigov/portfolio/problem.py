@@ -47,7 +47,7 @@ __all__ = [
 
 
 class _Strict(BaseModel):
-    # Unknown keys are almost always typos in hand-written files ("budget" for "budgets"); refuse them.
+    # Unknown keys are almost always typos in hand-written files ("budget" for "budgets").
     model_config = ConfigDict(extra="forbid")
 
 
@@ -157,15 +157,15 @@ class PairwiseInput(_Strict):
     """Driver weights by pairwise comparison: ``matrix[i][j]`` is how much ``drivers[i]`` beats j.
 
     Entries are numbers or fractions written as strings (``"1/3"``); only the upper triangle is
-    read, the lower one is its reciprocal.
+    read, the lower one is its reciprocal (write it, or leave it ``null``).
     """
 
     drivers: list[str]
-    matrix: list[list[float | str]]
+    matrix: list[list[float | str | None]]
 
 
 class ScoringSettings(_Strict):
-    """How scores become value: direct or pairwise driver weights, NPV weight, confidence factors."""
+    """How scores become value: driver weights (direct or pairwise), NPV weight, confidence."""
 
     weights: dict[str, float] | None = None
     pairwise: PairwiseInput | None = None
@@ -483,7 +483,7 @@ def dump_problem(problem: PortfolioProblem, fmt: Literal["json", "yaml"] = "yaml
 
 
 def save_problem(problem: PortfolioProblem, path: str | Path) -> None:
-    """Write the problem to ``path``; the suffix (``.json`` or ``.yaml``/``.yml``) picks the format."""
+    """Write the problem to ``path``; the suffix (``.json``, else YAML) picks the format."""
     p = Path(path)
     fmt: Literal["json", "yaml"] = "json" if p.suffix.lower() == ".json" else "yaml"
     p.write_text(dump_problem(problem, fmt), encoding="utf-8")

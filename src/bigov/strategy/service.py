@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bigov.db.service import Service, get_by_code
 from bigov.errors import ValidationError
@@ -80,39 +81,16 @@ class StrategyService(Service):
             ValidationError: the new version would start on or before the current one.
         """
         with self.ws.session() as s:
-            otc = get_by_code(s, Otc, code)
-            if effective_from <= otc.effective_from:
-                raise ValidationError(
-                    f"revision of {code} must take effect after {otc.effective_from.isoformat()}"
-                    f" (the current version's start), not {effective_from.isoformat()}"
-                )
-            current = s.scalar(
-                select(OtcVersion).where(
-                    OtcVersion.otc_id == otc.id, OtcVersion.version == otc.version
-                )
+            return revise_otc_in(
+                s,
+                get_by_code(s, Otc, code),
+                effective_from=effective_from,
+                reason=reason,
+                title=title,
+                description=description,
+                status=status,
+                written_by=written_by,
             )
-            if current is not None:
-                current.effective_to = effective_from
-            otc.version += 1
-            otc.effective_from = effective_from
-            otc.title = title if title is not None else otc.title
-            otc.description = description if description is not None else otc.description
-            otc.status = status if status is not None else otc.status
-            s.add(
-                OtcVersion(
-                    code=f"{code}@v{otc.version}",
-                    otc_id=otc.id,
-                    version=otc.version,
-                    title=otc.title,
-                    description=otc.description,
-                    status=otc.status,
-                    effective_from=effective_from,
-                    change_reason=reason,
-                    written_by=written_by,
-                )
-            )
-            s.flush()
-            return otc
 
     def history(self, code: str) -> list[OtcVersion]:
         """Every version of an OTC, oldest first."""
@@ -132,3 +110,54 @@ class StrategyService(Service):
             if version.effective_from <= day:
                 return version
         return None
+
+
+def revise_otc_in(
+    s: Session,
+    otc: Otc,
+    *,
+    effective_from: dt.date,
+    reason: str,
+    title: str | None = None,
+    description: str | None = None,
+    status: OtcStatus | None = None,
+    written_by: str | None = None,
+    batch_id: int | None = None,
+) -> Otc:
+    """The logic of :meth:`StrategyService.revise_otc` inside the caller's session (the importer
+    revises OTCs within its own all-or-nothing transaction). Same rules and errors."""
+    code = otc.code
+    if effective_from <= otc.effective_from:
+        raise ValidationError(
+            f"revision of {code} must take effect after {otc.effective_from.isoformat()}"
+            f" (the current version's start), not {effective_from.isoformat()}"
+        )
+    current = s.scalar(
+        select(OtcVersion).where(OtcVersion.otc_id == otc.id, OtcVersion.version == otc.version)
+    )
+    if current is not None:
+        current.effective_to = effective_from
+    otc.version += 1
+    otc.effective_from = effective_from
+    otc.title = title if title is not None else otc.title
+    otc.description = description if description is not None else otc.description
+    otc.status = status if status is not None else otc.status
+    if batch_id is not None:
+        otc.batch_id = batch_id
+        otc.written_by = written_by
+    s.add(
+        OtcVersion(
+            code=f"{code}@v{otc.version}",
+            otc_id=otc.id,
+            version=otc.version,
+            title=otc.title,
+            description=otc.description,
+            status=otc.status,
+            effective_from=effective_from,
+            change_reason=reason,
+            written_by=written_by,
+            batch_id=batch_id,
+        )
+    )
+    s.flush()
+    return otc

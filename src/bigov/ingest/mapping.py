@@ -1,0 +1,309 @@
+"""Mapping files: which column is which field, how master codes become bigov codes, formats.
+
+A mapping is a small YAML file (see docs/importing.md)::
+
+    kind: cost_line                      # or per sheet, under `sheets:`
+    sheet: Costs                         # only this worksheet of an XLSX
+    skip_rows: 2                         # rows above the header row
+    columns:                             # source header -> bigov field (null: ignore column)
+      Cost Centre: work_item
+      Month: period
+      Budget (£k): budget
+    codes:                               # field -> {master-source code: bigov code}
+      work_item: {CC100: PRJ-001}
+    date_format: "%d/%m/%Y"              # or a list; tried before the built-in formats
+    decimal: "."
+    thousands: ","
+    multiply: {budget: 1000}             # e.g. thousands of pounds -> pounds
+    defaults: {expenditure: opex}        # for empty or absent values
+
+Headers are matched after :func:`normalise_header` (case, line breaks, spacing and bracketed
+notes ignored) on both sides; a ``columns`` key starting with ``re:`` is a regular expression
+matched against the normalised header. Without a mapping the *default mapping* applies: a header
+equal to a field name (``parent``, ``owner``; also ``parent_code``) is that field.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticError
+
+from bigov.errors import ConfigError, Problem, ValidationError
+from bigov.ingest.parse import NumberFormat
+from bigov.ingest.readers import SourceTable
+from bigov.ingest.spec import KindSpec, kind_spec, resolve_kind
+
+_BRACKETS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+
+
+def normalise_header(header: str) -> str:
+    """Header text for matching: casefolded, line breaks and runs of blanks collapsed, bracketed
+    notes removed (``Total Baseline Whole Life Costs (£m) (including non-government costs)`` →
+    ``total baseline whole life costs``), trailing ``.:*`` dropped."""
+    text = str(header).casefold().replace("\u00a0", " ")
+    previous = None
+    while previous != text:  # nested brackets: strip innermost first
+        previous, text = text, _BRACKETS.sub(" ", text)
+    text = " ".join(text.split())
+    return text.strip(" .:*")
+
+
+def field_key(header: str) -> str:
+    """A header as a default-mapping field name: ``Baseline Start`` → ``baseline_start``."""
+    return re.sub(r"[\s\-/]+", "_", normalise_header(header)).strip("_")
+
+
+class SheetMapping(BaseModel):
+    """What one worksheet (or a whole CSV) holds and how its columns map to fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str | None = None
+    columns: dict[str, str | None] = Field(default_factory=dict)
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    skip_rows: int | None = None
+
+
+class Mapping(BaseModel):
+    """A parsed mapping file (or the default mapping, with everything empty)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = None
+    importer: str = "tabular"
+    kind: str | None = None
+    sheet: str | None = None
+    sheets: dict[str, str | SheetMapping] = Field(default_factory=dict)
+    skip_rows: int = 0
+    columns: dict[str, str | None] = Field(default_factory=dict)
+    codes: dict[str, dict[str, str]] = Field(default_factory=dict)
+    date_format: str | list[str] | None = None
+    decimal: str = "."
+    thousands: str = ","
+    encoding: str | None = None
+    delimiter: str | None = None
+    multiply: dict[str, Decimal] = Field(default_factory=dict)
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    # importer-specific settings (e.g. the GMPP preset's rating scale)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def date_formats(self) -> list[str]:
+        """The user's date formats, tried before the built-in ones."""
+        if self.date_format is None:
+            return []
+        return [self.date_format] if isinstance(self.date_format, str) else self.date_format
+
+    @property
+    def number_format(self) -> NumberFormat:
+        return NumberFormat(decimal=self.decimal, thousands=self.thousands)
+
+    def sheet_mapping(self, sheet: str | None) -> SheetMapping | None:
+        """The per-sheet entry for ``sheet`` (matched case-insensitively), if any."""
+        if sheet is None:
+            return None
+        for name, entry in self.sheets.items():
+            if name.casefold() == sheet.casefold():
+                return SheetMapping(kind=entry) if isinstance(entry, str) else entry
+        return None
+
+
+def load_mapping(path: Path) -> Mapping:
+    """Read and check a mapping file.
+
+    Raises:
+        ConfigError: missing file, bad YAML, unknown keys or kinds (the message says which).
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"cannot read mapping file {path}: {exc.strerror}") from exc
+    return parse_mapping(text, str(path))
+
+
+def parse_mapping(text: str, source: str = "mapping") -> Mapping:
+    """A mapping from YAML text (see :func:`load_mapping`)."""
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: a mapping file is a YAML dictionary of settings")
+    try:
+        mapping = Mapping.model_validate(data)
+    except PydanticError as exc:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"{source}: {details}") from exc
+    for kind in [mapping.kind, *(mapping.sheet_mapping(s) and mapping.sheet_mapping(s).kind  # type: ignore[union-attr]
+                                 for s in mapping.sheets)]:
+        if kind is not None and mapping.importer == "tabular":
+            kind_spec(kind)  # raises ConfigError for an unknown kind
+    return mapping
+
+
+PRESET_PACKAGE = "bigov.ingest.presets"
+
+
+def preset_names() -> list[str]:
+    """Names of the mapping presets shipped with bigov (``gmpp``, ...)."""
+    folder = resources.files(PRESET_PACKAGE)
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def preset_path(name: str) -> Path:
+    """The file of a shipped preset (copy it to adapt it).
+
+    Raises:
+        ConfigError: no preset of that name (the message lists the presets).
+    """
+    folder = resources.files(PRESET_PACKAGE)
+    candidate = folder / f"{name.casefold()}.yaml"
+    if not candidate.is_file():
+        raise ConfigError(
+            f"no preset named {name!r}", hint="presets: " + ", ".join(preset_names())
+        )
+    return Path(str(candidate))
+
+
+def load_preset(name: str) -> Mapping:
+    """A shipped preset, parsed."""
+    return load_mapping(preset_path(name))
+
+
+class RecordSet:
+    """Rows of one kind from one table, keyed by field, still raw (untyped).
+
+    ``headers`` gives, per field, the column header as it appears in the file (for error
+    messages); fields filled by defaults or by importers have no header.
+    """
+
+    __slots__ = ("file", "headers", "kind", "mapping", "row_numbers", "rows", "sheet")
+
+    def __init__(self, kind: str, file: str | None = None, sheet: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        self.kind = kind
+        self.file = file
+        self.sheet = sheet
+        self.headers: dict[str, str] = dict(headers or {})
+        self.rows: list[dict[str, Any]] = []
+        self.row_numbers: list[int | None] = []
+        # formats, code translations and factors used to type the raw values
+        self.mapping: Mapping | None = None
+
+    def add(self, values: dict[str, Any], row: int | None = None) -> None:
+        """Append one row (raw values by field name)."""
+        self.rows.append(values)
+        self.row_numbers.append(row)
+
+    @classmethod
+    def from_dicts(cls, kind: str, rows: list[dict[str, Any]], *, file: str | None = None,
+                   sheet: str | None = None) -> RecordSet:
+        """Rows given as dicts by an importer (e.g. a schedule): row numbers are positions."""
+        out = cls(kind, file, sheet)
+        for i, row in enumerate(rows, start=1):
+            out.add(dict(row), i)
+        return out
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def apply_mapping(table: SourceTable, mapping: Mapping, *, kind: str | None = None
+                  ) -> RecordSet:
+    """The rows of ``table`` as a RecordSet of one kind, by ``mapping``.
+
+    The kind comes from, in order: the mapping's entry for the sheet, the ``kind`` argument
+    (``--kind``), the mapping's ``kind``, the sheet's own name (``work_item``, ``Work items``).
+
+    Raises:
+        ValidationError: no kind can be told, unknown or duplicated columns (all problems).
+    """
+    sheet_map = mapping.sheet_mapping(table.sheet)
+    resolved = (sheet_map.kind if sheet_map and sheet_map.kind else None) or kind or mapping.kind
+    if resolved is None and table.sheet is not None:
+        resolved = resolve_kind(table.sheet)
+    if resolved is None:
+        where = f"sheet {table.sheet!r}" if table.sheet else "the file"
+        raise ValidationError(
+            f"{table.file}: cannot tell what {where} holds",
+            [Problem("unknown kind: name the sheet after a kind, pass --kind, or use a mapping",
+                     file=table.file, sheet=table.sheet)],
+            hint="e.g. bigov import FILE --kind work_item",
+        )
+    spec = kind_spec(resolved)
+    columns = {**mapping.columns, **(sheet_map.columns if sheet_map else {})}
+    problems: list[Problem] = []
+    index_of: dict[str, int] = {}
+    header_of: dict[str, str] = {}
+    for i, header in enumerate(table.headers):
+        target = _target_field(header, columns, spec, explicit=bool(columns))
+        if target is _IGNORE:
+            continue
+        if target is None:
+            problems.append(Problem(
+                f"unknown column for {spec.kind}; expected one of: "
+                + ", ".join(spec.field_names()),
+                file=table.file, sheet=table.sheet, row=table.header_row, column=header,
+            ))
+            continue
+        assert isinstance(target, str)
+        if target in index_of:
+            problems.append(Problem(
+                f"second column for field {target!r} (first: {header_of[target]!r})",
+                file=table.file, sheet=table.sheet, row=table.header_row, column=header,
+            ))
+            continue
+        index_of[target] = i
+        header_of[target] = header
+    if problems:
+        raise ValidationError(f"{table.file}: {len(problems)} column problem(s)", problems)
+    out = RecordSet(spec.kind, table.file, table.sheet, header_of)
+    out.mapping = mapping
+    defaults = {**mapping.defaults, **(sheet_map.defaults if sheet_map else {})}
+    items = list(index_of.items())
+    for number, row in zip(table.row_numbers, table.rows, strict=True):
+        width = len(row)
+        values = {f: (row[i] if i < width else None) for f, i in items}
+        for f, v in defaults.items():
+            if values.get(f) is None or values.get(f) == "":
+                values[f] = v
+        out.add(values, number)
+    return out
+
+
+class _Ignore:
+    pass
+
+
+_IGNORE = _Ignore()
+
+
+def _target_field(header: str, columns: dict[str, str | None], spec: KindSpec, *,
+                  explicit: bool) -> str | None | _Ignore:
+    norm = normalise_header(header)
+    for source, target in columns.items():
+        matched = (
+            re.fullmatch(source[3:], norm) is not None
+            if source.startswith("re:")
+            else normalise_header(source) == norm
+        )
+        if matched:
+            return _IGNORE if target in (None, "", "-") else target
+    key = field_key(header)
+    names = spec.field_names()
+    if key in names:
+        return key
+    if key.endswith("_code") and key[:-5] in spec.fields and spec.fields[key[:-5]].ref:
+        return key[:-5]
+    if key.endswith("_id") and key[:-3] in spec.fields and spec.fields[key[:-3]].ref:
+        return key[:-3]
+    # With an explicit column list, other columns are the source's business: ignore them.
+    return _IGNORE if explicit else None

@@ -1,0 +1,53 @@
+"""The ``tabular`` importer: CSV, XLSX (every sheet) and JSON through a mapping.
+
+Without a mapping file the default mapping applies (headers are field names; a sheet named after a
+kind holds that kind). See :mod:`bigov.ingest.mapping`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bigov.errors import Problem, ValidationError
+from bigov.ingest.mapping import RecordSet, apply_mapping
+from bigov.ingest.readers import DEFAULT_MAX_BYTES, TABULAR_SUFFIXES, read_tables
+from bigov.ingest.registry import ImportOptions, register
+
+SKIPPED_SHEETS = frozenset({"readme", "read me", "about", "notes", "instructions"})
+
+
+@register
+class TabularImporter:
+    """CSV / XLSX / JSON rows of any kind, by a mapping or the default mapping."""
+
+    name = "tabular"
+    suffixes = tuple(sorted(TABULAR_SUFFIXES))
+
+    def accepts(self, path: Path, options: ImportOptions) -> bool:
+        return path.suffix.casefold() in TABULAR_SUFFIXES
+
+    def read(self, path: Path, options: ImportOptions) -> list[RecordSet]:
+        mapping = options.mapping
+        tables = read_tables(
+            path,
+            sheet=mapping.sheet,
+            skip_rows=mapping.skip_rows,
+            encoding=mapping.encoding,
+            delimiter=mapping.delimiter,
+            max_bytes=int(options.extra.get("max_bytes", DEFAULT_MAX_BYTES)),
+        )
+        out: list[RecordSet] = []
+        problems: list[Problem] = []
+        for table in tables:
+            if table.sheet and table.sheet.casefold() in SKIPPED_SHEETS:
+                continue
+            try:
+                out.append(apply_mapping(table, mapping, kind=options.kind))
+            except ValidationError as err:
+                problems.extend(err.problems)
+        if problems:
+            raise ValidationError(
+                f"{path.name}: {len(problems)} problem(s) with the layout: nothing was imported",
+                problems,
+            )
+        return out
