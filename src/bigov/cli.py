@@ -166,6 +166,20 @@ def status(
         console.print("The workspace is empty: run [bold]bigov demo[/] or [bold]bigov import[/].")
 
 
+def _mount_subcommands() -> None:
+    """Context CLIs live with their context; the root only mounts them."""
+    from bigov.metrics.cli import app as metrics_app
+    from bigov.portfolio.cli import app as portfolio_app
+
+    app.add_typer(metrics_app, name="metrics", help="Measures at every rhythm (KPIs, ops data).")
+    app.add_typer(
+        portfolio_app, name="portfolio", help="Prioritise and optimally select the portfolio."
+    )
+
+
+_mount_subcommands()
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

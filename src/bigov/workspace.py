@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from bigov.benefits.service import BenefitService
     from bigov.finance.service import FinanceService
     from bigov.governance.service import GovernanceService
+    from bigov.metrics.service import MetricsService
     from bigov.org.service import OrgService
     from bigov.raid.service import RaidService
     from bigov.resources.service import ResourceService
@@ -218,6 +219,12 @@ class Workspace:
         from bigov.raid.service import RaidService
 
         return RaidService(self)
+
+    @cached_property
+    def metrics(self) -> MetricsService:
+        from bigov.metrics.service import MetricsService
+
+        return MetricsService(self)
 
     @cached_property
     def governance(self) -> GovernanceService:

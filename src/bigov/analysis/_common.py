@@ -7,7 +7,7 @@ Everything here composes SQLAlchemy Core; nothing formats SQL text.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -41,22 +41,22 @@ PCT = Decimal("0.1")
 def money(value: Any) -> Decimal:
     """A database sum (Decimal, float on SQLite, or None) as Decimal rounded to the cent."""
     if value is None:
-        return ZERO.quantize(CENT)
-    return Decimal(str(value)).quantize(CENT)
+        return ZERO.quantize(CENT, ROUND_HALF_UP)
+    return Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
 
 
 def quantity(value: Any, places: str = "0.01") -> Decimal:
     """A non-money sum (FTE, measure values) rounded to ``places``."""
     if value is None:
-        return ZERO.quantize(Decimal(places))
-    return Decimal(str(value)).quantize(Decimal(places))
+        return ZERO.quantize(Decimal(places), ROUND_HALF_UP)
+    return Decimal(str(value)).quantize(Decimal(places), ROUND_HALF_UP)
 
 
 def pct(part: Decimal, whole: Decimal) -> Decimal | None:
     """``part`` as a percentage of ``whole`` to one decimal, or None when ``whole`` is zero."""
     if not whole:
         return None
-    return (part / whole * 100).quantize(PCT)
+    return (part / whole * 100).quantize(PCT, ROUND_HALF_UP)
 
 
 def setting(session: Session, key: str, default: str | None = None) -> str:
@@ -154,9 +154,7 @@ class days_between(FunctionElement[int]):  # noqa: N801 - reads as an SQL functi
 @compiles(days_between, "sqlite")
 def _days_between_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
     end, start = list(element.clauses)
-    return compiler.process(
-        func.cast(func.julianday(end) - func.julianday(start), Integer), **kw
-    )
+    return compiler.process(func.cast(func.julianday(end) - func.julianday(start), Integer), **kw)
 
 
 @compiles(days_between, "postgresql")

@@ -13,13 +13,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from bigov.analysis._common import ZERO, reporting_currency, work_closure
+from bigov.analysis._common import ZERO, org_closure, reporting_currency, work_closure
 from bigov.analysis.rollups import CostFigures
 from bigov.benefits.models import Benefit
 from bigov.finance.models import CostLine
-from bigov.org.models import BusinessPlanTarget
+from bigov.governance.models import NodeScope
+from bigov.org.models import BusinessPlan, BusinessPlanTarget, ManagementTeam
 from bigov.strategy.models import Otc, OtcKind, OtcStatus
-from bigov.work.models import Contribution, Phase, WorkItem
+from bigov.work.models import Contribution, Nature, Phase, WorkItem
 
 LIVE_OTC = (OtcStatus.DRAFT, OtcStatus.ACTIVE)
 DEAD_PHASES = (Phase.CLOSED, Phase.CANCELLED)
@@ -45,6 +46,15 @@ class UnalignedWork(BaseModel):
     category: str
     reason: str
     cost: CostFigures
+
+
+class UngovernedWork(BaseModel):
+    """A live work item that names no governing node and that no node's scope names."""
+
+    code: str
+    name: str
+    kind: str
+    phase: str
 
 
 class BenefitGap(BaseModel):
@@ -80,13 +90,12 @@ class AlignmentReport(BaseModel):
     challenges_without_innovation: list[OtcGap]
     otc_weights_not_100: list[WeightGap]
     work_weights_over_100: list[WeightGap]
+    ungoverned_work: list[UngovernedWork]
 
     @property
     def count(self) -> int:
         """Number of gaps of every kind together."""
-        return sum(
-            len(v) for k, v in self if isinstance(v, list)  # type: ignore[misc]
-        )
+        return sum(len(v) for _k, v in self if isinstance(v, list))
 
 
 def gaps(session: Session) -> AlignmentReport:
@@ -96,11 +105,16 @@ def gaps(session: Session) -> AlignmentReport:
 
     * Only *live* OTCs count (draft or active); only *live* work (not closed or cancelled).
     * Work serves an OTC when it, an ancestor or a descendant contributes to it (a portfolio is
-      aligned through its programmes; a project through its programme).
+      aligned through its programmes; a project through its programme). Run work is also
+      aligned when its organisation unit (or a unit above it) has a management team whose
+      business plan takes a live Target.
     * An objective is *funded* when the work serving it (contributors and their subtrees) has a
       positive budget in total.
     * Challenges need at least one live contributing work item ("innovation activity").
-    * Per-OTC weights must sum to 1 (± 0.0001) over live contributors; per work item not above 1.
+    * Live work is *governed* when it names a governing node or a node's scope names it (being
+      under a governed parent is not enough: each accountable item needs its own board).
+    * Per-OTC weights must sum to 1 (± 0.0001) over all contributors, closed ones included
+      (weights are set over the whole life of the OTC); per work item not above 1.
     """
     closure = work_closure()
     currency = reporting_currency(session)
@@ -108,8 +122,8 @@ def gaps(session: Session) -> AlignmentReport:
         select(Otc.id, Otc.code, Otc.title, Otc.kind).where(Otc.status.in_(LIVE_OTC))
     ).all()
     items = {
-        wid: (code, name, kind, nature, category)
-        for wid, code, name, kind, nature, category in session.execute(
+        wid: (code, name, kind, nature, category, unit)
+        for wid, code, name, kind, nature, category, unit in session.execute(
             select(
                 WorkItem.id,
                 WorkItem.code,
@@ -117,15 +131,37 @@ def gaps(session: Session) -> AlignmentReport:
                 WorkItem.kind,
                 WorkItem.nature,
                 WorkItem.category,
+                WorkItem.org_unit_id,
             ).where(WorkItem.phase.not_in(DEAD_PHASES))
         ).all()
     }
-    contributions = session.execute(
-        select(Contribution.work_item_id, Contribution.otc_id, Contribution.weight, Otc.status)
+    # every contribution, whatever the phase of the work: weights are set over all contributors
+    all_contributions = session.execute(
+        select(
+            Contribution.work_item_id,
+            Contribution.otc_id,
+            Contribution.weight,
+            Otc.status,
+            WorkItem.code,
+        )
         .join(Otc, Otc.id == Contribution.otc_id)
         .join(WorkItem, WorkItem.id == Contribution.work_item_id)
-        .where(WorkItem.phase.not_in(DEAD_PHASES))
     ).all()
+    contributions = [row[:4] for row in all_contributions if row[0] in items]
+    # run work serves Targets through its management team's business plan: a unit whose team
+    # has a plan taking a live Target aligns the run work of that unit and every unit below it
+    org = org_closure()
+    planned_units = set(
+        session.scalars(
+            select(org.c.descendant_id)
+            .join(ManagementTeam, ManagementTeam.org_unit_id == org.c.ancestor_id)
+            .join(BusinessPlan, BusinessPlan.management_team_id == ManagementTeam.id)
+            .join(BusinessPlanTarget, BusinessPlanTarget.business_plan_id == BusinessPlan.id)
+            .join(Otc, Otc.id == BusinessPlanTarget.otc_id)
+            .where(Otc.status.in_(LIVE_OTC))
+            .distinct()
+        ).all()
+    )
     live_otc_ids = {row[0] for row in otcs}
     otc_code = {row[0]: row[1] for row in otcs}
 
@@ -187,8 +223,8 @@ def gaps(session: Session) -> AlignmentReport:
             ),
             cost=CostFigures.of(*own_cost.get(wid, (None, None, None))),
         )
-        for wid, (code, name, kind, nature, category) in items.items()
-        if wid not in aligned
+        for wid, (code, name, kind, nature, category, unit) in items.items()
+        if wid not in aligned and not (nature == Nature.RUN and unit in planned_units)
     ]
     unaligned.sort(key=lambda u: u.code)
     unaligned_cost = CostFigures.of(
@@ -249,20 +285,35 @@ def gaps(session: Session) -> AlignmentReport:
 
     per_otc: dict[int, dict[str, Decimal]] = {}
     per_item: dict[int, dict[str, Decimal]] = {}
-    for wid, otc_id, weight, status in contributions:
+    for wid, otc_id, weight, status, wcode in all_contributions:
         w = Decimal(str(weight))
         if status in LIVE_OTC and otc_id in live_otc_ids:
-            per_otc.setdefault(otc_id, {})[items[wid][0]] = w
+            per_otc.setdefault(otc_id, {})[wcode] = w
             per_item.setdefault(wid, {})[otc_code[otc_id]] = w
+    item_code = {row[0]: row[4] for row in all_contributions}
     otc_weights = [
         WeightGap(scope="otc", code=otc_code[oid], total=sum(parts.values(), ZERO), parts=parts)
         for oid, parts in per_otc.items()
         if abs(sum(parts.values(), ZERO) - 1) > WEIGHT_TOLERANCE
     ]
     item_weights = [
-        WeightGap(scope="work_item", code=items[wid][0], total=sum(p.values(), ZERO), parts=p)
+        WeightGap(scope="work_item", code=item_code[wid], total=sum(p.values(), ZERO), parts=p)
         for wid, p in per_item.items()
         if sum(p.values(), ZERO) > 1 + WEIGHT_TOLERANCE
+    ]
+
+    scoped = select(NodeScope.work_item_id).where(NodeScope.work_item_id.is_not(None))
+    ungoverned = [
+        UngovernedWork(code=code, name=name, kind=kind.value, phase=phase.value)
+        for code, name, kind, phase in session.execute(
+            select(WorkItem.code, WorkItem.name, WorkItem.kind, WorkItem.phase)
+            .where(
+                WorkItem.phase.not_in(DEAD_PHASES),
+                WorkItem.governing_node_id.is_(None),
+                WorkItem.id.not_in(scoped),
+            )
+            .order_by(WorkItem.code)
+        ).all()
     ]
 
     def by_code(rows: list[OtcGap]) -> list[OtcGap]:
@@ -280,6 +331,7 @@ def gaps(session: Session) -> AlignmentReport:
         challenges_without_innovation=by_code(no_innovation),
         otc_weights_not_100=sorted(otc_weights, key=lambda g: g.code),
         work_weights_over_100=sorted(item_weights, key=lambda g: g.code),
+        ungoverned_work=ungoverned,
     )
 
 
@@ -293,6 +345,7 @@ __all__ = [
     "BenefitGap",
     "OtcGap",
     "UnalignedWork",
+    "UngovernedWork",
     "WeightGap",
     "gaps",
 ]

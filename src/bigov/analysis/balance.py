@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -178,21 +178,32 @@ def balance(
     acc: dict[tuple[dt.date | None, str], dict[str, dict[str, Decimal]]] = {}
     names: dict[str, str] = {ALL_UNITS: "whole organisation", NO_UNIT: "no organisation unit"}
 
-    def add(period: dt.date, unit_id: int | None, cat: Any, values: Iterable[tuple[str, Decimal]]) -> None:
-        unit_code, unit_name = bu.get(unit_id, (NO_UNIT, names[NO_UNIT])) if unit_id else (
-            NO_UNIT,
-            names[NO_UNIT],
+    def add(
+        period: dt.date, unit_id: int | None, cat: Any, values: Iterable[tuple[str, Decimal]]
+    ) -> None:
+        unit_code, unit_name = (
+            bu.get(unit_id, (NO_UNIT, names[NO_UNIT]))
+            if unit_id
+            else (
+                NO_UNIT,
+                names[NO_UNIT],
+            )
         )
         names[unit_code] = unit_name
         b = bucket(period)
         for key in ((b, unit_code), (b, ALL_UNITS), (None, unit_code), (None, ALL_UNITS)):
             slot = acc.setdefault(key, {})
             for measure, value in values:
-                m = slot.setdefault(measure, {c: ZERO for c in CATEGORIES})
+                m = slot.setdefault(measure, dict.fromkeys(CATEGORIES, ZERO))
                 m[cat.value] += value
 
     for period, unit_id, cat, b, f, a in cost_rows:
-        add(period, unit_id, cat, (("budget", money(b)), ("forecast", money(f)), ("actual", money(a))))
+        add(
+            period,
+            unit_id,
+            cat,
+            (("budget", money(b)), ("forecast", money(f)), ("actual", money(a))),
+        )
     for period, unit_id, cat, fte, used in fte_rows:
         add(period, unit_id, cat, (("fte", quantity(fte)), ("fte_actual", quantity(used))))
 
@@ -202,7 +213,10 @@ def balance(
             period=key[0],
             unit=key[1],
             unit_name=names.get(key[1], key[1]),
-            **{m: _split(slot.get(m), target) for m in ("budget", "forecast", "actual", "fte", "fte_actual")},
+            **{
+                m: _split(slot.get(m), target)
+                for m in ("budget", "forecast", "actual", "fte", "fte_actual")
+            },
         )
 
     keys = sorted(acc, key=lambda k: (k[0] or dt.date.min, k[1] != ALL_UNITS, k[1]))
@@ -217,15 +231,15 @@ def balance(
 
 
 def _split(amounts: dict[str, Decimal] | None, target: dict[str, Decimal]) -> Split:
-    amounts = amounts or {c: ZERO for c in CATEGORIES}
+    amounts = amounts or dict.fromkeys(CATEGORIES, ZERO)
     total = sum(amounts.values(), ZERO)
     shares: dict[str, Decimal | None] = {}
     deviation: dict[str, Decimal | None] = {}
     for cat in CATEGORIES:
         if total:
             share = amounts[cat] / total * 100
-            shares[cat] = share.quantize(PCT)
-            deviation[cat] = (share - target[cat]).quantize(PCT)
+            shares[cat] = share.quantize(PCT, ROUND_HALF_UP)
+            deviation[cat] = (share - target[cat]).quantize(PCT, ROUND_HALF_UP)
         else:
             shares[cat] = deviation[cat] = None
     return Split(amounts=amounts, total=total, shares=shares, deviation_pp=deviation)

@@ -116,7 +116,7 @@ class RealisationReport(BaseModel):
     excluded_profile_rows: int = 0
 
 
-def _group_columns(by: str) -> tuple[Any, list[ColumnElement[Any]], list[Any]]:
+def _group_columns(by: str) -> tuple[Any, list[Any], list[Any]]:
     """(select-from, [key, name] columns, extra joins) of a grouping."""
     if by == "benefit":
         return None, [Benefit.code, Benefit.name], []
@@ -227,7 +227,8 @@ def realisation(
     rows = session.execute(stmt).all()
 
     groups: dict[str, dict[str, Any]] = {}
-    for key, name, bcode, category, unit, period, planned, forecast, actual in rows:
+    for row in rows:
+        key, name, bcode, category, unit, period, planned, forecast, actual = tuple(row)
         g = groups.setdefault(
             key,
             {
@@ -266,7 +267,9 @@ def realisation(
         or 0
     )
 
-    def figures(periods: dict[dt.date, list[Decimal]]) -> tuple[RealisationFigures, list[PeriodFigures]]:
+    def figures(
+        periods: dict[dt.date, list[Decimal]],
+    ) -> tuple[RealisationFigures, list[PeriodFigures]]:
         return _figures(periods, as_at, discount_rate, pv_base)
 
     out_groups = []

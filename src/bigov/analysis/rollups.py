@@ -8,17 +8,21 @@ a fixed number of queries whatever the number of items (the query-count test pin
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import FromClause
+from sqlalchemy.sql.elements import ColumnElement
 
 from bigov.analysis._common import (
     ZERO,
     confidence_from_score,
     confidence_score,
     days_between,
+    label,
     latest_status,
     money,
     org_closure,
@@ -241,7 +245,7 @@ def rollup(
         (
             and_(
                 Milestone.baseline_date.is_not(None),
-                ((Milestone.actual_date > Milestone.baseline_date))
+                (Milestone.actual_date > Milestone.baseline_date)
                 | (Milestone.actual_date.is_(None) & (Milestone.baseline_date < as_at)),
             ),
             1,
@@ -277,14 +281,13 @@ def rollup(
 
     # delivery confidence: each item's latest report, then its distribution per subtree
     latest = latest_status(as_at)
-    own_conf = {
-        wid: conf
-        for wid, conf in session.execute(
+    own_conf = dict(
+        session.execute(
             select(latest.c.work_item_id, latest.c.confidence).join(
                 scope, scope.c.id == latest.c.work_item_id
             )
         ).all()
-    }
+    )
     sub_conf: dict[int, dict[str, int]] = {}
     sub_score: dict[int, float | None] = {}
     for aid, conf, n in session.execute(
@@ -294,7 +297,7 @@ def rollup(
         .where(latest.c.confidence.is_not(None))
         .group_by(closure.c.ancestor_id, latest.c.confidence)
     ).all():
-        sub_conf.setdefault(aid, _empty_distribution())[Confidence(conf).value] += int(n)
+        sub_conf.setdefault(aid, _empty_distribution())[label(conf)] += int(n)
     for aid, dist in sub_conf.items():
         sub_score[aid] = _mean_score(dist)
 
@@ -308,7 +311,7 @@ def rollup(
     ).all()
     by_period: dict[dt.date, dict[str, int]] = {}
     for period, conf, n in trend_rows:
-        by_period.setdefault(period, _empty_distribution())[Confidence(conf).value] += int(n)
+        by_period.setdefault(period, _empty_distribution())[label(conf)] += int(n)
     trend = [
         TrendPoint(
             period=p,
@@ -365,11 +368,10 @@ def rollup(
     )
 
 
-def _org_rollup(session: Session, scope: object, cost_filter: list[object]) -> list[OrgRollupRow]:
+def _org_rollup(
+    session: Session, scope: FromClause, cost_filter: Sequence[ColumnElement[bool]]
+) -> list[OrgRollupRow]:
     """Cost of the in-scope work owned by each organisation unit, own and with its sub-units."""
-    from sqlalchemy.sql import FromClause
-
-    assert isinstance(scope, FromClause)
     oc = org_closure()
     cost = (
         select(
@@ -380,7 +382,7 @@ def _org_rollup(session: Session, scope: object, cost_filter: list[object]) -> l
         )
         .join(WorkItem, WorkItem.id == CostLine.work_item_id)
         .join(scope, scope.c.id == CostLine.work_item_id)
-        .where(*cost_filter, WorkItem.org_unit_id.is_not(None))  # type: ignore[arg-type]
+        .where(*cost_filter, WorkItem.org_unit_id.is_not(None))
         .group_by(WorkItem.org_unit_id)
         .subquery("unit_cost")
     )

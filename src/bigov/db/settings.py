@@ -22,4 +22,6 @@ DEFAULTS: dict[str, str] = {
     "fiscal_year_start_month": "4",  # UK public sector and many UK companies start in April
     "currency": "GBP",
     "timezone": "Europe/London",
+    # where raw metric observations are kept; empty = a folder beside the SQLite file
+    "metrics_store_dir": "",
 }

@@ -65,6 +65,7 @@ class BenefitFacts:
     category: str
     owner: str | None
     unit_id: int | None
+    kind: str = "benefit"
     enablers: list[int] = field(default_factory=list)
     planned: Decimal = ZERO
     forecast: Decimal = ZERO
@@ -92,7 +93,7 @@ class Facts:
         self.period = period
         month, start = period.month, period.start
         self.trend_start = add_months(month, -(TREND_MONTHS - 1))
-        people = dict(session.execute(select(Person.id, Person.name)).tuples().all())
+        people = dict(session.execute(select(Person.id, Person.name)).all())
         self.people = people
 
         self.cost: dict[int, CostFacts] = defaultdict(CostFacts)
@@ -150,7 +151,7 @@ class Facts:
             )
 
         team_unit = dict(
-            session.execute(select(ManagementTeam.id, ManagementTeam.org_unit_id)).tuples().all()
+            session.execute(select(ManagementTeam.id, ManagementTeam.org_unit_id)).all()
         )
         self.benefits: dict[int, BenefitFacts] = {}
         for b in session.execute(
@@ -163,12 +164,13 @@ class Facts:
                 Benefit.owner_id,
                 Benefit.owner_unit_id,
                 Benefit.realising_team_id,
+                Benefit.kind,
             )
         ):
             unit = b.owner_unit_id or (team_unit.get(b.realising_team_id) if b.realising_team_id else None)
             self.benefits[b.id] = BenefitFacts(
                 b.id, b.code, b.name, b.status.value, b.category.value,
-                people.get(b.owner_id) if b.owner_id else None, unit,
+                people.get(b.owner_id) if b.owner_id else None, unit, b.kind.value,
             )
         for bid, wid in session.execute(select(BenefitEnabler.benefit_id, BenefitEnabler.work_item_id)):
             self.benefits[bid].enablers.append(wid)
@@ -195,7 +197,7 @@ class Facts:
             m[2] += actual
             bf.rows.append((r.code, r.batch_id))
 
-        self.skills = dict(session.execute(select(Skill.id, Skill.name)).tuples().all())
+        self.skills = dict(session.execute(select(Skill.id, Skill.name)).all())
         # demand and capacity of the cycle window, as (item, skill, unit) → FTE summed over months
         self.demand: list[tuple[int, int, int | None, Decimal]] = [
             (r.work_item_id, r.skill_id, r.org_unit_id, Decimal(r.fte))

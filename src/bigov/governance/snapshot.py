@@ -295,6 +295,7 @@ def _benefits(facts: Facts, topo: Topology, node_id: int, scope: frozenset[int],
             {
                 "code": b.code,
                 "name": b.name,
+                "kind": b.kind,
                 "status": b.status,
                 "category": b.category,
                 "owner": b.owner,
@@ -303,7 +304,12 @@ def _benefits(facts: Facts, topo: Topology, node_id: int, scope: frozenset[int],
                 "planned": num(b.planned),
                 "forecast": num(b.forecast),
                 "actual_to_date": num(b.actual_to_date),
-                "shortfall_pct": num(pct(b.planned - b.forecast, b.planned)),
+                # a dis-benefit falls short when its forecast *exceeds* plan
+                "shortfall_pct": num(
+                    pct(b.forecast - b.planned, b.planned)
+                    if b.kind == "disbenefit"
+                    else pct(b.planned - b.forecast, b.planned)
+                ),
             }
         )
         for m, (p, f, a) in b.months.items():

@@ -62,8 +62,15 @@ SOURCES: dict[str, SourceSpec] = {
         SourceSpec("strategy.otcs", "otc", "Objectives, targets and challenges"),
         SourceSpec("strategy.key_results", "key_result", "Key results"),
         SourceSpec("strategy.actuals", "key_result_actual", "Key result actuals", "period"),
+        SourceSpec("strategy.attainment", "key_result", "Objective and target attainment"),
     )
 }
+# singular spellings are accepted too ("raid.risk" = "raid.risks")
+for _kind in ("risk", "issue", "action", "decision"):
+    _spec = SOURCES[f"raid.{_kind}s"]
+    SOURCES[f"raid.{_kind}"] = SourceSpec(
+        f"raid.{_kind}", _spec.table, _spec.title, _spec.period, _spec.item, raid_kind=_kind
+    )
 
 # Produced by the cycle itself: always "present".
 DERIVED_PREFIXES = ("governance.", "metrics.")

@@ -65,7 +65,7 @@ class Topology:
     """Nodes, items and scopes of one workspace as they stood when loaded."""
 
     def __init__(self, session: Session) -> None:
-        people = dict(session.execute(select(Person.id, Person.name)).tuples().all())
+        people = dict(session.execute(select(Person.id, Person.name)).all())
         self.nodes: dict[int, NodeInfo] = {}
         for n in session.scalars(select(GovernanceNode).order_by(GovernanceNode.code)):
             self.nodes[n.id] = NodeInfo(

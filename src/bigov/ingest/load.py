@@ -22,7 +22,7 @@ from bigov.db.base import utcnow
 from bigov.ingest.spec import KindSpec, kind_spec
 from bigov.ingest.validate import Located, Plan, existing_codes
 from bigov.progress import SILENT, Reporter
-from bigov.strategy.models import Otc, OtcStatus, OtcVersion
+from bigov.strategy.models import Otc, OtcStatus
 from bigov.strategy.service import revise_otc_in
 
 WRITE_CHUNK = 20_000
@@ -35,12 +35,10 @@ def _db_value(value: Any) -> Any:
 def _defaults(spec: KindSpec) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in spec.fields.values():
-        col = spec.table.c[f.column]
+        spec.table.c[f.column]
         if f.default is not None:
             out[f.name] = f.default
-        elif col.default is not None and callable(getattr(col.default, "arg", None)):
-            out[f.name] = None  # callable defaults are computed per row below
-        else:
+        else:  # callable defaults (dates of today) are computed per row
             out[f.name] = None
     return out
 
@@ -49,7 +47,7 @@ def _callable_default(spec: KindSpec, name: str) -> Any:
     col = spec.table.c[spec.fields[name].column]
     default = col.default
     if default is not None and getattr(default, "is_callable", False):
-        arg = default.arg
+        arg: Any = getattr(default, "arg", None)
         try:
             return arg(None)  # SQLAlchemy wraps callables to take an execution context
         except TypeError:
@@ -85,8 +83,13 @@ def execute_plan(
             _revise(session, row_id, loc, id_maps, batch_id=batch_id, user=user)
             reporter.advance(1)
         if kind == "otc" and kp.inserts:
-            _first_versions(session, kp.inserts, batch_id=batch_id, user=user,
-                            explicit=plan.kinds.get("otc_version"))
+            _first_versions(
+                session,
+                kp.inserts,
+                batch_id=batch_id,
+                user=user,
+                explicit=plan.kinds.get("otc_version"),
+            )
     reporter.finish()
 
 
@@ -98,8 +101,9 @@ def _referenced_codes(spec: KindSpec, rows: list[Located]) -> dict[str, set[str]
     return out
 
 
-def _to_db(spec: KindSpec, values: dict[str, Any], id_maps: dict[str, dict[str, int]],
-           names: list[str]) -> dict[str, Any]:
+def _to_db(
+    spec: KindSpec, values: dict[str, Any], id_maps: dict[str, dict[str, int]], names: list[str]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in names:
         f = spec.fields[name]
@@ -110,8 +114,15 @@ def _to_db(spec: KindSpec, values: dict[str, Any], id_maps: dict[str, dict[str, 
     return out
 
 
-def _insert(session: Session, spec: KindSpec, rows: list[Located],
-            id_maps: dict[str, dict[str, int]], *, batch_id: int, user: str | None) -> None:
+def _insert(
+    session: Session,
+    spec: KindSpec,
+    rows: list[Located],
+    id_maps: dict[str, dict[str, int]],
+    *,
+    batch_id: int,
+    user: str | None,
+) -> None:
     defaults = _defaults(spec)
     names = [n for n in spec.fields if n not in spec.self_refs]
     now = utcnow()
@@ -119,16 +130,24 @@ def _insert(session: Session, spec: KindSpec, rows: list[Located],
     params = []
     for loc in rows:
         values = dict(defaults)
-        values.update({
-            k: v for k, v in loc.values.items()
-            if k in spec.fields and (v is not None or spec.fields[k].nullable)
-        })
+        values.update(
+            {
+                k: v
+                for k, v in loc.values.items()
+                if k in spec.fields and (v is not None or spec.fields[k].nullable)
+            }
+        )
         for n in callables:
             if values.get(n) is None:
                 values[n] = _callable_default(spec, n)
         row = _to_db(spec, values, id_maps, names)
-        row.update(code=loc.values["code"], batch_id=batch_id, written_by=user,
-                   created_at=now, updated_at=now)
+        row.update(
+            code=loc.values["code"],
+            batch_id=batch_id,
+            written_by=user,
+            created_at=now,
+            updated_at=now,
+        )
         params.append(row)
     table = spec.table
     for i in range(0, len(params), WRITE_CHUNK):
@@ -139,24 +158,36 @@ def _insert(session: Session, spec: KindSpec, rows: list[Located],
         for name in spec.self_refs:
             col = spec.fields[name].column
             targets = {v for loc in rows if (v := loc.values.get(name)) is not None}
-            id_maps[spec.kind].update(existing_codes(session, spec.kind, targets - id_maps[spec.kind].keys()))
+            id_maps[spec.kind].update(
+                existing_codes(session, spec.kind, targets - id_maps[spec.kind].keys())
+            )
             links = [
-                {"_id": id_maps[spec.kind][loc.values["code"]],
-                 "_ref": id_maps[spec.kind][loc.values[name]]}
-                for loc in rows if loc.values.get(name) is not None
+                {
+                    "_id": id_maps[spec.kind][loc.values["code"]],
+                    "_ref": id_maps[spec.kind][loc.values[name]],
+                }
+                for loc in rows
+                if loc.values.get(name) is not None
             ]
             if links:
                 session.execute(
-                    update(table).where(table.c.id == bindparam("_id"))
+                    update(table)
+                    .where(table.c.id == bindparam("_id"))
                     .values({col: bindparam("_ref")})
                     .execution_options(synchronize_session=False),
                     links,
                 )
 
 
-def _update(session: Session, spec: KindSpec,
-            rows: list[tuple[int, Located, dict[str, Any]]],
-            id_maps: dict[str, dict[str, int]], *, batch_id: int, user: str | None) -> None:
+def _update(
+    session: Session,
+    spec: KindSpec,
+    rows: list[tuple[int, Located, dict[str, Any]]],
+    id_maps: dict[str, dict[str, int]],
+    *,
+    batch_id: int,
+    user: str | None,
+) -> None:
     # executemany needs one statement per set of changed columns
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for row_id, _loc, changed in rows:
@@ -166,7 +197,7 @@ def _update(session: Session, spec: KindSpec,
         groups[names].append(params)
     table = spec.table
     now = utcnow()
-    for names, params in groups.items():
+    for names, batch in groups.items():
         cols = [spec.fields[n].column for n in names]
         stmt = (
             update(table)
@@ -175,12 +206,19 @@ def _update(session: Session, spec: KindSpec,
             .values(batch_id=batch_id, written_by=user, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        for i in range(0, len(params), WRITE_CHUNK):
-            session.execute(stmt, params[i : i + WRITE_CHUNK])
+        for i in range(0, len(batch), WRITE_CHUNK):
+            session.execute(stmt, batch[i : i + WRITE_CHUNK])
 
 
-def _revise(session: Session, row_id: int, loc: Located, id_maps: dict[str, dict[str, int]],
-            *, batch_id: int, user: str | None) -> None:
+def _revise(
+    session: Session,
+    row_id: int,
+    loc: Located,
+    id_maps: dict[str, dict[str, int]],
+    *,
+    batch_id: int,
+    user: str | None,
+) -> None:
     otc = session.get(Otc, row_id)
     assert otc is not None
     v = loc.values
@@ -193,27 +231,36 @@ def _revise(session: Session, row_id: int, loc: Located, id_maps: dict[str, dict
         title=v.get("title"),
         description=v.get("description"),
         status=OtcStatus(status.value if isinstance(status, enum.Enum) else status)
-        if status is not None else None,
+        if status is not None
+        else None,
         written_by=user,
         batch_id=batch_id,
     )
     spec = kind_spec("otc")
-    others = [n for n in v if n not in ("code", "title", "description", "status", "version",
-                                        "effective_from") and v[n] is not None]
+    others = [
+        n
+        for n in v
+        if n not in ("code", "title", "description", "status", "version", "effective_from")
+        and v[n] is not None
+    ]
     for name in others:
         f = spec.fields[name]
         value = v[name]
         if f.ref:
-            value = session.scalar(select(spec.table.c.id).where(
-                spec.table.c.code == value)) if f.ref == "otc" else id_maps[f.ref].get(value)
+            value = (
+                session.scalar(select(spec.table.c.id).where(spec.table.c.code == value))
+                if f.ref == "otc"
+                else id_maps[f.ref].get(value)
+            )
             setattr(otc, f.column, value)
         else:
             setattr(otc, f.column, value)
     session.flush()
 
 
-def _first_versions(session: Session, rows: list[Located], *, batch_id: int,
-                    user: str | None, explicit: Any) -> None:
+def _first_versions(
+    session: Session, rows: list[Located], *, batch_id: int, user: str | None, explicit: Any
+) -> None:
     """The history row of each new OTC (as :meth:`StrategyService.add_otc` records it),
     unless the batch brings that version row itself (an export being re-imported)."""
     given = {loc.values.get("code") for loc in explicit.inserts} if explicit else set()
@@ -228,19 +275,21 @@ def _first_versions(session: Session, rows: list[Located], *, batch_id: int,
         if code in given:
             continue
         status = v.get("status") or OtcStatus.ACTIVE
-        params.append({
-            "code": code,
-            "otc_id": ids[v["code"]],
-            "version": version,
-            "title": v["title"],
-            "description": v.get("description"),
-            "status": _db_value(status),
-            "effective_from": v.get("effective_from") or dt.date.today(),
-            "change_reason": "created",
-            "batch_id": batch_id,
-            "written_by": user,
-            "created_at": now,
-            "updated_at": now,
-        })
+        params.append(
+            {
+                "code": code,
+                "otc_id": ids[v["code"]],
+                "version": version,
+                "title": v["title"],
+                "description": v.get("description"),
+                "status": _db_value(status),
+                "effective_from": v.get("effective_from") or dt.date.today(),
+                "change_reason": "created",
+                "batch_id": batch_id,
+                "written_by": user,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
     if params:
-        session.execute(insert(OtcVersion.__table__), params)
+        session.execute(insert(kind_spec("otc_version").table), params)

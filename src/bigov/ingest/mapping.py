@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticError
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticError
 
 from bigov.errors import ConfigError, Problem, ValidationError
 from bigov.ingest.parse import NumberFormat
@@ -142,8 +143,11 @@ def parse_mapping(text: str, source: str = "mapping") -> Mapping:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
         raise ConfigError(f"{source}: {details}") from exc
-    for kind in [mapping.kind, *(mapping.sheet_mapping(s) and mapping.sheet_mapping(s).kind  # type: ignore[union-attr]
-                                 for s in mapping.sheets)]:
+    named = [mapping.kind]
+    for sheet in mapping.sheets:
+        entry = mapping.sheet_mapping(sheet)
+        named.append(entry.kind if entry else None)
+    for kind in named:
         if kind is not None and mapping.importer == "tabular":
             kind_spec(kind)  # raises ConfigError for an unknown kind
     return mapping
@@ -167,9 +171,7 @@ def preset_path(name: str) -> Path:
     folder = resources.files(PRESET_PACKAGE)
     candidate = folder / f"{name.casefold()}.yaml"
     if not candidate.is_file():
-        raise ConfigError(
-            f"no preset named {name!r}", hint="presets: " + ", ".join(preset_names())
-        )
+        raise ConfigError(f"no preset named {name!r}", hint="presets: " + ", ".join(preset_names()))
     return Path(str(candidate))
 
 
@@ -187,8 +189,13 @@ class RecordSet:
 
     __slots__ = ("file", "headers", "kind", "mapping", "row_numbers", "rows", "sheet")
 
-    def __init__(self, kind: str, file: str | None = None, sheet: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        file: str | None = None,
+        sheet: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.kind = kind
         self.file = file
         self.sheet = sheet
@@ -204,8 +211,14 @@ class RecordSet:
         self.row_numbers.append(row)
 
     @classmethod
-    def from_dicts(cls, kind: str, rows: list[dict[str, Any]], *, file: str | None = None,
-                   sheet: str | None = None) -> RecordSet:
+    def from_dicts(
+        cls,
+        kind: str,
+        rows: list[dict[str, Any]],
+        *,
+        file: str | None = None,
+        sheet: str | None = None,
+    ) -> RecordSet:
         """Rows given as dicts by an importer (e.g. a schedule): row numbers are positions."""
         out = cls(kind, file, sheet)
         for i, row in enumerate(rows, start=1):
@@ -216,8 +229,7 @@ class RecordSet:
         return len(self.rows)
 
 
-def apply_mapping(table: SourceTable, mapping: Mapping, *, kind: str | None = None
-                  ) -> RecordSet:
+def apply_mapping(table: SourceTable, mapping: Mapping, *, kind: str | None = None) -> RecordSet:
     """The rows of ``table`` as a RecordSet of one kind, by ``mapping``.
 
     The kind comes from, in order: the mapping's entry for the sheet, the ``kind`` argument
@@ -234,8 +246,13 @@ def apply_mapping(table: SourceTable, mapping: Mapping, *, kind: str | None = No
         where = f"sheet {table.sheet!r}" if table.sheet else "the file"
         raise ValidationError(
             f"{table.file}: cannot tell what {where} holds",
-            [Problem("unknown kind: name the sheet after a kind, pass --kind, or use a mapping",
-                     file=table.file, sheet=table.sheet)],
+            [
+                Problem(
+                    "unknown kind: name the sheet after a kind, pass --kind, or use a mapping",
+                    file=table.file,
+                    sheet=table.sheet,
+                )
+            ],
             hint="e.g. bigov import FILE --kind work_item",
         )
     spec = kind_spec(resolved)
@@ -248,18 +265,28 @@ def apply_mapping(table: SourceTable, mapping: Mapping, *, kind: str | None = No
         if target is _IGNORE:
             continue
         if target is None:
-            problems.append(Problem(
-                f"unknown column for {spec.kind}; expected one of: "
-                + ", ".join(spec.field_names()),
-                file=table.file, sheet=table.sheet, row=table.header_row, column=header,
-            ))
+            problems.append(
+                Problem(
+                    f"unknown column for {spec.kind}; expected one of: "
+                    + ", ".join(spec.field_names()),
+                    file=table.file,
+                    sheet=table.sheet,
+                    row=table.header_row,
+                    column=header,
+                )
+            )
             continue
         assert isinstance(target, str)
         if target in index_of:
-            problems.append(Problem(
-                f"second column for field {target!r} (first: {header_of[target]!r})",
-                file=table.file, sheet=table.sheet, row=table.header_row, column=header,
-            ))
+            problems.append(
+                Problem(
+                    f"second column for field {target!r} (first: {header_of[target]!r})",
+                    file=table.file,
+                    sheet=table.sheet,
+                    row=table.header_row,
+                    column=header,
+                )
+            )
             continue
         index_of[target] = i
         header_of[target] = header
@@ -286,8 +313,9 @@ class _Ignore:
 _IGNORE = _Ignore()
 
 
-def _target_field(header: str, columns: dict[str, str | None], spec: KindSpec, *,
-                  explicit: bool) -> str | None | _Ignore:
+def _target_field(
+    header: str, columns: dict[str, str | None], spec: KindSpec, *, explicit: bool
+) -> str | _Ignore | None:
     norm = normalise_header(header)
     for source, target in columns.items():
         matched = (

@@ -47,9 +47,16 @@ class SourceTable:
     notes: list[str] = field(default_factory=list)
 
 
-def fail(message: str, file: str, *, sheet: str | None = None, row: int | None = None,
-         column: str | None = None, value: str | None = None, hint: str | None = None
-         ) -> ValidationError:
+def fail(
+    message: str,
+    file: str,
+    *,
+    sheet: str | None = None,
+    row: int | None = None,
+    column: str | None = None,
+    value: str | None = None,
+    hint: str | None = None,
+) -> ValidationError:
     """A ValidationError with a single located problem (for file-level failures)."""
     problem = Problem(message, file=file, sheet=sheet, row=row, column=column, value=value)
     return ValidationError(f"{file}: {message}", [problem], hint=hint)
@@ -67,7 +74,8 @@ def check_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         raise fail("the file is empty", name)
     if size > max_bytes:
         raise fail(
-            f"the file is {size:,} bytes, over the limit of {max_bytes:,}", name,
+            f"the file is {size:,} bytes, over the limit of {max_bytes:,}",
+            name,
             hint="split the extract, or raise the limit with --option max_bytes=N",
         )
 
@@ -108,24 +116,35 @@ def read_tables(
     check_file(path, max_bytes=max_bytes)
     suffix = path.suffix.casefold()
     if suffix in CSV_SUFFIXES:
-        return [read_csv(path, skip_rows=skip_rows, encoding=encoding, delimiter=delimiter,
-                         header=header)]
+        return [
+            read_csv(
+                path, skip_rows=skip_rows, encoding=encoding, delimiter=delimiter, header=header
+            )
+        ]
     if suffix in XLSX_SUFFIXES:
         return read_xlsx(path, sheet=sheet, skip_rows=skip_rows, header=header)
     if suffix in JSON_SUFFIXES:
         return read_json(path, encoding=encoding)
     if suffix == ".xls":
-        raise fail("old binary Excel (.xls) files are not supported", path.name,
-                   hint="save it as .xlsx or .csv")
+        raise fail(
+            "old binary Excel (.xls) files are not supported",
+            path.name,
+            hint="save it as .xlsx or .csv",
+        )
     raise fail(
-        f"unsupported file type {suffix or '(none)'!r}", path.name,
+        f"unsupported file type {suffix or '(none)'!r}",
+        path.name,
         hint="use .csv, .xlsx or .json (or a schedule format read by the mpxj importer)",
     )
 
 
 def read_csv(
-    path: Path, *, skip_rows: int = 0, encoding: str | None = None,
-    delimiter: str | None = None, header: bool = True,
+    path: Path,
+    *,
+    skip_rows: int = 0,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    header: bool = True,
 ) -> SourceTable:
     """One CSV file. The delimiter is sniffed (``,`` ``;`` tab ``|``) unless given."""
     name = path.name
@@ -156,8 +175,9 @@ def read_csv(
             rows.append(row)
             numbers.append(index)
     except csv.Error as exc:
-        raise fail(f"malformed CSV near line {reader.line_num}: {exc}", name,
-                   row=reader.line_num) from exc
+        raise fail(
+            f"malformed CSV near line {reader.line_num}: {exc}", name, row=reader.line_num
+        ) from exc
     if headers is None:
         raise fail("the file has no header row", name)
     return SourceTable(name, None, _clean_headers(headers), rows, numbers, header_row)
@@ -196,10 +216,21 @@ def read_xlsx(
     try:
         values_wb = openpyxl.load_workbook(path, data_only=True, read_only=False)
         formulas_wb = openpyxl.load_workbook(path, data_only=False, read_only=False)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError,
-            TypeError, IndexError, AttributeError) as exc:
-        raise fail(f"not a readable XLSX workbook ({type(exc).__name__}: {exc})", name,
-                   hint="open it in Excel and save it again as .xlsx") from exc
+    except (
+        zipfile.BadZipFile,
+        InvalidFileException,
+        KeyError,
+        OSError,
+        ValueError,
+        TypeError,
+        IndexError,
+        AttributeError,
+    ) as exc:
+        raise fail(
+            f"not a readable XLSX workbook ({type(exc).__name__}: {exc})",
+            name,
+            hint="open it in Excel and save it again as .xlsx",
+        ) from exc
     try:
         names = values_wb.sheetnames
         if sheet is not None:
@@ -210,25 +241,28 @@ def read_xlsx(
         tables = []
         problems: list[Problem] = []
         for sheet_name in names:
-            table = _read_sheet(values_wb[sheet_name], formulas_wb[sheet_name], name,
-                                skip_rows, header, problems)
+            table = _read_sheet(
+                values_wb[sheet_name], formulas_wb[sheet_name], name, skip_rows, header, problems
+            )
             if table is not None:
                 tables.append(table)
         if problems:
             raise ValidationError(
-                f"{name}: {len(problems)} formula cell(s) have no cached value", problems,
+                f"{name}: {len(problems)} formula cell(s) have no cached value",
+                problems,
                 hint="open the workbook in Excel (or LibreOffice), let it calculate, and save",
             )
-        if not tables:
-            raise fail("the workbook has no data (every sheet is empty)", name)
+        if not any(t.rows for t in tables):
+            raise fail("the workbook has no data (every sheet is empty or has only headers)", name)
         return tables
     finally:
         values_wb.close()
         formulas_wb.close()
 
 
-def _read_sheet(ws: Any, fws: Any, file: str, skip_rows: int, header: bool,
-                problems: list[Problem]) -> SourceTable | None:
+def _read_sheet(
+    ws: Any, fws: Any, file: str, skip_rows: int, header: bool, problems: list[Problem]
+) -> SourceTable | None:
     grid: list[list[Any]] = [list(r) for r in ws.iter_rows(values_only=True)]
     if not grid:
         return None
@@ -249,11 +283,16 @@ def _read_sheet(ws: Any, fws: Any, file: str, skip_rows: int, header: bool,
             if cell.data_type == "f" and (
                 cell.row > len(grid) or grid[cell.row - 1][cell.column - 1] is None
             ):
-                problems.append(Problem(
-                    "formula has no cached value (bigov reads the value Excel saved)",
-                    file=file, sheet=ws.title, row=cell.row, column=cell.coordinate,
-                    value=str(cell.value)[:200],
-                ))
+                problems.append(
+                    Problem(
+                        "formula has no cached value (bigov reads the value Excel saved)",
+                        file=file,
+                        sheet=ws.title,
+                        row=cell.row,
+                        column=cell.coordinate,
+                        value=str(cell.value)[:200],
+                    )
+                )
     start = skip_rows
     while start < len(grid) and all(_blank(v) for v in grid[start]):
         start += 1
@@ -265,8 +304,13 @@ def _read_sheet(ws: Any, fws: Any, file: str, skip_rows: int, header: bool,
         # A two-row header: a group title merged across columns above sub-headers
         # ("Financial Year (£m)" over "Baseline" | "Forecast") reads as "title sub-header".
         spanned = [c for c in merged_header_cols if _merged_in_row(ws, start + 1, c + 1)]
-        if spanned and body_start < len(grid) and all(
-            isinstance(grid[body_start][c], str) and grid[body_start][c].strip() for c in spanned
+        if (
+            spanned
+            and body_start < len(grid)
+            and all(
+                isinstance(grid[body_start][c], str) and grid[body_start][c].strip()
+                for c in spanned
+            )
         ):
             below = grid[body_start]
             for c in range(width):
@@ -289,14 +333,15 @@ def _read_sheet(ws: Any, fws: Any, file: str, skip_rows: int, header: bool,
     else:
         headers = [str(i + 1) for i in range(width)]
         body_start, header_row = start, start
-    rows, numbers = [], []
+    body: list[list[Any]] = []
+    numbers: list[int] = []
     for i in range(body_start, len(grid)):
-        row = grid[i]
-        if all(_blank(v) for v in row):
+        cells = grid[i]
+        if all(_blank(v) for v in cells):
             continue
-        rows.append(row[: len(headers)])
+        body.append(cells[: len(headers)])
         numbers.append(i + 1)
-    return SourceTable(file, ws.title, headers, rows, numbers, header_row)
+    return SourceTable(file, ws.title, headers, body, numbers, header_row)
 
 
 def _merged_in_row(ws: Any, row: int, col: int) -> bool:
@@ -319,8 +364,11 @@ def read_json(path: Path, *, encoding: str | None = None) -> list[SourceTable]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise fail(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-                   name, row=exc.lineno) from exc
+        raise fail(
+            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+            name,
+            row=exc.lineno,
+        ) from exc
     groups: list[tuple[str | None, Any]]
     if isinstance(data, list):
         groups = [(None, data)]
@@ -340,8 +388,7 @@ def read_json(path: Path, *, encoding: str | None = None) -> list[SourceTable]:
                 if key not in headers:
                     headers.append(str(key))
         rows = [[_json_cell(item.get(h)) for h in headers] for item in items]
-        tables.append(SourceTable(name, sheet, headers, rows,
-                                  list(range(2, len(items) + 2))))
+        tables.append(SourceTable(name, sheet, headers, rows, list(range(2, len(items) + 2))))
     if not any(t.rows for t in tables):
         raise fail("the file has no data", name)
     return [t for t in tables if t.rows]

@@ -15,6 +15,7 @@ raising :class:`~bigov.errors.ConfigError` for an unknown kind, and field names 
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import enum
 import re
@@ -34,8 +35,9 @@ from bigov.errors import ConfigError
 # Columns that the loader owns: never read from files, never exported.
 BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "batch_id", "written_by"})
 
-# Preferred load order (ties of the dependency sort are broken by this list; unknown kinds from
-# contexts added later follow in table-name order).
+# The importable kinds, in preferred load order (ties of the dependency sort are broken by this
+# list). A new entity becomes importable/exportable by adding its table here (see
+# docs/importing.md, "adding an entity to the importer").
 PREFERRED_ORDER: tuple[str, ...] = (
     "org_unit",
     "role",
@@ -98,7 +100,7 @@ KIND_ALIASES: dict[str, str] = {
     "nodes": "governance_node",
 }
 
-FieldType = str  # "str" | "int" | "decimal" | "date" | "bool" | "enum" | "ref"
+FieldKind = str  # "str" | "int" | "decimal" | "date" | "bool" | "enum" | "ref"
 
 
 @dataclass(frozen=True)
@@ -107,14 +109,14 @@ class FieldSpec:
 
     name: str
     column: str
-    type: FieldType
+    type: FieldKind
     required: bool = False
     nullable: bool = True
     has_default: bool = False
     max_length: int | None = None
     scale: int | None = None  # decimals kept (Numeric scale)
     precision: int | None = None
-    enum: type[enum.Enum] | None = None
+    enum: builtins.type[enum.Enum] | None = None
     ref: str | None = None  # referenced kind, for type "ref"
     non_negative: bool = False
     default: Any = None  # the column's scalar default (what an absent value becomes on insert)
@@ -247,6 +249,8 @@ def _specs() -> dict[str, KindSpec]:
         if not isinstance(table, Table):
             continue
         kind = table.name
+        if kind not in PREFERRED_ORDER:  # an entity becomes importable when listed there
+            continue
         fields: dict[str, FieldSpec] = {}
         for col in table.columns:
             if col.name in BOOKKEEPING or col.name == "code":
@@ -271,9 +275,9 @@ def _ordered(found: dict[str, KindSpec]) -> dict[str, KindSpec]:
     out: dict[str, KindSpec] = {}
     while pending:
         for kind in pending:
-            deps = {
-                f.ref for f in found[kind].fields.values() if f.ref and f.ref != kind
-            } & set(found)
+            deps = {f.ref for f in found[kind].fields.values() if f.ref and f.ref != kind} & set(
+                found
+            )
             if deps <= set(out):
                 out[kind] = found[kind]
                 pending.remove(kind)
@@ -298,9 +302,7 @@ def kind_spec(kind: str) -> KindSpec:
     """
     resolved = resolve_kind(kind)
     if resolved is None:
-        raise ConfigError(
-            f"unknown kind {kind!r}", hint="use one of: " + ", ".join(kinds())
-        )
+        raise ConfigError(f"unknown kind {kind!r}", hint="use one of: " + ", ".join(kinds()))
     return _specs()[resolved]
 
 

@@ -50,4 +50,9 @@ class TabularImporter:
                 f"{path.name}: {len(problems)} problem(s) with the layout: nothing was imported",
                 problems,
             )
-        return out
+        if not any(len(rs) for rs in out):
+            raise ValidationError(
+                f"{path.name}: no data rows to import",
+                [Problem("every sheet is empty or holds only its header row", file=path.name)],
+            )
+        return [rs for rs in out if len(rs)]

@@ -18,7 +18,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
@@ -67,11 +67,18 @@ class Located:
     sheet: str | None
     row: int | None
     headers: dict[str, str]
+    failed: set[str] = field(default_factory=set)  # fields whose value did not parse
 
     def problem(self, reason: str, fieldname: str | None = None, value: Any = None) -> Problem:
         column = self.headers.get(fieldname, fieldname) if fieldname else None
-        return Problem(reason, file=self.file, sheet=self.sheet, row=self.row, column=column,
-                       value=None if value is None else str(value)[:500])
+        return Problem(
+            reason,
+            file=self.file,
+            sheet=self.sheet,
+            row=self.row,
+            column=column,
+            value=None if value is None else str(value)[:500],
+        )
 
 
 @dataclass
@@ -125,22 +132,33 @@ def converter(f: FieldSpec, mapping: Mapping | None) -> Converter:
             return codes.get(text, text) if text is not None and codes else text
 
     elif f.type == "decimal":
-        scale = f.scale
+        quantum = Decimal(1).scaleb(-(f.scale or 0))
+        limit = Decimal(10) ** ((f.precision or 38) - (f.scale or 0))
+        plain = fmt.decimal == "." and factor is None
 
         def base(v: Any) -> Any:
-            number = parse_decimal(v, fmt=fmt)
+            number: Decimal | None = None
+            if plain and type(v) is str:
+                try:  # fast path for plain numbers, the bulk of large extracts
+                    number = Decimal(v)
+                except InvalidOperation:
+                    number = None
+                if number is not None and not number.is_finite():
+                    raise ParseError(f"expected a number, got {v!r}")
             if number is None:
-                return None
-            if factor is not None:
-                number = number * factor
-            number = parse_decimal(number, scale=scale)
-            if f.non_negative and number is not None and number < 0:
+                number = parse_decimal(v, fmt=fmt)
+                if number is None:
+                    return None
+                if factor is not None:
+                    number = number * factor
+            try:
+                number = number.quantize(quantum, rounding=ROUND_HALF_UP)
+            except InvalidOperation as exc:
+                raise ParseError(f"number {v!r} is too large") from exc
+            if f.non_negative and number < 0:
                 raise ParseError("must not be negative")
-            if number is not None and f.precision and f.scale is not None:
-                digits = len(number.quantize(Decimal(1)).copy_abs().as_tuple().digits)
-                if digits > f.precision - f.scale:
-                    raise ParseError(f"number too large (at most {f.precision - f.scale} digits"
-                                     " before the decimal point)")
+            if abs(number) >= limit:
+                raise ParseError(f"number {v!r} is too large for {f.name}")
             return number
 
     elif f.type == "int":
@@ -201,8 +219,7 @@ def _cached(conv: Converter) -> Callable[[Any], tuple[bool, Any]]:
     return run
 
 
-def type_rows(recordsets: Sequence[RecordSet], problems: list[Problem]
-              ) -> dict[str, list[Located]]:
+def type_rows(recordsets: Sequence[RecordSet], problems: list[Problem]) -> dict[str, list[Located]]:
     """Typed rows by kind (load order), with row-level problems appended to ``problems``."""
     out: dict[str, list[Located]] = defaultdict(list)
     for rs in recordsets:
@@ -224,6 +241,7 @@ def type_rows(recordsets: Sequence[RecordSet], problems: list[Problem]
                 if ok:
                     values[name] = result
                 else:
+                    loc.failed.add(name)
                     problems.append(loc.problem(result, name, value))
             _row_checks(spec, loc, problems)
             out[spec.kind].append(loc)
@@ -239,19 +257,29 @@ def _row_checks(spec: KindSpec, loc: Located, problems: list[Problem]) -> None:
     for start, finish in DATE_ORDER:
         a, b = values.get(start), values.get(finish)
         if isinstance(a, dt.date) and isinstance(b, dt.date) and b < a:
-            problems.append(loc.problem(
-                f"{finish} ({b.isoformat()}) is before {start} ({a.isoformat()})", finish, b))
+            problems.append(
+                loc.problem(
+                    f"{finish} ({b.isoformat()}) is before {start} ({a.isoformat()})", finish, b
+                )
+            )
     if values.get("code") is None:
         if spec.natural_key:
             code = derive_code(spec, values)
             if code is None:
-                missing = [k for k in spec.natural_key
-                           if values.get(k) is None and spec.fields[k].required]
-                problems.append(loc.problem(
-                    "no code, and cannot derive one: missing " + ", ".join(missing), "code"))
+                missing = [
+                    k for k in spec.natural_key if values.get(k) is None and spec.fields[k].required
+                ]
+                problems.append(
+                    loc.problem(
+                        "no code, and cannot derive one: missing " + ", ".join(missing), "code"
+                    )
+                )
             elif len(code) > CODE_LENGTH:
-                problems.append(loc.problem(
-                    f"derived code {code!r} is longer than {CODE_LENGTH} characters", "code"))
+                problems.append(
+                    loc.problem(
+                        f"derived code {code!r} is longer than {CODE_LENGTH} characters", "code"
+                    )
+                )
             else:
                 values["code"] = code
         else:
@@ -269,8 +297,8 @@ def existing_codes(session: Session, kind: str, codes: Iterable[str]) -> dict[st
     wanted = sorted(set(codes))
     found: dict[str, int] = {}
     for part in _chunks(wanted):
-        found.update(session.execute(
-            select(table.c.code, table.c.id).where(table.c.code.in_(part))).tuples())
+        rows = session.execute(select(table.c.code, table.c.id).where(table.c.code.in_(part)))
+        found.update((c, i) for c, i in rows)
     return found
 
 
@@ -280,13 +308,14 @@ def ids_to_codes(session: Session, kind: str, ids: Iterable[int]) -> dict[int, s
     wanted = sorted(set(ids))
     found: dict[int, str] = {}
     for part in _chunks(wanted):
-        found.update(session.execute(
-            select(table.c.id, table.c.code).where(table.c.id.in_(part))).tuples())
+        rows = session.execute(select(table.c.id, table.c.code).where(table.c.id.in_(part)))
+        found.update((i, c) for i, c in rows)
     return found
 
 
-def stored_rows(session: Session, spec: KindSpec, codes: Sequence[str]
-                ) -> dict[str, tuple[int, dict[str, Any]]]:
+def stored_rows(
+    session: Session, spec: KindSpec, codes: Sequence[str]
+) -> dict[str, tuple[int, dict[str, Any]]]:
     """Stored rows with these codes: code → (id, values by field, references as codes)."""
     table = spec.table
     cols = [table.c.id, table.c.code, *(table.c[f.column] for f in spec.fields.values())]
@@ -322,14 +351,19 @@ def same(a: Any, b: Any) -> bool:
         a = a.date()
     if isinstance(b, dt.datetime):
         b = b.date()
-    if isinstance(a, Decimal | int | float) and isinstance(b, Decimal | int | float) \
-            and not isinstance(a, bool) and not isinstance(b, bool):
+    if (
+        isinstance(a, Decimal | int | float)
+        and isinstance(b, Decimal | int | float)
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+    ):
         return Decimal(str(a)) == Decimal(str(b))
     return bool(a == b)
 
 
-def plan_import(session: Session, recordsets: Sequence[RecordSet], *,
-                today: dt.date | None = None) -> Plan:
+def plan_import(
+    session: Session, recordsets: Sequence[RecordSet], *, today: dt.date | None = None
+) -> Plan:
     """Validate ``recordsets`` against the stored data and plan the writes.
 
     Raises:
@@ -350,8 +384,9 @@ def plan_import(session: Session, recordsets: Sequence[RecordSet], *,
             if code in first:
                 prev = first[code]
                 where = f"row {prev.row}" + (f" of sheet {prev.sheet!r}" if prev.sheet else "")
-                problems.append(loc.problem(f"duplicate {kind} code (first at {where})",
-                                            "code", code))
+                problems.append(
+                    loc.problem(f"duplicate {kind} code (first at {where})", "code", code)
+                )
             else:
                 first[code] = loc
         batch_codes[kind] = set(first)
@@ -363,7 +398,8 @@ def plan_import(session: Session, recordsets: Sequence[RecordSet], *,
         for f in spec.fields.values():
             if f.ref:
                 referenced[f.ref].update(
-                    v for loc in rows if (v := loc.values.get(f.name)) is not None)
+                    v for loc in rows if (v := loc.values.get(f.name)) is not None
+                )
     known: dict[str, set[str]] = {}
     for target, codes in referenced.items():
         missing = codes - batch_codes.get(target, set())
@@ -379,28 +415,30 @@ def plan_import(session: Session, recordsets: Sequence[RecordSet], *,
                     problems.append(loc.problem(f"unknown {f.ref} code {v!r}", f.name, v))
 
     plans: dict[str, KindPlan] = {}
-    for kind, rows in typed.items():
+    for kind, located in typed.items():
         spec = kind_spec(kind)
         kp = KindPlan(kind)
-        codes = [c for loc in rows if (c := loc.values.get("code")) is not None]
-        stored = stored_rows(session, spec, codes) if codes else {}
-        for loc in rows:
+        batch = [c for loc in located if (c := loc.values.get("code")) is not None]
+        previous = stored_rows(session, spec, batch) if batch else {}
+        for loc in located:
             code = loc.values.get("code")
             if code is None:
                 continue
-            hit = stored.get(code)
+            hit = previous.get(code)
             if hit is None:
                 for f in spec.fields.values():
-                    if f.required and loc.values.get(f.name) is None \
-                            and f.name not in loc.values:
-                        problems.append(loc.problem(f"{f.name} is required for a new {kind}",
-                                                    f.name))
+                    if f.required and f.name not in loc.values and f.name not in loc.failed:
+                        problems.append(
+                            loc.problem(f"{f.name} is required for a new {kind}", f.name)
+                        )
                 kp.inserts.append(loc)
                 continue
             row_id, old = hit
             changed = {
-                name: v for name, v in loc.values.items()
-                if name != "code" and not (v is None and not spec.fields[name].nullable)
+                name: v
+                for name, v in loc.values.items()
+                if name != "code"
+                and not (v is None and not spec.fields[name].nullable)
                 and not same(v, old.get(name))
             }
             if kind == "otc" and changed.keys() & set(OTC_VERSIONED):
@@ -416,25 +454,34 @@ def plan_import(session: Session, recordsets: Sequence[RecordSet], *,
     return Plan(plans)
 
 
-def _plan_revision(loc: Located, old: dict[str, Any], changed: dict[str, Any],
-                   problems: list[Problem]) -> None:
+def _plan_revision(
+    loc: Located, old: dict[str, Any], changed: dict[str, Any], problems: list[Problem]
+) -> None:
     start = loc.values.get("effective_from")
     current = old.get("effective_from")
     if not isinstance(start, dt.date) or (isinstance(current, dt.date) and start <= current):
         shown = current.isoformat() if isinstance(current, dt.date) else "?"
-        problems.append(loc.problem(
-            f"title/description/status changed: a new version needs an effective_from after "
-            f"the current version's ({shown})", "effective_from", start))
+        problems.append(
+            loc.problem(
+                f"title/description/status changed: a new version needs an effective_from after "
+                f"the current version's ({shown})",
+                "effective_from",
+                start,
+            )
+        )
 
 
 def _summary(problems: list[Problem], typed: dict[str, list[Located]]) -> str:
     rows = {(p.file, p.sheet, p.row) for p in problems}
     total = sum(len(v) for v in typed.values())
-    return (f"{len(problems)} problem(s) in {len(rows)} row(s) of {total}: nothing was imported")
+    return f"{len(problems)} problem(s) in {len(rows)} row(s) of {total}: nothing was imported"
 
 
-def rejected_counts(problems: Sequence[Problem], typed_total: dict[str, int]
-                    ) -> dict[str, dict[str, int]]:
+def rejected_counts(
+    problems: Sequence[Problem], typed_total: dict[str, int]
+) -> dict[str, dict[str, int]]:
     """Counts of a rejected batch: every row rejected, nothing written."""
-    return {k: {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": n}
-            for k, n in typed_total.items()}
+    return {
+        k: {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": n}
+        for k, n in typed_total.items()
+    }

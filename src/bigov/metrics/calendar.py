@@ -281,7 +281,8 @@ class FiscalCalendar:
         if frequency is Frequency.IRREGULAR:
             return None
         slot = FREQUENCY_GRAIN[frequency]
-        if slot != grain and not nests_in(slot, grain):
+        weeks_in_longer = slot is Grain.WEEK and grain in (Grain.MONTH, Grain.QUARTER, Grain.YEAR)
+        if slot != grain and not nests_in(slot, grain) and not weeks_in_longer:
             return None
         if slot == grain:
             return 1
@@ -292,7 +293,7 @@ class FiscalCalendar:
         if slot is Grain.DAY:
             return (end - start).days
         if slot is Grain.WEEK:
-            # Mondays in [start, end)
+            # a weekly slot belongs to the period holding its Monday: count Mondays in [start, end)
             first_monday = start + dt.timedelta(days=(7 - start.weekday()) % 7)
             days = (end - first_monday).days
             return max(0, -(-days // 7))

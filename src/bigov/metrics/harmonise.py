@@ -8,8 +8,8 @@ Flow of one load (one :class:`Harmoniser`, one DuckDB connection):
 
 1. :meth:`Harmoniser.stage` reads the source (CSV, Parquet, Arrow IPC, Arrow/Polars/pandas frame)
    into a temporary table ``staged(series_id, ts, value, weight)`` with timestamps as UTC instants,
-   and checks it; any problem raises :class:`~bigov.errors.ValidationError` with counts and the first
-   rows of each kind.
+   and checks it; any problem raises :class:`~bigov.errors.ValidationError` with counts and the
+   first rows of each kind.
 2. :meth:`Harmoniser.write_raw` writes the staged rows as one Parquet file (the raw store).
 3. :meth:`Harmoniser.aggregate` computes the base grain from raw rows (only the affected
    (series, period) keys when earlier files overlap, newest batch winning per series and
@@ -257,14 +257,15 @@ class Harmoniser:
             "SELECT count(*), count(*) FILTER (series_id IS NULL), count(*) FILTER (ts IS NULL), "
             "count(*) FILTER (value IS NULL OR NOT isfinite(value)), "
             "count(*) FILTER (weight IS NULL OR NOT isfinite(weight) OR weight < 0), "
-            "count(*) FILTER (has_tz), count(*) FILTER (NOT has_tz), "
+            "count(*) FILTER (has_tz AND ts IS NOT NULL), "
+            "count(*) FILTER (NOT has_tz AND ts IS NOT NULL), "
             "min(ts), max(ts), min(series_id), max(series_id) FROM staged"
-        ).fetchone()
+        ).fetchall()[0]
         assert row is not None
         rows, bad_series, bad_ts, bad_value, bad_weight, n_tz, n_naive = row[:7]
         rejects = 0
         if kind == "csv":
-            rejects_row = self.con.execute("SELECT count(*) FROM reject_errors").fetchone()
+            rejects_row = self.con.execute("SELECT count(*) FROM reject_errors").fetchall()[0]
             rejects = int(rejects_row[0]) if rejects_row else 0
         if rejects:
             findings.append(self._csv_rejects(rejects, truncated))
@@ -289,7 +290,8 @@ class Harmoniser:
                 self._examples(
                     "value is missing or not a finite number",
                     bad_value,
-                    "TRY_CAST(r.value AS DOUBLE) IS NULL OR NOT isfinite(TRY_CAST(r.value AS DOUBLE))",
+                    "TRY_CAST(r.value AS DOUBLE) IS NULL "
+                    "OR NOT isfinite(TRY_CAST(r.value AS DOUBLE))",
                     "value",
                     "r.value::VARCHAR",
                 )
@@ -305,14 +307,14 @@ class Harmoniser:
                 )
             )
         if n_tz and n_naive:
-            findings.append(self._mixed_tz(tz_expr, n_tz, n_naive))
+            findings.append(self._mixed_tz(tz_expr, ts_expr, n_tz, n_naive))
         if not findings and rows and not n_tz:
             # naive local wall-clock times: re-read them in the workspace time zone
             tz = _q(self.calendar.tz)
             self.con.execute(f"UPDATE staged SET ts = timezone({tz}, timezone('UTC', ts))")
             stats_row = self.con.execute(
                 "SELECT min(ts), max(ts), min(series_id), max(series_id) FROM staged"
-            ).fetchone()
+            ).fetchall()[0]
             assert stats_row is not None
             min_ts, max_ts, min_sid, max_sid = stats_row
         else:
@@ -382,7 +384,7 @@ class Harmoniser:
             "SELECT line, error_type, csv_line, error_message FROM reject_errors "
             f"ORDER BY line LIMIT {EXAMPLES_PER_KIND}"
         ).fetchall()
-        last_line = self.con.execute("SELECT max(line) FROM reject_errors").fetchone()
+        last_line = self.con.execute("SELECT max(line) FROM reject_errors").fetchall()[0]
         last = int(last_line[0]) if last_line and last_line[0] is not None else -1
         examples = []
         for line, _etype, text, message in rows:
@@ -395,23 +397,25 @@ class Harmoniser:
             reason += "; the file ends mid-line, was it cut off?"
         return _Finding(reason, count, examples)
 
-    def _mixed_tz(self, tz_expr: str, n_tz: int, n_naive: int) -> _Finding:
+    def _mixed_tz(self, tz_expr: str, ts_expr: str, n_tz: int, n_naive: int) -> _Finding:
         examples: list[Problem] = []
         for flag, what in (("", "with a time zone offset"), ("NOT ", "without a time zone")):
             rows = self.con.execute(
                 f"SELECT r._row, r.ts::VARCHAR FROM ({self._numbered()}) r "
-                f"WHERE {flag}{tz_expr} ORDER BY r._row LIMIT {EXAMPLES_PER_KIND}"
+                f"WHERE {flag}{tz_expr} AND {ts_expr} IS NOT NULL "
+                f"ORDER BY r._row LIMIT {EXAMPLES_PER_KIND}"
             ).fetchall()
             examples += [
                 Problem(
-                    f"timestamp {what}", file=self._file_label, row=self._line(n), column="ts",
+                    f"timestamp {what}",
+                    file=self._file_label,
+                    row=self._line(n),
+                    column="ts",
                     value=v,
                 )
                 for n, v in rows
             ]
-        reason = (
-            f"time zones mixed: {n_tz} timestamp(s) with an offset, {n_naive} without"
-        )
+        reason = f"time zones mixed: {n_tz} timestamp(s) with an offset, {n_naive} without"
         return _Finding(reason, min(n_tz, n_naive), examples)
 
     def _duplicates(self) -> _Finding | None:
@@ -419,13 +423,13 @@ class Harmoniser:
         # duplicate is ever missed; the exact query runs only when the cheap one finds something.
         row = self.con.execute(
             "SELECT count(*) - count(DISTINCT hash(series_id, ts)) FROM staged"
-        ).fetchone()
+        ).fetchall()[0]
         if not row or not row[0]:
             return None
         row = self.con.execute(
             "SELECT count(*), coalesce(sum(c), 0) FROM (SELECT count(*) c FROM staged "
             "GROUP BY series_id, ts HAVING count(*) > 1)"
-        ).fetchone()
+        ).fetchall()[0]
         if not row or not row[0]:
             return None
         keys, copies = int(row[0]), int(row[1])
@@ -438,8 +442,11 @@ class Harmoniser:
         reason = f"duplicate series and timestamp within the file ({keys} key(s))"
         examples = [
             Problem(
-                "duplicate series and timestamp", file=self._file_label, row=self._line(int(n)),
-                column="ts", value=f"{s} {t}",
+                "duplicate series and timestamp",
+                file=self._file_label,
+                row=self._line(int(n)),
+                column="ts",
+                value=f"{s} {t}",
             )
             for n, s, t in rows
         ]
@@ -462,7 +469,7 @@ class Harmoniser:
     def _period_table(self, relation: str, grain: Grain, target: str) -> None:
         """CREATE TEMP TABLE ``target`` AS ``relation`` plus column ``p``: the local ``grain``
         period start of each row's ``ts``."""
-        stats = self.con.execute(f"SELECT min(ts), max(ts), count(*) FROM {relation}").fetchone()
+        stats = self.con.execute(f"SELECT min(ts), max(ts), count(*) FROM {relation}").fetchall()[0]
         assert stats is not None
         lo, hi, count = stats
         fy = self.calendar.fy_start_month
@@ -508,7 +515,8 @@ class Harmoniser:
         complete coarser periods only partly touched (incremental load); None means nothing is
         stored yet for these series.
 
-        Returns an Arrow table: ``grain`` plus :data:`AGG_COLUMNS` (``batches`` a list of ids).
+        Returns an Arrow table: ``grain``, :data:`AGG_COLUMNS` but ``batches`` as ``batch_ids``
+        (comma-separated ascending), and ``expected`` (observations expected in the period).
         """
         base = base_grain(grains)
         wanted = sorted(set(grains) | {base}, key=GRAIN_ORDER.index)
@@ -548,34 +556,30 @@ class Harmoniser:
                 "grain": [k[1] for k in keys],
                 "period_start": pa.array([k[2] for k in keys], pa.timestamp("us")),
                 "expected": pa.array(
-                    [
-                        self.calendar.expected_count(Frequency(f), Grain(g), p)
-                        for f, g, p in keys
-                    ],
+                    [self.calendar.expected_count(Frequency(f), Grain(g), p) for f, g, p in keys],
                     pa.int64(),
                 ),
             }
         )
         self.con.register("expected_map", expected)
-        return self.con.execute(
-            "SELECT a.*, e.expected FROM agg_all a JOIN series_map m ON m.series_id = a.series_id "
+        return self.con.sql(
+            "SELECT a.* EXCLUDE (batches), array_to_string(a.batches, ',') AS batch_ids, "
+            "e.expected FROM agg_all a JOIN series_map m ON m.series_id = a.series_id "
             "LEFT JOIN expected_map e ON e.frequency = m.frequency AND e.grain = a.grain "
             "AND e.period_start = a.period_start"
-        ).fetch_arrow_table()
+        ).to_arrow_table()
 
     def _recompute_source(self, base: Grain, batch_id: int, prior_files: Sequence[Path]) -> None:
         files = "[" + ", ".join(_q(str(p)) for p in prior_files) + "]"
-        lo_hi = self.con.execute("SELECT min(ts), max(ts) FROM staged").fetchone()
+        lo_hi = self.con.execute("SELECT min(ts), max(ts) FROM staged").fetchall()[0]
         assert lo_hi is not None
         self._period_table("staged", base, "staged_p")
-        self.con.execute(
-            "CREATE TEMP TABLE touched AS SELECT DISTINCT series_id, p FROM staged_p"
-        )
+        self.con.execute("CREATE TEMP TABLE touched AS SELECT DISTINCT series_id, p FROM staged_p")
         # Bounds of the touched periods in UTC, widened by a day for zone offsets; exact
         # membership is decided by the join on (series, period) below.
         bounds = self.con.execute(
             "SELECT min(p) - INTERVAL 1 DAY, max(p) + INTERVAL 400 DAY FROM touched"
-        ).fetchone()
+        ).fetchall()[0]
         assert bounds is not None
         lo = bounds[0].replace(tzinfo=dt.UTC)
         self.con.execute(
@@ -607,13 +611,14 @@ class Harmoniser:
             # complete partly touched coarse periods with the stored (untouched) finer periods
             span = self.con.execute(
                 f"SELECT list(DISTINCT series_id), min({pexpr}), max({pexpr}) FROM {src}"
-            ).fetchone()
+            ).fetchall()[0]
             assert span is not None
             if span[0]:
                 series_ids = [int(s) for s in span[0]]
                 cal = self.calendar
                 stored = fetch_stored(source, series_ids, span[1], cal.period_end(grain, span[2]))
                 self.con.register("stored_rows", stored)
+                st_pexpr = duckdb_period_start(grain, "st.period_start", fy)
                 self.con.execute(
                     f"INSERT INTO {src} SELECT st.series_id, st.period_start, st.n, st.sum, "
                     "st.min, st.max, st.last_value, st.last_ts, st.weight_sum, st.weighted_sum, "
@@ -621,7 +626,7 @@ class Harmoniser:
                     f"ANTI JOIN {src} a ON a.series_id = st.series_id "
                     "AND a.period_start = st.period_start "
                     f"SEMI JOIN (SELECT DISTINCT series_id, {pexpr} AS p FROM {src}) t "
-                    f"ON t.series_id = st.series_id AND t.p = {pexpr.replace('period_start', 'st.period_start')}"
+                    f"ON t.series_id = st.series_id AND t.p = {st_pexpr}"
                 )
                 self.con.unregister("stored_rows")
         self.con.execute(

@@ -124,7 +124,9 @@ class MetricTarget(Base):
     measure_id: Mapped[int] = id_fk("metric_measure.id", nullable=False, ondelete="CASCADE")
     org_unit_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     grain: Mapped[Grain] = mapped_column(enum_type(Grain))
-    period_start: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=False), nullable=True)
+    period_start: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=False), nullable=True
+    )
     target: Mapped[float] = mapped_column(Float)
     green_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     red_at: Mapped[float | None] = mapped_column(Float, nullable=True)

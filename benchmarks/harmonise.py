@@ -1,0 +1,198 @@
+"""Benchmark: load-and-harmonise N hourly observations into month and quarter aggregates.
+
+Generates N hourly observations (~1,150 series x one year at the default 10 million) as CSV and
+Parquet, then measures in the same run, each in its own subprocess (so peak memory is per engine):
+
+* bigov: ``MetricsService.load`` of the CSV into a fresh SQLite workspace — validation, raw
+  Parquet store, month and quarter aggregates stored in SQL — end to end;
+* pandas: ``read_csv`` + ``groupby`` per series and month/quarter (same aggregates, no storing);
+* DuckDB: ``read_csv`` + ``GROUP BY`` (same aggregates, no storing).
+
+It also loads the Parquet file with bigov, and (``--growth K``, default 4) runs bigov at K x N rows
+to check that cost grows linearly. The last line printed is exactly
+``harmonise: rows=N bigov/pandas=R1 bigov/duckdb=R2`` (throughput ratios, two decimals).
+
+    python benchmarks/harmonise.py --rows 10000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+N_SERIES = 1150
+TZ = "Europe/London"
+
+
+def generate(rows: int, folder: Path) -> tuple[Path, Path]:
+    import duckdb
+
+    csv_path, pq_path = folder / f"obs_{rows}.csv", folder / f"obs_{rows}.parquet"
+    if not csv_path.exists():
+        con = duckdb.connect()
+        query = (
+            f"SELECT printf('S%05d', i % {N_SERIES}) AS series, "
+            f"strftime(TIMESTAMP '2025-04-01' + to_hours((i // {N_SERIES})::BIGINT), "
+            "'%Y-%m-%dT%H:%M:%SZ') AS ts, round(random() * 100, 3) AS value "
+            f"FROM range({rows}) t(i)"
+        )
+        con.execute(f"COPY ({query}) TO '{csv_path}' (HEADER)")
+        con.execute(f"COPY (SELECT * FROM read_csv('{csv_path}')) TO '{pq_path}' (FORMAT parquet)")
+        con.close()
+    return csv_path, pq_path
+
+
+def run_bigov(path: Path, folder: Path) -> float:
+    from sqlalchemy.engine import make_url
+
+    from bigov.db.base import Base
+    from bigov.db.engine import make_engine
+    from bigov.db.registry import load_models
+    from bigov.metrics.calendar import Frequency, Grain
+    from bigov.metrics.schemas import MeasureSpec, SeriesSpec
+    from bigov.metrics.service import MetricsService
+    from bigov.workspace import Workspace
+
+    db = Path(tempfile.mkdtemp(dir=folder)) / "bench.db"
+    url = make_url(f"sqlite:///{db}")
+    engine = make_engine(url)
+    load_models()
+    Base.metadata.create_all(engine)
+    ws = Workspace(engine, url)
+    svc = MetricsService(ws)
+    svc.define(
+        MeasureSpec(
+            code="calls",
+            name="Calls handled",
+            frequency=Frequency.HOURLY,
+            grains=[Grain.MONTH, Grain.QUARTER],
+            series=[SeriesSpec(code=f"S{i:05d}", org=f"T{i:05d}") for i in range(N_SERIES)],
+        )
+    )
+    start = time.perf_counter()
+    svc.load(path)
+    elapsed = time.perf_counter() - start
+    ws.close()
+    return elapsed
+
+
+def run_pandas(path: Path) -> float:
+    import pandas as pd
+
+    start = time.perf_counter()
+    df = pd.read_csv(path, dtype={"series": "string", "ts": "string", "value": "float64"})
+    local = pd.to_datetime(df["ts"], format="%Y-%m-%dT%H:%M:%SZ", utc=True).dt.tz_convert(TZ)
+    df["ts"] = local
+    df["month"] = local.dt.tz_localize(None).dt.to_period("M")
+    df["quarter"] = local.dt.tz_localize(None).dt.to_period("Q-MAR")  # fiscal year from April
+    df = df.sort_values("ts")
+    for key in ("month", "quarter"):
+        df.groupby(["series", key]).agg(
+            n=("value", "size"),
+            sum=("value", "sum"),
+            min=("value", "min"),
+            max=("value", "max"),
+            last=("value", "last"),
+            last_ts=("ts", "max"),
+        )
+    return time.perf_counter() - start
+
+
+def run_duckdb(path: Path) -> float:
+    import duckdb
+
+    con = duckdb.connect()
+    start = time.perf_counter()
+    con.execute(
+        "CREATE TEMP TABLE m AS SELECT series, "
+        f"date_trunc('month', ts AT TIME ZONE '{TZ}') AS month, count(*) AS n, sum(value) AS s, "
+        "min(value) AS mn, max(value) AS mx, arg_max(value, ts) AS last, max(ts) AS last_ts "
+        f"FROM read_csv('{path}') GROUP BY ALL"
+    )
+    con.execute(
+        "SELECT series, month - to_months(((month(month) - 4 + 12) % 3)::INTEGER) AS q, "
+        "sum(n), sum(s), min(mn), max(mx), arg_max(last, last_ts), max(last_ts) "
+        "FROM m GROUP BY ALL"
+    ).fetchall()
+    con.execute("SELECT * FROM m").fetchall()
+    elapsed = time.perf_counter() - start
+    con.close()
+    return elapsed
+
+
+def worker(kind: str, path: Path, folder: Path) -> None:
+    if kind == "bigov":
+        seconds = run_bigov(path, folder)
+    elif kind == "pandas":
+        seconds = run_pandas(path)
+    else:
+        seconds = run_duckdb(path)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
+
+
+def measure(kind: str, path: Path, folder: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", kind, "--path", str(path), "--dir", str(folder)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument(
+        "--growth", type=int, default=4, help="also run bigov at K x rows (0: skip)"
+    )
+    parser.add_argument("--dir", type=Path, default=None, help="working folder (default: temp)")
+    parser.add_argument("--worker", choices=["bigov", "pandas", "duckdb"], help=argparse.SUPPRESS)
+    parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.path, args.dir)
+        return
+    folder = args.dir or Path(tempfile.mkdtemp(prefix="bigov-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    n = args.rows
+    csv_path, pq_path = generate(n, folder)
+    results = {}
+    for kind in ("duckdb", "pandas", "bigov"):
+        results[kind] = measure(kind, csv_path, folder)
+    results["bigov-parquet"] = measure("bigov", pq_path, folder)
+    for kind, r in results.items():
+        print(
+            f"{kind:<14} {r['seconds']:8.2f} s  {n / r['seconds'] / 1e6:7.2f} M rows/s  "
+            f"peak {r['peak_mb']:8.0f} MB"
+        )
+    if args.growth:
+        big_n = n * args.growth
+        big_csv, _ = generate(big_n, folder)
+        big = measure("bigov", big_csv, folder)
+        ratio = big["seconds"] / results["bigov"]["seconds"]
+        verdict = "ok" if ratio <= 1.1 * args.growth else "NOT LINEAR"
+        print(
+            f"growth: {big_n:,} rows {big['seconds']:.2f} s vs {n:,} rows "
+            f"{results['bigov']['seconds']:.2f} s = {ratio:.2f}x for {args.growth}x rows "
+            f"(limit {1.1 * args.growth:.1f}x, {verdict}); peak {big['peak_mb']:.0f} MB"
+        )
+    thr = {k: n / v["seconds"] for k, v in results.items()}
+    print(
+        f"harmonise: rows={n} bigov/pandas={thr['bigov'] / thr['pandas']:.2f} "
+        f"bigov/duckdb={thr['bigov'] / thr['duckdb']:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,688 @@
+"""Running a governance cycle: snapshot, rules, exceptions and escalation, publication, packs.
+
+What callers may rely on:
+
+* :func:`run_cycle` freezes the node's figures as at a date into one stored document; packs are
+  rendered only from that document, so re-rendering a cycle later gives the same pack and data
+  changed afterwards never alter it (the next cycle shows the change).
+* An exception is raised once per rule, subject and period, whichever cycle sees it first, and is
+  owned by exactly one node: the first node up the escalation path whose tolerance covers it. Its
+  path (one row per step) is stored and shown in every pack that sees it.
+* A published cycle is immutable: running it again raises :class:`ConflictError` unless
+  ``new_version`` is asked for, which adds version N+1 and keeps N. A draft is replaced in place.
+* :func:`run_all` runs every node due in a month by its cadence, lowest nodes first, loading the
+  period's figures once per cycle window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from bigov.errors import ConfigError, ConflictError, NotFoundError
+from bigov.governance.cycle_models import (
+    Cycle,
+    CycleArtefact,
+    CycleDecision,
+    CycleEscalation,
+    CycleException,
+    CycleExceptionLink,
+    CycleSnapshot,
+    CycleStatus,
+)
+from bigov.governance.facts import Facts
+from bigov.governance.models import Cadence
+from bigov.governance.periods import CyclePeriod, cycle_period, is_due, parse_period, period_label
+from bigov.governance.readiness import DEFAULT_AGENDA, assess
+from bigov.governance.rules import RuleSettings, evaluate, route
+from bigov.governance.snapshot import Doc, build_document, num
+from bigov.governance.topology import Topology
+from bigov.progress import SILENT, Reporter
+from bigov.raid.models import RaidItem, RaidKind, RaidStatus
+from bigov.work.models import WorkItem
+
+if TYPE_CHECKING:
+    from bigov.workspace import Workspace
+
+
+@dataclass
+class CycleResult:
+    """What a cycle run produced."""
+
+    code: str
+    node: str
+    period: str
+    version: int
+    status: str
+    has_data: bool
+    exceptions: int
+    owned_here: int
+    escalated_up: int
+    sha256: str
+    artefacts: dict[str, str] = field(default_factory=dict)
+
+
+def canonical_json(doc: Doc) -> str:
+    """The document as canonical JSON (sorted keys, no spaces): what its hash is taken over."""
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def doc_hash(doc: Doc) -> str:
+    return hashlib.sha256(canonical_json(doc).encode()).hexdigest()
+
+
+class _Run:
+    """State shared by the cycles of one invocation (one topology, facts per window)."""
+
+    def __init__(self, ws: Workspace, session: Session) -> None:
+        self.ws = ws
+        self.session = session
+        self.topo = Topology(session)
+        self.facts: dict[tuple[dt.date, dt.date, dt.date], Facts] = {}
+        self.organisation = ws.setting("organisation_name")
+        self.currency = ws.setting("currency")
+
+    def facts_for(self, period: CyclePeriod) -> Facts:
+        key = (period.start, period.month, period.as_at)
+        if key not in self.facts:
+            self.facts[key] = Facts(self.session, self.topo, period)
+        return self.facts[key]
+
+
+def run_cycle(
+    ws: Workspace,
+    node: str,
+    period: str,
+    *,
+    as_at: dt.date | None = None,
+    new_version: bool = False,
+    publish: bool = True,
+    out_dir: Path | None = None,
+    formats: Sequence[str] = ("html",),
+    settings: RuleSettings | None = None,
+) -> CycleResult:
+    """Run ``node``'s cycle for ``period`` (``YYYY-MM``) and, with ``out_dir``, write its packs.
+
+    Raises:
+        NotFoundError: no such node.
+        ConfigError: malformed period or unknown format.
+        ConflictError: the cycle is published and ``new_version`` was not asked for.
+    """
+    month = parse_period(period)
+    with ws.session() as s:
+        run = _Run(ws, s)
+        node_info = run.topo.by_code.get(node)
+        if node_info is None:
+            raise NotFoundError(f"no governance node with code {node!r}")
+        result, doc = _run_one(run, node_info.id, month, as_at, new_version, publish, settings)
+        s.flush()
+    if out_dir is not None:
+        result.artefacts = write_packs(ws, result.code, out_dir, formats)
+    return result
+
+
+def run_all(
+    ws: Workspace,
+    period: str,
+    *,
+    as_at: dt.date | None = None,
+    new_version: bool = False,
+    publish: bool = True,
+    out_dir: Path | None = None,
+    formats: Sequence[str] = ("html",),
+    settings: RuleSettings | None = None,
+    reporter: Reporter = SILENT,
+    skip_published: bool = False,
+) -> list[CycleResult]:
+    """Run the cycle of every node due in ``period`` by its cadence, lowest nodes first.
+
+    With ``skip_published`` a node whose cycle is already published is left alone instead of
+    raising :class:`ConflictError`.
+    """
+    month = parse_period(period)
+    results: list[CycleResult] = []
+    with ws.session() as s:
+        run = _Run(ws, s)
+        fy_start = ws.fiscal_year_start_month
+        due = [
+            n
+            for n in run.topo.nodes.values()
+            if is_due(Cadence(n.cadence), month, fy_start)
+        ]
+        due.sort(key=lambda n: (-run.topo.depth(n.id), n.code))
+        reporter.start(f"cycles {period_label(month)}", total=len(due))
+        for n in due:
+            if skip_published and not new_version and _latest(s, n.id, month) is not None:
+                latest = _latest(s, n.id, month)
+                if latest is not None and latest.status == CycleStatus.PUBLISHED:
+                    reporter.advance()
+                    continue
+            result, _ = _run_one(run, n.id, month, as_at, new_version, publish, settings)
+            results.append(result)
+            reporter.advance()
+        reporter.finish()
+    if out_dir is not None:
+        reporter.start("packs", total=len(results))
+        for r in results:
+            r.artefacts = write_packs(ws, r.code, out_dir, formats)
+            reporter.advance()
+        reporter.finish()
+    return results
+
+
+def _latest(s: Session, node_id: int, month: dt.date) -> Cycle | None:
+    return s.scalar(
+        select(Cycle)
+        .where(Cycle.node_id == node_id, Cycle.period == month)
+        .order_by(Cycle.version.desc())
+        .limit(1)
+    )
+
+
+def _run_one(
+    run: _Run,
+    node_id: int,
+    month: dt.date,
+    as_at: dt.date | None,
+    new_version: bool,
+    publish: bool,
+    settings: RuleSettings | None,
+) -> tuple[CycleResult, Doc]:
+    s, topo, ws = run.session, run.topo, run.ws
+    node = topo.nodes[node_id]
+    latest = _latest(s, node_id, month)
+    version = 1
+    if latest is not None:
+        if new_version:
+            version = latest.version + 1
+        elif latest.status == CycleStatus.PUBLISHED:
+            raise ConflictError(
+                f"cycle {latest.code} is published and cannot be changed",
+                hint="run it again with --new-version to add a new version (both are kept)",
+            )
+        else:
+            version = latest.version
+            s.execute(
+                CycleException.__table__.update()
+                .where(CycleException.first_cycle_id == latest.id)
+                .values(first_cycle_id=None)
+            )
+            s.delete(latest)
+            s.flush()
+    period = cycle_period(Cadence(node.cadence), month, as_at)
+    facts = run.facts_for(period)
+    fiscal_year = ws.fiscal_year_of(period.month)
+    from bigov.finance.service import fiscal_year_bounds
+
+    doc = build_document(
+        facts,
+        node_id,
+        organisation=run.organisation,
+        fiscal_year=fiscal_year,
+        fiscal_bounds=fiscal_year_bounds(ws, fiscal_year),
+        currency=run.currency,
+    )
+    # A section the node's own agenda leaves empty takes the standard items, so every pack covers
+    # preparation, progress, enablers, prediction and actions.
+    doc["agenda"] = agenda_with_standard(doc["agenda"])
+    doc["readiness"] = assess(facts, topo, node_id, doc["agenda"])
+
+    code = f"{node.code}/{period.label}/v{version}"
+    cycle = Cycle(
+        code=code,
+        node_id=node_id,
+        period=period.month,
+        period_start=period.start,
+        as_at=period.as_at,
+        version=version,
+        status=CycleStatus.DRAFT,
+        summary={},
+    )
+    s.add(cycle)
+    s.flush()
+    doc["cycle"] = {"code": code, "version": version, "previous_versions": version - 1}
+
+    _raise_exceptions(run, cycle, doc, settings or RuleSettings())
+    _actions_and_decisions(run, cycle, doc)
+
+    sha = doc_hash(doc)
+    s.add(CycleSnapshot(cycle_id=cycle.id, document=doc, sha256=sha))
+    owned = sum(1 for e in doc["exceptions"] if e["role"] == "owned")
+    up = sum(1 for e in doc["exceptions"] if e["role"] in ("escalated up", "passed on"))
+    cycle.summary = {
+        "exceptions": len(doc["exceptions"]),
+        "owned_here": owned,
+        "escalated_up": up,
+        "has_data": doc["has_data"],
+        "items": len(doc["work"]),
+        "sha256": sha,
+    }
+    if publish:
+        cycle.status = CycleStatus.PUBLISHED
+        cycle.published_at = dt.datetime.now(dt.UTC)
+    s.flush()
+    return (
+        CycleResult(
+            code=code,
+            node=node.code,
+            period=period.label,
+            version=version,
+            status=cycle.status.value,
+            has_data=doc["has_data"],
+            exceptions=len(doc["exceptions"]),
+            owned_here=owned,
+            escalated_up=up,
+            sha256=sha,
+        ),
+        doc,
+    )
+
+
+def _exception_code(key: str, month: dt.date) -> str:
+    return f"X{month:%Y%m}-{hashlib.sha1(key.encode()).hexdigest()[:12].upper()}"
+
+
+def _raise_exceptions(run: _Run, cycle: Cycle, doc: Doc, settings: RuleSettings) -> None:
+    """Evaluate the rules; raise new exceptions (once per key and period) with their escalation
+    path; link every exception this cycle sees; put them, most important first, in ``doc``."""
+    s, topo = run.session, run.topo
+    node_code = doc["node"]["code"]
+    findings = evaluate(doc, settings)
+    month = cycle.period
+    existing = {
+        e.key: e
+        for e in s.scalars(select(CycleException).where(CycleException.period == month))
+    }
+    items = {w.code: w.id for w in topo.items.values()}
+    seen: list[CycleException] = []
+    new_paths: dict[str, list[Any]] = {}
+    for f in findings:
+        exc = existing.get(f.key)
+        if exc is None:
+            origin = f.origin or node_code
+            steps = route(f, origin, doc)
+            owner = topo.by_code[steps[-1].node]
+            exc = CycleException(
+                code=_exception_code(f.key, month),
+                key=f.key,
+                period=month,
+                rule=f.rule,
+                dimension=f.dimension,
+                subject_kind=f.subject_kind,
+                subject_code=f.subject_code[:128],
+                work_item_id=items.get(f.work_item) if f.work_item else None,
+                title=f.title[:255],
+                message=f.message,
+                value=f.value,
+                limit=steps[-1].limit,
+                origin_node_id=topo.by_code[steps[0].node].id,
+                owner_node_id=owner.id,
+                escalated=len(steps) > 1,
+                first_cycle_id=cycle.id,
+            )
+            s.add(exc)
+            existing[f.key] = exc
+            new_paths[f.key] = steps
+        seen.append(exc)
+    s.flush()
+    for key, steps in new_paths.items():
+        exc = existing[key]
+        for i, st in enumerate(steps):
+            s.add(
+                CycleEscalation(
+                    exception_id=exc.id,
+                    step=i,
+                    node_id=topo.by_code[st.node].id,
+                    limit=st.limit,
+                    outcome=st.outcome,
+                    reason=st.reason,
+                )
+            )
+    # exceptions escalated to this node by cycles of other nodes that this cycle did not see
+    received = s.scalars(
+        select(CycleException)
+        .join(CycleEscalation, CycleEscalation.exception_id == CycleException.id)
+        .where(CycleException.period == month, CycleEscalation.node_id == cycle.node_id)
+    ).all()
+    ids = {e.id for e in seen}
+    for e in received:
+        if e.id not in ids:
+            seen.append(e)
+            ids.add(e.id)
+    for e in seen:
+        s.add(CycleExceptionLink(cycle_id=cycle.id, exception_id=e.id))
+    s.flush()
+    paths: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if ids:
+        for esc in s.scalars(
+            select(CycleEscalation)
+            .where(CycleEscalation.exception_id.in_(ids))
+            .order_by(CycleEscalation.exception_id, CycleEscalation.step)
+        ):
+            paths[esc.exception_id].append(
+                {
+                    "node": topo.nodes[esc.node_id].code,
+                    "outcome": esc.outcome,
+                    "reason": esc.reason,
+                    "limit": num(esc.limit, 2) if esc.limit is not None else None,
+                }
+            )
+    out = []
+    for e in seen:
+        path = paths.get(e.id, [])
+        on_path = [p["node"] for p in path]
+        owner = topo.nodes[e.owner_node_id].code
+        if owner == node_code:
+            role = "owned"
+        elif node_code == (on_path[0] if on_path else None):
+            role = "escalated up"
+        elif node_code in on_path:
+            role = "passed on"
+        else:
+            role = "managed below"
+        out.append(
+            {
+                "code": e.code,
+                "rule": e.rule,
+                "dimension": e.dimension,
+                "subject_kind": e.subject_kind,
+                "subject": e.subject_code,
+                "title": e.title,
+                "message": e.message,
+                "value": num(e.value, 2) if e.value is not None else None,
+                "origin": topo.nodes[e.origin_node_id].code,
+                "owner": owner,
+                "escalated": e.escalated,
+                "path": path,
+                "role": role,
+            }
+        )
+    order = {"owned": 0, "passed on": 1, "escalated up": 2, "managed below": 3}
+    out.sort(key=lambda x: (order[x["role"]], not x["escalated"], x["rule"], x["subject"]))
+    doc["exceptions"] = out
+
+
+def _actions_and_decisions(run: _Run, cycle: Cycle, doc: Doc) -> None:
+    """Open actions of the node's log, and decisions of its earlier cycles with their effect on the
+    items they concern (figures then, from that cycle's snapshot, against figures now)."""
+    s, topo = run.session, run.topo
+    node_id = cycle.node_id
+    origin_cycle: dict[int, str] = {
+        rid: code
+        for rid, code in s.execute(
+            select(CycleDecision.raid_item_id, Cycle.code)
+            .join(Cycle, Cycle.id == CycleDecision.cycle_id)
+            .where(Cycle.node_id == node_id)
+        )
+    }
+    people_rows = s.execute(
+        select(RaidItem.id, RaidItem.code, RaidItem.title, RaidItem.status, RaidItem.due_on,
+               RaidItem.owner_id, RaidItem.kind, RaidItem.raised_on)
+        .where(RaidItem.node_id == node_id)
+        .where(RaidItem.kind.in_([RaidKind.ACTION, RaidKind.DECISION]))
+        .order_by(RaidItem.code)
+    ).all()
+    from bigov.org.models import Person
+
+    people = dict(s.execute(select(Person.id, Person.name)).all())
+    as_at = cycle.as_at
+    actions = []
+    for r in people_rows:
+        if r.kind != RaidKind.ACTION or r.status == RaidStatus.CLOSED:
+            continue
+        if r.raised_on is not None and r.raised_on > as_at:
+            continue
+        actions.append(
+            {
+                "code": r.code,
+                "title": r.title,
+                "status": r.status.value,
+                "owner": people.get(r.owner_id) if r.owner_id else None,
+                "due_on": r.due_on.isoformat() if r.due_on else None,
+                "overdue": bool(r.due_on and r.due_on < as_at),
+                "from_cycle": origin_cycle.get(r.id),
+            }
+        )
+    doc["actions"] = actions
+
+    # decisions taken at this node's earlier cycles (the latest three cycles that took any)
+    rows = s.execute(
+        select(CycleDecision, Cycle.code, Cycle.id, RaidItem.code, RaidItem.title, RaidItem.kind,
+               RaidItem.raised_on)
+        .join(Cycle, Cycle.id == CycleDecision.cycle_id)
+        .join(RaidItem, RaidItem.id == CycleDecision.raid_item_id)
+        .where(Cycle.node_id == node_id, Cycle.period < cycle.period)
+        .order_by(Cycle.period.desc(), RaidItem.code)
+    ).all()
+    if not rows:
+        return
+    keep_cycles = list(dict.fromkeys(r[2] for r in rows))[:3]
+    snaps = {
+        cid: d
+        for cid, d in s.execute(
+            select(CycleSnapshot.cycle_id, CycleSnapshot.document).where(
+                CycleSnapshot.cycle_id.in_(keep_cycles)
+            )
+        )
+    }
+    now_rows = {w["code"]: w for w in doc["work"]}
+    item_codes = {i.id: i.code for i in topo.items.values()}
+    grouped: dict[str, dict[str, Any]] = {}
+    for link, cycle_code, cid, rcode, title, kind, raised_on in rows:
+        if cid not in keep_cycles or kind != RaidKind.DECISION:
+            continue
+        entry = grouped.setdefault(
+            rcode,
+            {"code": rcode, "title": title, "cycle": cycle_code,
+             "decided_on": raised_on.isoformat() if raised_on else None, "effects": []},
+        )
+        wcode = item_codes.get(link.work_item_id) if link.work_item_id else None
+        if wcode is None:
+            continue
+        then_rows = {w["code"]: w for w in snaps.get(cid, {}).get("work", [])}
+        entry["effects"].append(_effect(wcode, then_rows.get(wcode), now_rows.get(wcode)))
+    doc["decisions"] = list(grouped.values())
+
+
+def _effect(code: str, then: dict[str, Any] | None, now: dict[str, Any] | None) -> dict[str, Any]:
+    """How an item's headline figures moved between the deciding cycle and this one."""
+    out: dict[str, Any] = {"item": code, "changes": []}
+    if then is None or now is None:
+        out["changes"].append("not in both snapshots")
+        return out
+    for key, label in (
+        ("forecast", "forecast cost"),
+        ("cost_variance_pct", "cost variance %"),
+        ("slip_days", "schedule slip (days)"),
+        ("confidence", "delivery confidence"),
+        ("phase", "phase"),
+    ):
+        a, b = then.get(key), now.get(key)
+        if a != b:
+            out["changes"].append(f"{label}: {a if a is not None else '—'} → {b if b is not None else '—'}")
+    if not out["changes"]:
+        out["changes"].append("no change in headline figures")
+    return out
+
+
+# -- reading cycles -------------------------------------------------------------------------
+def get_cycle(s: Session, code: str) -> Cycle:
+    """A cycle by code (``NODE/YYYY-MM/vN``; ``NODE/YYYY-MM`` means the latest version)."""
+    cyc = s.scalar(select(Cycle).where(Cycle.code == code))
+    if cyc is None and code.count("/") == 1:
+        node, _, period = code.partition("/")
+        cyc = s.scalar(
+            select(Cycle)
+            .where(Cycle.code.like(f"{node}/{period}/v%"))
+            .order_by(Cycle.version.desc())
+            .limit(1)
+        )
+    if cyc is None:
+        raise NotFoundError(f"no cycle {code!r}", hint="see bigov cycle list")
+    return cyc
+
+
+def cycle_document(ws: Workspace, code: str) -> Doc:
+    """The stored snapshot document of a cycle."""
+    with ws.session() as s:
+        cyc = get_cycle(s, code)
+        doc = s.scalar(select(CycleSnapshot.document).where(CycleSnapshot.cycle_id == cyc.id))
+        if doc is None:
+            raise NotFoundError(f"cycle {code!r} has no snapshot")
+        return dict(doc)
+
+
+def publish(ws: Workspace, code: str) -> str:
+    """Publish a draft cycle (after which it cannot change); returns its code.
+
+    Raises:
+        ConflictError: already published.
+    """
+    with ws.session() as s:
+        cyc = get_cycle(s, code)
+        if cyc.status == CycleStatus.PUBLISHED:
+            raise ConflictError(f"cycle {cyc.code} is already published")
+        cyc.status = CycleStatus.PUBLISHED
+        cyc.published_at = dt.datetime.now(dt.UTC)
+        return cyc.code
+
+
+def agenda_with_standard(own: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The node's agenda, plus the standard items of every section it leaves empty."""
+    sections = {a["section"] for a in own}
+    return list(own) + [{**a, "standard": True} for a in DEFAULT_AGENDA if a["section"] not in sections]
+
+
+def check_readiness(
+    ws: Workspace, node: str, period: str, as_at: dt.date | None = None
+) -> list[dict[str, Any]]:
+    """Readiness of every information definition of ``node`` for ``period`` (nothing is stored).
+
+    Raises:
+        NotFoundError: no such node.
+    """
+    month = parse_period(period)
+    with ws.session() as s:
+        run = _Run(ws, s)
+        info = run.topo.by_code.get(node)
+        if info is None:
+            raise NotFoundError(f"no governance node with code {node!r}")
+        cp = cycle_period(Cadence(info.cadence), month, as_at)
+        facts = run.facts_for(cp)
+        return assess(facts, run.topo, info.id, agenda_with_standard(facts.agenda.get(info.id, [])))
+
+
+def write_packs(ws: Workspace, code: str, out_dir: Path, formats: Sequence[str]) -> dict[str, str]:
+    """Render a cycle's packs from its snapshot into ``out_dir`` and record them as artefacts.
+
+    Raises:
+        ConfigError: an unknown format.
+    """
+    from bigov.reports import RENDERERS
+
+    unknown = [f for f in formats if f not in RENDERERS]
+    if unknown:
+        raise ConfigError(f"unknown pack format {unknown[0]!r}; choose from {', '.join(RENDERERS)}")
+    doc = cycle_document(ws, code)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = code.replace("/", "_")
+    written: dict[str, str] = {}
+    with ws.session() as s:
+        cyc = get_cycle(s, code)
+        for fmt in formats:
+            data = RENDERERS[fmt](doc)
+            path = out_dir / f"{stem}.{fmt}"
+            path.write_bytes(data)
+            s.execute(
+                delete(CycleArtefact).where(
+                    CycleArtefact.cycle_id == cyc.id, CycleArtefact.format == fmt
+                )
+            )
+            s.add(
+                CycleArtefact(
+                    cycle_id=cyc.id,
+                    format=fmt,
+                    path=str(path),
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    size=len(data),
+                )
+            )
+            written[fmt] = str(path)
+    return written
+
+
+def list_cycles(ws: Workspace, node: str | None = None, period: str | None = None) -> list[dict[str, Any]]:
+    """Cycles (newest period first), optionally of one node and/or period."""
+    from bigov.governance.models import GovernanceNode
+
+    with ws.session() as s:
+        q = (
+            select(Cycle, GovernanceNode.code)
+            .join(GovernanceNode, GovernanceNode.id == Cycle.node_id)
+            .order_by(Cycle.period.desc(), GovernanceNode.code, Cycle.version)
+        )
+        if node:
+            q = q.where(GovernanceNode.code == node)
+        if period:
+            q = q.where(Cycle.period == parse_period(period))
+        return [
+            {
+                "code": c.code,
+                "node": ncode,
+                "period": period_label(c.period),
+                "version": c.version,
+                "status": c.status.value,
+                "as_at": c.as_at.isoformat(),
+                **{k: c.summary.get(k) for k in ("exceptions", "owned_here", "escalated_up", "has_data")},
+            }
+            for c, ncode in s.execute(q)
+        ]
+
+
+def exception_counts(ws: Workspace, period: str) -> dict[str, int]:
+    """Number of exceptions owned by each node in a period."""
+    from bigov.governance.models import GovernanceNode
+
+    with ws.session() as s:
+        return {
+            code: int(n)
+            for code, n in s.execute(
+                select(GovernanceNode.code, func.count())
+                .join(CycleException, CycleException.owner_node_id == GovernanceNode.id)
+                .where(CycleException.period == parse_period(period))
+                .group_by(GovernanceNode.code)
+            )
+        }
+
+
+def _work_item_id(s: Session, code: str) -> int:
+    wid = s.scalar(select(WorkItem.id).where(WorkItem.code == code))
+    if wid is None:
+        raise NotFoundError(f"no work item with code {code!r}")
+    return wid
+
+
+__all__ = [
+    "CycleResult",
+    "canonical_json",
+    "cycle_document",
+    "doc_hash",
+    "exception_counts",
+    "get_cycle",
+    "list_cycles",
+    "publish",
+    "check_readiness",
+    "run_all",
+    "run_cycle",
+    "write_packs",
+]
+

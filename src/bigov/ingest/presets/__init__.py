@@ -1,0 +1,1 @@
+"""Mapping presets shipped with bigov (YAML files; see docs/importing.md)."""

@@ -1,0 +1,147 @@
+"""``bigov metrics ...``: thin commands over :class:`~bigov.metrics.service.MetricsService`.
+
+Each command is a plain function taking a :class:`~bigov.workspace.Workspace` (``load_cmd``,
+``show_cmd``, ...) plus a Typer wrapper. The wrappers take the workspace from ``ctx.obj`` when the
+root app put one there, else open ``--db``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bigov.metrics.calendar import Frequency, parse_grain
+from bigov.metrics.models import MeasureDirection, OrgRollup, TimeAggregation
+from bigov.metrics.schemas import LoadResult, MeasureSpec, PeriodValue, SeriesSpec
+from bigov.metrics.service import MetricsService
+from bigov.workspace import Workspace
+
+app = typer.Typer(help="Measures at every rhythm: load observations, show harmonised values.")
+
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="database URL (default $BIGOV_DB or sqlite:///bigov.db)")
+]
+
+
+def _workspace(ctx: typer.Context, db: str | None) -> Workspace:
+    if isinstance(ctx.obj, Workspace):
+        return ctx.obj
+    ws = Workspace.open(db)
+    ctx.call_on_close(ws.close)
+    return ws
+
+
+# -- commands as functions over a workspace ---------------------------------------------------
+def load_cmd(ws: Workspace, file: Path) -> LoadResult:
+    """Load one observations file."""
+    return MetricsService(ws).load(file)
+
+
+def show_cmd(
+    ws: Workspace, measure: str, grain: str, org: str | None, as_at: dt.datetime | None
+) -> list[PeriodValue]:
+    """A measure's values per period."""
+    return MetricsService(ws).values(measure, grain=parse_grain(grain), org=org, as_at=as_at)
+
+
+def import_definitions_cmd(ws: Workspace, file: Path) -> list[str]:
+    """Define the measures of a YAML file."""
+    return MetricsService(ws).import_definitions(file)
+
+
+def define_cmd(ws: Workspace, spec: MeasureSpec) -> None:
+    """Define (or update) one measure."""
+    MetricsService(ws).define(spec)
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:,.4g}"
+
+
+# -- Typer wrappers ---------------------------------------------------------------------------
+@app.command("load")
+def load(ctx: typer.Context, file: Path, db: DbOption = None) -> None:
+    """Load observations (CSV or Parquet: series, ts, value[, weight]) and harmonise them."""
+    result = load_cmd(_workspace(ctx, db), file)
+    typer.echo(
+        f"batch {result.batch_id}: {result.rows:,} rows, {result.series} series, "
+        f"{result.aggregates_written:,} period aggregates ({', '.join(result.grains)})"
+        + (f", {result.superseded} restated" if result.superseded else "")
+    )
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    measure: str,
+    grain: Annotated[str, typer.Option(help="hour, day, week, month, quarter, year")] = "month",
+    org: Annotated[str | None, typer.Option(help="organisation unit code (and below)")] = None,
+    as_at: Annotated[
+        dt.datetime | None, typer.Option("--as-at", help="what was known at this date/time")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    db: DbOption = None,
+) -> None:
+    """Show a measure per period with target, variance, RAG and completeness."""
+    rows = show_cmd(_workspace(ctx, db), measure, grain, org, as_at)
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
+        return
+    typer.echo(
+        f"{'period':<18}{'value':>12}{'target':>12}{'var':>10} {'rag':<6}{'n/exp':>14} flags"
+    )
+    for r in rows:
+        flags = ("partial " if r.partial else "") + (f"v{r.versions}" if r.versions > 1 else "")
+        n_exp = f"{r.n}/{r.expected}" if r.expected is not None else str(r.n)
+        typer.echo(
+            f"{r.label:<18}{_fmt(r.value):>12}{_fmt(r.target):>12}{_fmt(r.variance):>10} "
+            f"{(r.rag or ''):<6}{n_exp:>14} {flags}"
+        )
+
+
+@app.command("import-definitions")
+def import_definitions(ctx: typer.Context, file: Path, db: DbOption = None) -> None:
+    """Define measures, series and targets from a YAML file (see docs/metrics.md)."""
+    codes = import_definitions_cmd(_workspace(ctx, db), file)
+    typer.echo(f"defined {len(codes)} measure(s): {', '.join(codes)}")
+
+
+@app.command("define")
+def define(
+    ctx: typer.Context,
+    code: str,
+    name: Annotated[str, typer.Option(help="display name")],
+    unit: Annotated[str | None, typer.Option()] = None,
+    frequency: Annotated[Frequency, typer.Option()] = Frequency.DAILY,
+    aggregation: Annotated[TimeAggregation, typer.Option()] = TimeAggregation.SUM,
+    rollup: Annotated[OrgRollup, typer.Option()] = OrgRollup.SUM,
+    direction: Annotated[MeasureDirection, typer.Option()] = MeasureDirection.HIGHER_IS_BETTER,
+    grains: Annotated[str, typer.Option(help="comma-separated")] = "day,week,month,quarter,year",
+    series: Annotated[
+        list[str] | None, typer.Option(help="SERIES_CODE=ORG_UNIT, repeatable")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Define one measure and its series."""
+    spec: dict[str, Any] = {
+        "code": code,
+        "name": name,
+        "unit": unit,
+        "frequency": frequency,
+        "time_aggregation": aggregation,
+        "org_rollup": rollup,
+        "direction": direction,
+        "grains": [parse_grain(g) for g in grains.split(",") if g.strip()],
+        "series": [
+            SeriesSpec(code=s.partition("=")[0], org=s.partition("=")[2] or s) for s in series or []
+        ],
+    }
+    define_cmd(_workspace(ctx, db), MeasureSpec(**spec))
+    typer.echo(f"defined measure {code}")
+
+
+__all__ = ["app", "define_cmd", "import_definitions_cmd", "load_cmd", "show_cmd"]

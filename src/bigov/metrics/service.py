@@ -1,0 +1,798 @@
+"""Metrics commands and queries: define measures, load observations, read harmonised values.
+
+Reach it as ``MetricsService(workspace)`` (the workspace facade exposes it as ``ws.metrics``).
+Loads are all-or-nothing per batch: validation problems raise
+:class:`~bigov.errors.ValidationError` and store nothing but the rejected batch record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import pyarrow as pa
+import yaml
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from bigov.db.base import utcnow
+from bigov.db.batch import ImportBatch
+from bigov.db.settings import Setting
+from bigov.errors import ConfigError, NotFoundError, Problem, ValidationError
+from bigov.metrics.calendar import FiscalCalendar, Frequency, Grain, base_grain, parse_grain
+from bigov.metrics.harmonise import AGG_COLUMNS, Harmoniser
+from bigov.metrics.models import (
+    MeasureDirection,
+    MetricAggregate,
+    MetricMeasure,
+    MetricRawFile,
+    MetricSeries,
+    MetricTarget,
+    OrgRollup,
+    TimeAggregation,
+)
+from bigov.metrics.schemas import (
+    AttainmentRow,
+    CompletenessRow,
+    DefinitionsFile,
+    LoadResult,
+    MeasureSpec,
+    PeriodChange,
+    PeriodValue,
+)
+from bigov.metrics.store import RawStore
+from bigov.progress import SILENT, Reporter
+
+if TYPE_CHECKING:
+    from bigov.workspace import Workspace
+
+AGG = cast(Table, MetricAggregate.__table__)
+SERIES = cast(Table, MetricSeries.__table__)
+RAW_FILES = cast(Table, MetricRawFile.__table__)
+BATCHES = cast(Table, ImportBatch.__table__)
+
+_AGG_SCHEMA = pa.schema(
+    [
+        ("series_id", pa.int64()),
+        ("period_start", pa.timestamp("us")),
+        ("n", pa.int64()),
+        ("sum", pa.float64()),
+        ("min", pa.float64()),
+        ("max", pa.float64()),
+        ("last_value", pa.float64()),
+        ("last_ts", pa.timestamp("us", tz="UTC")),
+        ("weight_sum", pa.float64()),
+        ("weighted_sum", pa.float64()),
+        ("batches", pa.string()),
+    ]
+)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """Aware UTC; naive values read back from SQLite are UTC already."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _db_time(value: dt.datetime) -> dt.datetime:
+    # SQLite stores the wall time without offset, so every instant is bound as naive UTC there;
+    # PostgreSQL gets the same naive-UTC value into timestamptz with the session in UTC terms.
+    return _utc(value).replace(tzinfo=None)
+
+
+class MetricsService:
+    """Measures, observations and harmonised period values of one workspace.
+
+    ``store_dir`` overrides where raw observations live (see :mod:`bigov.metrics.store`);
+    ``memory_limit`` / ``threads`` bound the engine (DuckDB spills to the store's tmp folder).
+    """
+
+    def __init__(
+        self,
+        ws: Workspace,
+        *,
+        store_dir: Path | str | None = None,
+        memory_limit: str | None = "4GB",
+        threads: int | None = None,
+    ) -> None:
+        self.ws = ws
+        self._store_dir = str(store_dir) if store_dir is not None else None
+        self.memory_limit = memory_limit
+        self.threads = threads
+
+    # -- configuration -----------------------------------------------------------------------
+    def _setting(self, key: str) -> str | None:
+        with self.ws.session() as s:
+            row = s.get(Setting, key)
+            return row.value if row is not None else None
+
+    def calendar(self) -> FiscalCalendar:
+        """The workspace calendar (time zone and fiscal year start settings).
+
+        Aggregates are computed in this calendar; after changing either setting, reload or
+        recompute the metrics.
+        """
+        tz = self._setting("timezone") or "Europe/London"
+        start = self._setting("fiscal_year_start_month") or "4"
+        return FiscalCalendar(tz=tz, fy_start_month=int(start))
+
+    @property
+    def store(self) -> RawStore:
+        """The raw observation store of this workspace."""
+        configured = self._store_dir or self._setting("metrics_store_dir")
+        return RawStore.for_database(self.ws.path, configured)
+
+    # -- definitions -------------------------------------------------------------------------
+    def define(self, spec: MeasureSpec) -> None:
+        """Create or update a measure with its series and targets (matched by code; series by
+        measure and org unit; targets by grain, org and period)."""
+        cal = self.calendar()
+        with self.ws.session() as s:
+            measure = s.scalar(select(MetricMeasure).where(MetricMeasure.code == spec.code))
+            if measure is None:
+                measure = MetricMeasure(code=spec.code)
+                s.add(measure)
+            measure.name = spec.name
+            measure.unit = spec.unit
+            measure.owner = spec.owner
+            measure.entity_kind = spec.entity_kind
+            measure.entity_code = spec.entity_code
+            measure.frequency = spec.frequency
+            measure.time_aggregation = spec.time_aggregation
+            measure.org_rollup = spec.org_rollup
+            measure.direction = spec.direction
+            measure.grains = ",".join(
+                g.value for g in sorted(set(spec.grains), key=list(Grain).index)
+            )
+            measure.description = spec.description
+            s.flush()
+            for ser in spec.series:
+                row = s.scalar(select(MetricSeries).where(MetricSeries.code == ser.code))
+                if row is None:
+                    row = MetricSeries(code=ser.code, measure_id=measure.id, org_unit_code=ser.org)
+                    s.add(row)
+                elif row.measure_id != measure.id:
+                    raise ValidationError(
+                        f"series {ser.code} already belongs to another measure",
+                        [Problem("series code in use", column="series", value=ser.code)],
+                    )
+                row.org_unit_code = ser.org
+                row.name = ser.name
+            for tgt in spec.targets:
+                period = cal.parse_period(tgt.grain, tgt.period) if tgt.period else None
+                cond = [
+                    MetricTarget.measure_id == measure.id,
+                    MetricTarget.grain == tgt.grain,
+                    MetricTarget.org_unit_code.is_(None)
+                    if tgt.org is None
+                    else MetricTarget.org_unit_code == tgt.org,
+                    MetricTarget.period_start.is_(None)
+                    if period is None
+                    else MetricTarget.period_start == period,
+                ]
+                target = s.scalar(select(MetricTarget).where(*cond))
+                if target is None:
+                    target = MetricTarget(
+                        measure_id=measure.id,
+                        grain=tgt.grain,
+                        org_unit_code=tgt.org,
+                        period_start=period,
+                        target=tgt.value,
+                    )
+                    s.add(target)
+                target.target = tgt.value
+                target.green_at = tgt.green_at
+                target.red_at = tgt.red_at
+
+    def import_definitions(self, path: Path | str) -> list[str]:
+        """Define every measure of a YAML file (``measures: [...]``, see docs/metrics.md);
+        returns their codes. All or nothing: a bad file defines nothing.
+
+        Raises:
+            ValidationError: the file does not match the definitions schema.
+        """
+        from pydantic import ValidationError as PydanticError
+
+        file = Path(path)
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+            spec = DefinitionsFile.model_validate(data)
+        except (yaml.YAMLError, OSError) as exc:
+            raise ValidationError(f"{file.name}: cannot read definitions: {exc}") from exc
+        except PydanticError as exc:
+            problems = [
+                Problem(err["msg"], file=file.name, column=".".join(str(x) for x in err["loc"]))
+                for err in exc.errors()
+            ]
+            raise ValidationError(f"{file.name}: invalid definitions", problems) from exc
+        for measure in spec.measures:
+            self.define(measure)
+        return [m.code for m in spec.measures]
+
+    def _measure(self, s: Session, code: str) -> MetricMeasure:
+        measure = s.scalar(select(MetricMeasure).where(MetricMeasure.code == code))
+        if measure is None:
+            raise NotFoundError(f"no measure {code!r}", hint="see bigov metrics define")
+        return measure
+
+    # -- loading -----------------------------------------------------------------------------
+    def load(
+        self,
+        source: Any,
+        *,
+        label: str | None = None,
+        grains: Sequence[Grain] | None = None,
+        reporter: Reporter = SILENT,
+        user: str | None = None,
+    ) -> LoadResult:
+        """Load observations (CSV/Parquet/Arrow IPC path, or an Arrow/Polars/pandas frame with
+        columns ``series, ts, value[, weight]``) and harmonise them into period aggregates.
+
+        Touched periods are recomputed from every raw row of the period, the newest batch
+        winning for a repeated (series, ts) — late and corrected data replace, never add. Only
+        touched periods are recomputed. ``grains`` overrides the measures' stored grains.
+
+        Raises:
+            ValidationError: bad rows (counted by kind, first rows shown); nothing is stored.
+        """
+        cal = self.calendar()
+        store = self.store
+        name = label or (Path(source).name if isinstance(source, str | Path) else "<frame>")
+        with self.ws.session() as s:
+            batch = ImportBatch(source="metrics", kind="metric_observation", file_name=name)
+            batch.user = user
+            s.add(batch)
+            s.flush()
+            batch_id = batch.id
+            rows = s.execute(
+                select(
+                    MetricSeries.code,
+                    MetricSeries.id,
+                    MetricMeasure.frequency,
+                    MetricMeasure.grains,
+                ).join(MetricMeasure, MetricMeasure.id == MetricSeries.measure_id)
+            ).all()
+        series_map = pa.table(
+            {
+                "code": pa.array([r[0] for r in rows], pa.string()),
+                "series_id": pa.array([r[1] for r in rows], pa.int64()),
+                "frequency": pa.array([Frequency(r[2]).value for r in rows], pa.string()),
+                "grains": pa.array([r[3] for r in rows], pa.string()),
+            }
+        )
+        reporter.start(f"load {name}", total=3)
+        try:
+            with Harmoniser(
+                cal, threads=self.threads, memory_limit=self.memory_limit, temp_dir=store.temp_dir
+            ) as engine:
+                stats = engine.stage(source, series_map, label=name)
+                reporter.advance()
+                if grains is None:
+                    present = engine.con.execute(
+                        "SELECT DISTINCT m.grains FROM series_map m SEMI JOIN "
+                        "(SELECT DISTINCT series_id FROM staged) t ON t.series_id = m.series_id"
+                    ).fetchall()
+                    wanted = {Grain(g) for (text,) in present for g in text.split(",") if g}
+                else:
+                    wanted = set(grains)
+                n_series_row = engine.con.execute(
+                    "SELECT count(DISTINCT series_id) FROM staged"
+                ).fetchall()[0]
+                n_series = int(n_series_row[0]) if n_series_row else 0
+                base = base_grain(wanted)
+                # files that may hold rows of the touched base periods (a late day touches
+                # the whole month when months are the base grain)
+                lo_local = cal.period_start(base, cal.to_local(stats.min_ts))
+                hi_local = cal.period_end(base, cal.period_start(base, cal.to_local(stats.max_ts)))
+                with self.ws.engine.connect() as conn:
+                    prior = store.overlapping(
+                        conn,
+                        min_ts=_db_time(cal.to_utc(lo_local)),
+                        max_ts=_db_time(cal.to_utc(hi_local)),
+                        min_series_id=stats.min_series_id,
+                        max_series_id=stats.max_series_id,
+                    )
+                    existing = conn.execute(
+                        select(AGG.c.id)
+                        .where(
+                            AGG.c.series_id.between(stats.min_series_id, stats.max_series_id),
+                            AGG.c.superseded_at.is_(None),
+                        )
+                        .limit(1)
+                    ).first()
+                engine.write_raw(store.staging_path(batch_id), batch_id)
+                reporter.advance()
+                result = engine.aggregate(
+                    wanted,
+                    batch_id=batch_id,
+                    prior_files=prior,
+                    fetch_stored=self._fetch_stored if existing is not None else None,
+                )
+            reporter.advance()
+            computed_at = utcnow()
+            superseded = self._write(result, batch_id, computed_at, stats, store, existing)
+        except ValidationError as exc:
+            self._reject(batch_id, exc)
+            store.discard(batch_id)
+            raise
+        except BaseException:
+            self._reject(batch_id, None)
+            store.discard(batch_id)
+            raise
+        finally:
+            reporter.finish()
+        return LoadResult(
+            batch_id=batch_id,
+            rows=stats.rows,
+            series=n_series,
+            min_ts=stats.min_ts,
+            max_ts=stats.max_ts,
+            grains=sorted(set(wanted) | {base}, key=list(Grain).index),
+            aggregates_written=result.num_rows,
+            superseded=superseded,
+            recomputed_from_prior=bool(prior),
+            computed_at=computed_at,
+            raw_file=store.relative_path(batch_id),
+        )
+
+    def _reject(self, batch_id: int, exc: ValidationError | None) -> None:
+        with self.ws.session() as s:
+            batch = s.get(ImportBatch, batch_id)
+            if batch is not None:
+                batch.status = "rejected"
+                batch.finished_at = utcnow()
+                batch.message = (str(exc) if exc else "load failed")[:2000]
+                batch.counts = {"rejected": len(exc.problems) if exc else 0}
+
+    def _fetch_stored(
+        self, grain: Grain, series_ids: Sequence[int], lo: dt.datetime, hi: dt.datetime
+    ) -> pa.Table:
+        cols = [AGG.c[c] for c in AGG_COLUMNS[:-1]] + [AGG.c.batch_ids]
+        with self.ws.engine.connect() as conn:
+            rows = conn.execute(
+                select(*cols).where(
+                    AGG.c.grain == grain.value,
+                    AGG.c.series_id.in_(list(series_ids)),
+                    AGG.c.period_start >= lo,
+                    AGG.c.period_start < hi,
+                    AGG.c.superseded_at.is_(None),
+                )
+            ).all()
+        data: list[list[Any]] = [[row[i] for row in rows] for i in range(len(_AGG_SCHEMA))]
+        data[7] = [_utc(v) for v in data[7]]
+        return pa.table(data, schema=_AGG_SCHEMA)
+
+    def _write(
+        self,
+        result: pa.Table,
+        batch_id: int,
+        computed_at: dt.datetime,
+        stats: Any,
+        store: RawStore,
+        existing: Any,
+    ) -> int:
+        """Supersede the current versions of the recomputed periods and insert the new ones,
+        register the raw file and close the batch — one transaction."""
+        now = _db_time(computed_at)
+        records = result.to_pylist()
+        for rec in records:
+            rec["last_ts"] = _db_time(rec["last_ts"])
+            rec["computed_at"] = now
+            rec["load_batch_id"] = batch_id
+        superseded = 0
+        with self.ws.engine.begin() as conn:
+            if existing is not None and records:
+                stmt = (
+                    update(AGG)
+                    .where(
+                        AGG.c.series_id == bindparam("b_series"),
+                        AGG.c.grain == bindparam("b_grain"),
+                        AGG.c.period_start == bindparam("b_period"),
+                        AGG.c.superseded_at.is_(None),
+                    )
+                    .values(superseded_at=now)
+                )
+                keys = [
+                    {
+                        "b_series": r["series_id"],
+                        "b_grain": r["grain"],
+                        "b_period": r["period_start"],
+                    }
+                    for r in records
+                ]
+                superseded = conn.execute(stmt, keys).rowcount or 0
+            if records:
+                conn.execute(insert(AGG), records)
+            conn.execute(
+                insert(RAW_FILES).values(
+                    batch_id=batch_id,
+                    path=store.relative_path(batch_id),
+                    rows=stats.rows,
+                    min_ts=_db_time(stats.min_ts),
+                    max_ts=_db_time(stats.max_ts),
+                    min_series_id=stats.min_series_id,
+                    max_series_id=stats.max_series_id,
+                    created_at=now,
+                )
+            )
+            conn.execute(
+                update(BATCHES)
+                .where(BATCHES.c.id == batch_id)
+                .values(
+                    status="committed",
+                    finished_at=now,
+                    counts={"inserted": stats.rows, "aggregates": len(records)},
+                )
+            )
+            # the file becomes visible under its final name just before the catalogue commits;
+            # if the commit fails the caller discards it
+            store.publish(batch_id)
+        return superseded
+
+    # -- queries -----------------------------------------------------------------------------
+    def _org_codes(self, s: Session, org: str) -> list[str]:
+        """``org`` and every unit below it (by the organisation hierarchy, when it is loaded)."""
+        from bigov.org.models import OrgUnit
+
+        ou = OrgUnit.__table__
+        top = select(ou.c.id, ou.c.code).where(ou.c.code == org).cte("tree", recursive=True)
+        tree = top.union_all(select(ou.c.id, ou.c.code).where(ou.c.parent_id == top.c.id))
+        codes = set(s.scalars(select(tree.c.code)).all())
+        return sorted(codes | {org})
+
+    @staticmethod
+    def _version_filter(as_at: dt.datetime | None) -> ColumnElement[bool]:
+        if as_at is None:
+            return AGG.c.superseded_at.is_(None)
+        t = _db_time(as_at)
+        return and_(
+            AGG.c.computed_at <= t, or_(AGG.c.superseded_at.is_(None), AGG.c.superseded_at > t)
+        )
+
+    def _as_at(self, as_at: dt.datetime | dt.date | None) -> dt.datetime | None:
+        """A date means the end of that local day (everything computed on it)."""
+        if as_at is None or isinstance(as_at, dt.datetime):
+            return as_at if as_at is None or as_at.tzinfo else self.calendar().to_utc(as_at)
+        cal = self.calendar()
+        return cal.to_utc(dt.datetime(as_at.year, as_at.month, as_at.day) + dt.timedelta(days=1))
+
+    def values(
+        self,
+        measure: str,
+        *,
+        grain: Grain | str = Grain.MONTH,
+        org: str | None = None,
+        as_at: dt.datetime | dt.date | None = None,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+    ) -> list[PeriodValue]:
+        """The measure per period at ``grain`` for ``org`` and every unit below it (None = the
+        whole organisation), as known at ``as_at`` (None = now), with target, variance and RAG.
+
+        Periods are in order; ``start``/``end`` (local) bound the period starts, end exclusive.
+
+        Raises:
+            NotFoundError: unknown measure.
+            ConfigError: the measure does not roll up across units and several series match.
+        """
+        grain = parse_grain(grain) if isinstance(grain, str) else grain
+        cal = self.calendar()
+        at = self._as_at(as_at)
+        with self.ws.session() as s:
+            m = self._measure(s, measure)
+            series_filter: list[ColumnElement[bool]] = [SERIES.c.measure_id == m.id]
+            if org is not None:
+                if m.org_rollup is OrgRollup.NONE:
+                    series_filter.append(SERIES.c.org_unit_code == org)
+                else:
+                    series_filter.append(SERIES.c.org_unit_code.in_(self._org_codes(s, org)))
+            n_series = s.scalar(select(func.count()).select_from(SERIES).where(*series_filter))
+            if m.org_rollup is OrgRollup.NONE and (n_series or 0) > 1:
+                raise ConfigError(
+                    f"measure {m.code} does not roll up across organisation units",
+                    hint="pass --org with the unit whose series you want",
+                )
+            per_series = {
+                TimeAggregation.SUM: AGG.c.sum,
+                TimeAggregation.LAST: AGG.c.last_value,
+                TimeAggregation.MAX: AGG.c.max,
+                TimeAggregation.MIN: AGG.c.min,
+                TimeAggregation.WEIGHTED_MEAN: AGG.c.weighted_sum
+                / func.nullif(AGG.c.weight_sum, 0),
+            }[m.time_aggregation]
+            weights = func.sum(AGG.c.weight_sum)
+            if m.org_rollup is OrgRollup.WEIGHTED_MEAN:
+                if m.time_aggregation is TimeAggregation.WEIGHTED_MEAN:
+                    value = func.sum(AGG.c.weighted_sum) / func.nullif(weights, 0)
+                else:
+                    value = func.sum(per_series * AGG.c.weight_sum) / func.nullif(weights, 0)
+            elif m.org_rollup is OrgRollup.MAX:
+                value = func.max(per_series)
+            elif m.org_rollup is OrgRollup.MIN:
+                value = func.min(per_series)
+            else:
+                value = func.sum(per_series)
+            conds = [*series_filter, AGG.c.grain == grain.value, self._version_filter(at)]
+            if start is not None:
+                conds.append(AGG.c.period_start >= start)
+            if end is not None:
+                conds.append(AGG.c.period_start < end)
+            joined = AGG.join(SERIES, SERIES.c.id == AGG.c.series_id)
+            rows = s.execute(
+                select(
+                    AGG.c.period_start,
+                    value.label("value"),
+                    func.sum(AGG.c.n).label("n"),
+                    func.sum(AGG.c.expected).label("expected"),
+                    func.count(AGG.c.expected).label("with_expected"),
+                    func.count().label("series_count"),
+                    func.max(AGG.c.computed_at).label("computed_at"),
+                    func.aggregate_strings(AGG.c.batch_ids, ",").label("batches"),
+                )
+                .select_from(joined)
+                .where(*conds)
+                .group_by(AGG.c.period_start)
+                .order_by(AGG.c.period_start)
+            ).all()
+            # versions per period: the most any one series' period was computed up to as-at
+            per_key = (
+                select(AGG.c.period_start, func.count().label("v"))
+                .select_from(joined)
+                .where(
+                    *series_filter,
+                    AGG.c.grain == grain.value,
+                    *([AGG.c.computed_at <= _db_time(at)] if at is not None else []),
+                    *([AGG.c.period_start >= start] if start is not None else []),
+                    *([AGG.c.period_start < end] if end is not None else []),
+                )
+                .group_by(AGG.c.period_start, AGG.c.series_id)
+                .subquery()
+            )
+            versions = dict(
+                s.execute(
+                    select(per_key.c.period_start, func.max(per_key.c.v)).group_by(
+                        per_key.c.period_start
+                    )
+                ).all()
+            )
+            targets = s.execute(
+                select(
+                    MetricTarget.period_start,
+                    MetricTarget.org_unit_code,
+                    MetricTarget.target,
+                    MetricTarget.green_at,
+                    MetricTarget.red_at,
+                ).where(
+                    MetricTarget.measure_id == m.id,
+                    MetricTarget.grain == grain,
+                    or_(MetricTarget.org_unit_code.is_(None), MetricTarget.org_unit_code == org),
+                )
+            ).all()
+            direction = m.direction
+        now_local = cal.to_local(utcnow())
+        out: list[PeriodValue] = []
+        for r in rows:
+            pstart = r.period_start
+            expected = int(r.expected) if r.expected is not None and r.with_expected else None
+            n = int(r.n or 0)
+            over = cal.period_end(grain, pstart) <= now_local
+            coverage = None if not expected else min(1.0, n / expected)
+            val = None if r.value is None or math.isnan(float(r.value)) else float(r.value)
+            pv = PeriodValue(
+                grain=grain,
+                period_start=pstart,
+                label=cal.label(grain, pstart),
+                value=val,
+                n=n,
+                expected=expected,
+                coverage=coverage,
+                partial=(expected is not None and n < expected) or not over,
+                series_count=int(r.series_count),
+                versions=int(versions.get(pstart, 1)),
+                batch_ids=sorted({int(b) for b in str(r.batches or "").split(",") if b}),
+                computed_at=_utc(r.computed_at) if r.computed_at else None,
+            )
+            _apply_target(pv, targets, org, direction)
+            out.append(pv)
+        return out
+
+    def changes_since(
+        self,
+        measure: str,
+        since: dt.datetime | dt.date,
+        *,
+        grain: Grain | str = Grain.MONTH,
+        org: str | None = None,
+    ) -> list[PeriodChange]:
+        """Periods whose figure now differs from what was known at ``since`` (restatements and
+        periods that did not exist then)."""
+        before = {
+            v.period_start: v for v in self.values(measure, grain=grain, org=org, as_at=since)
+        }
+        out: list[PeriodChange] = []
+        for now in self.values(measure, grain=grain, org=org):
+            old = before.get(now.period_start)
+            if old is None or old.value != now.value:
+                out.append(
+                    PeriodChange(
+                        label=now.label,
+                        period_start=now.period_start,
+                        before=old.value if old else None,
+                        after=now.value,
+                    )
+                )
+        return out
+
+    def completeness(
+        self,
+        measure: str,
+        *,
+        grain: Grain | str = Grain.MONTH,
+        org: str | None = None,
+        as_at: dt.datetime | dt.date | None = None,
+    ) -> list[CompletenessRow]:
+        """Observations received against expected, per series and period."""
+        grain = parse_grain(grain) if isinstance(grain, str) else grain
+        cal = self.calendar()
+        with self.ws.session() as s:
+            m = self._measure(s, measure)
+            conds: list[ColumnElement[bool]] = [
+                SERIES.c.measure_id == m.id,
+                AGG.c.grain == grain.value,
+                self._version_filter(self._as_at(as_at)),
+            ]
+            if org is not None:
+                conds.append(SERIES.c.org_unit_code.in_(self._org_codes(s, org)))
+            rows = s.execute(
+                select(
+                    SERIES.c.code,
+                    SERIES.c.org_unit_code,
+                    AGG.c.period_start,
+                    AGG.c.n,
+                    AGG.c.expected,
+                )
+                .select_from(AGG.join(SERIES, SERIES.c.id == AGG.c.series_id))
+                .where(*conds)
+                .order_by(SERIES.c.code, AGG.c.period_start)
+            ).all()
+        return [
+            CompletenessRow(
+                series=r.code,
+                org=r.org_unit_code,
+                grain=grain,
+                period_start=r.period_start,
+                label=cal.label(grain, r.period_start),
+                n=int(r.n),
+                expected=r.expected,
+                coverage=None if not r.expected else min(1.0, r.n / r.expected),
+                partial=r.expected is not None and r.n < r.expected,
+            )
+            for r in rows
+        ]
+
+    def attainment(
+        self,
+        measure: str,
+        *,
+        grain: Grain | str = Grain.MONTH,
+        org: str | None = None,
+        baseline: float | None = None,
+        baseline_date: dt.date | None = None,
+        target: float | None = None,
+        target_date: dt.date | None = None,
+        trajectory: str | None = None,
+        as_at: dt.datetime | dt.date | None = None,
+    ) -> list[AttainmentRow]:
+        """A KPI's actual per period against its trajectory from baseline to target.
+
+        The trajectory comes from the key result that names this measure (``key_result.
+        measure_code``, or the measure's entity when it is a key result); explicit arguments
+        override it. Trajectories: linear, front_loaded, back_loaded, step.
+
+        Raises:
+            ConfigError: no baseline/target known for the measure.
+        """
+        grain = parse_grain(grain) if isinstance(grain, str) else grain
+        kr = self._key_result(measure)
+        baseline = baseline if baseline is not None else kr.get("baseline")
+        baseline_date = baseline_date or kr.get("baseline_date")
+        target = target if target is not None else kr.get("target")
+        target_date = target_date or kr.get("target_date")
+        trajectory = trajectory or kr.get("trajectory") or "linear"
+        higher = kr.get("direction", "higher") == "higher"
+        if baseline is None or target is None or baseline_date is None or target_date is None:
+            raise ConfigError(
+                f"measure {measure} has no baseline and target to attain",
+                hint="link it from a key result (measure_code) or pass baseline/target and dates",
+            )
+        cal = self.calendar()
+        out: list[AttainmentRow] = []
+        span = (target_date - baseline_date).days or 1
+        for pv in self.values(measure, grain=grain, org=org, as_at=as_at):
+            end = cal.period_end(grain, pv.period_start).date()
+            frac = min(1.0, max(0.0, (end - baseline_date).days / span))
+            shape = {
+                "linear": frac,
+                "front_loaded": 1 - (1 - frac) ** 2,
+                "back_loaded": frac**2,
+                "step": 1.0 if frac >= 1 else 0.0,
+            }.get(str(trajectory), frac)
+            planned = baseline + (target - baseline) * shape
+            actual = pv.value
+            attain = progress = None
+            on_track = None
+            if actual is not None:
+                if planned != baseline:
+                    attain = (actual - baseline) / (planned - baseline)
+                if target != baseline:
+                    progress = (actual - baseline) / (target - baseline)
+                on_track = actual >= planned if higher else actual <= planned
+            out.append(
+                AttainmentRow(
+                    period_start=pv.period_start,
+                    label=pv.label,
+                    actual=actual,
+                    planned=planned,
+                    target=target,
+                    attainment=attain,
+                    progress=progress,
+                    on_track=on_track,
+                )
+            )
+        return out
+
+    def _key_result(self, measure: str) -> dict[str, Any]:
+        try:
+            from bigov.strategy.models import KeyResult
+        except ImportError:  # pragma: no cover - strategy context always ships with bigov
+            return {}
+        with self.ws.session() as s:
+            m = self._measure(s, measure)
+            cond = KeyResult.measure_code == m.code
+            if m.entity_kind == "key_result" and m.entity_code:
+                cond = or_(cond, KeyResult.code == m.entity_code)
+            kr = s.scalars(select(KeyResult).where(cond).limit(1)).first()
+            if kr is None:
+                return {"direction": m.direction.value}
+            return {
+                "baseline": float(kr.baseline) if kr.baseline is not None else None,
+                "baseline_date": kr.baseline_date,
+                "target": float(kr.target) if kr.target is not None else None,
+                "target_date": kr.target_date,
+                "trajectory": str(kr.trajectory.value),
+                "direction": str(kr.direction.value),
+            }
+
+
+def _apply_target(
+    pv: PeriodValue,
+    targets: Sequence[Any],
+    org: str | None,
+    direction: MeasureDirection,
+) -> None:
+    """Pick the most specific target (this period before standing, this org before any) and
+    set target, variance and RAG on ``pv``."""
+
+    def rank(t: Any) -> tuple[int, int]:
+        return (0 if t.period_start == pv.period_start else 1, 0 if t.org_unit_code == org else 1)
+
+    usable = [t for t in targets if t.period_start in (None, pv.period_start)]
+    if not usable:
+        return
+    best = min(usable, key=rank)
+    pv.target = float(best.target)
+    if pv.value is None:
+        return
+    pv.variance = pv.value - pv.target
+    pv.variance_pct = pv.variance / abs(pv.target) if pv.target else None
+    green = float(best.green_at) if best.green_at is not None else pv.target
+    red = float(best.red_at) if best.red_at is not None else green
+    if direction is MeasureDirection.HIGHER_IS_BETTER:
+        pv.rag = "green" if pv.value >= green else "red" if pv.value < red else "amber"
+    else:
+        pv.rag = "green" if pv.value <= green else "red" if pv.value > red else "amber"
+
+
+__all__ = ["MetricsService"]

@@ -1,0 +1,154 @@
+"""Charts of an MI pack, drawn server-side with matplotlib (Agg) as inline SVG.
+
+Each function takes the rows of a cycle document and returns an ``<svg>`` element as text, or ``""``
+when there is nothing to draw. The SVG is deterministic (fixed hash salt, no dates, text kept as
+text) and carries no namespace URLs or metadata, so a pack embeds it as is and stays a single
+self-contained file. No domain logic: the figures come from the document.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib import rcParams  # noqa: E402 - the backend must be chosen first
+from matplotlib.backends.backend_svg import FigureCanvasSVG  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+rcParams["svg.hashsalt"] = "bigov"  # stable ids, so the same document gives the same pack
+rcParams["svg.fonttype"] = "none"  # text stays text: smaller, searchable, crisp on a phone
+rcParams["font.family"] = "sans-serif"
+rcParams["font.size"] = 9
+
+CONFIDENCE_COLOURS = {
+    "green": "#2e7d32",
+    "amber/green": "#9ccc65",
+    "amber": "#ffb300",
+    "amber/red": "#f4511e",
+    "red": "#c62828",
+}
+LINE = {"budget": "#607d8b", "planned": "#607d8b", "forecast": "#1565c0", "actual": "#2e7d32"}
+
+_STRIP = [
+    re.compile(r"<\?xml[^>]*\?>\s*"),
+    re.compile(r"<!DOCTYPE[^>]*>\s*", re.S),
+    re.compile(r"<!--.*?-->\s*", re.S),
+    re.compile(r"<metadata>.*?</metadata>\s*", re.S),
+    re.compile(r'\s+xmlns(:\w+)?="[^"]*"'),
+]
+
+
+def _svg(fig: Figure, title: str) -> str:
+    buf = io.StringIO()
+    FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    text = buf.getvalue()
+    for pattern in _STRIP:
+        text = pattern.sub("", text)
+    # responsive: keep the viewBox, drop the fixed size, add an accessible name
+    text = re.sub(r'<svg\s+width="[^"]*"\s+height="[^"]*"', f'<svg role="img" aria-label="{title}"', text, count=1)
+    return text.replace("xlink:href", "href").strip()
+
+
+def _figure(height: float = 2.6) -> tuple[Figure, Any]:
+    fig = Figure(figsize=(6.4, height))
+    ax = fig.add_subplot(1, 1, 1)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="y", color="#e0e0e0", linewidth=0.6)
+    ax.set_axisbelow(True)
+    return fig, ax
+
+
+def _thin_ticks(ax: Any, labels: Sequence[str]) -> None:
+    step = max(1, len(labels) // 12 + (1 if len(labels) % 12 else 0))
+    ax.set_xticks(range(0, len(labels), step))
+    ax.set_xticklabels([labels[i] for i in range(0, len(labels), step)], rotation=45, ha="right")
+
+
+def confidence_trend(rows: list[dict[str, Any]]) -> str:
+    """Stacked bars of items at each DCA level per month."""
+    if not any(r.get("reports") for r in rows):
+        return ""
+    fig, ax = _figure()
+    labels = [r["period"] for r in rows]
+    bottom = [0] * len(rows)
+    for level, colour in CONFIDENCE_COLOURS.items():
+        vals = [int(r.get(level, 0)) for r in rows]
+        ax.bar(range(len(rows)), vals, bottom=bottom, color=colour, label=level, width=0.7)
+        bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
+    _thin_ticks(ax, labels)
+    ax.set_ylabel("items")
+    ax.legend(ncol=5, fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, 1.18))
+    fig.tight_layout()
+    return _svg(fig, "Delivery confidence trend")
+
+
+def cumulative_curve(rows: list[dict[str, Any]], series: Sequence[str], title: str, as_at: str) -> str:
+    """Cumulative lines (an S-curve) of ``series`` per month, with the as-at month marked."""
+    if not rows:
+        return ""
+    fig, ax = _figure()
+    labels = [r["period"] for r in rows]
+    for name in series:
+        xs = [i for i, r in enumerate(rows) if r.get(name) is not None]
+        ys = [float(rows[i][name]) for i in xs]
+        if xs:
+            style = "--" if name in ("budget", "planned") else "-"
+            ax.plot(xs, ys, style, color=LINE.get(name, "#444"), label=name, linewidth=1.6)
+    if as_at in labels:
+        ax.axvline(labels.index(as_at), color="#9e9e9e", linewidth=0.8, linestyle=":")
+    _thin_ticks(ax, labels)
+    ax.legend(fontsize=7, frameon=False)
+    ax.yaxis.set_major_formatter(_thousands)
+    fig.tight_layout()
+    return _svg(fig, title)
+
+
+def _thousands_fmt(value: float, _pos: int) -> str:
+    if abs(value) >= 1_000_000:
+        return f"{value / 1_000_000:.1f}m"
+    if abs(value) >= 1_000:
+        return f"{value / 1_000:.0f}k"
+    return f"{value:.0f}"
+
+
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+_thousands = FuncFormatter(_thousands_fmt)
+
+
+def run_change_split(actual: dict[str, Any], target: dict[str, Any]) -> str:
+    """Two stacked horizontal bars: the year's budget split run/change against the target split."""
+    def shares(d: dict[str, Any]) -> tuple[float, float]:
+        run, change = float(d.get("run") or 0), float(d.get("change") or 0)
+        total = run + change
+        return (run / total * 100, change / total * 100) if total else (0.0, 0.0)
+
+    bars = [("Budget", shares(actual))]
+    if target:
+        bars.append(("Target", shares(target)))
+    if not any(sum(v) for _, v in bars):
+        return ""
+    fig, ax = _figure(1.1 + 0.45 * len(bars))
+    ax.grid(False)
+    for i, (name, (run, change)) in enumerate(bars):
+        ax.barh(i, run, color="#78909c", label="run" if i == 0 else None)
+        ax.barh(i, change, left=run, color="#1565c0", label="change" if i == 0 else None)
+        ax.text(run / 2, i, f"run {run:.0f}%", ha="center", va="center", color="white", fontsize=8)
+        if change:
+            ax.text(run + change / 2, i, f"change {change:.0f}%", ha="center", va="center",
+                    color="white", fontsize=8)
+    ax.set_yticks(range(len(bars)))
+    ax.set_yticklabels([b[0] for b in bars])
+    ax.set_xlim(0, 100)
+    ax.invert_yaxis()
+    fig.tight_layout()
+    return _svg(fig, "Run / change split")
+
+
+__all__ = ["confidence_trend", "cumulative_curve", "run_change_split"]

@@ -1,0 +1,41 @@
+"""The PDF MI pack: the HTML pack printed by WeasyPrint (its print stylesheet: A4, one agenda
+section per page, rows never split). No network: the HTML is self-contained."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bigov.reports.html import render_html
+
+
+def render_pdf(doc: dict[str, Any]) -> bytes:
+    """The pack of a cycle document as PDF bytes."""
+    from weasyprint import HTML  # heavy import: only when a PDF is asked for
+
+    pdf: bytes = HTML(string=render_html(doc).decode("utf-8"), base_url=None).write_pdf()
+    return pdf
+
+
+def pdf_text(doc: dict[str, Any]) -> str:
+    """The text WeasyPrint lays out on the pages of the PDF, page by page — what a reader of the
+    PDF sees (used by tests and checks; no PDF text extractor needed)."""
+    from weasyprint import HTML
+
+    document = HTML(string=render_html(doc).decode("utf-8")).render()
+    pages: list[str] = []
+    for page in document.pages:
+        parts: list[str] = []
+        _walk(page._page_box, parts)
+        pages.append(" ".join(parts))
+    return "\n\f".join(pages)
+
+
+def _walk(box: Any, out: list[str]) -> None:
+    text = getattr(box, "text", None)
+    if isinstance(text, str) and text.strip():
+        out.append(text.strip())
+    for child in getattr(box, "children", []) or []:
+        _walk(child, out)
+
+
+__all__ = ["pdf_text", "render_pdf"]
