@@ -16,7 +16,20 @@ def test_migrations_match_models(workspace: Workspace) -> None:
     with workspace.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(ctx, metadata)
-    assert diff == [], f"models and migrations disagree; generate a migration: {diff}"
+    summary = [_describe(d) for d in diff]
+    assert summary == [], (
+        "models and migrations disagree; run scripts/new_migration.py: " + "; ".join(summary[:10])
+    )
+
+
+def _describe(change: object) -> str:
+    # autogenerate yields tuples like ("add_table", Table) or lists of modify_* tuples
+    if isinstance(change, list):
+        return ", ".join(_describe(c) for c in change)
+    if isinstance(change, tuple) and change:
+        target = next((getattr(p, "name", None) for p in change[1:] if hasattr(p, "name")), "")
+        return f"{change[0]} {target}".strip()
+    return str(change)
 
 
 def test_schema_is_at_head(workspace: Workspace) -> None:
