@@ -120,22 +120,40 @@ def build_scenario(ws: Workspace) -> Scenario:
         s.add_all([chair, sro])
         s.flush()
 
-        def node(code: str, kind: NodeKind, parent: GovernanceNode | None, cadence: Cadence,
-                 cost: str) -> GovernanceNode:
+        def node(
+            code: str, kind: NodeKind, parent: GovernanceNode | None, cadence: Cadence, cost: str
+        ) -> GovernanceNode:
             n = GovernanceNode(
-                code=code, name=f"{code} board", kind=kind, cadence=cadence,
-                parent_id=parent.id if parent else None, chair_id=chair.id, sitting_day=10,
+                code=code,
+                name=f"{code} board",
+                kind=kind,
+                cadence=cadence,
+                parent_id=parent.id if parent else None,
+                chair_id=chair.id,
+                sitting_day=10,
             )
             s.add(n)
             s.flush()
             s.add_all(
                 [
-                    Tolerance(code=f"{code}-COST", node_id=n.id,
-                              dimension=ToleranceDimension.COST_PCT, limit=Decimal(cost)),
-                    Tolerance(code=f"{code}-CONF", node_id=n.id,
-                              dimension=ToleranceDimension.CONFIDENCE, limit=Decimal("2")),
-                    Tolerance(code=f"{code}-SCH", node_id=n.id,
-                              dimension=ToleranceDimension.SCHEDULE_DAYS, limit=Decimal("30")),
+                    Tolerance(
+                        code=f"{code}-COST",
+                        node_id=n.id,
+                        dimension=ToleranceDimension.COST_PCT,
+                        limit=Decimal(cost),
+                    ),
+                    Tolerance(
+                        code=f"{code}-CONF",
+                        node_id=n.id,
+                        dimension=ToleranceDimension.CONFIDENCE,
+                        limit=Decimal("2"),
+                    ),
+                    Tolerance(
+                        code=f"{code}-SCH",
+                        node_id=n.id,
+                        dimension=ToleranceDimension.SCHEDULE_DAYS,
+                        limit=Decimal("30"),
+                    ),
                 ]
             )
             return n
@@ -147,12 +165,18 @@ def build_scenario(ws: Workspace) -> Scenario:
             f"PRJ-{i}": node(f"PB{i}", NodeKind.PROJECT_BOARD, pg, Cadence.MONTHLY, "5")
             for i in (1, 2, 3)
         }
-        port = WorkItem(code="PORT", name="Change portfolio", kind=WorkKind.PORTFOLIO,
-                        phase=Phase.DELIVERY)
+        port = WorkItem(
+            code="PORT", name="Change portfolio", kind=WorkKind.PORTFOLIO, phase=Phase.DELIVERY
+        )
         s.add(port)
         s.flush()
-        prog = WorkItem(code="PROG", name="Digital programme", kind=WorkKind.PROGRAMME,
-                        parent_id=port.id, phase=Phase.DELIVERY)
+        prog = WorkItem(
+            code="PROG",
+            name="Digital programme",
+            kind=WorkKind.PROGRAMME,
+            parent_id=port.id,
+            phase=Phase.DELIVERY,
+        )
         s.add(prog)
         s.flush()
         s.add_all(
@@ -163,9 +187,15 @@ def build_scenario(ws: Workspace) -> Scenario:
         )
         for code, board in boards.items():
             item = WorkItem(
-                code=code, name=f"Project {code[-1]}", kind=WorkKind.PROJECT, parent_id=prog.id,
-                nature=Nature.CHANGE, phase=Phase.DELIVERY, governing_node_id=board.id,
-                owner_id=sro.id, baseline_finish=dt.date(2026, 6, 30),
+                code=code,
+                name=f"Project {code[-1]}",
+                kind=WorkKind.PROJECT,
+                parent_id=prog.id,
+                nature=Nature.CHANGE,
+                phase=Phase.DELIVERY,
+                governing_node_id=board.id,
+                owner_id=sro.id,
+                baseline_finish=dt.date(2026, 6, 30),
                 forecast_finish=dt.date(2026, 6, 30),
             )
             s.add(item)
@@ -173,29 +203,47 @@ def build_scenario(ws: Workspace) -> Scenario:
             for m in MONTHS:
                 s.add(
                     CostLine(
-                        code=f"CL-{code}-{m:%Y%m}", work_item_id=item.id, period=m,
-                        budget=Decimal("100"), forecast=FORECAST[code],
+                        code=f"CL-{code}-{m:%Y%m}",
+                        work_item_id=item.id,
+                        period=m,
+                        budget=Decimal("100"),
+                        forecast=FORECAST[code],
                         actual=FORECAST[code] if m in REPORTED else None,
                     )
                 )
             for m in REPORTED:
-                conf = Confidence.AMBER if code == "PRJ-3" and m == REPORTED[-1] else Confidence.GREEN
+                conf = (
+                    Confidence.AMBER if code == "PRJ-3" and m == REPORTED[-1] else Confidence.GREEN
+                )
                 s.add(
                     StatusReport(
-                        code=f"SR-{code}-{m:%Y%m}", work_item_id=item.id, period=m,
-                        confidence=conf, narrative=f"{code} on track in {m:%B}",
+                        code=f"SR-{code}-{m:%Y%m}",
+                        work_item_id=item.id,
+                        period=m,
+                        confidence=conf,
+                        narrative=f"{code} on track in {m:%B}",
                         reported_on=m + dt.timedelta(days=27),
                     )
                 )
         # The programme board's agenda asks for status reports (required, 45 days fresh).
-        agenda = AgendaItem(code="PG-A1", node_id=pg.id, sequence=1,
-                            section=AgendaSection.PROGRESS, title="Delivery status")
+        agenda = AgendaItem(
+            code="PG-A1",
+            node_id=pg.id,
+            sequence=1,
+            section=AgendaSection.PROGRESS,
+            title="Delivery status",
+        )
         s.add(agenda)
         s.flush()
         s.add(
             InformationDefinition(
-                code="PG-I1", agenda_item_id=agenda.id, title="Project status reports",
-                source="work.status", form=InfoForm.TABLE, required=True, freshness_days=45,
+                code="PG-I1",
+                agenda_item_id=agenda.id,
+                title="Project status reports",
+                source="work.status",
+                form=InfoForm.TABLE,
+                required=True,
+                freshness_days=45,
                 owner_id=sro.id,
             )
         )

@@ -58,8 +58,9 @@ def test_largest_breach_escalates_to_programme_then_portfolio(gov_ws: Workspace)
     assert len({e["code"] for e in seen.values()}) == 1
     with gov_ws.session() as s:
         rows = s.scalars(
-            select(CycleException).where(CycleException.subject_code == "PRJ-3",
-                                         CycleException.rule == "cost_over_budget")
+            select(CycleException).where(
+                CycleException.subject_code == "PRJ-3", CycleException.rule == "cost_over_budget"
+            )
         ).all()
         assert len(rows) == 1
 
@@ -117,8 +118,14 @@ def test_snapshot_is_reproducible_and_next_cycle_shows_change(gov_ws: Workspace)
         assert item is not None
         for line in s.scalars(select(CostLine).where(CostLine.work_item_id == item.id)):
             line.forecast = Decimal("130")
-        s.add(StatusReport(code="SR-PRJ-1-202604", work_item_id=item.id,
-                           period=dt.date(2026, 4, 1), confidence=None))
+        s.add(
+            StatusReport(
+                code="SR-PRJ-1-202604",
+                work_item_id=item.id,
+                period=dt.date(2026, 4, 1),
+                confidence=None,
+            )
+        )
     # the stored pack is unchanged, byte for byte
     doc_after = gov_ws.governance.cycle_document(first.code)
     assert render_html(doc_after) == html_before

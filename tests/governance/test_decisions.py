@@ -17,12 +17,20 @@ from bigov.workspace import Workspace
 def test_next_cycle_shows_open_actions_and_effect_of_decisions(gov_ws: Workspace) -> None:
     gov = gov_ws.governance
     march = gov.run_cycle("PB3", "2026-03")
-    exc = next(e for e in gov.cycle_document(march.code)["exceptions"]
-               if e["rule"] == "cost_over_budget")
-    dec_code = gov.add_decision(march.code, "Descope reporting module", items=["PRJ-3"],
-                                exception=exc["code"])
-    act_code = gov.add_decision(march.code, "Re-plan stage 3", kind="action", items=["PRJ-3"],
-                                owner="P-SRO", due=dt.date(2026, 4, 15))
+    exc = next(
+        e for e in gov.cycle_document(march.code)["exceptions"] if e["rule"] == "cost_over_budget"
+    )
+    dec_code = gov.add_decision(
+        march.code, "Descope reporting module", items=["PRJ-3"], exception=exc["code"]
+    )
+    act_code = gov.add_decision(
+        march.code,
+        "Re-plan stage 3",
+        kind="action",
+        items=["PRJ-3"],
+        owner="P-SRO",
+        due=dt.date(2026, 4, 15),
+    )
     assert (dec_code, act_code) == ("PB3-D001", "PB3-A001")
     # the published March pack is unchanged by the decision
     assert gov.cycle_document(march.code)["decisions"] == []
@@ -40,7 +48,10 @@ def test_next_cycle_shows_open_actions_and_effect_of_decisions(gov_ws: Workspace
     changes = decision["effects"][0]["changes"]
     assert "forecast cost: 690.00 → 624.00" in changes
     listed = gov.decisions(node="PB3")
-    assert {d["code"]: d["exception"] for d in listed} == {"PB3-D001": exc["code"], "PB3-A001": None}
+    assert {d["code"]: d["exception"] for d in listed} == {
+        "PB3-D001": exc["code"],
+        "PB3-A001": None,
+    }
 
 
 def test_bad_decisions_are_refused(gov_ws: Workspace) -> None:

@@ -10,19 +10,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import (
-    CTE,
-    Float,
-    Integer,
-    Select,
-    String,
-    Subquery,
-    and_,
-    case,
-    func,
-    literal,
-    select,
-)
+from sqlalchemy import CTE, Integer, Subquery, and_, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -204,13 +192,10 @@ def as_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-# Re-exported for modules that compose with them.
 __all__ = [
     "CENT",
+    "PCT",
     "ZERO",
-    "Float",
-    "Select",
-    "String",
     "add_months",
     "as_float",
     "confidence_from_score",
@@ -219,7 +204,6 @@ __all__ = [
     "fiscal_year_of",
     "label",
     "latest_status",
-    "literal",
     "money",
     "month_start",
     "months_between",

@@ -1,7 +1,8 @@
 """CLI of the governance context: ``bigov governance …``, ``bigov cycle …``, ``bigov decision …``.
 
 Thin commands: unpack arguments, call :class:`~bigov.governance.service.GovernanceService`, print.
-Mount with :func:`register` (or add :data:`governance_app`, :data:`cycle_app`, :data:`decision_app`).
+Mount with :func:`register` (or add :data:`governance_app`, :data:`cycle_app` and
+:data:`decision_app`).
 """
 
 from __future__ import annotations
@@ -26,24 +27,36 @@ from bigov.cli_support import (
 from bigov.errors import ConfigError
 
 governance_app = typer.Typer(
-    name="governance", cls=ErrorHandlingGroup, no_args_is_help=True,
+    name="governance",
+    cls=ErrorHandlingGroup,
+    no_args_is_help=True,
     help="Governance design: nodes, tolerances, agendas, information definitions.",
 )
 cycle_app = typer.Typer(
-    name="cycle", cls=ErrorHandlingGroup, no_args_is_help=True,
+    name="cycle",
+    cls=ErrorHandlingGroup,
+    no_args_is_help=True,
     help="Governance cycles: readiness, snapshot, exceptions, escalation, MI packs.",
 )
 decision_app = typer.Typer(
-    name="decision", cls=ErrorHandlingGroup, no_args_is_help=True,
+    name="decision",
+    cls=ErrorHandlingGroup,
+    no_args_is_help=True,
     help="Decisions and actions taken at a cycle.",
 )
 
-PeriodOption = Annotated[str, typer.Option("--period", help="Period as YYYY-MM (the last month a cycle covers).")]
+PeriodOption = Annotated[
+    str, typer.Option("--period", help="Period as YYYY-MM (the last month a cycle covers).")
+]
 AsAtOption = Annotated[
-    str | None, typer.Option("--as-at", help="Freeze data as at this date (YYYY-MM-DD); default: end of the period.")
+    str | None,
+    typer.Option(
+        "--as-at", help="Freeze data as at this date (YYYY-MM-DD); default: end of the period."
+    ),
 ]
 FormatOption = Annotated[
-    list[str] | None, typer.Option("--format", "-f", help="Pack format: html, pdf, xlsx (repeatable).")
+    list[str] | None,
+    typer.Option("--format", "-f", help="Pack format: html, pdf, xlsx (repeatable)."),
 ]
 
 
@@ -66,13 +79,17 @@ def register(app: typer.Typer) -> None:
 # -- governance ------------------------------------------------------------------------------
 @governance_app.command("init")
 def governance_init(
-    template: Annotated[str, typer.Option(help="typical, small-company or uk-public-sector.")] = "typical",
+    template: Annotated[
+        str, typer.Option(help="typical, small-company or uk-public-sector.")
+    ] = "typical",
     db: DbOption = None,
 ) -> None:
     """Start a governance design from a built-in template (re-running it resets those nodes)."""
     with open_workspace(db) as ws:
         counts = ws.governance.init_template(template)
-    console.print(f"Template [bold]{template}[/] applied: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    console.print(
+        f"Template [bold]{template}[/] applied: " + ", ".join(f"{v} {k}" for k, v in counts.items())
+    )
 
 
 @governance_app.command("import")
@@ -87,7 +104,8 @@ def governance_import(
 
 @governance_app.command("export")
 def governance_export(
-    path: Annotated[Path, typer.Argument(help="Where to write (.yaml or .xlsx).")], db: DbOption = None
+    path: Annotated[Path, typer.Argument(help="Where to write (.yaml or .xlsx).")],
+    db: DbOption = None,
 ) -> None:
     """Export the governance design to edit and re-import."""
     with open_workspace(db) as ws:
@@ -114,7 +132,9 @@ def governance_show(
         if as_json:
             print_json(match[0])
         else:
-            console.print(yaml.safe_dump(match[0], sort_keys=False, allow_unicode=True), highlight=False)
+            console.print(
+                yaml.safe_dump(match[0], sort_keys=False, allow_unicode=True), highlight=False
+            )
         return
     if as_json:
         print_json(nodes)
@@ -122,14 +142,23 @@ def governance_show(
     table = Table("code", "name", "kind", "escalates to", "cadence", "tolerances", "agenda items")
     for n in nodes:
         tol = ", ".join(f"{k} {v:g}" for k, v in n["tolerances"].items())
-        table.add_row(n["code"], n["name"], n["kind"], n["parent"] or "—", n["cadence"], tol or "—",
-                      str(len(n["agenda"])))
+        table.add_row(
+            n["code"],
+            n["name"],
+            n["kind"],
+            n["parent"] or "—",
+            n["cadence"],
+            tol or "—",
+            str(len(n["agenda"])),
+        )
     console.print(table)
 
 
 @governance_app.command("propose")
 def governance_propose(
-    out: Annotated[Path | None, typer.Option(help="Write the proposed new nodes as a design YAML.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the proposed new nodes as a design YAML.")
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -139,8 +168,14 @@ def governance_propose(
     if out is not None:
         out.write_text(yaml.safe_dump(proposal.design(), sort_keys=False), encoding="utf-8")
     if as_json:
-        print_json({"items": proposal.items, "ungoverned_work": proposal.ungoverned_work,
-                    "ungoverned_otcs": proposal.ungoverned_otcs, "new_nodes": proposal.new_nodes})
+        print_json(
+            {
+                "items": proposal.items,
+                "ungoverned_work": proposal.ungoverned_work,
+                "ungoverned_otcs": proposal.ungoverned_otcs,
+                "new_nodes": proposal.new_nodes,
+            }
+        )
         return
     gaps = [r for r in proposal.items if r["governed_by"] is None]
     table = Table("work item", "kind", "nature", "proposed node", "why")
@@ -153,14 +188,23 @@ def governance_propose(
     if proposal.ungoverned_otcs:
         console.print("OTCs no node governs: " + ", ".join(proposal.ungoverned_otcs))
     if out is not None:
-        console.print(f"{len(proposal.new_nodes)} proposed nodes written to [bold]{out}[/]; "
-                      "review, then [bold]bigov governance import[/] it.")
+        console.print(
+            f"{len(proposal.new_nodes)} proposed nodes written to [bold]{out}[/]; "
+            "review, then [bold]bigov governance import[/] it."
+        )
 
 
 # -- cycle -----------------------------------------------------------------------------------
 def _result_row(r: Any) -> list[str]:
-    return [r.code, r.status, "yes" if r.has_data else "[red]no[/]", str(r.exceptions),
-            str(r.owned_here), str(r.escalated_up), ", ".join(r.artefacts.values()) or "—"]
+    return [
+        r.code,
+        r.status,
+        "yes" if r.has_data else "[red]no[/]",
+        str(r.exceptions),
+        str(r.owned_here),
+        str(r.escalated_up),
+        ", ".join(r.artefacts.values()) or "—",
+    ]
 
 
 @cycle_app.command("run")
@@ -169,8 +213,12 @@ def cycle_run(
     node: Annotated[str | None, typer.Option("--node", help="Node code.")] = None,
     all_nodes: Annotated[bool, typer.Option("--all", help="Every node due in the period.")] = False,
     as_at: AsAtOption = None,
-    new_version: Annotated[bool, typer.Option("--new-version", help="Re-run a published cycle as version N+1.")] = False,
-    draft: Annotated[bool, typer.Option("--draft", help="Leave the cycle unpublished (re-runnable).")] = False,
+    new_version: Annotated[
+        bool, typer.Option("--new-version", help="Re-run a published cycle as version N+1.")
+    ] = False,
+    draft: Annotated[
+        bool, typer.Option("--draft", help="Leave the cycle unpublished (re-runnable).")
+    ] = False,
     out: Annotated[Path, typer.Option("--out", help="Directory for the packs.")] = Path("packs"),
     formats: FormatOption = None,
     db: DbOption = None,
@@ -183,13 +231,28 @@ def cycle_run(
     day = _date(as_at, "--as-at")
     with open_workspace(db) as ws:
         if all_nodes:
-            results = ws.governance.run_all(period, as_at=day, new_version=new_version,
-                                            publish=not draft, out_dir=out, formats=fmts,
-                                            reporter=RichReporter())
+            results = ws.governance.run_all(
+                period,
+                as_at=day,
+                new_version=new_version,
+                publish=not draft,
+                out_dir=out,
+                formats=fmts,
+                reporter=RichReporter(),
+            )
         else:
             assert node is not None
-            results = [ws.governance.run_cycle(node, period, as_at=day, new_version=new_version,
-                                               publish=not draft, out_dir=out, formats=fmts)]
+            results = [
+                ws.governance.run_cycle(
+                    node,
+                    period,
+                    as_at=day,
+                    new_version=new_version,
+                    publish=not draft,
+                    out_dir=out,
+                    formats=fmts,
+                )
+            ]
     if as_json:
         print_json([r.__dict__ for r in results])
         return
@@ -215,10 +278,22 @@ def cycle_check(
         print_json(rows)
         return
     table = Table("information", "source", "required", "status", "detail", "owed by")
-    colour = {"ready": "green", "missing": "red", "invalid": "red", "incomplete": "yellow", "stale": "yellow"}
+    colour = {
+        "ready": "green",
+        "missing": "red",
+        "invalid": "red",
+        "incomplete": "yellow",
+        "stale": "yellow",
+    }
     for r in rows:
-        table.add_row(r["title"], r["source"], "yes" if r["required"] else "", 
-                      f"[{colour.get(r['status'], 'white')}]{r['status']}[/]", r["detail"], r["owed_by"] or "—")
+        table.add_row(
+            r["title"],
+            r["source"],
+            "yes" if r["required"] else "",
+            f"[{colour.get(r['status'], 'white')}]{r['status']}[/]",
+            r["detail"],
+            r["owed_by"] or "—",
+        )
     console.print(table)
     not_ready = [r for r in rows if r["required"] and r["status"] != "ready"]
     if not_ready:
@@ -241,15 +316,24 @@ def cycle_list(
         return
     table = Table("cycle", "status", "as at", "data", "exceptions", "owned", "escalated up")
     for r in rows:
-        table.add_row(r["code"], r["status"], r["as_at"], "yes" if r["has_data"] else "no",
-                      str(r["exceptions"]), str(r["owned_here"]), str(r["escalated_up"]))
+        table.add_row(
+            r["code"],
+            r["status"],
+            r["as_at"],
+            "yes" if r["has_data"] else "no",
+            str(r["exceptions"]),
+            str(r["owned_here"]),
+            str(r["escalated_up"]),
+        )
     console.print(table)
 
 
 @cycle_app.command("show")
 def cycle_show(
     code: Annotated[str, typer.Argument(help="Cycle code NODE/YYYY-MM[/vN].")],
-    render: Annotated[Path | None, typer.Option("--render", help="Re-render its packs into this directory.")] = None,
+    render: Annotated[
+        Path | None, typer.Option("--render", help="Re-render its packs into this directory.")
+    ] = None,
     formats: FormatOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -257,12 +341,19 @@ def cycle_show(
     """A cycle's exceptions (with escalation paths) and readiness, from its frozen snapshot."""
     with open_workspace(db) as ws:
         doc = ws.governance.cycle_document(code)
-        written = ws.governance.write_packs(doc["cycle"]["code"], render, formats or ["html"]) if render else {}
+        written = (
+            ws.governance.write_packs(doc["cycle"]["code"], render, formats or ["html"])
+            if render
+            else {}
+        )
     if as_json:
         print_json(doc)
         return
-    console.print(f"[bold]{doc['node']['name']}[/] — {doc['period']['label']} (as at {doc['period']['as_at']}), "
-                  f"cycle {doc['cycle']['code']}")
+    console.print(
+        f"[bold]{doc['node']['name']}[/] — {doc['period']['label']} "
+        f"(as at {doc['period']['as_at']}), "
+        f"cycle {doc['cycle']['code']}"
+    )
     if not doc["has_data"]:
         console.print("[red]No data for this period.[/]")
     table = Table("exception", "role", "owner", "path")
@@ -287,8 +378,12 @@ def decision_add(
     cycle: Annotated[str, typer.Option("--cycle", help="Cycle code NODE/YYYY-MM[/vN].")],
     title: Annotated[str, typer.Option("--title")],
     kind: Annotated[str, typer.Option("--kind", help="decision or action.")] = "decision",
-    items: Annotated[list[str] | None, typer.Option("--item", help="Work item affected (repeatable).")] = None,
-    exception: Annotated[str | None, typer.Option("--exception", help="Exception code it answers.")] = None,
+    items: Annotated[
+        list[str] | None, typer.Option("--item", help="Work item affected (repeatable).")
+    ] = None,
+    exception: Annotated[
+        str | None, typer.Option("--exception", help="Exception code it answers.")
+    ] = None,
     owner: Annotated[str | None, typer.Option("--owner", help="Person code.")] = None,
     due: Annotated[str | None, typer.Option("--due", help="Due date YYYY-MM-DD (actions).")] = None,
     description: Annotated[str | None, typer.Option("--description")] = None,
@@ -296,8 +391,16 @@ def decision_add(
 ) -> None:
     """Record a decision or action taken at a cycle, against the items it affects."""
     with open_workspace(db) as ws:
-        code = ws.governance.add_decision(cycle, title, kind=kind, items=items or [], exception=exception,
-                                          owner=owner, due=_date(due, "--due"), description=description)
+        code = ws.governance.add_decision(
+            cycle,
+            title,
+            kind=kind,
+            items=items or [],
+            exception=exception,
+            owner=owner,
+            due=_date(due, "--due"),
+            description=description,
+        )
     console.print(f"Recorded {kind} [bold]{code}[/]")
 
 
@@ -316,8 +419,15 @@ def decision_list(
         return
     table = Table("code", "kind", "title", "cycle", "items", "status", "due")
     for r in rows:
-        table.add_row(r["code"], r["kind"], r["title"], r["cycle"], ", ".join(r["items"]) or "—",
-                      r["status"], r["due_on"] or "—")
+        table.add_row(
+            r["code"],
+            r["kind"],
+            r["title"],
+            r["cycle"],
+            ", ".join(r["items"]) or "—",
+            r["status"],
+            r["due_on"] or "—",
+        )
     console.print(table)
 
 

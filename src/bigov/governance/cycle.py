@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bigov.errors import ConfigError, ConflictError, NotFoundError
@@ -123,7 +123,7 @@ def run_cycle(
         node_info = run.topo.by_code.get(node)
         if node_info is None:
             raise NotFoundError(f"no governance node with code {node!r}")
-        result, doc = _run_one(run, node_info.id, month, as_at, new_version, publish, settings)
+        result, _doc = _run_one(run, node_info.id, month, as_at, new_version, publish, settings)
         s.flush()
     if out_dir is not None:
         result.artefacts = write_packs(ws, result.code, out_dir, formats)
@@ -153,11 +153,7 @@ def run_all(
     with ws.session() as s:
         run = _Run(ws, s)
         fy_start = ws.fiscal_year_start_month
-        due = [
-            n
-            for n in run.topo.nodes.values()
-            if is_due(Cadence(n.cadence), month, fy_start)
-        ]
+        due = [n for n in run.topo.nodes.values() if is_due(Cadence(n.cadence), month, fy_start)]
         due.sort(key=lambda n: (-run.topo.depth(n.id), n.code))
         reporter.start(f"cycles {period_label(month)}", total=len(due))
         for n in due:
@@ -212,7 +208,7 @@ def _run_one(
         else:
             version = latest.version
             s.execute(
-                CycleException.__table__.update()
+                update(CycleException)
                 .where(CycleException.first_cycle_id == latest.id)
                 .values(first_cycle_id=None)
             )
@@ -299,8 +295,7 @@ def _raise_exceptions(run: _Run, cycle: Cycle, doc: Doc, settings: RuleSettings)
     findings = evaluate(doc, settings)
     month = cycle.period
     existing = {
-        e.key: e
-        for e in s.scalars(select(CycleException).where(CycleException.period == month))
+        e.key: e for e in s.scalars(select(CycleException).where(CycleException.period == month))
     }
     items = {w.code: w.id for w in topo.items.values()}
     seen: list[CycleException] = []
@@ -376,12 +371,12 @@ def _raise_exceptions(run: _Run, cycle: Cycle, doc: Doc, settings: RuleSettings)
                     "limit": num(esc.limit, 2) if esc.limit is not None else None,
                 }
             )
-    out = []
+    out: list[dict[str, Any]] = []
     for e in seen:
         path = paths.get(e.id, [])
         on_path = [p["node"] for p in path]
-        owner = topo.nodes[e.owner_node_id].code
-        if owner == node_code:
+        owner_code = topo.nodes[e.owner_node_id].code
+        if owner_code == node_code:
             role = "owned"
         elif node_code == (on_path[0] if on_path else None):
             role = "escalated up"
@@ -400,7 +395,7 @@ def _raise_exceptions(run: _Run, cycle: Cycle, doc: Doc, settings: RuleSettings)
                 "message": e.message,
                 "value": num(e.value, 2) if e.value is not None else None,
                 "origin": topo.nodes[e.origin_node_id].code,
-                "owner": owner,
+                "owner": owner_code,
                 "escalated": e.escalated,
                 "path": path,
                 "role": role,
@@ -416,17 +411,24 @@ def _actions_and_decisions(run: _Run, cycle: Cycle, doc: Doc) -> None:
     items they concern (figures then, from that cycle's snapshot, against figures now)."""
     s, topo = run.session, run.topo
     node_id = cycle.node_id
-    origin_cycle: dict[int, str] = {
-        rid: code
-        for rid, code in s.execute(
+    origin_cycle: dict[int, str] = dict(
+        s.execute(
             select(CycleDecision.raid_item_id, Cycle.code)
             .join(Cycle, Cycle.id == CycleDecision.cycle_id)
             .where(Cycle.node_id == node_id)
-        )
-    }
+        ).all()
+    )
     people_rows = s.execute(
-        select(RaidItem.id, RaidItem.code, RaidItem.title, RaidItem.status, RaidItem.due_on,
-               RaidItem.owner_id, RaidItem.kind, RaidItem.raised_on)
+        select(
+            RaidItem.id,
+            RaidItem.code,
+            RaidItem.title,
+            RaidItem.status,
+            RaidItem.due_on,
+            RaidItem.owner_id,
+            RaidItem.kind,
+            RaidItem.raised_on,
+        )
         .where(RaidItem.node_id == node_id)
         .where(RaidItem.kind.in_([RaidKind.ACTION, RaidKind.DECISION]))
         .order_by(RaidItem.code)
@@ -456,8 +458,15 @@ def _actions_and_decisions(run: _Run, cycle: Cycle, doc: Doc) -> None:
 
     # decisions taken at this node's earlier cycles (the latest three cycles that took any)
     rows = s.execute(
-        select(CycleDecision, Cycle.code, Cycle.id, RaidItem.code, RaidItem.title, RaidItem.kind,
-               RaidItem.raised_on)
+        select(
+            CycleDecision,
+            Cycle.code,
+            Cycle.id,
+            RaidItem.code,
+            RaidItem.title,
+            RaidItem.kind,
+            RaidItem.raised_on,
+        )
         .join(Cycle, Cycle.id == CycleDecision.cycle_id)
         .join(RaidItem, RaidItem.id == CycleDecision.raid_item_id)
         .where(Cycle.node_id == node_id, Cycle.period < cycle.period)
@@ -466,14 +475,13 @@ def _actions_and_decisions(run: _Run, cycle: Cycle, doc: Doc) -> None:
     if not rows:
         return
     keep_cycles = list(dict.fromkeys(r[2] for r in rows))[:3]
-    snaps = {
-        cid: d
-        for cid, d in s.execute(
+    snaps: dict[int, dict[str, Any]] = dict(
+        s.execute(
             select(CycleSnapshot.cycle_id, CycleSnapshot.document).where(
                 CycleSnapshot.cycle_id.in_(keep_cycles)
             )
-        )
-    }
+        ).all()
+    )
     now_rows = {w["code"]: w for w in doc["work"]}
     item_codes = {i.id: i.code for i in topo.items.values()}
     grouped: dict[str, dict[str, Any]] = {}
@@ -482,8 +490,13 @@ def _actions_and_decisions(run: _Run, cycle: Cycle, doc: Doc) -> None:
             continue
         entry = grouped.setdefault(
             rcode,
-            {"code": rcode, "title": title, "cycle": cycle_code,
-             "decided_on": raised_on.isoformat() if raised_on else None, "effects": []},
+            {
+                "code": rcode,
+                "title": title,
+                "cycle": cycle_code,
+                "decided_on": raised_on.isoformat() if raised_on else None,
+                "effects": [],
+            },
         )
         wcode = item_codes.get(link.work_item_id) if link.work_item_id else None
         if wcode is None:
@@ -508,7 +521,9 @@ def _effect(code: str, then: dict[str, Any] | None, now: dict[str, Any] | None) 
     ):
         a, b = then.get(key), now.get(key)
         if a != b:
-            out["changes"].append(f"{label}: {a if a is not None else '—'} → {b if b is not None else '—'}")
+            out["changes"].append(
+                f"{label}: {a if a is not None else '—'} → {b if b is not None else '—'}"
+            )
     if not out["changes"]:
         out["changes"].append("no change in headline figures")
     return out
@@ -559,7 +574,9 @@ def publish(ws: Workspace, code: str) -> str:
 def agenda_with_standard(own: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The node's agenda, plus the standard items of every section it leaves empty."""
     sections = {a["section"] for a in own}
-    return list(own) + [{**a, "standard": True} for a in DEFAULT_AGENDA if a["section"] not in sections]
+    return list(own) + [
+        {**a, "standard": True} for a in DEFAULT_AGENDA if a["section"] not in sections
+    ]
 
 
 def check_readiness(
@@ -620,7 +637,9 @@ def write_packs(ws: Workspace, code: str, out_dir: Path, formats: Sequence[str])
     return written
 
 
-def list_cycles(ws: Workspace, node: str | None = None, period: str | None = None) -> list[dict[str, Any]]:
+def list_cycles(
+    ws: Workspace, node: str | None = None, period: str | None = None
+) -> list[dict[str, Any]]:
     """Cycles (newest period first), optionally of one node and/or period."""
     from bigov.governance.models import GovernanceNode
 
@@ -642,7 +661,10 @@ def list_cycles(ws: Workspace, node: str | None = None, period: str | None = Non
                 "version": c.version,
                 "status": c.status.value,
                 "as_at": c.as_at.isoformat(),
-                **{k: c.summary.get(k) for k in ("exceptions", "owned_here", "escalated_up", "has_data")},
+                **{
+                    k: c.summary.get(k)
+                    for k in ("exceptions", "owned_here", "escalated_up", "has_data")
+                },
             }
             for c, ncode in s.execute(q)
         ]
@@ -674,15 +696,14 @@ def _work_item_id(s: Session, code: str) -> int:
 __all__ = [
     "CycleResult",
     "canonical_json",
+    "check_readiness",
     "cycle_document",
     "doc_hash",
     "exception_counts",
     "get_cycle",
     "list_cycles",
     "publish",
-    "check_readiness",
     "run_all",
     "run_cycle",
     "write_packs",
 ]
-

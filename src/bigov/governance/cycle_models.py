@@ -61,7 +61,9 @@ class Cycle(Entity):
     __table_args__ = (UniqueConstraint("node_id", "period", "version"),)
 
     node_id: Mapped[int] = id_fk("governance_node.id", nullable=False, ondelete="CASCADE")
-    period: Mapped[dt.date] = mapped_column(Date, index=True)  # first day of the period's last month
+    period: Mapped[dt.date] = mapped_column(
+        Date, index=True
+    )  # first day of the period's last month
     period_start: Mapped[dt.date] = mapped_column(Date)  # first day covered (quarter start, ...)
     as_at: Mapped[dt.date] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)

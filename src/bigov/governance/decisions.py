@@ -63,7 +63,9 @@ def add_decision(
         owner_id = get_by_code(s, Person, owner).id if owner else None
         prefix = f"{node.code}-{'D' if kind == 'decision' else 'A'}"
         n = int(
-            s.scalar(select(func.count()).select_from(RaidItem).where(RaidItem.code.like(f"{prefix}%")))
+            s.scalar(
+                select(func.count()).select_from(RaidItem).where(RaidItem.code.like(f"{prefix}%"))
+            )
             or 0
         )
         code = f"{prefix}{n + 1:03d}"
@@ -84,8 +86,13 @@ def add_decision(
         )
         s.add(raid)
         s.flush()
-        for wid in item_ids or [None]:
-            s.add(CycleDecision(cycle_id=cyc.id, raid_item_id=raid.id, work_item_id=wid, exception_id=exc_id))
+        targets: list[int | None] = list(item_ids) or [None]
+        for wid in targets:
+            s.add(
+                CycleDecision(
+                    cycle_id=cyc.id, raid_item_id=raid.id, work_item_id=wid, exception_id=exc_id
+                )
+            )
         return code
 
 
@@ -95,8 +102,14 @@ def list_decisions(
     """Decisions and actions recorded at cycles (optionally of one node or one cycle)."""
     with ws.session() as s:
         q = (
-            select(CycleDecision, Cycle.code, RaidItem, GovernanceNode.code, WorkItem.code,
-                   CycleException.code)
+            select(
+                CycleDecision,
+                Cycle.code,
+                RaidItem,
+                GovernanceNode.code,
+                WorkItem.code,
+                CycleException.code,
+            )
             .join(Cycle, Cycle.id == CycleDecision.cycle_id)
             .join(RaidItem, RaidItem.id == CycleDecision.raid_item_id)
             .join(GovernanceNode, GovernanceNode.id == Cycle.node_id)

@@ -85,7 +85,8 @@ def load_document(path: Path) -> tuple[list[dict[str, Any]], dict[int, Where]]:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             raise ValidationError(
-                f"{path.name} is not valid YAML", [Problem(str(exc).splitlines()[0], file=path.name)]
+                f"{path.name} is not valid YAML",
+                [Problem(str(exc).splitlines()[0], file=path.name)],
             ) from exc
         if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
             raise ValidationError(
@@ -121,8 +122,20 @@ def _load_xlsx(path: Path) -> tuple[list[dict[str, Any]], dict[int, Where]]:
     where: dict[int, Where] = {}
     index: dict[str, dict[str, Any]] = {}
     for row, r in _rows(wb, "Nodes"):
-        node = {k: r.get(k) for k in ("code", "name", "kind", "parent", "cadence", "sitting_day",
-                                     "chair", "org_unit", "purpose")}
+        node = {
+            k: r.get(k)
+            for k in (
+                "code",
+                "name",
+                "kind",
+                "parent",
+                "cadence",
+                "sitting_day",
+                "chair",
+                "org_unit",
+                "purpose",
+            )
+        }
         node.update(members=[], scope={}, tolerances={}, agenda=[])
         where[len(nodes)] = Where(path.name, "Nodes", row)
         nodes.append(node)
@@ -132,9 +145,18 @@ def _load_xlsx(path: Path) -> tuple[list[dict[str, Any]], dict[int, Where]]:
         node = index.get(str(code))
         if node is None:
             raise ValidationError(
-                f"{path.name}: {sheet} row {row} names node {code!r}, which is not on the Nodes sheet",
-                [Problem("unknown node", file=path.name, sheet=sheet, row=row, column="node",
-                         value=str(code))],
+                f"{path.name}: {sheet} row {row} names node {code!r}, "
+                "which is not on the Nodes sheet",
+                [
+                    Problem(
+                        "unknown node",
+                        file=path.name,
+                        sheet=sheet,
+                        row=row,
+                        column="node",
+                        value=str(code),
+                    )
+                ],
             )
         return node
 
@@ -156,22 +178,46 @@ def _load_xlsx(path: Path) -> tuple[list[dict[str, Any]], dict[int, Where]]:
     for row, r in _rows(wb, "Agenda"):
         n = owner("Agenda", row, r.get("node"))
         assert n is not None
-        item = {"sequence": r.get("sequence"), "section": r.get("section"), "title": r.get("title"),
-                "information": []}
+        item: dict[str, Any] = {
+            "sequence": r.get("sequence"),
+            "section": r.get("section"),
+            "title": r.get("title"),
+            "information": [],
+        }
         n["agenda"].append(item)
         agenda_index[(str(r.get("node")), int(r.get("sequence") or 0))] = item
     for row, r in _rows(wb, "Information"):
-        key = (str(r.get("node")), int(r.get("agenda_sequence") or 0))
-        item = agenda_index.get(key)
-        if item is None:
+        akey = (str(r.get("node")), int(r.get("agenda_sequence") or 0))
+        found = agenda_index.get(akey)
+        if found is None:
             raise ValidationError(
-                f"{path.name}: Information row {row} names agenda item {key}, which does not exist",
-                [Problem("unknown agenda item", file=path.name, sheet="Information", row=row,
-                         column="agenda_sequence", value=str(key[1]))],
+                f"{path.name}: Information row {row} names agenda item {akey}, "
+                "which does not exist",
+                [
+                    Problem(
+                        "unknown agenda item",
+                        file=path.name,
+                        sheet="Information",
+                        row=row,
+                        column="agenda_sequence",
+                        value=str(akey[1]),
+                    )
+                ],
             )
-        item["information"].append(
-            {k: r.get(k) for k in ("code", "title", "source", "grain", "form", "required",
-                                  "freshness_days", "owner")}
+        found["information"].append(
+            {
+                k: r.get(k)
+                for k in (
+                    "code",
+                    "title",
+                    "source",
+                    "grain",
+                    "form",
+                    "required",
+                    "freshness_days",
+                    "owner",
+                )
+            }
         )
     return nodes, where
 
@@ -195,8 +241,14 @@ class _Checker:
     def add(self, i: int, column: str, reason: str, value: Any = None) -> None:
         w = self.where.get(i, Where("design"))
         self.problems.append(
-            Problem(reason, file=w.file, sheet=w.sheet, row=w.row, column=column,
-                    value=None if value is None else str(value))
+            Problem(
+                reason,
+                file=w.file,
+                sheet=w.sheet,
+                row=w.row,
+                column=column,
+                value=None if value is None else str(value),
+            )
         )
 
     def check(self) -> None:
@@ -213,7 +265,9 @@ class _Checker:
             self._node(i, n, seen)
         self._cycles(seen)
 
-    def _enum(self, i: int, column: str, value: Any, enum_cls: Any, *, required: bool = True) -> None:
+    def _enum(
+        self, i: int, column: str, value: Any, enum_cls: Any, *, required: bool = True
+    ) -> None:
         if value is None or value == "":
             if required:
                 self.add(i, column, f"{column} is required")
@@ -235,33 +289,59 @@ class _Checker:
         if day is not None and day != "":
             limit = 7 if n.get("cadence") in ("weekly", "fortnightly") else 31
             if not isinstance(day, int) or not 1 <= day <= limit:
-                self.add(i, "sitting_day", f"sitting_day must be 1–{limit} for a {n.get('cadence')} node", day)
+                self.add(
+                    i,
+                    "sitting_day",
+                    f"sitting_day must be 1–{limit} for a {n.get('cadence')} node",
+                    day,
+                )
         parent = n.get("parent")
         if parent and parent not in codes and parent not in self.db_parents:
-            self.add(i, "parent", f"node {code} escalates to {parent}, which does not exist", parent)
+            self.add(
+                i, "parent", f"node {code} escalates to {parent}, which does not exist", parent
+            )
         if parent == code:
             self.add(i, "parent", f"node {code} escalates to itself", parent)
-        for ref, pool, what in (("chair", self.people, "person"), ("org_unit", self.units, "org unit")):
+        for ref, pool, what in (
+            ("chair", self.people, "person"),
+            ("org_unit", self.units, "org unit"),
+        ):
             if n.get(ref) and n[ref] not in pool:
                 self.add(i, ref, f"no {what} with code {n[ref]}", n[ref])
         for m in n.get("members") or []:
             if not isinstance(m, dict) or m.get("person") not in self.people:
-                self.add(i, "members", f"no person with code {m.get('person') if isinstance(m, dict) else m}", m)
+                self.add(
+                    i,
+                    "members",
+                    f"no person with code {m.get('person') if isinstance(m, dict) else m}",
+                    m,
+                )
         scope = n.get("scope") or {}
         if not isinstance(scope, dict):
             self.add(i, "scope", "scope must be a mapping of work_items / org_units / otcs")
             scope = {}
-        for key, pool in (("work_items", self.items), ("org_units", self.units), ("otcs", self.otcs)):
+        for key, pool in (
+            ("work_items", self.items),
+            ("org_units", self.units),
+            ("otcs", self.otcs),
+        ):
             for ref in scope.get(key) or []:
                 if ref not in pool:
-                    self.add(i, f"scope.{key}", f"no {key[:-1].replace('_', ' ')} with code {ref}", ref)
+                    self.add(
+                        i, f"scope.{key}", f"no {key[:-1].replace('_', ' ')} with code {ref}", ref
+                    )
         tolerances = n.get("tolerances") or {}
         if not isinstance(tolerances, dict):
             self.add(i, "tolerances", "tolerances must map a dimension to a limit")
             tolerances = {}
         for dim, limit in tolerances.items():
             if dim not in TOLERANCE_RANGES:
-                self.add(i, "tolerances", f"unknown tolerance dimension {dim!r}; use {', '.join(TOLERANCE_RANGES)}", dim)
+                self.add(
+                    i,
+                    "tolerances",
+                    f"unknown tolerance dimension {dim!r}; use {', '.join(TOLERANCE_RANGES)}",
+                    dim,
+                )
                 continue
             try:
                 value = Decimal(str(limit))
@@ -270,7 +350,12 @@ class _Checker:
                 continue
             lo, hi = TOLERANCE_RANGES[dim]
             if not lo <= value <= hi:
-                self.add(i, f"tolerances.{dim}", f"tolerance {dim} of node {code} is {value}: out of range {lo}–{hi}", limit)
+                self.add(
+                    i,
+                    f"tolerances.{dim}",
+                    f"tolerance {dim} of node {code} is {value}: out of range {lo}–{hi}",
+                    limit,
+                )
         sequences: set[Any] = set()
         for a in n.get("agenda") or []:
             if not isinstance(a, dict):
@@ -281,7 +366,9 @@ class _Checker:
                 self.add(i, "agenda.title", "an agenda item needs a title")
             seq = a.get("sequence")
             if seq in sequences:
-                self.add(i, "agenda.sequence", f"agenda sequence {seq} used twice in node {code}", seq)
+                self.add(
+                    i, "agenda.sequence", f"agenda sequence {seq} used twice in node {code}", seq
+                )
             sequences.add(seq)
             for d in a.get("information") or []:
                 self._info(i, d)
@@ -299,10 +386,14 @@ class _Checker:
         if d.get("form"):
             self._enum(i, "information.form", d.get("form"), InfoForm)
         if d.get("grain") and d["grain"] not in GRAINS:
-            self.add(i, "information.grain", f"grain must be one of {', '.join(GRAINS)}", d["grain"])
+            self.add(
+                i, "information.grain", f"grain must be one of {', '.join(GRAINS)}", d["grain"]
+            )
         fresh = d.get("freshness_days")
         if fresh is not None and (not isinstance(fresh, int) or fresh < 0):
-            self.add(i, "information.freshness_days", "freshness_days must be a whole number ≥ 0", fresh)
+            self.add(
+                i, "information.freshness_days", "freshness_days must be a whole number ≥ 0", fresh
+            )
         if d.get("owner") and d["owner"] not in self.people:
             self.add(i, "information.owner", f"no person with code {d['owner']}", d["owner"])
 
@@ -319,12 +410,16 @@ class _Checker:
                 path.append(cur)
                 cur = parents.get(cur)
             if cur is not None:
-                loop = path[path.index(cur):] + [cur]
+                loop = [*path[path.index(cur) :], cur]
                 key = "→".join(sorted(set(loop)))
                 if key not in reported:
                     reported.add(key)
-                    self.add(codes[start], "parent",
-                             f"cycle in the escalation graph: {' → '.join(loop)}", start)
+                    self.add(
+                        codes[start],
+                        "parent",
+                        f"cycle in the escalation graph: {' → '.join(loop)}",
+                        start,
+                    )
 
 
 def validate(ws: Workspace, nodes: list[dict[str, Any]], where: dict[int, Where]) -> list[Problem]:
@@ -347,7 +442,10 @@ def import_design(ws: Workspace, path: Path, *, written_by: str | None = None) -
 
 
 def _apply(
-    ws: Workspace, nodes: list[dict[str, Any]], where: dict[int, Where], name: str,
+    ws: Workspace,
+    nodes: list[dict[str, Any]],
+    where: dict[int, Where],
+    name: str,
     written_by: str | None,
 ) -> dict[str, int]:
     problems = validate(ws, nodes, where)
@@ -356,7 +454,14 @@ def _apply(
             f"{name}: {len(problems)} problem(s) in the governance design; nothing was imported",
             problems,
         )
-    counts = {"nodes": 0, "tolerances": 0, "agenda_items": 0, "information": 0, "members": 0, "scope": 0}
+    counts = {
+        "nodes": 0,
+        "tolerances": 0,
+        "agenda_items": 0,
+        "information": 0,
+        "members": 0,
+        "scope": 0,
+    }
     with ws.session() as s:
         people = dict(s.execute(select(Person.code, Person.id)).all())
         items = dict(s.execute(select(WorkItem.code, WorkItem.id)).all())
@@ -389,48 +494,80 @@ def _apply(
             row = by_code[n["code"]]
             code = row.code
             for dim, limit in sorted((n.get("tolerances") or {}).items()):
-                s.add(Tolerance(code=f"{code}-TOL-{dim}", node_id=row.id,
-                                dimension=ToleranceDimension(dim), limit=Decimal(str(limit)),
-                                written_by=written_by))
+                s.add(
+                    Tolerance(
+                        code=f"{code}-TOL-{dim}",
+                        node_id=row.id,
+                        dimension=ToleranceDimension(dim),
+                        limit=Decimal(str(limit)),
+                        written_by=written_by,
+                    )
+                )
                 counts["tolerances"] += 1
             for m in n.get("members") or []:
-                s.add(NodeMember(code=f"{code}-M-{m['person']}", node_id=row.id,
-                                 person_id=people[m["person"]], role=m.get("role"),
-                                 written_by=written_by))
+                s.add(
+                    NodeMember(
+                        code=f"{code}-M-{m['person']}",
+                        node_id=row.id,
+                        person_id=people[m["person"]],
+                        role=m.get("role"),
+                        written_by=written_by,
+                    )
+                )
                 counts["members"] += 1
             k = 0
             scope = n.get("scope") or {}
-            for key, pool, col in (("work_items", items, "work_item_id"),
-                                   ("org_units", units, "org_unit_id"), ("otcs", otcs, "otc_id")):
+            for key, pool, col in (
+                ("work_items", items, "work_item_id"),
+                ("org_units", units, "org_unit_id"),
+                ("otcs", otcs, "otc_id"),
+            ):
                 for ref in scope.get(key) or []:
                     k += 1
-                    s.add(NodeScope(code=f"{code}-S{k}", node_id=row.id, written_by=written_by,
-                                    **{col: pool[ref]}))
+                    s.add(
+                        NodeScope(
+                            code=f"{code}-S{k}",
+                            node_id=row.id,
+                            written_by=written_by,
+                            **{col: pool[ref]},
+                        )
+                    )
                     counts["scope"] += 1
             for seq, a in enumerate(n.get("agenda") or [], start=1):
                 sequence = int(a.get("sequence") or seq)
-                item = AgendaItem(code=f"{code}-A{sequence}", node_id=row.id, sequence=sequence,
-                                  section=AgendaSection(a["section"]), title=a["title"],
-                                  written_by=written_by)
+                item = AgendaItem(
+                    code=f"{code}-A{sequence}",
+                    node_id=row.id,
+                    sequence=sequence,
+                    section=AgendaSection(a["section"]),
+                    title=a["title"],
+                    written_by=written_by,
+                )
                 s.add(item)
                 s.flush()
                 counts["agenda_items"] += 1
                 for j, d in enumerate(a.get("information") or [], start=1):
-                    s.add(InformationDefinition(
-                        code=d.get("code") or f"{code}-A{sequence}-I{j}",
-                        agenda_item_id=item.id, title=d["title"], source=d["source"],
-                        grain=d.get("grain") or "month",
-                        form=InfoForm(d.get("form") or "table"),
-                        required=bool(d.get("required", True)),
-                        freshness_days=d.get("freshness_days"),
-                        owner_id=people.get(d["owner"]) if d.get("owner") else None,
-                        written_by=written_by,
-                    ))
+                    s.add(
+                        InformationDefinition(
+                            code=d.get("code") or f"{code}-A{sequence}-I{j}",
+                            agenda_item_id=item.id,
+                            title=d["title"],
+                            source=d["source"],
+                            grain=d.get("grain") or "month",
+                            form=InfoForm(d.get("form") or "table"),
+                            required=bool(d.get("required", True)),
+                            freshness_days=d.get("freshness_days"),
+                            owner_id=people.get(d["owner"]) if d.get("owner") else None,
+                            written_by=written_by,
+                        )
+                    )
                     counts["information"] += 1
     return counts
 
 
-def apply_template(ws: Workspace, template: str, *, written_by: str | None = None) -> dict[str, int]:
+def apply_template(
+    ws: Workspace, template: str, *, written_by: str | None = None
+) -> dict[str, int]:
     """Import a built-in template (``typical``, ``small-company``, ``uk-public-sector``).
 
     Raises:
@@ -438,11 +575,20 @@ def apply_template(ws: Workspace, template: str, *, written_by: str | None = Non
     """
     if template not in TEMPLATES:
         raise ConfigError(f"unknown template {template!r}; choose from {', '.join(TEMPLATES)}")
-    text = resources.files("bigov.governance").joinpath("templates", TEMPLATES[template]).read_text("utf-8")
+    text = (
+        resources.files("bigov.governance")
+        .joinpath("templates", TEMPLATES[template])
+        .read_text("utf-8")
+    )
     data = yaml.safe_load(text)
     nodes = data["nodes"]
-    return _apply(ws, nodes, {i: Where(TEMPLATES[template], None, i + 1) for i in range(len(nodes))},
-                  TEMPLATES[template], written_by or f"template:{template}")
+    return _apply(
+        ws,
+        nodes,
+        {i: Where(TEMPLATES[template], None, i + 1) for i in range(len(nodes))},
+        TEMPLATES[template],
+        written_by or f"template:{template}",
+    )
 
 
 def read_design(ws: Workspace) -> dict[str, Any]:
@@ -457,12 +603,19 @@ def read_design(ws: Workspace) -> dict[str, Any]:
         out: dict[int, dict[str, Any]] = {}
         for n in rows:
             out[n.id] = {
-                "code": n.code, "name": n.name, "kind": n.kind.value,
+                "code": n.code,
+                "name": n.name,
+                "kind": n.kind.value,
                 "parent": codes.get(n.parent_id) if n.parent_id else None,
-                "cadence": n.cadence.value, "sitting_day": n.sitting_day,
+                "cadence": n.cadence.value,
+                "sitting_day": n.sitting_day,
                 "chair": people.get(n.chair_id) if n.chair_id else None,
                 "org_unit": units.get(n.org_unit_id) if n.org_unit_id else None,
-                "purpose": n.purpose, "members": [], "scope": {}, "tolerances": {}, "agenda": [],
+                "purpose": n.purpose,
+                "members": [],
+                "scope": {},
+                "tolerances": {},
+                "agenda": [],
             }
         for t in s.scalars(select(Tolerance).order_by(Tolerance.code)):
             out[t.node_id]["tolerances"][t.dimension.value] = float(t.limit)
@@ -478,15 +631,27 @@ def read_design(ws: Workspace) -> dict[str, Any]:
                 scope.setdefault("otcs", []).append(otcs[sc.otc_id])
         agenda: dict[int, dict[str, Any]] = {}
         for a in s.scalars(select(AgendaItem).order_by(AgendaItem.node_id, AgendaItem.sequence)):
-            entry = {"sequence": a.sequence, "section": a.section.value, "title": a.title, "information": []}
+            entry: dict[str, Any] = {
+                "sequence": a.sequence,
+                "section": a.section.value,
+                "title": a.title,
+                "information": [],
+            }
             agenda[a.id] = entry
             out[a.node_id]["agenda"].append(entry)
         for d in s.scalars(select(InformationDefinition).order_by(InformationDefinition.code)):
-            agenda[d.agenda_item_id]["information"].append({
-                "code": d.code, "title": d.title, "source": d.source, "grain": d.grain,
-                "form": d.form.value, "required": d.required, "freshness_days": d.freshness_days,
-                "owner": people.get(d.owner_id) if d.owner_id else None,
-            })
+            agenda[d.agenda_item_id]["information"].append(
+                {
+                    "code": d.code,
+                    "title": d.title,
+                    "source": d.source,
+                    "grain": d.grain,
+                    "form": d.form.value,
+                    "required": d.required,
+                    "freshness_days": d.freshness_days,
+                    "owner": people.get(d.owner_id) if d.owner_id else None,
+                }
+            )
     return {"nodes": list(out.values())}
 
 
@@ -510,13 +675,33 @@ def export_design(ws: Workspace, path: Path) -> Path:
     assert first is not None
     wb.remove(first)
     sheets: dict[str, list[str]] = {
-        "Nodes": ["code", "name", "kind", "parent", "cadence", "sitting_day", "chair", "org_unit", "purpose"],
+        "Nodes": [
+            "code",
+            "name",
+            "kind",
+            "parent",
+            "cadence",
+            "sitting_day",
+            "chair",
+            "org_unit",
+            "purpose",
+        ],
         "Tolerances": ["node", "dimension", "limit"],
         "Members": ["node", "person", "role"],
         "Scope": ["node", "work_item", "org_unit", "otc"],
         "Agenda": ["node", "sequence", "section", "title"],
-        "Information": ["node", "agenda_sequence", "code", "title", "source", "grain", "form",
-                        "required", "freshness_days", "owner"],
+        "Information": [
+            "node",
+            "agenda_sequence",
+            "code",
+            "title",
+            "source",
+            "grain",
+            "form",
+            "required",
+            "freshness_days",
+            "owner",
+        ],
     }
     ws_ = {name: wb.create_sheet(name) for name in sheets}
     for name, header in sheets.items():
@@ -535,7 +720,9 @@ def export_design(ws: Workspace, path: Path) -> Path:
         for a in n["agenda"]:
             ws_["Agenda"].append([n["code"], a["sequence"], a["section"], a["title"]])
             for d in a["information"]:
-                ws_["Information"].append([n["code"], a["sequence"]] + [d[k] for k in sheets["Information"][2:]])
+                ws_["Information"].append(
+                    [n["code"], a["sequence"]] + [d[k] for k in sheets["Information"][2:]]
+                )
     wb.save(path)
     return path
 

@@ -123,7 +123,7 @@ class Facts:
             c.rows.append((r.code, r.batch_id))
 
         self.status: dict[int, list[StatusFacts]] = defaultdict(list)
-        for r in session.execute(
+        for sr in session.execute(
             select(
                 StatusReport.work_item_id,
                 StatusReport.period,
@@ -138,15 +138,15 @@ class Facts:
             .where(StatusReport.period >= add_months(self.trend_start, -1))
             .order_by(StatusReport.period)
         ):
-            self.status[r.work_item_id].append(
+            self.status[sr.work_item_id].append(
                 StatusFacts(
-                    r.period,
-                    r.confidence.value if r.confidence else None,
-                    r.overall.value if r.overall else None,
-                    r.narrative,
-                    r.code,
-                    r.batch_id,
-                    r.reported_on,
+                    sr.period,
+                    sr.confidence.value if sr.confidence else None,
+                    sr.overall.value if sr.overall else None,
+                    sr.narrative,
+                    sr.code,
+                    sr.batch_id,
+                    sr.reported_on,
                 )
             )
 
@@ -167,14 +167,24 @@ class Facts:
                 Benefit.kind,
             )
         ):
-            unit = b.owner_unit_id or (team_unit.get(b.realising_team_id) if b.realising_team_id else None)
-            self.benefits[b.id] = BenefitFacts(
-                b.id, b.code, b.name, b.status.value, b.category.value,
-                people.get(b.owner_id) if b.owner_id else None, unit, b.kind.value,
+            unit = b.owner_unit_id or (
+                team_unit.get(b.realising_team_id) if b.realising_team_id else None
             )
-        for bid, wid in session.execute(select(BenefitEnabler.benefit_id, BenefitEnabler.work_item_id)):
+            self.benefits[b.id] = BenefitFacts(
+                b.id,
+                b.code,
+                b.name,
+                b.status.value,
+                b.category.value,
+                people.get(b.owner_id) if b.owner_id else None,
+                unit,
+                b.kind.value,
+            )
+        for bid, wid in session.execute(
+            select(BenefitEnabler.benefit_id, BenefitEnabler.work_item_id)
+        ):
             self.benefits[bid].enablers.append(wid)
-        for r in session.execute(
+        for bp in session.execute(
             select(
                 BenefitProfile.benefit_id,
                 BenefitProfile.period,
@@ -185,17 +195,17 @@ class Facts:
                 BenefitProfile.batch_id,
             )
         ):
-            bf = self.benefits[r.benefit_id]
-            planned, forecast = Decimal(r.planned or 0), Decimal(r.forecast or 0)
-            actual = Decimal(r.actual) if r.actual is not None and r.period <= month else ZERO
+            bf = self.benefits[bp.benefit_id]
+            planned, forecast = Decimal(bp.planned or 0), Decimal(bp.forecast or 0)
+            actual = Decimal(bp.actual) if bp.actual is not None and bp.period <= month else ZERO
             bf.planned += planned
             bf.forecast += forecast
             bf.actual_to_date += actual
-            m = bf.months.setdefault(r.period, [ZERO, ZERO, ZERO])
+            m = bf.months.setdefault(bp.period, [ZERO, ZERO, ZERO])
             m[0] += planned
             m[1] += forecast
             m[2] += actual
-            bf.rows.append((r.code, r.batch_id))
+            bf.rows.append((bp.code, bp.batch_id))
 
         self.skills = dict(session.execute(select(Skill.id, Skill.name)).all())
         # demand and capacity of the cycle window, as (item, skill, unit) → FTE summed over months
@@ -222,7 +232,7 @@ class Facts:
         ]
 
         self.raid: list[dict[str, Any]] = []
-        for r in session.execute(
+        for ri in session.execute(
             select(
                 RaidItem.code,
                 RaidItem.kind,
@@ -236,25 +246,26 @@ class Facts:
                 RaidItem.due_on,
                 RaidItem.raised_on,
                 RaidItem.batch_id,
-            ).where(RaidItem.status != RaidStatus.CLOSED)
+            )
+            .where(RaidItem.status != RaidStatus.CLOSED)
             .where(RaidItem.kind.in_([RaidKind.RISK, RaidKind.ISSUE, RaidKind.ACTION]))
             .order_by(RaidItem.code)
         ):
-            if r.raised_on is not None and r.raised_on > period.as_at:
+            if ri.raised_on is not None and ri.raised_on > period.as_at:
                 continue  # raised after the as-at date: not yet known to this cycle
-            score = r.probability * r.impact if r.probability and r.impact else None
+            score = ri.probability * ri.impact if ri.probability and ri.impact else None
             self.raid.append(
                 {
-                    "code": r.code,
-                    "kind": r.kind.value,
-                    "title": r.title,
-                    "status": r.status.value,
-                    "owner": people.get(r.owner_id) if r.owner_id else None,
-                    "work_item_id": r.work_item_id,
-                    "node_id": r.node_id,
+                    "code": ri.code,
+                    "kind": ri.kind.value,
+                    "title": ri.title,
+                    "status": ri.status.value,
+                    "owner": people.get(ri.owner_id) if ri.owner_id else None,
+                    "work_item_id": ri.work_item_id,
+                    "node_id": ri.node_id,
                     "score": score,
-                    "due_on": r.due_on.isoformat() if r.due_on else None,
-                    "batch_id": r.batch_id,
+                    "due_on": ri.due_on.isoformat() if ri.due_on else None,
+                    "batch_id": ri.batch_id,
                 }
             )
 
@@ -268,7 +279,9 @@ class Facts:
                 "portfolio_id": r.portfolio_id,
             }
             for r in session.execute(
-                select(Otc.id, Otc.code, Otc.kind, Otc.title, Otc.status, Otc.version, Otc.portfolio_id)
+                select(
+                    Otc.id, Otc.code, Otc.kind, Otc.title, Otc.status, Otc.version, Otc.portfolio_id
+                )
             )
         }
         self.contributions: dict[int, set[int]] = defaultdict(set)  # item → otcs
@@ -278,7 +291,9 @@ class Facts:
         self.funding_target: dict[str, Decimal] = {}
         self.agenda: dict[int, list[dict[str, Any]]] = defaultdict(list)
         defs: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for d in session.scalars(select(InformationDefinition).order_by(InformationDefinition.code)):
+        for d in session.scalars(
+            select(InformationDefinition).order_by(InformationDefinition.code)
+        ):
             defs[d.agenda_item_id].append(
                 {
                     "code": d.code,
@@ -291,7 +306,9 @@ class Facts:
                     "owner": people.get(d.owner_id) if d.owner_id else None,
                 }
             )
-        for a in session.scalars(select(AgendaItem).order_by(AgendaItem.node_id, AgendaItem.sequence)):
+        for a in session.scalars(
+            select(AgendaItem).order_by(AgendaItem.node_id, AgendaItem.sequence)
+        ):
             self.agenda[a.node_id].append(
                 {
                     "code": a.code,
@@ -312,7 +329,8 @@ class Facts:
             .where(FundingSource.fiscal_year == fiscal_year)
             .group_by(FundingSource.nature)
         ):
-            out[nature.value] = Decimal(amount or 0)
+            if nature is not None:
+                out[nature.value] = Decimal(amount or 0)
         return out
 
     def latest_status(self, item_id: int) -> tuple[StatusFacts | None, StatusFacts | None]:
@@ -323,7 +341,7 @@ class Facts:
         return reports[-1], (reports[-2] if len(reports) > 1 else None)
 
     def source_stats(self, spec: SourceSpec) -> SourceStats:
-        """Row counts in the cycle window and freshest date, per work item, of one source (cached)."""
+        """Rows in the cycle window and freshest date, per work item, of one source (cached)."""
         cache_key = f"{spec.key}|{spec.table}"
         cached = self._source_stats.get(cache_key)
         if cached is not None:
@@ -337,25 +355,35 @@ class Facts:
         cols.append(func.max(fresh_col).label("latest") if fresh_col is not None else func.count())
         q = select(*cols).select_from(table)
         if spec.via_benefit and "benefit_id" in table.c:
-            q = select(
-                BenefitEnabler.work_item_id, func.count().label("n"),
-                func.max(fresh_col).label("latest") if fresh_col is not None else func.count(),
-            ).select_from(table).join(
-                BenefitEnabler, BenefitEnabler.benefit_id == table.c.benefit_id
-            ).group_by(BenefitEnabler.work_item_id)
-            item_col = BenefitEnabler.__table__.c.work_item_id
+            q = (
+                select(
+                    BenefitEnabler.work_item_id,
+                    func.count().label("n"),
+                    func.max(fresh_col).label("latest") if fresh_col is not None else func.count(),
+                )
+                .select_from(table)
+                .join(BenefitEnabler, BenefitEnabler.benefit_id == table.c.benefit_id)
+                .group_by(BenefitEnabler.work_item_id)
+            )
+            item_col = BenefitEnabler.__table__.c.work_item_id  # type: ignore[assignment]
         elif spec.via_benefit and spec.table == "benefit":
-            q = select(
-                BenefitEnabler.work_item_id, func.count().label("n"),
-                func.max(fresh_col).label("latest") if fresh_col is not None else func.count(),
-            ).select_from(table).join(
-                BenefitEnabler, BenefitEnabler.benefit_id == table.c.id
-            ).group_by(BenefitEnabler.work_item_id)
-            item_col = BenefitEnabler.__table__.c.work_item_id
+            q = (
+                select(
+                    BenefitEnabler.work_item_id,
+                    func.count().label("n"),
+                    func.max(fresh_col).label("latest") if fresh_col is not None else func.count(),
+                )
+                .select_from(table)
+                .join(BenefitEnabler, BenefitEnabler.benefit_id == table.c.id)
+                .group_by(BenefitEnabler.work_item_id)
+            )
+            item_col = BenefitEnabler.__table__.c.work_item_id  # type: ignore[assignment]
         elif item_col is not None:
             q = q.group_by(item_col)
         if spec.period and spec.period in table.c:
-            q = q.where(table.c[spec.period] >= self.period.start, table.c[spec.period] <= self.period.month)
+            q = q.where(
+                table.c[spec.period] >= self.period.start, table.c[spec.period] <= self.period.month
+            )
         if spec.raid_kind:
             q = q.where(table.c.kind == spec.raid_kind)
         for row in self.session.execute(q):

@@ -26,9 +26,27 @@ if TYPE_CHECKING:
     from bigov.workspace import Workspace
 
 DELIVERY_TOLERANCES = {
-    "project_board": {"cost_pct": 5, "schedule_days": 30, "benefit_pct": 10, "risk_score": 12, "confidence": 3},
-    "programme_board": {"cost_pct": 10, "schedule_days": 60, "benefit_pct": 10, "risk_score": 15, "confidence": 3},
-    "portfolio_progress": {"cost_pct": 15, "schedule_days": 90, "benefit_pct": 15, "risk_score": 15, "confidence": 3},
+    "project_board": {
+        "cost_pct": 5,
+        "schedule_days": 30,
+        "benefit_pct": 10,
+        "risk_score": 12,
+        "confidence": 3,
+    },
+    "programme_board": {
+        "cost_pct": 10,
+        "schedule_days": 60,
+        "benefit_pct": 10,
+        "risk_score": 15,
+        "confidence": 3,
+    },
+    "portfolio_progress": {
+        "cost_pct": 15,
+        "schedule_days": 90,
+        "benefit_pct": 15,
+        "risk_score": 15,
+        "confidence": 3,
+    },
     "management_team": {"cost_pct": 5, "benefit_pct": 10, "risk_score": 12, "confidence": 3},
 }
 
@@ -61,12 +79,17 @@ def propose(ws: Workspace) -> Proposal:
     new: dict[str, dict[str, Any]] = {}
     proposed_for: dict[int, str] = {}
 
-    def add_node(code: str, name: str, kind: str, parent: str | None, item: str | None,
-                 unit: str | None) -> str:
+    def add_node(
+        code: str, name: str, kind: str, parent: str | None, item: str | None, unit: str | None
+    ) -> str:
         if code not in new:
             new[code] = {
-                "code": code, "name": name, "kind": kind, "parent": parent,
-                "cadence": "monthly", "sitting_day": 10,
+                "code": code,
+                "name": name,
+                "kind": kind,
+                "parent": parent,
+                "cadence": "monthly",
+                "sitting_day": 10,
                 "tolerances": DELIVERY_TOLERANCES.get(kind, {}),
                 "scope": {"work_items": [item]} if item else {"org_units": [unit]} if unit else {},
             }
@@ -78,9 +101,14 @@ def propose(ws: Workspace) -> Proposal:
         if item.phase in ("closed", "cancelled"):
             continue
         origin = topo.origin(item.id)
-        row: dict[str, Any] = {"code": item.code, "kind": item.kind, "nature": item.nature,
-                               "governed_by": topo.nodes[origin].code if origin else None,
-                               "proposed": None, "reason": ""}
+        row: dict[str, Any] = {
+            "code": item.code,
+            "kind": item.kind,
+            "nature": item.nature,
+            "governed_by": topo.nodes[origin].code if origin else None,
+            "proposed": None,
+            "reason": "",
+        }
         if origin is not None:
             row["reason"] = "already governed"
             out.items.append(row)
@@ -94,25 +122,50 @@ def propose(ws: Workspace) -> Proposal:
             unit = unit_codes.get(item.org_unit_id) if item.org_unit_id else None
             team = teams.get(item.org_unit_id) if item.org_unit_id else None
             if unit:
-                code = add_node(f"MT-{unit}", f"Management team {team or unit}", "management_team",
-                                None, None, unit)
+                code = add_node(
+                    f"MT-{unit}",
+                    f"Management team {team or unit}",
+                    "management_team",
+                    None,
+                    None,
+                    unit,
+                )
                 row.update(proposed=code, reason="run work goes to its unit's management team")
             else:
-                row.update(proposed=parent_gov, reason="run work with no org unit: its parent's node")
+                row.update(
+                    proposed=parent_gov, reason="run work with no org unit: its parent's node"
+                )
         elif item.kind == "project":
-            code = add_node(f"PB-{item.code}", f"{item.name} project board", "project_board",
-                            parent_gov or progress, item.code, None)
+            code = add_node(
+                f"PB-{item.code}",
+                f"{item.name} project board",
+                "project_board",
+                parent_gov or progress,
+                item.code,
+                None,
+            )
             row.update(proposed=code, reason="a project is governed by its own project board")
         elif item.kind == "programme":
-            code = add_node(f"PGB-{item.code}", f"{item.name} programme board", "programme_board",
-                            parent_gov or progress, item.code, None)
+            code = add_node(
+                f"PGB-{item.code}",
+                f"{item.name} programme board",
+                "programme_board",
+                parent_gov or progress,
+                item.code,
+                None,
+            )
             row.update(proposed=code, reason="a programme is governed by its programme board")
         elif item.kind == "portfolio":
-            code = progress or add_node("PPG", "Portfolio progress group", "portfolio_progress",
-                                        None, item.code, None)
+            code = progress or add_node(
+                "PPG", "Portfolio progress group", "portfolio_progress", None, item.code, None
+            )
             if progress and code == progress:
-                new.setdefault(f"{progress}+{item.code}", {"_extend": progress, "work_item": item.code})
-            row.update(proposed=code, reason="a portfolio is governed by the portfolio progress group")
+                new.setdefault(
+                    f"{progress}+{item.code}", {"_extend": progress, "work_item": item.code}
+                )
+            row.update(
+                proposed=code, reason="a portfolio is governed by the portfolio progress group"
+            )
         else:
             row.update(proposed=parent_gov, reason="workstreams and products go with their parent")
         if row["proposed"]:

@@ -20,77 +20,193 @@ MAX_LISTED = 25
 
 DEFAULT_AGENDA: list[dict[str, Any]] = [
     {
-        "code": "DEFAULT-1", "sequence": 1, "section": "preparation",
+        "code": "DEFAULT-1",
+        "sequence": 1,
+        "section": "preparation",
         "title": "Data readiness and open actions",
         "information": [
-            {"code": "DEFAULT-1-1", "title": "Data readiness", "source": "governance.readiness",
-             "grain": "month", "form": "table", "required": False, "freshness_days": None, "owner": None},
+            {
+                "code": "DEFAULT-1-1",
+                "title": "Data readiness",
+                "source": "governance.readiness",
+                "grain": "month",
+                "form": "table",
+                "required": False,
+                "freshness_days": None,
+                "owner": None,
+            },
         ],
     },
     {
-        "code": "DEFAULT-2", "sequence": 2, "section": "progress", "title": "Exceptions and escalations",
+        "code": "DEFAULT-2",
+        "sequence": 2,
+        "section": "progress",
+        "title": "Exceptions and escalations",
         "information": [
-            {"code": "DEFAULT-2-1", "title": "Exceptions", "source": "governance.exceptions",
-             "grain": "month", "form": "exceptions", "required": False, "freshness_days": None, "owner": None},
+            {
+                "code": "DEFAULT-2-1",
+                "title": "Exceptions",
+                "source": "governance.exceptions",
+                "grain": "month",
+                "form": "exceptions",
+                "required": False,
+                "freshness_days": None,
+                "owner": None,
+            },
         ],
     },
     {
-        "code": "DEFAULT-3", "sequence": 3, "section": "progress", "title": "Delivery status, trend and last period",
+        "code": "DEFAULT-3",
+        "sequence": 3,
+        "section": "progress",
+        "title": "Delivery status, trend and last period",
         "information": [
-            {"code": "DEFAULT-3-1", "title": "Status reports", "source": "work.status",
-             "grain": "month", "form": "table", "required": True, "freshness_days": 45, "owner": None},
+            {
+                "code": "DEFAULT-3-1",
+                "title": "Status reports",
+                "source": "work.status",
+                "grain": "month",
+                "form": "table",
+                "required": True,
+                "freshness_days": 45,
+                "owner": None,
+            },
         ],
     },
     {
-        "code": "DEFAULT-4", "sequence": 4, "section": "progress", "title": "Cost",
+        "code": "DEFAULT-4",
+        "sequence": 4,
+        "section": "progress",
+        "title": "Cost",
         "information": [
-            {"code": "DEFAULT-4-1", "title": "Cost against budget", "source": "finance.cost",
-             "grain": "month", "form": "chart", "required": True, "freshness_days": None, "owner": None},
+            {
+                "code": "DEFAULT-4-1",
+                "title": "Cost against budget",
+                "source": "finance.cost",
+                "grain": "month",
+                "form": "chart",
+                "required": True,
+                "freshness_days": None,
+                "owner": None,
+            },
         ],
     },
     {
-        "code": "DEFAULT-5", "sequence": 5, "section": "progress", "title": "Resources",
+        "code": "DEFAULT-5",
+        "sequence": 5,
+        "section": "progress",
+        "title": "Resources",
         "information": [
-            {"code": "DEFAULT-5-1", "title": "Demand against capacity", "source": "resources.demand",
-             "grain": "month", "form": "table", "required": False, "freshness_days": None, "owner": None},
+            {
+                "code": "DEFAULT-5-1",
+                "title": "Demand against capacity",
+                "source": "resources.demand",
+                "grain": "month",
+                "form": "table",
+                "required": False,
+                "freshness_days": None,
+                "owner": None,
+            },
         ],
     },
     {
-        "code": "DEFAULT-6", "sequence": 6, "section": "enablers", "title": "Objectives, drivers and risks",
+        "code": "DEFAULT-6",
+        "sequence": 6,
+        "section": "enablers",
+        "title": "Objectives, drivers and risks",
         "information": [
-            {"code": "DEFAULT-6-1", "title": "Objectives", "source": "strategy.otcs",
-             "grain": "month", "form": "table", "required": False, "freshness_days": None, "owner": None},
-            {"code": "DEFAULT-6-2", "title": "Risks and issues", "source": "raid.risks",
-             "grain": "month", "form": "table", "required": False, "freshness_days": None, "owner": None},
+            {
+                "code": "DEFAULT-6-1",
+                "title": "Objectives",
+                "source": "strategy.otcs",
+                "grain": "month",
+                "form": "table",
+                "required": False,
+                "freshness_days": None,
+                "owner": None,
+            },
+            {
+                "code": "DEFAULT-6-2",
+                "title": "Risks and issues",
+                "source": "raid.risks",
+                "grain": "month",
+                "form": "table",
+                "required": False,
+                "freshness_days": None,
+                "owner": None,
+            },
         ],
     },
     {
-        "code": "DEFAULT-7", "sequence": 7, "section": "prediction", "title": "Confidence, forecast cost and benefits",
+        "code": "DEFAULT-7",
+        "sequence": 7,
+        "section": "prediction",
+        "title": "Confidence, forecast cost and benefits",
         "information": [
-            {"code": "DEFAULT-7-1", "title": "Delivery confidence trend", "source": "work.status",
-             "grain": "month", "form": "trend", "required": False, "freshness_days": None, "owner": None},
-            {"code": "DEFAULT-7-2", "title": "Benefits realisation", "source": "benefits.profile",
-             "grain": "month", "form": "chart", "required": False, "freshness_days": None, "owner": None},
+            {
+                "code": "DEFAULT-7-1",
+                "title": "Delivery confidence trend",
+                "source": "work.status",
+                "grain": "month",
+                "form": "trend",
+                "required": False,
+                "freshness_days": None,
+                "owner": None,
+            },
+            {
+                "code": "DEFAULT-7-2",
+                "title": "Benefits realisation",
+                "source": "benefits.profile",
+                "grain": "month",
+                "form": "chart",
+                "required": False,
+                "freshness_days": None,
+                "owner": None,
+            },
         ],
     },
     {
-        "code": "DEFAULT-8", "sequence": 8, "section": "prediction", "title": "Priorities and balance",
+        "code": "DEFAULT-8",
+        "sequence": 8,
+        "section": "prediction",
+        "title": "Priorities and balance",
         "information": [
-            {"code": "DEFAULT-8-1", "title": "Run / change split", "source": "work.balance",
-             "grain": "month", "form": "chart", "required": False, "freshness_days": None, "owner": None},
+            {
+                "code": "DEFAULT-8-1",
+                "title": "Run / change split",
+                "source": "work.balance",
+                "grain": "month",
+                "form": "chart",
+                "required": False,
+                "freshness_days": None,
+                "owner": None,
+            },
         ],
     },
     {
-        "code": "DEFAULT-9", "sequence": 9, "section": "actions", "title": "Decisions and actions",
+        "code": "DEFAULT-9",
+        "sequence": 9,
+        "section": "actions",
+        "title": "Decisions and actions",
         "information": [
-            {"code": "DEFAULT-9-1", "title": "Decisions and actions", "source": "governance.decisions",
-             "grain": "month", "form": "table", "required": False, "freshness_days": None, "owner": None},
+            {
+                "code": "DEFAULT-9-1",
+                "title": "Decisions and actions",
+                "source": "governance.decisions",
+                "grain": "month",
+                "form": "table",
+                "required": False,
+                "freshness_days": None,
+                "owner": None,
+            },
         ],
     },
 ]
 
 
-def assess(facts: Facts, topo: Topology, node_id: int, agenda: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def assess(
+    facts: Facts, topo: Topology, node_id: int, agenda: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """One readiness row per information definition of ``agenda`` for ``node_id``'s scope."""
     scope = topo.scope(node_id)
     as_at = facts.period.as_at
@@ -125,6 +241,7 @@ def assess(facts: Facts, topo: Topology, node_id: int, agenda: list[dict[str, An
                 rows.append(row)
                 continue
             stats = facts.source_stats(spec)
+            counts: dict[int | None, tuple[int, dt.date | None]]
             if spec.item or spec.via_benefit:
                 counts = {k: v for k, v in stats.by_item.items() if k in scope}
             else:
@@ -169,7 +286,7 @@ def _list_missing(row: dict[str, Any], topo: Topology, items: list[int], _: set[
         {"code": topo.items[i].code, "owner": topo.items[i].owner} for i in listed[:MAX_LISTED]
     ]
     row["missing_count"] = len(listed)
-    owners = sorted({topo.items[i].owner for i in listed if topo.items[i].owner})
+    owners = sorted({o for i in listed if (o := topo.items[i].owner)})
     if owners and not row.get("owed_by"):
         row["owed_by"] = ", ".join(owners[:5]) + (" …" if len(owners) > 5 else "")
 

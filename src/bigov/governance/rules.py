@@ -368,7 +368,9 @@ def route(finding: Finding, origin: str, doc: Doc) -> list[Step]:
     return steps or [Step(origin, None, "owned", "owned where raised")]
 
 
-def evaluate(doc: Doc, settings: RuleSettings | None = None, rules: list[Rule] | None = None) -> list[Finding]:
+def evaluate(
+    doc: Doc, settings: RuleSettings | None = None, rules: list[Rule] | None = None
+) -> list[Finding]:
     """Every finding of every rule on ``doc``, in rule order then subject order."""
     settings = settings or RuleSettings()
     out: list[Finding] = []

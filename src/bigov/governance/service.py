@@ -37,8 +37,15 @@ class GovernanceService(Service):
     ) -> _cycle.CycleResult:
         """See :func:`bigov.governance.cycle.run_cycle`."""
         return _cycle.run_cycle(
-            self.ws, node, period, as_at=as_at, new_version=new_version, publish=publish,
-            out_dir=out_dir, formats=formats, settings=settings,
+            self.ws,
+            node,
+            period,
+            as_at=as_at,
+            new_version=new_version,
+            publish=publish,
+            out_dir=out_dir,
+            formats=formats,
+            settings=settings,
         )
 
     def run_all(
@@ -56,8 +63,15 @@ class GovernanceService(Service):
     ) -> list[_cycle.CycleResult]:
         """See :func:`bigov.governance.cycle.run_all`."""
         return _cycle.run_all(
-            self.ws, period, as_at=as_at, new_version=new_version, publish=publish,
-            out_dir=out_dir, formats=formats, settings=settings, reporter=reporter,
+            self.ws,
+            period,
+            as_at=as_at,
+            new_version=new_version,
+            publish=publish,
+            out_dir=out_dir,
+            formats=formats,
+            settings=settings,
+            reporter=reporter,
             skip_published=skip_published,
         )
 
@@ -65,7 +79,9 @@ class GovernanceService(Service):
         """See :func:`bigov.governance.cycle.publish`."""
         return _cycle.publish(self.ws, code)
 
-    def check(self, node: str, period: str, *, as_at: dt.date | None = None) -> list[dict[str, Any]]:
+    def check(
+        self, node: str, period: str, *, as_at: dt.date | None = None
+    ) -> list[dict[str, Any]]:
         """Data readiness of ``node`` for ``period``; see :mod:`bigov.governance.readiness`."""
         return _cycle.check_readiness(self.ws, node, period, as_at)
 
@@ -73,11 +89,15 @@ class GovernanceService(Service):
         """The frozen snapshot document of a cycle (what its packs are rendered from)."""
         return _cycle.cycle_document(self.ws, code)
 
-    def list_cycles(self, *, node: str | None = None, period: str | None = None) -> list[dict[str, Any]]:
+    def list_cycles(
+        self, *, node: str | None = None, period: str | None = None
+    ) -> list[dict[str, Any]]:
         """See :func:`bigov.governance.cycle.list_cycles`."""
         return _cycle.list_cycles(self.ws, node, period)
 
-    def write_packs(self, code: str, out_dir: Path, formats: Sequence[str] = ("html",)) -> dict[str, str]:
+    def write_packs(
+        self, code: str, out_dir: Path, formats: Sequence[str] = ("html",)
+    ) -> dict[str, str]:
         """Render a stored cycle's packs into ``out_dir``; returns format → path."""
         return _cycle.write_packs(self.ws, code, out_dir, formats)
 
@@ -99,11 +119,21 @@ class GovernanceService(Service):
         from bigov.governance.decisions import add_decision
 
         return add_decision(
-            self.ws, cycle, title, kind=kind, items=items, exception=exception, owner=owner,
-            due=due, description=description, written_by=written_by,
+            self.ws,
+            cycle,
+            title,
+            kind=kind,
+            items=items,
+            exception=exception,
+            owner=owner,
+            due=due,
+            description=description,
+            written_by=written_by,
         )
 
-    def decisions(self, *, node: str | None = None, cycle: str | None = None) -> list[dict[str, Any]]:
+    def decisions(
+        self, *, node: str | None = None, cycle: str | None = None
+    ) -> list[dict[str, Any]]:
         """See :func:`bigov.governance.decisions.list_decisions`."""
         from bigov.governance.decisions import list_decisions
 

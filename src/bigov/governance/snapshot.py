@@ -130,7 +130,9 @@ def build_document(
     return doc
 
 
-def _item_row(facts: Facts, topo: Topology, iid: int, provenance: list[dict[str, Any]]) -> dict[str, Any]:
+def _item_row(
+    facts: Facts, topo: Topology, iid: int, provenance: list[dict[str, Any]]
+) -> dict[str, Any]:
     item = topo.items[iid]
     cost = facts.cost.get(iid)
     latest, previous = facts.latest_status(iid)
@@ -160,8 +162,11 @@ def _item_row(facts: Facts, topo: Topology, iid: int, provenance: list[dict[str,
         "budget_to_date": num(cost.budget_to_date) if cost else None,
         "cost_variance_pct": None,
         "confidence": current.confidence if current else None,
-        "confidence_prev": (previous.confidence if current and previous else
-                            (latest.confidence if latest and not current else None)),
+        "confidence_prev": (
+            previous.confidence
+            if current and previous
+            else (latest.confidence if latest and not current else None)
+        ),
         "status_period": latest.period.isoformat() if latest else None,
         "status_current": current is not None,
         "overall": current.overall if current else None,
@@ -170,15 +175,31 @@ def _item_row(facts: Facts, topo: Topology, iid: int, provenance: list[dict[str,
     if cost and cost.budget:
         row["cost_variance_pct"] = num(pct(cost.forecast - cost.budget, cost.budget))
     provenance.append(
-        {"figure": f"{item.code} schedule", "table": "work_item", "code": item.code, "batch_id": item.batch_id}
+        {
+            "figure": f"{item.code} schedule",
+            "table": "work_item",
+            "code": item.code,
+            "batch_id": item.batch_id,
+        }
     )
     if cost:
         for code, batch in cost.rows:
-            provenance.append({"figure": f"{item.code} cost", "table": "cost_line", "code": code, "batch_id": batch})
+            provenance.append(
+                {
+                    "figure": f"{item.code} cost",
+                    "table": "cost_line",
+                    "code": code,
+                    "batch_id": batch,
+                }
+            )
     if current:
         provenance.append(
-            {"figure": f"{item.code} confidence", "table": "status_report", "code": current.code,
-             "batch_id": current.batch_id}
+            {
+                "figure": f"{item.code} confidence",
+                "table": "status_report",
+                "code": current.code,
+                "batch_id": current.batch_id,
+            }
         )
     return row
 
@@ -234,12 +255,14 @@ def _confidence_trend(facts: Facts, items: list[int]) -> list[dict[str, Any]]:
     for m in months:
         c = counts[m]
         total = sum(c.values())
-        avg = (
-            Decimal(sum(Confidence(k).score * n for k, n in c.items())) / total if total else None
-        )
+        avg = Decimal(sum(Confidence(k).score * n for k, n in c.items())) / total if total else None
         out.append(
-            {"period": period_label(m), **{k.value: c.get(k.value, 0) for k in Confidence},
-             "reports": total, "average": num(avg)}
+            {
+                "period": period_label(m),
+                **{k.value: c.get(k.value, 0) for k in Confidence},
+                "reports": total,
+                "average": num(avg),
+            }
         )
     return out
 
@@ -319,13 +342,22 @@ def _benefits(facts: Facts, topo: Topology, node_id: int, scope: frozenset[int],
             t[2] += a
         for code, batch in b.rows:
             doc["provenance"].append(
-                {"figure": f"{b.code} benefit", "table": "benefit_profile", "code": code, "batch_id": batch}
+                {
+                    "figure": f"{b.code} benefit",
+                    "table": "benefit_profile",
+                    "code": code,
+                    "batch_id": batch,
+                }
             )
     doc["benefits"] = rows
-    doc["benefits_curve"] = _cumulative(by_month, facts.period.month, ("planned", "forecast", "actual"))
+    doc["benefits_curve"] = _cumulative(
+        by_month, facts.period.month, ("planned", "forecast", "actual")
+    )
 
 
-def _resources(facts: Facts, topo: Topology, node_id: int, scope: frozenset[int]) -> list[dict[str, Any]]:
+def _resources(
+    facts: Facts, topo: Topology, node_id: int, scope: frozenset[int]
+) -> list[dict[str, Any]]:
     units = topo.units_of(node_id)
     months = len(months_between(facts.period.start, facts.period.month))
     demand: dict[int, Decimal] = defaultdict(lambda: ZERO)
@@ -390,7 +422,9 @@ def _risks(facts: Facts, topo: Topology, node_id: int, scope: frozenset[int], do
         own = r["node_id"] == node_id
         if not own and r["work_item_id"] not in scope:
             continue
-        origin = node_id if own else topo.origin(r["work_item_id"]) if r["work_item_id"] else node_id
+        origin = (
+            node_id if own else topo.origin(r["work_item_id"]) if r["work_item_id"] else node_id
+        )
         rows.append(
             {
                 "code": r["code"],
@@ -398,27 +432,40 @@ def _risks(facts: Facts, topo: Topology, node_id: int, scope: frozenset[int], do
                 "title": r["title"],
                 "owner": r["owner"],
                 "score": r["score"],
-                "work_item": topo.items[r["work_item_id"]].code if r["work_item_id"] in topo.items else None,
+                "work_item": topo.items[r["work_item_id"]].code
+                if r["work_item_id"] in topo.items
+                else None,
                 "node_log": own,
                 "origin": topo.nodes[origin].code if origin is not None else None,
                 "due_on": r["due_on"],
             }
         )
         doc["provenance"].append(
-            {"figure": f"{r['code']} {r['kind']}", "table": "raid_item", "code": r["code"], "batch_id": r["batch_id"]}
+            {
+                "figure": f"{r['code']} {r['kind']}",
+                "table": "raid_item",
+                "code": r["code"],
+                "batch_id": r["batch_id"],
+            }
         )
     rows.sort(key=lambda x: (-(x["score"] or 0), x["code"]))
     doc["risks"] = rows
 
 
-def _objectives(facts: Facts, topo: Topology, node_id: int, items: list[int]) -> list[dict[str, Any]]:
+def _objectives(
+    facts: Facts, topo: Topology, node_id: int, items: list[int]
+) -> list[dict[str, Any]]:
     ids: set[int] = set(topo.scope_otcs.get(node_id, set()))
     if topo.governs_everything(node_id):
         ids |= set(facts.otcs)
     for iid in items:
         ids |= facts.contributions.get(iid, set())
     return sorted(
-        ({k: v for k, v in facts.otcs[i].items() if k != "portfolio_id"} for i in ids if i in facts.otcs),
+        (
+            {k: v for k, v in facts.otcs[i].items() if k != "portfolio_id"}
+            for i in ids
+            if i in facts.otcs
+        ),
         key=lambda o: o["code"],
     )
 

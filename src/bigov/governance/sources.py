@@ -23,7 +23,7 @@ from bigov.db.base import Base
 class SourceSpec:
     """How to find a source's rows: ``table``; ``period`` column (month start) if any; the column
     linking a row to a work item (``item``) if any; ``fresh`` the date/time column that says how
-    current a row is; ``raid_kind`` filters the RAID log; ``via_benefit`` scopes through enablers."""
+    current a row is; ``raid_kind`` filters the RAID log; ``via_benefit`` scopes by enablers."""
 
     key: str
     table: str
@@ -40,11 +40,18 @@ SOURCES: dict[str, SourceSpec] = {
     for s in (
         SourceSpec("work.items", "work_item", "Work items", item="id"),
         SourceSpec(
-            "work.status", "status_report", "Status reports", "period", "work_item_id", "reported_on"
+            "work.status",
+            "status_report",
+            "Status reports",
+            "period",
+            "work_item_id",
+            "reported_on",
         ),
         SourceSpec("work.milestones", "milestone", "Milestones", None, "work_item_id"),
         SourceSpec("work.balance", "work_item", "Run / change balance", item="id"),
-        SourceSpec("finance.cost", "cost_line", "Cost (budget, forecast, actual)", "period", "work_item_id"),
+        SourceSpec(
+            "finance.cost", "cost_line", "Cost (budget, forecast, actual)", "period", "work_item_id"
+        ),
         SourceSpec("finance.funding", "funding_source", "Funding sources"),
         SourceSpec("benefits.benefits", "benefit", "Benefits", via_benefit=True),
         SourceSpec(
@@ -54,7 +61,9 @@ SOURCES: dict[str, SourceSpec] = {
         SourceSpec("resources.capacity", "capacity", "Resource capacity", "period"),
         SourceSpec("raid.risks", "raid_item", "Risks", None, "work_item_id", raid_kind="risk"),
         SourceSpec("raid.issues", "raid_item", "Issues", None, "work_item_id", raid_kind="issue"),
-        SourceSpec("raid.actions", "raid_item", "Actions", None, "work_item_id", raid_kind="action"),
+        SourceSpec(
+            "raid.actions", "raid_item", "Actions", None, "work_item_id", raid_kind="action"
+        ),
         SourceSpec(
             "raid.decisions", "raid_item", "Decisions", None, "work_item_id", raid_kind="decision"
         ),

@@ -134,14 +134,16 @@ class Topology:
             self.unit_parent[uid] = parent
 
         self.node_children: dict[int | None, list[int]] = defaultdict(list)
-        for n in self.nodes.values():
-            self.node_children[n.parent_id].append(n.id)
+        for ninfo in self.nodes.values():
+            self.node_children[ninfo.parent_id].append(ninfo.id)
 
         self.scope_items: dict[int, set[int]] = defaultdict(set)  # explicit work roots
         self.scope_units: dict[int, set[int]] = defaultdict(set)
         self.scope_otcs: dict[int, set[int]] = defaultdict(set)
         for node_id, wi, ou, otc in session.execute(
-            select(NodeScope.node_id, NodeScope.work_item_id, NodeScope.org_unit_id, NodeScope.otc_id)
+            select(
+                NodeScope.node_id, NodeScope.work_item_id, NodeScope.org_unit_id, NodeScope.otc_id
+            )
         ):
             if wi is not None:
                 self.scope_items[node_id].add(wi)
@@ -256,8 +258,11 @@ class Topology:
     def scope_roots(self, node_id: int) -> list[int]:
         """Items of the scope whose parent is outside it: the top of what the node governs."""
         scope = self.scope(node_id)
-        return [i for i in sorted(scope, key=lambda x: self.items[x].code)
-                if self.items[i].parent_id not in scope]
+        return [
+            i
+            for i in sorted(scope, key=lambda x: self.items[x].code)
+            if self.items[i].parent_id not in scope
+        ]
 
     def origin(self, item_id: int) -> int | None:
         """The lowest node governing an item (see module docstring), or None."""

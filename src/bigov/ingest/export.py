@@ -45,7 +45,7 @@ def collect(session: Session, only: list[str] | None = None) -> dict[str, Table]
 def _code_map(session: Session, kind: str, cache: dict[str, dict[int, str]]) -> dict[int, str]:
     if kind not in cache:
         table = kind_spec(kind).table
-        cache[kind] = dict(session.execute(select(table.c.id, table.c.code)))
+        cache[kind] = dict(session.execute(select(table.c.id, table.c.code)).all())
     return cache[kind]
 
 

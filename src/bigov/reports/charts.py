@@ -17,9 +17,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib import rcParams  # noqa: E402 - the backend must be chosen first
-from matplotlib.backends.backend_svg import FigureCanvasSVG  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib import rcParams
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
 
 rcParams["svg.hashsalt"] = "bigov"  # stable ids, so the same document gives the same pack
 rcParams["svg.fonttype"] = "none"  # text stays text: smaller, searchable, crisp on a phone
@@ -46,12 +46,19 @@ _STRIP = [
 
 def _svg(fig: Figure, title: str) -> str:
     buf = io.StringIO()
-    FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    FigureCanvasSVG(fig).print_svg(  # type: ignore[no-untyped-call]
+        buf, metadata={"Date": None, "Creator": None, "Format": None, "Type": None}
+    )
     text = buf.getvalue()
     for pattern in _STRIP:
         text = pattern.sub("", text)
     # responsive: keep the viewBox, drop the fixed size, add an accessible name
-    text = re.sub(r'<svg\s+width="[^"]*"\s+height="[^"]*"', f'<svg role="img" aria-label="{title}"', text, count=1)
+    text = re.sub(
+        r'<svg\s+width="[^"]*"\s+height="[^"]*"',
+        f'<svg role="img" aria-label="{title}"',
+        text,
+        count=1,
+    )
     return text.replace("xlink:href", "href").strip()
 
 
@@ -88,7 +95,9 @@ def confidence_trend(rows: list[dict[str, Any]]) -> str:
     return _svg(fig, "Delivery confidence trend")
 
 
-def cumulative_curve(rows: list[dict[str, Any]], series: Sequence[str], title: str, as_at: str) -> str:
+def cumulative_curve(
+    rows: list[dict[str, Any]], series: Sequence[str], title: str, as_at: str
+) -> str:
     """Cumulative lines (an S-curve) of ``series`` per month, with the as-at month marked."""
     if not rows:
         return ""
@@ -124,6 +133,7 @@ _thousands = FuncFormatter(_thousands_fmt)
 
 def run_change_split(actual: dict[str, Any], target: dict[str, Any]) -> str:
     """Two stacked horizontal bars: the year's budget split run/change against the target split."""
+
     def shares(d: dict[str, Any]) -> tuple[float, float]:
         run, change = float(d.get("run") or 0), float(d.get("change") or 0)
         total = run + change
@@ -136,13 +146,20 @@ def run_change_split(actual: dict[str, Any], target: dict[str, Any]) -> str:
         return ""
     fig, ax = _figure(1.1 + 0.45 * len(bars))
     ax.grid(False)
-    for i, (name, (run, change)) in enumerate(bars):
+    for i, (_name, (run, change)) in enumerate(bars):
         ax.barh(i, run, color="#78909c", label="run" if i == 0 else None)
         ax.barh(i, change, left=run, color="#1565c0", label="change" if i == 0 else None)
         ax.text(run / 2, i, f"run {run:.0f}%", ha="center", va="center", color="white", fontsize=8)
         if change:
-            ax.text(run + change / 2, i, f"change {change:.0f}%", ha="center", va="center",
-                    color="white", fontsize=8)
+            ax.text(
+                run + change / 2,
+                i,
+                f"change {change:.0f}%",
+                ha="center",
+                va="center",
+                color="white",
+                fontsize=8,
+            )
     ax.set_yticks(range(len(bars)))
     ax.set_yticklabels([b[0] for b in bars])
     ax.set_xlim(0, 100)

@@ -116,8 +116,11 @@ def pack_context(doc: dict[str, Any]) -> dict[str, Any]:
         "benefit_forecast": sum((_dec(b["forecast"]) or Decimal(0)) for b in doc["benefits"]),
     }
     changed = [
-        w for w in doc["work"]
-        if w.get("confidence") and w.get("confidence_prev") and w["confidence"] != w["confidence_prev"]
+        w
+        for w in doc["work"]
+        if w.get("confidence")
+        and w.get("confidence_prev")
+        and w["confidence"] != w["confidence_prev"]
     ]
     slipping = sorted(
         (w for w in doc["work"] if w.get("live") and (w.get("slip_days") or 0) > 0),
@@ -141,7 +144,10 @@ def pack_context(doc: dict[str, Any]) -> dict[str, Any]:
                 doc["cost_curve"], ("budget", "forecast", "actual"), "Cost S-curve", month
             ),
             "benefits": charts.cumulative_curve(
-                doc["benefits_curve"], ("planned", "forecast", "actual"), "Benefits realisation", month
+                doc["benefits_curve"],
+                ("planned", "forecast", "actual"),
+                "Benefits realisation",
+                month,
             ),
             "balance": charts.run_change_split(
                 doc["run_change"]["budget"], doc["run_change"]["target"]

@@ -3,6 +3,7 @@ section per page, rows never split). No network: the HTML is self-contained."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from bigov.reports.html import render_html
@@ -10,24 +11,32 @@ from bigov.reports.html import render_html
 
 def render_pdf(doc: dict[str, Any]) -> bytes:
     """The pack of a cycle document as PDF bytes."""
-    from weasyprint import HTML  # heavy import: only when a PDF is asked for
-
-    pdf: bytes = HTML(string=render_html(doc).decode("utf-8"), base_url=None).write_pdf()
+    html_cls = _weasyprint_html()
+    pdf: bytes = html_cls(string=render_html(doc).decode("utf-8"), base_url=None).write_pdf()
     return pdf
 
 
 def pdf_text(doc: dict[str, Any]) -> str:
     """The text WeasyPrint lays out on the pages of the PDF, page by page — what a reader of the
     PDF sees (used by tests and checks; no PDF text extractor needed)."""
-    from weasyprint import HTML
-
-    document = HTML(string=render_html(doc).decode("utf-8")).render()
+    html_cls = _weasyprint_html()
+    document = html_cls(string=render_html(doc).decode("utf-8")).render()
     pages: list[str] = []
     for page in document.pages:
         parts: list[str] = []
         _walk(page._page_box, parts)
         pages.append(" ".join(parts))
     return "\n\f".join(pages)
+
+
+def _weasyprint_html() -> Any:
+    """WeasyPrint's HTML class, imported on first use (it is heavy). WeasyPrint warns at import when
+    the system lacks HarfBuzz-Subset, an optional library today; that is about the host, not the
+    pack, so the warning is not allowed to fail a run that treats warnings as errors."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
+        from weasyprint import HTML
+    return HTML
 
 
 def _walk(box: Any, out: list[str]) -> None:

@@ -27,7 +27,9 @@ def _cell(key: str, value: Any) -> Any:
     if isinstance(value, list | dict):
         return "; ".join(
             (
-                f"{p.get('node')} ({p.get('reason')})" if isinstance(p, dict) and "node" in p else str(p)
+                f"{p.get('node')} ({p.get('reason')})"
+                if isinstance(p, dict) and "node" in p
+                else str(p)
                 for p in value
             )
             if isinstance(value, list)
@@ -99,8 +101,10 @@ def render_xlsx(doc: dict[str, Any]) -> bytes:
         [{"measure": f"budget {k}", "value": v} for k, v in rc["budget"].items()]
         + [{"measure": f"category {k}", "value": v} for k, v in rc["by_category"].items()]
         + [{"measure": f"target {k}", "value": v} for k, v in rc["target"].items()]
-        + [{"measure": "change %", "value": rc["change_pct"]},
-           {"measure": "target change %", "value": rc["target_change_pct"]}],
+        + [
+            {"measure": "change %", "value": rc["change_pct"]},
+            {"measure": "target change %", "value": rc["target_change_pct"]},
+        ],
     )
     _sheet(wb, "Risks", doc["risks"])
     _sheet(wb, "Objectives", doc["objectives"])
@@ -109,9 +113,15 @@ def render_xlsx(doc: dict[str, Any]) -> bytes:
     _sheet(
         wb,
         "Decisions",
-        [{"code": d["code"], "title": d["title"], "cycle": d["cycle"],
-          "effects": [f"{e['item']}: {', '.join(e['changes'])}" for e in d["effects"]]}
-         for d in doc["decisions"]],
+        [
+            {
+                "code": d["code"],
+                "title": d["title"],
+                "cycle": d["cycle"],
+                "effects": [f"{e['item']}: {', '.join(e['changes'])}" for e in d["effects"]],
+            }
+            for d in doc["decisions"]
+        ],
     )
     _sheet(wb, "Provenance", doc["provenance"], "No source rows (no data in scope).")
     stamp = dt.datetime.fromisoformat(period["as_at"])
