@@ -1683,7 +1683,7 @@ class _Builder:
         target_ws = {
             "T-01": ("RET-CONTACT", "RET-COMPLAINTS"),
             "T-02": ("NET-FIELD",),
-            "T-03": ("NET-FIELD", "NET-CONTROL"),
+            "T-03": ("NET-CONTROL",),  # NET-FIELD serves T-02 only: its weights stay ≤ 100 %
             "T-04": ("FIN-AP",),
             "T-05": ("DIG-INFRA", "DIG-APPS"),
             "T-06": ("WAT-QUALITY", "WAT-TREAT"),
