@@ -9,8 +9,10 @@ Parquet, then measures in the same run, each in its own subprocess (so peak memo
 * DuckDB: ``read_csv`` + ``GROUP BY`` (same aggregates, no storing).
 
 It also loads the Parquet file with bigov, and (``--growth K``, default 4) runs bigov at K x N rows
-to check that cost grows linearly. The last line printed is exactly
-``harmonise: rows=N bigov/pandas=R1 bigov/duckdb=R2`` (throughput ratios, two decimals).
+to check that cost grows linearly. Each engine runs ``--repeat R`` times (default 3, interleaved,
+so a busy shared machine slows all of them alike) and the figures are medians. The last line
+printed is exactly ``harmonise: rows=N bigov/pandas=R1 bigov/duckdb=R2`` (throughput ratios of
+the medians, two decimals).
 
     python benchmarks/harmonise.py --rows 10000000
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +39,7 @@ def generate(rows: int, folder: Path) -> tuple[Path, Path]:
     csv_path, pq_path = folder / f"obs_{rows}.csv", folder / f"obs_{rows}.parquet"
     if not csv_path.exists():
         con = duckdb.connect()
+        con.execute("SET enable_progress_bar=false")
         query = (
             f"SELECT printf('S%05d', i % {N_SERIES}) AS series, "
             f"strftime(TIMESTAMP '2025-04-01' + to_hours((i // {N_SERIES})::BIGINT), "
@@ -156,6 +160,7 @@ def main() -> None:
     parser.add_argument(
         "--growth", type=int, default=4, help="also run bigov at K x rows (0: skip)"
     )
+    parser.add_argument("--repeat", type=int, default=3, help="runs per engine (medians)")
     parser.add_argument("--dir", type=Path, default=None, help="working folder (default: temp)")
     parser.add_argument("--worker", choices=["bigov", "pandas", "duckdb"], help=argparse.SUPPRESS)
     parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
@@ -167,14 +172,24 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     n = args.rows
     csv_path, pq_path = generate(n, folder)
-    results = {}
-    for kind in ("duckdb", "pandas", "bigov"):
-        results[kind] = measure(kind, csv_path, folder)
-    results["bigov-parquet"] = measure("bigov", pq_path, folder)
+    runs: dict[str, list[dict[str, float]]] = {}
+    for _ in range(max(1, args.repeat)):
+        for kind in ("duckdb", "pandas", "bigov"):
+            runs.setdefault(kind, []).append(measure(kind, csv_path, folder))
+        runs.setdefault("bigov-parquet", []).append(measure("bigov", pq_path, folder))
+    results = {
+        kind: {
+            "seconds": statistics.median(r["seconds"] for r in rs),
+            "peak_mb": max(r["peak_mb"] for r in rs),
+        }
+        for kind, rs in runs.items()
+    }
     for kind, r in results.items():
         print(
             f"{kind:<14} {r['seconds']:8.2f} s  {n / r['seconds'] / 1e6:7.2f} M rows/s  "
-            f"peak {r['peak_mb']:8.0f} MB"
+            f"peak {r['peak_mb']:8.0f} MB  (median of {len(runs[kind])}: "
+            + ", ".join(f"{x['seconds']:.2f}" for x in runs[kind])
+            + ")"
         )
     if args.growth:
         big_n = n * args.growth

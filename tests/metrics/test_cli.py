@@ -36,3 +36,39 @@ def test_import_load_show(svc: MetricsService, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     [row] = json.loads(res.output)
     assert (row["label"], row["value"], row["rag"]) == ("2025-04", 3.0, "amber")
+
+
+def test_completeness_and_changes(svc: MetricsService, tmp_path: Path) -> None:
+    runner = CliRunner()
+    ws = svc.ws
+    svc.store.root.mkdir(parents=True, exist_ok=True)
+    ws.set_setting("metrics_store_dir", str(svc.store.root))
+    (tmp_path / "defs.yaml").write_text(DEFS)
+    assert (
+        runner.invoke(app, ["import-definitions", str(tmp_path / "defs.yaml")], obj=ws).exit_code
+        == 0
+    )
+    (tmp_path / "a.csv").write_text(
+        "series,ts,value\ncalls-A,2025-04-01T12:00:00Z,3\ncalls-A,2025-04-02T12:00:00Z,4\n"
+    )
+    first = svc.load(tmp_path / "a.csv")
+    (tmp_path / "b.csv").write_text("series,ts,value\ncalls-A,2025-04-02T12:00:00Z,9\n")
+    svc.load(tmp_path / "b.csv")
+
+    res = runner.invoke(app, ["completeness", "calls", "--grain", "month", "--json"], obj=ws)
+    assert res.exit_code == 0, res.output
+    [row] = json.loads(res.output)
+    assert (row["label"], row["n"], row["expected"], row["partial"]) == ("2025-04", 2, 30, True)
+    res = runner.invoke(app, ["completeness", "calls", "--grain", "day", "--partial"], obj=ws)
+    assert res.exit_code == 0 and "2025-04" not in res.output  # whole days are complete
+
+    since = first.computed_at.isoformat(timespec="microseconds")  # with its +00:00 offset
+    res = runner.invoke(
+        app, ["changes", "calls", "--since", since, "--grain", "day", "--json"], obj=ws
+    )
+    assert res.exit_code == 0, res.output
+    assert [(c["label"], c["before"], c["after"]) for c in json.loads(res.output)] == [
+        ("2025-04-02", 4.0, 9.0)
+    ]
+    res = runner.invoke(app, ["changes", "calls", "--since", since], obj=ws)
+    assert res.exit_code == 0 and "restated" in res.output and "2025-04" in res.output

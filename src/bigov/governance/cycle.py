@@ -19,13 +19,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bigov.errors import ConfigError, ConflictError, NotFoundError
@@ -90,6 +89,11 @@ class _Run:
         self.facts: dict[tuple[dt.date, dt.date, dt.date], Facts] = {}
         self.organisation = ws.setting("organisation_name")
         self.currency = ws.setting("currency")
+        self.exceptions: dict[dt.date, dict[str, dict[str, Any]]] = {}
+        self.on_path: dict[dt.date, dict[str, set[str]]] = {}
+        from bigov.org.models import Person
+
+        self.people: dict[int, str] = dict(session.execute(select(Person.id, Person.name)).all())
 
     def facts_for(self, period: CyclePeriod) -> Facts:
         key = (period.start, period.month, period.as_at)
@@ -164,6 +168,10 @@ def run_all(
                     continue
             result, _ = _run_one(run, n.id, month, as_at, new_version, publish, settings)
             results.append(result)
+            # flushed rows need not stay in the identity map; a small session keeps each flush
+            # cheap however many cycles run
+            s.flush()
+            s.expunge_all()
             reporter.advance()
         reporter.finish()
     if out_dir is not None:
@@ -287,83 +295,42 @@ def _exception_code(key: str, month: dt.date) -> str:
     return f"X{month:%Y%m}-{hashlib.sha1(key.encode()).hexdigest()[:12].upper()}"
 
 
-def _raise_exceptions(run: _Run, cycle: Cycle, doc: Doc, settings: RuleSettings) -> None:
-    """Evaluate the rules; raise new exceptions (once per key and period) with their escalation
-    path; link every exception this cycle sees; put them, most important first, in ``doc``."""
+def _period_exceptions(run: _Run, month: dt.date) -> dict[str, dict[str, Any]]:
+    """Every exception of the period by key, with its path — loaded once per run and period and
+    kept up to date as cycles raise new ones (so ``--all`` does not re-read them per node)."""
+    cached = run.exceptions.get(month)
+    if cached is not None:
+        return cached
     s, topo = run.session, run.topo
-    node_code = doc["node"]["code"]
-    findings = evaluate(doc, settings)
-    month = cycle.period
-    existing = {
-        e.key: e for e in s.scalars(select(CycleException).where(CycleException.period == month))
-    }
-    items = {w.code: w.id for w in topo.items.values()}
-    seen: list[CycleException] = []
-    new_paths: dict[str, list[Any]] = {}
-    for f in findings:
-        exc = existing.get(f.key)
-        if exc is None:
-            origin = f.origin or node_code
-            steps = route(f, origin, doc)
-            owner = topo.by_code[steps[-1].node]
-            exc = CycleException(
-                code=_exception_code(f.key, month),
-                key=f.key,
-                period=month,
-                rule=f.rule,
-                dimension=f.dimension,
-                subject_kind=f.subject_kind,
-                subject_code=f.subject_code[:128],
-                work_item_id=items.get(f.work_item) if f.work_item else None,
-                title=f.title[:255],
-                message=f.message,
-                value=f.value,
-                limit=steps[-1].limit,
-                origin_node_id=topo.by_code[steps[0].node].id,
-                owner_node_id=owner.id,
-                escalated=len(steps) > 1,
-                first_cycle_id=cycle.id,
-            )
-            s.add(exc)
-            existing[f.key] = exc
-            new_paths[f.key] = steps
-        seen.append(exc)
-    s.flush()
-    for key, steps in new_paths.items():
-        exc = existing[key]
-        for i, st in enumerate(steps):
-            s.add(
-                CycleEscalation(
-                    exception_id=exc.id,
-                    step=i,
-                    node_id=topo.by_code[st.node].id,
-                    limit=st.limit,
-                    outcome=st.outcome,
-                    reason=st.reason,
-                )
-            )
-    # exceptions escalated to this node by cycles of other nodes that this cycle did not see
-    received = s.scalars(
-        select(CycleException)
-        .join(CycleEscalation, CycleEscalation.exception_id == CycleException.id)
-        .where(CycleException.period == month, CycleEscalation.node_id == cycle.node_id)
-    ).all()
-    ids = {e.id for e in seen}
-    for e in received:
-        if e.id not in ids:
-            seen.append(e)
-            ids.add(e.id)
-    for e in seen:
-        s.add(CycleExceptionLink(cycle_id=cycle.id, exception_id=e.id))
-    s.flush()
-    paths: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    if ids:
-        for esc in s.scalars(
-            select(CycleEscalation)
-            .where(CycleEscalation.exception_id.in_(ids))
+    out: dict[str, dict[str, Any]] = {}
+    by_id: dict[int, dict[str, Any]] = {}
+    for e in s.execute(select(CycleException.__table__).where(CycleException.period == month)):
+        view = _exception_view(
+            e.id,
+            e.code,
+            e.key,
+            e.rule,
+            e.dimension,
+            e.subject_kind,
+            e.subject_code,
+            e.title,
+            e.message,
+            e.value,
+            topo.nodes[e.origin_node_id].code,
+            topo.nodes[e.owner_node_id].code,
+            e.escalated,
+            [],
+        )
+        out[e.key] = view
+        by_id[e.id] = view
+    if by_id:
+        for esc in s.execute(
+            select(CycleEscalation.__table__)
+            .join(CycleException, CycleException.id == CycleEscalation.exception_id)
+            .where(CycleException.period == month)
             .order_by(CycleEscalation.exception_id, CycleEscalation.step)
         ):
-            paths[esc.exception_id].append(
+            by_id[esc.exception_id]["path"].append(
                 {
                     "node": topo.nodes[esc.node_id].code,
                     "outcome": esc.outcome,
@@ -371,36 +338,163 @@ def _raise_exceptions(run: _Run, cycle: Cycle, doc: Doc, settings: RuleSettings)
                     "limit": num(esc.limit, 2) if esc.limit is not None else None,
                 }
             )
+    run.exceptions[month] = out
+    return out
+
+
+def _on_path(run: _Run, month: dt.date, known: dict[str, dict[str, Any]]) -> dict[str, set[str]]:
+    """Index of the period's exceptions by node on their path (built once, kept up to date)."""
+    index = run.on_path.get(month)
+    if index is None:
+        index = {}
+        for key, view in known.items():
+            for p in view["path"]:
+                index.setdefault(p["node"], set()).add(key)
+        run.on_path[month] = index
+    return index
+
+
+def _exception_view(
+    exc_id: int,
+    code: str,
+    key: str,
+    rule: str,
+    dimension: str | None,
+    subject_kind: str,
+    subject: str,
+    title: str,
+    message: str,
+    value: Any,
+    origin: str,
+    owner: str,
+    escalated: bool,
+    path: list[dict[str, Any]],
+) -> dict[str, Any]:
+    return {
+        "id": exc_id,
+        "code": code,
+        "key": key,
+        "rule": rule,
+        "dimension": dimension,
+        "subject_kind": subject_kind,
+        "subject": subject,
+        "title": title,
+        "message": message,
+        "value": num(value, 2) if value is not None else None,
+        "origin": origin,
+        "owner": owner,
+        "escalated": bool(escalated),
+        "path": path,
+    }
+
+
+def _raise_exceptions(run: _Run, cycle: Cycle, doc: Doc, settings: RuleSettings) -> None:
+    """Evaluate the rules; raise new exceptions (once per key and period) with their escalation
+    path; link every exception this cycle sees; put them, most important first, in ``doc``."""
+    s, topo = run.session, run.topo
+    node_code = doc["node"]["code"]
+    month = cycle.period
+    known = _period_exceptions(run, month)
+    seen: dict[str, dict[str, Any]] = {}
+    for f in evaluate(doc, settings):
+        view = known.get(f.key)
+        if view is None:
+            origin = f.origin or node_code
+            steps = route(f, origin, doc)
+            owner = topo.by_code[steps[-1].node]
+            code = _exception_code(f.key, month)
+            exc_id = s.scalars(
+                insert(CycleException).returning(CycleException.id),
+                [
+                    {
+                        "code": code,
+                        "key": f.key,
+                        "period": month,
+                        "rule": f.rule,
+                        "dimension": f.dimension,
+                        "subject_kind": f.subject_kind,
+                        "subject_code": f.subject_code[:128],
+                        "work_item_id": (
+                            topo.item_by_code[f.work_item].id
+                            if f.work_item in topo.item_by_code
+                            else None
+                        ),
+                        "title": f.title[:255],
+                        "message": f.message,
+                        "value": f.value,
+                        "limit": steps[-1].limit,
+                        "origin_node_id": topo.by_code[steps[0].node].id,
+                        "owner_node_id": owner.id,
+                        "escalated": len(steps) > 1,
+                        "first_cycle_id": cycle.id,
+                    }
+                ],
+            ).one()
+            s.execute(
+                insert(CycleEscalation),
+                [
+                    {
+                        "exception_id": exc_id,
+                        "step": i,
+                        "node_id": topo.by_code[st.node].id,
+                        "limit": st.limit,
+                        "outcome": st.outcome,
+                        "reason": st.reason,
+                    }
+                    for i, st in enumerate(steps)
+                ],
+            )
+            view = _exception_view(
+                exc_id,
+                code,
+                f.key,
+                f.rule,
+                f.dimension,
+                f.subject_kind,
+                f.subject_code[:128],
+                f.title[:255],
+                f.message,
+                f.value,
+                steps[0].node,
+                owner.code,
+                len(steps) > 1,
+                [
+                    {
+                        "node": st.node,
+                        "outcome": st.outcome,
+                        "reason": st.reason,
+                        "limit": num(st.limit, 2) if st.limit is not None else None,
+                    }
+                    for st in steps
+                ],
+            )
+            known[f.key] = view
+            for p in view["path"]:
+                _on_path(run, month, known).setdefault(p["node"], set()).add(f.key)
+        seen[f.key] = view
+    # exceptions escalated to this node by cycles of other nodes that this cycle did not see
+    for key in sorted(_on_path(run, month, known).get(node_code, ())):
+        if key not in seen:
+            seen[key] = known[key]
+    if seen:
+        s.execute(
+            insert(CycleExceptionLink),
+            [{"cycle_id": cycle.id, "exception_id": v["id"]} for v in seen.values()],
+        )
     out: list[dict[str, Any]] = []
-    for e in seen:
-        path = paths.get(e.id, [])
-        on_path = [p["node"] for p in path]
-        owner_code = topo.nodes[e.owner_node_id].code
-        if owner_code == node_code:
+    for view in seen.values():
+        on_path = [p["node"] for p in view["path"]]
+        if view["owner"] == node_code:
             role = "owned"
-        elif node_code == (on_path[0] if on_path else None):
+        elif on_path and on_path[0] == node_code:
             role = "escalated up"
         elif node_code in on_path:
             role = "passed on"
         else:
             role = "managed below"
-        out.append(
-            {
-                "code": e.code,
-                "rule": e.rule,
-                "dimension": e.dimension,
-                "subject_kind": e.subject_kind,
-                "subject": e.subject_code,
-                "title": e.title,
-                "message": e.message,
-                "value": num(e.value, 2) if e.value is not None else None,
-                "origin": topo.nodes[e.origin_node_id].code,
-                "owner": owner_code,
-                "escalated": e.escalated,
-                "path": path,
-                "role": role,
-            }
-        )
+        row = {k: v for k, v in view.items() if k not in ("id", "key")}
+        row["role"] = role
+        out.append(row)
     order = {"owned": 0, "passed on": 1, "escalated up": 2, "managed below": 3}
     out.sort(key=lambda x: (order[x["role"]], not x["escalated"], x["rule"], x["subject"]))
     doc["exceptions"] = out
@@ -433,9 +527,7 @@ def _actions_and_decisions(run: _Run, cycle: Cycle, doc: Doc) -> None:
         .where(RaidItem.kind.in_([RaidKind.ACTION, RaidKind.DECISION]))
         .order_by(RaidItem.code)
     ).all()
-    from bigov.org.models import Person
-
-    people = dict(s.execute(select(Person.id, Person.name)).all())
+    people = run.people
     as_at = cycle.as_at
     actions = []
     for r in people_rows:

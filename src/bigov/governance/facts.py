@@ -231,6 +231,17 @@ class Facts:
             )
         ]
 
+        self.demand_by_item: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+        self.demand_by_unit: dict[int | None, list[tuple[int, Decimal]]] = defaultdict(list)
+        for item_id, skill, unit, fte in self.demand:
+            self.demand_by_item[item_id].append((skill, fte))
+            self.demand_by_unit[unit].append((skill, fte))
+        self.capacity_by_unit: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+        self.capacity_total: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        for unit, skill, fte in self.capacity:
+            self.capacity_by_unit[unit].append((skill, fte))
+            self.capacity_total[skill] += fte
+
         self.raid: list[dict[str, Any]] = []
         for ri in session.execute(
             select(
@@ -268,6 +279,14 @@ class Facts:
                     "batch_id": ri.batch_id,
                 }
             )
+
+        self.raid_by_item: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        self.raid_by_node: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for entry in self.raid:
+            if entry["work_item_id"] is not None:
+                self.raid_by_item[entry["work_item_id"]].append(entry)
+            if entry["node_id"] is not None:
+                self.raid_by_node[entry["node_id"]].append(entry)
 
         self.otcs: dict[int, dict[str, Any]] = {
             r.id: {

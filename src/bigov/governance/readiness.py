@@ -243,7 +243,7 @@ def assess(
             stats = facts.source_stats(spec)
             counts: dict[int | None, tuple[int, dt.date | None]]
             if spec.item or spec.via_benefit:
-                counts = {k: v for k, v in stats.by_item.items() if k in scope}
+                counts = {k: stats.by_item[k] for k in scope if k in stats.by_item}
             else:
                 counts = dict(stats.by_item)
             n = sum(c for c, _ in counts.values())

@@ -110,14 +110,7 @@ def build_document(
         "run_change": _run_change(facts, topo, items_sorted, fiscal_year, fiscal_bounds),
         "risks": [],
         "objectives": _objectives(facts, topo, node_id, items_sorted),
-        "nodes": {
-            n.code: {
-                "name": n.name,
-                "parent": topo.nodes[n.parent_id].code if n.parent_id in topo.nodes else None,
-                "tolerances": {k: num(v, 4) for k, v in sorted(n.tolerances.items())},
-            }
-            for n in topo.nodes.values()
-        },
+        "nodes": {},  # filled below: the escalation chains this document's findings can climb
         "provenance": provenance,
         "exceptions": [],
         "actions": [],
@@ -126,8 +119,29 @@ def build_document(
     }
     _benefits(facts, topo, node_id, scope, doc)
     _risks(facts, topo, node_id, scope, doc)
+    doc["nodes"] = _chains(topo, node_id, doc)
     doc["has_data"] = _has_data(facts, items_sorted)
     return doc
+
+
+def _chains(topo: Topology, node_id: int, doc: Doc) -> dict[str, Any]:
+    """Parent and tolerances of every node on the escalation chain of the node and of each origin
+    named in the document — what routing a finding needs, and no more (a board's document would
+    otherwise carry every node of the enterprise)."""
+    origins = {node_id}
+    for key in ("work", "benefits", "risks"):
+        for row in doc[key]:
+            code = row.get("origin")
+            if code in topo.by_code:
+                origins.add(topo.by_code[code].id)
+    out: dict[str, Any] = {}
+    for origin in origins:
+        for nid in topo.chain(origin):
+            n = topo.nodes[nid]
+            if n.code in out:
+                break  # the rest of this chain is already in
+            out[n.code] = topo.node_view(nid)
+    return dict(sorted(out.items()))
 
 
 def _item_row(
@@ -362,11 +376,18 @@ def _resources(
     months = len(months_between(facts.period.start, facts.period.month))
     demand: dict[int, Decimal] = defaultdict(lambda: ZERO)
     capacity: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for item_id, skill, unit, fte in facts.demand:
-        if (units and unit in units) or (not units and item_id in scope):
-            demand[skill] += fte
-    for unit, skill, fte in facts.capacity:
-        if not units or unit in units:
+    # walk only the rows of this node's units or items (indexed once per period in Facts)
+    if units:
+        for unit in units:
+            for skill, fte in facts.demand_by_unit.get(unit, ()):
+                demand[skill] += fte
+            for skill, fte in facts.capacity_by_unit.get(unit, ()):
+                capacity[skill] += fte
+    else:
+        for item_id in scope:
+            for skill, fte in facts.demand_by_item.get(item_id, ()):
+                demand[skill] += fte
+        for skill, fte in facts.capacity_total.items():
             capacity[skill] += fte
     rows = []
     for skill in sorted(set(demand) | set(capacity), key=lambda s: facts.skills.get(s, "")):
@@ -416,12 +437,19 @@ def _run_change(
 
 def _risks(facts: Facts, topo: Topology, node_id: int, scope: frozenset[int], doc: Doc) -> None:
     rows = []
-    for r in facts.raid:
-        if r["kind"] == "action":
+    candidates = list(facts.raid_by_node.get(node_id, ()))
+    if len(scope) < len(facts.raid_by_item):
+        for iid in scope:
+            candidates.extend(facts.raid_by_item.get(iid, ()))
+    else:
+        candidates.extend(r for iid, rs in facts.raid_by_item.items() if iid in scope for r in rs)
+    candidates.sort(key=lambda r: r["code"])
+    seen_codes: set[str] = set()
+    for r in candidates:
+        if r["kind"] == "action" or r["code"] in seen_codes:
             continue
+        seen_codes.add(r["code"])
         own = r["node_id"] == node_id
-        if not own and r["work_item_id"] not in scope:
-            continue
         origin = (
             node_id if own else topo.origin(r["work_item_id"]) if r["work_item_id"] else node_id
         )

@@ -19,6 +19,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -165,8 +166,24 @@ class Topology:
                 self._units_named_by[ou].append(node_id)
         self._subtree_cache: dict[int, frozenset[int]] = {}
         self._scope_cache: dict[int, frozenset[int]] = {}
+        self._view_cache: dict[int, dict[str, Any]] = {}
 
     # -- chains ----------------------------------------------------------------------------
+    def node_view(self, node_id: int) -> dict[str, Any]:
+        """A node's name, parent code and tolerances as the cycle document stores them (cached)."""
+        cached = self._view_cache.get(node_id)
+        if cached is None:
+            n = self.nodes[node_id]
+            cached = {
+                "name": n.name,
+                "parent": self.nodes[n.parent_id].code if n.parent_id in self.nodes else None,
+                "tolerances": {
+                    k: str(v.quantize(Decimal("0.0001"))) for k, v in sorted(n.tolerances.items())
+                },
+            }
+            self._view_cache[node_id] = cached
+        return cached
+
     def chain(self, node_id: int) -> list[int]:
         """The node and every node it escalates to, lowest first (stops on a loop)."""
         out: list[int] = []

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -185,9 +186,25 @@ class RecordSet:
 
     ``headers`` gives, per field, the column header as it appears in the file (for error
     messages); fields filled by defaults or by importers have no header.
+
+    A record set is held either as row dicts (importers that :meth:`add` rows one by one) or as
+    columns (the tabular importer, :meth:`from_columns`): validation types whole columns at once,
+    so large files never pay for one dict per row. :meth:`columns` and :attr:`rows` convert on
+    demand. A field missing from a row dict is *absent* (left as stored), which is not the same
+    as an empty value; columns keep that difference in a per-field ``present`` mask.
     """
 
-    __slots__ = ("file", "headers", "kind", "mapping", "row_numbers", "rows", "sheet")
+    __slots__ = (
+        "_columns",
+        "_present",
+        "_rows",
+        "file",
+        "headers",
+        "kind",
+        "mapping",
+        "row_numbers",
+        "sheet",
+    )
 
     def __init__(
         self,
@@ -200,15 +217,74 @@ class RecordSet:
         self.file = file
         self.sheet = sheet
         self.headers: dict[str, str] = dict(headers or {})
-        self.rows: list[dict[str, Any]] = []
+        self._rows: list[dict[str, Any]] | None = []
+        self._columns: dict[str, list[Any]] | None = None
+        self._present: dict[str, list[bool] | None] = {}
         self.row_numbers: list[int | None] = []
         # formats, code translations and factors used to type the raw values
         self.mapping: Mapping | None = None
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows as dicts of the fields present in each (built from columns if needed)."""
+        if self._rows is None:
+            assert self._columns is not None
+            names = list(self._columns)
+            rows: list[dict[str, Any]] = []
+            for i in range(len(self.row_numbers)):
+                rows.append(
+                    {
+                        n: self._columns[n][i]
+                        for n in names
+                        if (mask := self._present.get(n)) is None or mask[i]
+                    }
+                )
+            self._rows = rows
+            self._columns = None
+            self._present = {}
+        return self._rows
 
     def add(self, values: dict[str, Any], row: int | None = None) -> None:
         """Append one row (raw values by field name)."""
         self.rows.append(values)
         self.row_numbers.append(row)
+
+    def columns(self) -> tuple[dict[str, list[Any]], dict[str, list[bool] | None]]:
+        """Raw values by field (None where absent) and, per field, which rows hold it (None:
+        every row). Fields are in order of first appearance."""
+        if self._columns is not None:
+            return self._columns, self._present
+        rows = self._rows or []
+        names: dict[str, None] = {}
+        for r in rows:
+            for k in r:
+                names.setdefault(k)
+        cols: dict[str, list[Any]] = {}
+        present: dict[str, list[bool] | None] = {}
+        for name in names:
+            cols[name] = [r.get(name) for r in rows]
+            mask = [name in r for r in rows]
+            present[name] = None if all(mask) else mask
+        return cols, present
+
+    @classmethod
+    def from_columns(
+        cls,
+        kind: str,
+        columns: dict[str, list[Any]],
+        row_numbers: list[int | None],
+        *,
+        file: str | None = None,
+        sheet: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> RecordSet:
+        """Rows given as equally long columns, every field present in every row."""
+        out = cls(kind, file, sheet, headers)
+        out._rows = None
+        out._columns = columns
+        out._present = dict.fromkeys(columns)
+        out.row_numbers = list(row_numbers)
+        return out
 
     @classmethod
     def from_dicts(
@@ -226,7 +302,7 @@ class RecordSet:
         return out
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.row_numbers)
 
 
 def apply_mapping(table: SourceTable, mapping: Mapping, *, kind: str | None = None) -> RecordSet:
@@ -292,17 +368,31 @@ def apply_mapping(table: SourceTable, mapping: Mapping, *, kind: str | None = No
         header_of[target] = header
     if problems:
         raise ValidationError(f"{table.file}: {len(problems)} column problem(s)", problems)
-    out = RecordSet(spec.kind, table.file, table.sheet, header_of)
-    out.mapping = mapping
     defaults = {**mapping.defaults, **(sheet_map.defaults if sheet_map else {})}
-    items = list(index_of.items())
-    for number, row in zip(table.row_numbers, table.rows, strict=True):
-        width = len(row)
-        values = {f: (row[i] if i < width else None) for f, i in items}
-        for f, v in defaults.items():
-            if values.get(f) is None or values.get(f) == "":
-                values[f] = v
-        out.add(values, number)
+    rows = table.rows
+    # Columns are cut with C-level itemgetter when every row is wide enough (the usual case);
+    # short rows (ragged CSV lines) read as empty cells.
+    need = max(index_of.values(), default=-1) + 1
+    wide = min(map(len, rows), default=need) >= need
+    cut: dict[str, list[Any]] = {}
+    for f, i in index_of.items():
+        cut[f] = (
+            list(map(itemgetter(i), rows)) if wide else [r[i] if i < len(r) else None for r in rows]
+        )
+    for f, v in defaults.items():
+        if f in cut:
+            cut[f] = [v if (x is None or x == "") else x for x in cut[f]]
+        else:
+            cut[f] = [v] * len(rows)
+    out = RecordSet.from_columns(
+        spec.kind,
+        cut,
+        list(table.row_numbers),
+        file=table.file,
+        sheet=table.sheet,
+        headers=header_of,
+    )
+    out.mapping = mapping
     return out
 
 

@@ -155,31 +155,23 @@ def read_csv(
         delimiter = "\t" if path.suffix.casefold() == ".tsv" else _sniff(text)
     csv.field_size_limit(MAX_FIELD_CHARS)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[list[Any]] = []
-    numbers: list[int] = []
-    headers: list[str] | None = None
-    header_row = 0
     try:
-        for index, row in enumerate(reader, start=1):
-            if index <= skip_rows:
-                continue
-            if headers is None:
-                if not any(c.strip() for c in row):
-                    continue
-                if header:
-                    headers, header_row = row, index
-                    continue
-                headers, header_row = [str(i + 1) for i in range(len(row))], index - 1
-            if not any(c.strip() for c in row):
-                continue
-            rows.append(row)
-            numbers.append(index)
+        records: list[list[str]] = list(reader)  # parsed in C; row numbers are positions + 1
     except csv.Error as exc:
         raise fail(
             f"malformed CSV near line {reader.line_num}: {exc}", name, row=reader.line_num
         ) from exc
-    if headers is None:
+    # a row is blank when all its cells are: one join + strip in C, not one strip per cell
+    first = next((i for i in range(skip_rows, len(records)) if "".join(records[i]).strip()), None)
+    if first is None:
         raise fail("the file has no header row", name)
+    if header:
+        headers, header_row, body = records[first], first + 1, first + 1
+    else:
+        headers = [str(i + 1) for i in range(len(records[first]))]
+        header_row, body = first, first
+    numbers = [i + 1 for i in range(body, len(records)) if "".join(records[i]).strip()]
+    rows: list[list[Any]] = [records[n - 1] for n in numbers]
     return SourceTable(name, None, _clean_headers(headers), rows, numbers, header_row)
 
 

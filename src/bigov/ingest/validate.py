@@ -6,6 +6,13 @@ already *or* defined anywhere in the same batch), and compares each row with the
 classify it as insert / update / unchanged. All problems are collected, then raised together as
 one :class:`~bigov.errors.ValidationError`.
 
+The work is done on whole columns (Polars), not row by row: a column of text is cast at once
+where its cells have a plain, unambiguous spelling (``2025-03-31``, ``1234.50``, ``capex``), and
+only the other cells go through the per-value parsers of :mod:`bigov.ingest.parse` — so every
+problem keeps its precise message, file, sheet, row, column and value, and the accepted
+spellings are exactly those of the parsers. Checks, duplicates, references (joins against code
+sets) and change detection (a typed frame against the stored frame) are column operations too.
+
 Database reads are bounded by the number of kinds, not of rows: per kind, one query (chunked
 for very large batches) for the stored rows with the batch's codes, and one per referenced kind
 for code ↔ id look-ups.
@@ -15,19 +22,22 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+import polars as pl
+from sqlalchemy import Float, Integer, String, Table, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from bigov.errors import Problem, ValidationError
 from bigov.ingest.mapping import Mapping, RecordSet
 from bigov.ingest.parse import (
     DEFAULT_NUMBER_FORMAT,
+    EMPTY_MARKERS,
+    FALSE_WORDS,
+    TRUE_WORDS,
     ParseError,
     enum_lookup,
     parse_bool,
@@ -40,6 +50,8 @@ from bigov.ingest.parse import (
 from bigov.ingest.spec import FieldSpec, KindSpec, derive_code, kind_spec, kinds
 
 CHUNK = 5000
+# above this many codes, a look-up may read the whole table instead (see rows_with_codes)
+SCAN_FROM = 500
 CODE_LENGTH = 64
 MAX_PROBLEMS = 10_000
 
@@ -55,47 +67,58 @@ DATE_ORDER: tuple[tuple[str, str], ...] = (
 # OTC fields whose change is a change of strategy, recorded as a new version
 OTC_VERSIONED = ("title", "description", "status")
 
+# Frame columns that are bookkeeping, not fields: recordset index, position, row number, and
+# per field a "present" flag (an absent field is left as stored, unlike an empty one).
+RS, POS, ROW, IDX, ID = "__rs", "__pos", "__row", "__i", "__id"
+PRESENT = "__p_"
+
+# Cells with blanks (or ASCII separators, which Python's str.strip also removes) at either end
+# are left to the per-value parsers, so that stripping behaves exactly as str.strip.
+_EDGE = r"^[\s\x1c-\x1f]|[\s\x1c-\x1f]$"
+
 Converter = Callable[[Any], Any]
 
 
-@dataclass
-class Located:
-    """A typed row and where it came from."""
+def present_col(name: str) -> str:
+    """The frame column flagging the rows where field ``name`` was given."""
+    return PRESENT + name
 
-    values: dict[str, Any]
-    file: str | None
-    sheet: str | None
-    row: int | None
-    headers: dict[str, str]
-    failed: set[str] = field(default_factory=set)  # fields whose value did not parse
 
-    def problem(self, reason: str, fieldname: str | None = None, value: Any = None) -> Problem:
-        column = self.headers.get(fieldname, fieldname) if fieldname else None
-        return Problem(
-            reason,
-            file=self.file,
-            sheet=self.sheet,
-            row=self.row,
-            column=column,
-            value=None if value is None else str(value)[:500],
-        )
+def polars_type(f: FieldSpec | None) -> pl.DataType:
+    """The frame type of a field (``None``: the code). Enums are held as their stored values."""
+    if f is None or f.type in ("str", "ref", "enum"):
+        return pl.String()
+    if f.type == "decimal":
+        return pl.Decimal(min(f.precision or 38, 38), f.scale or 0)
+    if f.type == "int":
+        return pl.Int64()
+    if f.type == "date":
+        return pl.Date()
+    if f.type == "bool":
+        return pl.Boolean()
+    raise AssertionError(f.type)  # pragma: no cover - spec only produces the types above
 
 
 @dataclass
 class KindPlan:
-    """What loading one kind will do."""
+    """What loading one kind will do.
+
+    ``inserts`` is the typed frame of new rows (fields, ``code``, present flags); ``updates``
+    holds, per set of changed fields, a frame of ``__id`` and the new values; ``revisions`` are
+    OTCs whose title/description/status changed (a new version), as plain values.
+    """
 
     kind: str
-    inserts: list[Located] = field(default_factory=list)
-    updates: list[tuple[int, Located, dict[str, Any]]] = field(default_factory=list)
-    revisions: list[tuple[int, Located]] = field(default_factory=list)  # OTC new versions
+    inserts: pl.DataFrame = field(default_factory=pl.DataFrame)
+    updates: list[tuple[tuple[str, ...], pl.DataFrame]] = field(default_factory=list)
+    revisions: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     unchanged: int = 0
 
     @property
     def counts(self) -> dict[str, int]:
         return {
-            "inserted": len(self.inserts),
-            "updated": len(self.updates) + len(self.revisions),
+            "inserted": self.inserts.height,
+            "updated": sum(f.height for _, f in self.updates) + len(self.revisions),
             "unchanged": self.unchanged,
             "rejected": 0,
         }
@@ -106,6 +129,8 @@ class Plan:
     """Validated work for one batch, in load order."""
 
     kinds: dict[str, KindPlan]
+    # stored code → id per kind, as far as validation looked them up (the loader reuses them)
+    id_maps: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def counts(self) -> dict[str, dict[str, int]]:
@@ -114,7 +139,13 @@ class Plan:
 
     @property
     def writes(self) -> int:
-        return sum(len(p.inserts) + len(p.updates) + len(p.revisions) for p in self.kinds.values())
+        return sum(
+            p.inserts.height + sum(f.height for _, f in p.updates) + len(p.revisions)
+            for p in self.kinds.values()
+        )
+
+
+# --- per-value parsers (the reference behaviour, and the path of every unusual cell) ---------
 
 
 def converter(f: FieldSpec, mapping: Mapping | None) -> Converter:
@@ -139,7 +170,7 @@ def converter(f: FieldSpec, mapping: Mapping | None) -> Converter:
         def base(v: Any) -> Any:
             number: Decimal | None = None
             if plain and type(v) is str:
-                try:  # fast path for plain numbers, the bulk of large extracts
+                try:  # fast path for plain numbers
                     number = Decimal(v)
                 except InvalidOperation:
                     number = None
@@ -179,7 +210,8 @@ def converter(f: FieldSpec, mapping: Mapping | None) -> Converter:
         choices = f.choices
 
         def base(v: Any) -> Any:
-            return parse_enum(v, lookup, choices)
+            member = parse_enum(v, lookup, choices)
+            return None if member is None else str(member.value)
 
     else:  # pragma: no cover - spec only produces the types above
         raise AssertionError(f.type)
@@ -219,71 +251,330 @@ def _cached(conv: Converter) -> Callable[[Any], tuple[bool, Any]]:
     return run
 
 
-def type_rows(recordsets: Sequence[RecordSet], problems: list[Problem]) -> dict[str, list[Located]]:
-    """Typed rows by kind (load order), with row-level problems appended to ``problems``."""
-    out: dict[str, list[Located]] = defaultdict(list)
-    for rs in recordsets:
-        spec = kind_spec(rs.kind)
-        convs: dict[str, Callable[[Any], tuple[bool, Any]]] = {
-            name: _cached(converter(f, rs.mapping)) for name, f in spec.fields.items()
-        }
-        convs["code"] = _cached(_code_converter(rs.mapping))
-        headers = rs.headers
-        for raw, number in zip(rs.rows, rs.row_numbers, strict=True):
-            loc = Located({}, rs.file, rs.sheet, number, headers)
-            values = loc.values
-            for name, value in raw.items():
-                conv = convs.get(name)
-                if conv is None:
-                    problems.append(loc.problem(f"unknown field {name!r} for {spec.kind}", name))
-                    continue
-                ok, result = conv(value)
-                if ok:
-                    values[name] = result
-                else:
-                    loc.failed.add(name)
-                    problems.append(loc.problem(result, name, value))
-            _row_checks(spec, loc, problems)
-            out[spec.kind].append(loc)
-    return {k: out[k] for k in kinds() if k in out}
+# --- vectorised typing -----------------------------------------------------------------------
 
 
-def _row_checks(spec: KindSpec, loc: Located, problems: list[Problem]) -> None:
-    values = loc.values
-    for name in values.keys() & spec.fields.keys():
-        f = spec.fields[name]
-        if values[name] is None and f.required:
-            problems.append(loc.problem(f"{name} is required", name))
-    for start, finish in DATE_ORDER:
-        a, b = values.get(start), values.get(finish)
-        if isinstance(a, dt.date) and isinstance(b, dt.date) and b < a:
-            problems.append(
-                loc.problem(
-                    f"{finish} ({b.isoformat()}) is before {start} ({a.isoformat()})", finish, b
+def _fast(
+    f: FieldSpec | None, s: pl.Series, mapping: Mapping | None
+) -> tuple[pl.Series, pl.Series]:
+    """Cast the plain cells of a text column at once.
+
+    Returns the typed column (null where not cast) and a mask of the cells the per-value parser
+    must read (every cell whose spelling the cast cannot vouch for, including all bad ones, so
+    that their problems carry the parser's exact reason).
+    """
+    kind = "code" if f is None else f.type
+    dtype = polars_type(f)
+    null = s.is_null()
+    frame = pl.DataFrame({"s": s})
+    col = pl.col("s")
+    slow_expr: pl.Expr
+    value_expr: pl.Expr
+    if kind in ("code", "str", "ref"):
+        length = CODE_LENGTH if kind in ("code", "ref") else (f.max_length if f else None)
+        slow_expr = col.str.contains(_EDGE)
+        if length is not None:
+            slow_expr = slow_expr | (col.str.len_chars() > length)
+        name = "code" if f is None else f.name
+        codes = (mapping.codes.get(name) if mapping else None) or {}
+        value_expr = col.replace(list(codes), list(codes.values())) if codes else col
+        value_expr = pl.when(col == "").then(None).otherwise(value_expr)
+    elif kind == "decimal":
+        assert f is not None
+        fmt = mapping.number_format if mapping else DEFAULT_NUMBER_FORMAT
+        factor = mapping.multiply.get(f.name) if mapping else None
+        if fmt.decimal != "." or factor is not None:  # formats the cast does not know
+            return pl.Series(s.name, [None] * len(s), dtype=dtype), ~null
+        scale = f.scale or 0
+        whole = max((f.precision or 38) - scale, 1)
+        sign = r"\+?" if f.non_negative else r"[+-]?"
+        frac = rf"(\.\d{{0,{scale}}})?" if scale else ""
+        plain = col.str.contains(rf"^{sign}\d{{1,{whole}}}{frac}$")
+        value_expr = (
+            pl.when(plain).then(col.str.strip_suffix(".")).otherwise(None).cast(dtype, strict=False)
+        )
+        slow_expr = (col != "") & value_expr.is_null()
+    elif kind == "int":
+        plain = col.str.contains(r"^[+-]?\d{1,18}$")
+        value_expr = pl.when(plain).then(col).otherwise(None).cast(pl.Int64, strict=False)
+        slow_expr = (col != "") & value_expr.is_null()
+    elif kind == "date":
+        if mapping is not None and mapping.date_formats:  # the user's formats come first
+            return pl.Series(s.name, [None] * len(s), dtype=dtype), ~null
+        day = col.str.contains(r"^[12]\d{3}-\d{2}-\d{2}$")
+        month = col.str.contains(r"^[12]\d{3}-\d{2}$")
+        value_expr = (
+            pl.when(day)
+            .then(col)
+            .when(month)
+            .then(col + "-01")
+            .otherwise(None)
+            .str.to_date("%Y-%m-%d", strict=False)
+        )
+        # cells that look like dates but are not (31 Feb) are left to the parser's message
+        slow_expr = (col != "") & value_expr.is_null()
+    elif kind == "bool":
+        lower = col.str.to_lowercase()
+        words = dict.fromkeys(TRUE_WORDS, True) | dict.fromkeys(FALSE_WORDS, False)
+        value_expr = lower.replace_strict(
+            list(words), list(words.values()), default=None, return_dtype=pl.Boolean
+        )
+        slow_expr = (col != "") & value_expr.is_null()
+    elif kind == "enum":
+        assert f is not None and f.enum is not None
+        lookup = {k: str(m.value) for k, m in enum_lookup(f.enum).items()}
+        ascii_ = col.str.contains(r"^[\x00-\x7f]*$")
+        marker = col.str.strip_chars().str.to_lowercase().is_in(sorted(EMPTY_MARKERS))
+        key = col.str.to_lowercase().str.replace_all(r"[^0-9a-z]+", "")
+        value_expr = (
+            pl.when(ascii_ & ~marker)
+            .then(key)
+            .otherwise(None)
+            .replace_strict(list(lookup), list(lookup.values()), default=None)
+        )
+        slow_expr = (col != "") & value_expr.is_null()
+    else:  # pragma: no cover
+        raise AssertionError(kind)
+    out = frame.select(value_expr.cast(dtype).alias("v"), slow_expr.fill_null(False).alias("slow"))
+    typed = out["v"].alias(s.name)
+    slow = out["slow"] & ~null
+    return typed, slow
+
+
+def type_column(
+    name: str, values: list[Any], f: FieldSpec | None, mapping: Mapping | None
+) -> tuple[pl.Series, list[tuple[int, str, Any]]]:
+    """A column typed as field ``f`` (None: the code), and the cells that failed
+    (position, reason, raw value)."""
+    dtype = polars_type(f)
+    conv = _cached(_code_converter(mapping) if f is None else converter(f, mapping))
+    try:
+        text = pl.Series(name, values, dtype=pl.String, strict=True)
+    except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
+        text = None
+    if text is not None:
+        typed, slow_mask = _fast(f, text, mapping)
+        slow = slow_mask.arg_true().to_list()
+    else:  # numbers, dates, booleans (XLSX, JSON, importers): every cell through its parser
+        typed = pl.Series(name, [None] * len(values), dtype=dtype)
+        slow = list(range(len(values)))
+    errors: list[tuple[int, str, Any]] = []
+    if slow:
+        good_at: list[int] = []
+        good: list[Any] = []
+        for i in slow:
+            raw = values[i]
+            ok, result = conv(raw)
+            if not ok:
+                errors.append((i, result, raw))
+            good_at.append(i)  # a failed or empty cell is null, whatever the cast made of it
+            good.append(result if ok else None)
+        if good_at:
+            typed = typed.scatter(good_at, pl.Series(good, dtype=dtype))
+    return typed, errors
+
+
+# --- problems --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Problems:
+    """Problems with a sort key, so that they come out in file order whatever the check."""
+
+    items: list[tuple[tuple[Any, ...], Problem]] = field(default_factory=list)
+
+    def add(self, key: tuple[Any, ...], problem: Problem) -> None:
+        self.items.append((key, problem))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def ordered(self) -> list[Problem]:
+        return [p for _, p in sorted(self.items, key=lambda kp: kp[0])]
+
+
+def _problem(
+    rs: RecordSet, row: int | None, reason: str, fieldname: str | None = None, value: Any = None
+) -> Problem:
+    column = rs.headers.get(fieldname, fieldname) if fieldname else None
+    return Problem(
+        reason,
+        file=rs.file,
+        sheet=rs.sheet,
+        row=row,
+        column=column,
+        value=None if value is None else str(value)[:500],
+    )
+
+
+# --- typing a record set ---------------------------------------------------------------------
+
+
+def _type_recordset(index: int, rs: RecordSet, spec: KindSpec, problems: _Problems) -> pl.DataFrame:
+    columns, present = rs.columns()
+    n = len(rs)
+    numbers = rs.row_numbers
+    data: dict[str, pl.Series] = {
+        RS: pl.Series(RS, [index] * n, dtype=pl.Int32),
+        POS: pl.Series(POS, range(n), dtype=pl.Int64),
+        ROW: pl.Series(ROW, numbers, dtype=pl.Int64),
+    }
+    failed: dict[str, pl.Series] = {}
+    order = {name: j for j, name in enumerate(columns)}
+    for name, values in columns.items():
+        mask = present.get(name)
+        if name != "code" and name not in spec.fields:
+            for i in range(n) if mask is None else (i for i in range(n) if mask[i]):
+                problems.add(
+                    (0, index, i, 0, order[name]),
+                    _problem(rs, numbers[i], f"unknown field {name!r} for {spec.kind}", name),
                 )
+            continue
+        f = None if name == "code" else spec.fields[name]
+        typed, errors = type_column(name, values, f, rs.mapping)
+        for i, reason, raw in errors:
+            problems.add((0, index, i, 0, order[name]), _problem(rs, numbers[i], reason, name, raw))
+        data[name] = typed
+        bad = [i for i, _, _ in errors]
+        failed[name] = pl.Series([False] * n).scatter(bad, True) if bad else pl.Series([False] * n)
+        if name != "code":
+            data[present_col(name)] = (
+                pl.Series(present_col(name), mask, dtype=pl.Boolean)
+                if mask is not None
+                else pl.Series(present_col(name), [True] * n, dtype=pl.Boolean)
             )
-    if values.get("code") is None:
-        if spec.natural_key:
-            code = derive_code(spec, values)
-            if code is None:
-                missing = [
-                    k for k in spec.natural_key if values.get(k) is None and spec.fields[k].required
-                ]
-                problems.append(
-                    loc.problem(
-                        "no code, and cannot derive one: missing " + ", ".join(missing), "code"
-                    )
-                )
-            elif len(code) > CODE_LENGTH:
-                problems.append(
-                    loc.problem(
-                        f"derived code {code!r} is longer than {CODE_LENGTH} characters", "code"
-                    )
-                )
-            else:
-                values["code"] = code
-        else:
-            problems.append(loc.problem("code is required", "code"))
+    frame = pl.DataFrame(data)
+    # required fields given empty (failed cells already have their own problem)
+    for name in columns:
+        f = spec.fields.get(name)
+        if f is None or not f.required:
+            continue
+        hit = frame[present_col(name)] & frame[name].is_null() & ~failed[name]
+        for i in hit.arg_true().to_list():
+            problems.add(
+                (0, index, i, 1, order[name]),
+                _problem(rs, numbers[i], f"{name} is required", name),
+            )
+    # dates out of order
+    for k, (start, finish) in enumerate(DATE_ORDER):
+        if start not in frame.columns or finish not in frame.columns:
+            continue
+        if frame[start].dtype != pl.Date or frame[finish].dtype != pl.Date:
+            continue
+        back = (frame[finish] < frame[start]).fill_null(False)
+        for i in back.arg_true().to_list():
+            a, b = frame[start][i], frame[finish][i]
+            problems.add(
+                (0, index, i, 2, k),
+                _problem(
+                    rs,
+                    numbers[i],
+                    f"{finish} ({b.isoformat()}) is before {start} ({a.isoformat()})",
+                    finish,
+                    b,
+                ),
+            )
+    return _with_codes(index, rs, spec, frame, problems)
+
+
+def _with_codes(
+    index: int, rs: RecordSet, spec: KindSpec, frame: pl.DataFrame, problems: _Problems
+) -> pl.DataFrame:
+    """Fill empty codes from the natural key (fact rows), or report them."""
+    if "code" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("code"))
+    need = frame["code"].is_null()
+    if not need.any():
+        return frame
+    numbers = rs.row_numbers
+    if not spec.natural_key:
+        for i in need.arg_true().to_list():
+            problems.add((0, index, i, 3), _problem(rs, numbers[i], "code is required", "code"))
+        return frame
+    parts: list[pl.Expr] = []
+    missing_required: list[pl.Expr] = []
+    for name in spec.natural_key:
+        f = spec.fields[name]
+        value = pl.col(name) if name in frame.columns else pl.lit(None, dtype=polars_type(f))
+        if f.default is not None:
+            value = value.fill_null(pl.lit(f.default, dtype=polars_type(f)))
+        if f.type == "date":
+            text = (
+                pl.when(value.dt.day() == 1)
+                .then(value.dt.strftime("%Y-%m"))
+                .otherwise(value.dt.strftime("%Y-%m-%d"))
+            )
+        elif f.type in ("str", "ref", "enum", "int"):
+            text = value.cast(pl.String)
+        else:  # decimals/booleans in a key: the row-based derivation, per row
+            text = value.map_elements(lambda v: None if v is None else str(v), pl.String)
+        parts.append(text)
+        if f.required:
+            missing_required.append(text.is_null())
+    derived = frame.select(
+        pl.when(pl.any_horizontal(missing_required) if missing_required else pl.lit(False))
+        .then(None)
+        .otherwise(pl.concat_str(parts, separator="/", ignore_nulls=True))
+        .alias("d")
+    )["d"]
+    derived = pl.select(pl.when(derived == "").then(None).otherwise(derived)).to_series()
+    for i in (need & derived.is_null()).arg_true().to_list():
+        row = frame.row(i, named=True)
+        missing = [k for k in spec.natural_key if row.get(k) is None and spec.fields[k].required]
+        problems.add(
+            (0, index, i, 3),
+            _problem(
+                rs,
+                numbers[i],
+                "no code, and cannot derive one: missing " + ", ".join(missing),
+                "code",
+            ),
+        )
+    too_long = need & (derived.str.len_chars() > CODE_LENGTH).fill_null(False)
+    for i in too_long.arg_true().to_list():
+        problems.add(
+            (0, index, i, 3),
+            _problem(
+                rs,
+                numbers[i],
+                f"derived code {derived[i]!r} is longer than {CODE_LENGTH} characters",
+                "code",
+            ),
+        )
+    usable = need & ~too_long
+    return (
+        frame.with_columns(derived.alias("__d"), usable.alias("__u"))
+        .with_columns(
+            pl.when(pl.col("__u")).then(pl.col("__d")).otherwise(pl.col("code")).alias("code")
+        )
+        .drop("__d", "__u")
+    )
+
+
+def type_frames(
+    recordsets: Sequence[RecordSet], problems: _Problems
+) -> tuple[dict[str, pl.DataFrame], list[RecordSet]]:
+    """Typed rows by kind (load order, one frame per kind with ``__rs``/``__pos``/``__row``),
+    with row-level problems added to ``problems``."""
+    by_kind: dict[str, list[pl.DataFrame]] = {}
+    sets = list(recordsets)
+    for index, rs in enumerate(sets):
+        spec = kind_spec(rs.kind)
+        if not len(rs):
+            continue
+        by_kind.setdefault(spec.kind, []).append(_type_recordset(index, rs, spec, problems))
+    out: dict[str, pl.DataFrame] = {}
+    for kind in kinds():
+        frames = by_kind.get(kind)
+        if not frames:
+            continue
+        frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
+        flags = [c for c in frame.columns if c.startswith(PRESENT)]
+        out[kind] = frame.with_columns(pl.col(flags).fill_null(False)).with_row_index(IDX)
+    return out, sets
+
+
+# --- database look-ups -----------------------------------------------------------------------
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -291,15 +582,35 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[i : i + size]
 
 
-def existing_codes(session: Session, kind: str, codes: Iterable[str]) -> dict[str, int]:
-    """Stored code → id for the given codes of ``kind`` (chunked IN queries)."""
-    table = kind_spec(kind).table
+def rows_with_codes(
+    session: Session, table: Table, cols: Sequence[Any], codes: Iterable[str]
+) -> list[Any]:
+    """Rows (``cols``, the first being ``code``) of ``table`` whose code is one of ``codes``.
+
+    Chunked IN queries; but a large set of codes against a table not much larger is read in
+    one scan and filtered here: binding thousands of codes per query costs more than the scan
+    (and a fresh table answers at once).
+    """
     wanted = sorted(set(codes))
-    found: dict[str, int] = {}
+    if not wanted:
+        return []
+    if len(wanted) > SCAN_FROM:
+        stored = session.scalar(select(func.count()).select_from(table)) or 0
+        if stored <= 3 * len(wanted):
+            keep = set(wanted)
+            return (
+                [r for r in session.execute(select(*cols)).all() if r[0] in keep] if stored else []
+            )
+    raw: list[Any] = []
     for part in _chunks(wanted):
-        rows = session.execute(select(table.c.code, table.c.id).where(table.c.code.in_(part)))
-        found.update((c, i) for c, i in rows)
-    return found
+        raw.extend(session.execute(select(*cols).where(table.c.code.in_(part))).all())
+    return raw
+
+
+def existing_codes(session: Session, kind: str, codes: Iterable[str]) -> dict[str, int]:
+    """Stored code → id for the given codes of ``kind``."""
+    table = kind_spec(kind).table
+    return dict(rows_with_codes(session, table, (table.c.code, table.c.id), codes))
 
 
 def ids_to_codes(session: Session, kind: str, ids: Iterable[int]) -> dict[int, str]:
@@ -313,52 +624,77 @@ def ids_to_codes(session: Session, kind: str, ids: Iterable[int]) -> dict[int, s
     return found
 
 
-def stored_rows(
-    session: Session, spec: KindSpec, codes: Sequence[str]
-) -> dict[str, tuple[int, dict[str, Any]]]:
-    """Stored rows with these codes: code → (id, values by field, references as codes)."""
+def _plain(value: Any) -> Any:
+    """A stored value as the frame holds it (enum values, datetimes as dates)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+def _stored_expr(col: Any, f: FieldSpec, dialect: str) -> Any:
+    """The column as the driver stores it where converting it per value in Python is what
+    costs: enums as their text, and on SQLite dates as ISO text, decimals as the floats SQLite
+    keeps, booleans as 0/1. They are converted a column at a time in :func:`stored_frame`."""
+    if f.type == "enum":
+        return type_coerce(col, String)
+    if dialect == "sqlite":
+        if f.type == "decimal":
+            return type_coerce(col, Float)
+        if f.type == "date":
+            return type_coerce(col, String)
+        if f.type == "bool":
+            return type_coerce(col, Integer)
+    return col
+
+
+def stored_frame(session: Session, spec: KindSpec, codes: Sequence[str]) -> pl.DataFrame:
+    """Stored rows with these codes: ``code``, ``__id`` and each field (references as codes),
+    typed like the batch frame — except that on SQLite decimals stay the floats it stores, so
+    that "unchanged" means "writing the new value would store the same float"."""
     table = spec.table
-    cols = [table.c.id, table.c.code, *(table.c[f.column] for f in spec.fields.values())]
-    raw: list[Any] = []
-    for part in _chunks(sorted(set(codes))):
-        raw.extend(session.execute(select(*cols).where(table.c.code.in_(part))).all())
-    ref_maps: dict[str, dict[int, str]] = {}
-    for f in spec.fields.values():
-        if f.ref:
-            idx = list(spec.fields).index(f.name) + 2
-            ids = [r[idx] for r in raw if r[idx] is not None]
-            ref_maps[f.name] = ids_to_codes(session, f.ref, ids) if ids else {}
-    out: dict[str, tuple[int, dict[str, Any]]] = {}
     names = list(spec.fields)
-    for r in raw:
-        values: dict[str, Any] = {}
-        for i, name in enumerate(names, start=2):
-            v = r[i]
-            if spec.fields[name].ref and v is not None:
-                v = ref_maps[name].get(v)
-            values[name] = v
-        out[r[1]] = (r[0], values)
-    return out
+    dialect = session.get_bind().dialect.name
+    cols = [
+        table.c.code,
+        table.c.id,
+        *(_stored_expr(table.c[spec.fields[n].column], spec.fields[n], dialect) for n in names),
+    ]
+    raw = rows_with_codes(session, table, cols, codes)
+    transposed = list(zip(*raw, strict=True)) if raw else [() for _ in cols]
+    columns: dict[str, pl.Series] = {
+        "code": pl.Series("code", transposed[0], dtype=pl.String),
+        ID: pl.Series(ID, transposed[1], dtype=pl.Int64),
+    }
+    for j, name in enumerate(names, start=2):
+        f = spec.fields[name]
+        values = transposed[j]
+        dtype = polars_type(f)
+        series: pl.Series
+        if f.ref:
+            ids = pl.Series(name, values, dtype=pl.Int64)
+            used = ids.drop_nulls().unique().to_list()
+            lookup = ids_to_codes(session, f.ref, used) if used else {}
+            series = ids.replace_strict(
+                used, [lookup.get(i) for i in used], default=None, return_dtype=pl.String
+            )
+        elif dialect == "sqlite" and f.type == "decimal":
+            series = pl.Series(name, values, dtype=pl.Float64, strict=False)
+        elif dialect == "sqlite" and f.type == "date":
+            text = pl.Series(name, values, dtype=pl.String, strict=False)
+            series = text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+        elif dialect == "sqlite" and f.type == "bool":
+            series = pl.Series(name, values, dtype=pl.Int64, strict=False).cast(pl.Boolean)
+        elif f.type in ("str", "enum"):
+            series = pl.Series(name, values, dtype=pl.String, strict=False)
+        else:
+            series = pl.Series(name, [_plain(v) for v in values], dtype=dtype, strict=False)
+        columns[name] = series.alias(name)
+    return pl.DataFrame(columns)
 
 
-def same(a: Any, b: Any) -> bool:
-    """Equality after normalising what the database hands back (enums, datetimes, Decimals)."""
-    if isinstance(a, enum.Enum):
-        a = a.value
-    if isinstance(b, enum.Enum):
-        b = b.value
-    if isinstance(a, dt.datetime):
-        a = a.date()
-    if isinstance(b, dt.datetime):
-        b = b.date()
-    if (
-        isinstance(a, Decimal | int | float)
-        and isinstance(b, Decimal | int | float)
-        and not isinstance(a, bool)
-        and not isinstance(b, bool)
-    ):
-        return Decimal(str(a)) == Decimal(str(b))
-    return bool(a == b)
+# --- the plan --------------------------------------------------------------------------------
 
 
 def plan_import(
@@ -369,111 +705,196 @@ def plan_import(
     Raises:
         ValidationError: with every problem found (file, sheet, row, column, value, reason).
     """
-    problems: list[Problem] = []
-    typed = type_rows(recordsets, problems)
-    today = today or dt.date.today()
+    problems = _Problems()
+    typed, sets = type_frames(recordsets, problems)
+    order = {k: i for i, k in enumerate(typed)}
+
+    def where(frame: pl.DataFrame, i: int) -> tuple[RecordSet, int | None]:
+        return sets[frame[RS][i]], frame[ROW][i]
 
     # duplicates within the batch
-    batch_codes: dict[str, set[str]] = {}
-    for kind, rows in typed.items():
-        first: dict[str, Located] = {}
-        for loc in rows:
-            code = loc.values.get("code")
-            if code is None:
-                continue
-            if code in first:
-                prev = first[code]
-                where = f"row {prev.row}" + (f" of sheet {prev.sheet!r}" if prev.sheet else "")
-                problems.append(
-                    loc.problem(f"duplicate {kind} code (first at {where})", "code", code)
+    batch_codes: dict[str, pl.Series] = {}
+    for kind, frame in typed.items():
+        coded = frame.filter(pl.col("code").is_not_null())
+        first = coded.filter(pl.col("code").is_first_distinct())
+        batch_codes[kind] = first["code"]
+        dups = coded.filter(~pl.col("code").is_first_distinct())
+        if dups.height:
+            firsts = first.select("code", pl.col(RS).alias("_frs"), pl.col(ROW).alias("_frow"))
+            for r in dups.join(firsts, on="code", how="left").sort(IDX).iter_rows(named=True):
+                prev = sets[r["_frs"]]
+                at = f"row {r['_frow']}" + (f" of sheet {prev.sheet!r}" if prev.sheet else "")
+                problems.add(
+                    (1, order[kind], r[IDX]),
+                    _problem(
+                        sets[r[RS]],
+                        r[ROW],
+                        f"duplicate {kind} code (first at {at})",
+                        "code",
+                        r["code"],
+                    ),
                 )
-            else:
-                first[code] = loc
-        batch_codes[kind] = set(first)
 
     # references: stored codes or codes of the same batch
-    referenced: dict[str, set[str]] = defaultdict(set)
-    for kind, rows in typed.items():
-        spec = kind_spec(kind)
-        for f in spec.fields.values():
-            if f.ref:
-                referenced[f.ref].update(
-                    v for loc in rows if (v := loc.values.get(f.name)) is not None
-                )
-    known: dict[str, set[str]] = {}
-    for target, codes in referenced.items():
-        missing = codes - batch_codes.get(target, set())
+    referenced: dict[str, list[pl.Series]] = {}
+    for kind, frame in typed.items():
+        for f in kind_spec(kind).fields.values():
+            if f.ref and f.name in frame.columns:
+                referenced.setdefault(f.ref, []).append(frame[f.name].drop_nulls())
+    id_maps: dict[str, dict[str, int]] = {}
+    known: dict[str, pl.Series] = {}
+    for target, series in referenced.items():
+        wanted = pl.concat(series).unique()
+        in_batch = batch_codes.get(target, pl.Series([], dtype=pl.String))
+        missing = wanted.filter(~wanted.is_in(in_batch.implode())).to_list()
         stored = existing_codes(session, target, missing) if missing else {}
-        known[target] = batch_codes.get(target, set()) | set(stored)
-    for kind, rows in typed.items():
+        id_maps.setdefault(target, {}).update(stored)
+        known[target] = pl.concat([in_batch, pl.Series(list(stored), dtype=pl.String)])
+    for kind, frame in typed.items():
         spec = kind_spec(kind)
-        ref_fields = [f for f in spec.fields.values() if f.ref]
-        for loc in rows:
-            for f in ref_fields:
-                v = loc.values.get(f.name)
-                if v is not None and f.ref is not None and v not in known[f.ref]:
-                    problems.append(loc.problem(f"unknown {f.ref} code {v!r}", f.name, v))
+        for k, f in enumerate(spec.fields.values()):
+            if not f.ref or f.name not in frame.columns:
+                continue
+            bad = frame.filter(
+                pl.col(f.name).is_not_null() & ~pl.col(f.name).is_in(known[f.ref].implode())
+            )
+            for i, rs_index, row, v in bad.select(IDX, RS, ROW, f.name).iter_rows():
+                problems.add(
+                    (2, order[kind], i, k),
+                    _problem(sets[rs_index], row, f"unknown {f.ref} code {v!r}", f.name, v),
+                )
 
     plans: dict[str, KindPlan] = {}
-    for kind, located in typed.items():
+    for kind, frame in typed.items():
         spec = kind_spec(kind)
-        kp = KindPlan(kind)
-        batch = [c for loc in located if (c := loc.values.get("code")) is not None]
-        previous = stored_rows(session, spec, batch) if batch else {}
-        for loc in located:
-            code = loc.values.get("code")
-            if code is None:
-                continue
-            hit = previous.get(code)
-            if hit is None:
-                for f in spec.fields.values():
-                    if f.required and f.name not in loc.values and f.name not in loc.failed:
-                        problems.append(
-                            loc.problem(f"{f.name} is required for a new {kind}", f.name)
-                        )
-                kp.inserts.append(loc)
-                continue
-            row_id, old = hit
-            changed = {
-                name: v
-                for name, v in loc.values.items()
-                if name != "code"
-                and not (v is None and not spec.fields[name].nullable)
-                and not same(v, old.get(name))
-            }
-            if kind == "otc" and changed.keys() & set(OTC_VERSIONED):
-                _plan_revision(loc, old, changed, problems)
-                kp.revisions.append((row_id, loc))
-            elif changed:
-                kp.updates.append((row_id, loc, changed))
-            else:
-                kp.unchanged += 1
-        plans[kind] = kp
+        plans[kind] = _plan_kind(session, spec, frame, sets, problems, order[kind], id_maps)
     if problems:
-        raise ValidationError(_summary(problems, typed), problems[:MAX_PROBLEMS])
-    return Plan(plans)
+        ordered = problems.ordered()
+        total = sum(f.height for f in typed.values())
+        raise ValidationError(_summary(ordered, total), ordered[:MAX_PROBLEMS])
+    return Plan(plans, id_maps)
 
 
-def _plan_revision(
-    loc: Located, old: dict[str, Any], changed: dict[str, Any], problems: list[Problem]
+def _plan_kind(
+    session: Session,
+    spec: KindSpec,
+    frame: pl.DataFrame,
+    sets: list[RecordSet],
+    problems: _Problems,
+    rank: int,
+    id_maps: dict[str, dict[str, int]],
+) -> KindPlan:
+    kind = spec.kind
+    kp = KindPlan(kind)
+    coded = frame.filter(pl.col("code").is_not_null())
+    codes = coded["code"].unique().to_list()
+    stored = (
+        stored_frame(session, spec, codes)
+        if codes
+        else pl.DataFrame({"code": [], ID: []}, schema={"code": pl.String, ID: pl.Int64})
+    )
+    if stored.height:
+        id_maps.setdefault(kind, {}).update(zip(stored["code"], stored[ID], strict=True))
+    fields = [n for n in spec.fields if n in frame.columns]
+    old = stored.select(
+        "code", ID, *(pl.col(n).alias("__old_" + n) for n in spec.fields if n in stored.columns)
+    )
+    joined = coded.join(old, on="code", how="left", maintain_order="left")
+    new = joined.filter(pl.col(ID).is_null())
+    # a new row must bring every required field (an update may leave stored ones as they are)
+    for k, f in enumerate(spec.fields.values()):
+        if not f.required:
+            continue
+        given = pl.col(present_col(f.name)) if f.name in frame.columns else pl.lit(False)
+        for i, rs_index, row in new.filter(~given).select(IDX, RS, ROW).iter_rows():
+            problems.add(
+                (3, rank, i, 0, k),
+                _problem(sets[rs_index], row, f"{f.name} is required for a new {kind}", f.name),
+            )
+    kp.inserts = new.drop(ID, *(c for c in new.columns if c.startswith("__old_")))
+    existing = joined.filter(pl.col(ID).is_not_null())
+    if not existing.height:
+        return kp
+    changed: dict[str, pl.Expr] = {}
+    for n in fields:
+        f = spec.fields[n]
+        value, before = pl.col(n), pl.col("__old_" + n)
+        if stored.schema.get(n) == pl.Float64 and f.type == "decimal":
+            value = value.cast(pl.Float64)  # SQLite keeps decimals as floats
+        ignore = value.is_null() if not f.nullable else pl.lit(False)
+        changed[n] = pl.col(present_col(n)) & ~ignore & value.ne_missing(before)
+    names = list(changed)
+    # one "0"/"1" flag per field: rows with the same changed fields share one UPDATE statement
+    flags = [e.cast(pl.String) for e in (c.cast(pl.Int8) for c in changed.values())]
+    masked = existing.with_columns(
+        (pl.concat_str(flags) if flags else pl.lit("")).alias("__mask")
+    ).with_columns(pl.col("__mask").str.contains("1").alias("__any"))
+    kp.unchanged = masked.filter(~pl.col("__any")).height
+    touched = masked.filter(pl.col("__any"))
+    if kind == "otc" and touched.height:
+        versioned = [names.index(n) for n in OTC_VERSIONED if n in names]
+        revise = pl.any_horizontal(
+            [pl.col("__mask").str.slice(j, 1) == "1" for j in versioned] or [pl.lit(False)]
+        )
+        revised = touched.filter(revise)
+        touched = touched.filter(~revise)
+        for r in revised.iter_rows(named=True):
+            values = row_values(spec, r)
+            _check_revision(
+                sets[r[RS]],
+                r[ROW],
+                values,
+                r.get("__old_effective_from"),
+                problems,
+                (3, rank, r[IDX], 1),
+            )
+            kp.revisions.append((int(r[ID]), values))
+    for part in touched.partition_by("__mask", maintain_order=True):
+        mask = str(part["__mask"][0])
+        cols = tuple(n for j, n in enumerate(names) if mask[j] == "1")
+        kp.updates.append((cols, part.select(ID, *cols)))
+    return kp
+
+
+def row_values(spec: KindSpec, row: dict[str, Any]) -> dict[str, Any]:
+    """The given fields of one frame row as Python values (enum members, like the models)."""
+    out: dict[str, Any] = {"code": row.get("code")}
+    for name, f in spec.fields.items():
+        if not row.get(present_col(name)):
+            continue
+        v = row.get(name)
+        if f.enum is not None and v is not None:
+            v = f.enum(v)
+        out[name] = v
+    return out
+
+
+def _check_revision(
+    rs: RecordSet,
+    row: int | None,
+    values: dict[str, Any],
+    current: Any,
+    problems: _Problems,
+    key: tuple[Any, ...],
 ) -> None:
-    start = loc.values.get("effective_from")
-    current = old.get("effective_from")
+    start = values.get("effective_from")
     if not isinstance(start, dt.date) or (isinstance(current, dt.date) and start <= current):
         shown = current.isoformat() if isinstance(current, dt.date) else "?"
-        problems.append(
-            loc.problem(
+        problems.add(
+            key,
+            _problem(
+                rs,
+                row,
                 f"title/description/status changed: a new version needs an effective_from after "
                 f"the current version's ({shown})",
                 "effective_from",
                 start,
-            )
+            ),
         )
 
 
-def _summary(problems: list[Problem], typed: dict[str, list[Located]]) -> str:
+def _summary(problems: list[Problem], total: int) -> str:
     rows = {(p.file, p.sheet, p.row) for p in problems}
-    total = sum(len(v) for v in typed.values())
     return f"{len(problems)} problem(s) in {len(rows)} row(s) of {total}: nothing was imported"
 
 
@@ -485,3 +906,20 @@ def rejected_counts(
         k: {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": n}
         for k, n in typed_total.items()
     }
+
+
+__all__ = [
+    "CODE_LENGTH",
+    "KindPlan",
+    "Plan",
+    "converter",
+    "derive_code",
+    "existing_codes",
+    "ids_to_codes",
+    "plan_import",
+    "polars_type",
+    "present_col",
+    "row_values",
+    "stored_frame",
+    "type_column",
+]

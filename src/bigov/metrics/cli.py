@@ -16,7 +16,14 @@ import typer
 
 from bigov.metrics.calendar import Frequency, parse_grain
 from bigov.metrics.models import MeasureDirection, OrgRollup, TimeAggregation
-from bigov.metrics.schemas import LoadResult, MeasureSpec, PeriodValue, SeriesSpec
+from bigov.metrics.schemas import (
+    CompletenessRow,
+    LoadResult,
+    MeasureSpec,
+    PeriodChange,
+    PeriodValue,
+    SeriesSpec,
+)
 from bigov.metrics.service import MetricsService
 from bigov.workspace import Workspace
 
@@ -48,6 +55,20 @@ def show_cmd(
     return MetricsService(ws).values(measure, grain=parse_grain(grain), org=org, as_at=as_at)
 
 
+def completeness_cmd(
+    ws: Workspace, measure: str, grain: str, org: str | None, as_at: dt.datetime | None
+) -> list[CompletenessRow]:
+    """Observations received against expected, per series and period."""
+    return MetricsService(ws).completeness(measure, grain=parse_grain(grain), org=org, as_at=as_at)
+
+
+def changes_cmd(
+    ws: Workspace, measure: str, since: dt.datetime, grain: str, org: str | None
+) -> list[PeriodChange]:
+    """Periods whose figure changed since an as-at date (restatements and new periods)."""
+    return MetricsService(ws).changes_since(measure, since, grain=parse_grain(grain), org=org)
+
+
 def import_definitions_cmd(ws: Workspace, file: Path) -> list[str]:
     """Define the measures of a YAML file."""
     return MetricsService(ws).import_definitions(file)
@@ -56,6 +77,17 @@ def import_definitions_cmd(ws: Workspace, file: Path) -> list[str]:
 def define_cmd(ws: Workspace, spec: MeasureSpec) -> None:
     """Define (or update) one measure."""
     MetricsService(ws).define(spec)
+
+
+# as-at instants are often copied from a load result, so seconds fractions and offsets parse too
+_AS_AT_FORMATS = [
+    "%Y-%m-%d",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S.%f%z",
+]
 
 
 def _fmt(value: float | None) -> str:
@@ -103,6 +135,70 @@ def show(
         )
 
 
+@app.command("completeness")
+def completeness(
+    ctx: typer.Context,
+    measure: str,
+    grain: Annotated[str, typer.Option(help="hour, day, week, month, quarter, year")] = "month",
+    org: Annotated[str | None, typer.Option(help="organisation unit code (and below)")] = None,
+    as_at: Annotated[
+        dt.datetime | None, typer.Option("--as-at", help="what was known at this date/time")
+    ] = None,
+    partial_only: Annotated[
+        bool, typer.Option("--partial", help="only periods with fewer than expected")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    db: DbOption = None,
+) -> None:
+    """Show how many observations arrived against expected, per series and period."""
+    rows = completeness_cmd(_workspace(ctx, db), measure, grain, org, as_at)
+    if partial_only:
+        rows = [r for r in rows if r.partial]
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
+        return
+    typer.echo(f"{'series':<28}{'org':<18}{'period':<18}{'n/exp':>14}{'coverage':>10} flags")
+    for r in rows:
+        n_exp = f"{r.n}/{r.expected}" if r.expected is not None else str(r.n)
+        cover = "" if r.coverage is None else f"{r.coverage:.1%}"
+        typer.echo(
+            f"{r.series:<28}{r.org:<18}{r.label:<18}{n_exp:>14}{cover:>10} "
+            + ("partial" if r.partial else "")
+        )
+
+
+@app.command("changes")
+def changes(
+    ctx: typer.Context,
+    measure: str,
+    since: Annotated[
+        dt.datetime,
+        typer.Option(
+            "--since",
+            help="the as-at date/time to compare with (local time, or with an offset)",
+            formats=_AS_AT_FORMATS,
+        ),
+    ],
+    grain: Annotated[str, typer.Option(help="hour, day, week, month, quarter, year")] = "month",
+    org: Annotated[str | None, typer.Option(help="organisation unit code (and below)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    db: DbOption = None,
+) -> None:
+    """Show what changed since an as-at date: restated figures and periods that are new."""
+    rows = changes_cmd(_workspace(ctx, db), measure, since, grain, org)
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
+        return
+    if not rows:
+        typer.echo(f"no changes to {measure} since {since.isoformat()}")
+        return
+    typer.echo(f"{'period':<18}{'before':>14}{'after':>14}{'change':>14} kind")
+    for r in rows:
+        delta = _fmt(r.after - r.before) if r.after is not None and r.before is not None else ""
+        kind = "new" if r.before is None else "restated"
+        typer.echo(f"{r.label:<18}{_fmt(r.before):>14}{_fmt(r.after):>14}{delta:>14} {kind}")
+
+
 @app.command("import-definitions")
 def import_definitions(ctx: typer.Context, file: Path, db: DbOption = None) -> None:
     """Define measures, series and targets from a YAML file (see docs/metrics.md)."""
@@ -144,4 +240,12 @@ def define(
     typer.echo(f"defined measure {code}")
 
 
-__all__ = ["app", "define_cmd", "import_definitions_cmd", "load_cmd", "show_cmd"]
+__all__ = [
+    "app",
+    "changes_cmd",
+    "completeness_cmd",
+    "define_cmd",
+    "import_definitions_cmd",
+    "load_cmd",
+    "show_cmd",
+]

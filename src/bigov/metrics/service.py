@@ -254,33 +254,40 @@ class MetricsService:
                     MetricMeasure.grains,
                 ).join(MetricMeasure, MetricMeasure.id == MetricSeries.measure_id)
             ).all()
-        series_map = pa.table(
-            {
-                "code": pa.array([r[0] for r in rows], pa.string()),
-                "series_id": pa.array([r[1] for r in rows], pa.int64()),
-                "frequency": pa.array([Frequency(r[2]).value for r in rows], pa.string()),
-                "grains": pa.array([r[3] for r in rows], pa.string()),
-            }
-        )
+        series_map = {
+            "code": [r[0] for r in rows],
+            "series_id": [int(r[1]) for r in rows],
+            "frequency": [Frequency(r[2]).value for r in rows],
+            "grains": [r[3] for r in rows],
+        }
         reporter.start(f"load {name}", total=3)
         try:
             with Harmoniser(
                 cal, threads=self.threads, memory_limit=self.memory_limit, temp_dir=store.temp_dir
             ) as engine:
-                stats = engine.stage(source, series_map, label=name)
+                # the raw file is written while the source is read (one pass)
+                stats = engine.stage(
+                    source,
+                    series_map,
+                    label=name,
+                    raw_path=store.staging_path(batch_id),
+                    batch_id=batch_id,
+                )
                 reporter.advance()
+                # one pass over the staged ids serves both the grains and the series count
+                engine.con.execute(
+                    "CREATE TEMP TABLE staged_series AS SELECT DISTINCT series_id FROM staged"
+                )
                 if grains is None:
                     present = engine.con.execute(
-                        "SELECT DISTINCT m.grains FROM series_map m SEMI JOIN "
-                        "(SELECT DISTINCT series_id FROM staged) t ON t.series_id = m.series_id"
+                        "SELECT DISTINCT m.grains FROM series_map m SEMI JOIN staged_series t "
+                        "ON t.series_id = m.series_id"
                     ).fetchall()
                     wanted = {Grain(g) for (text,) in present for g in text.split(",") if g}
                 else:
                     wanted = set(grains)
-                n_series_row = engine.con.execute(
-                    "SELECT count(DISTINCT series_id) FROM staged"
-                ).fetchall()[0]
-                n_series = int(n_series_row[0]) if n_series_row else 0
+                n_series_row = engine.con.execute("SELECT count(*) FROM staged_series").fetchall()
+                n_series = int(n_series_row[0][0]) if n_series_row else 0
                 base = base_grain(wanted)
                 # files that may hold rows of the touched base periods (a late day touches
                 # the whole month when months are the base grain)
@@ -304,15 +311,16 @@ class MetricsService:
                     ).first()
                 engine.write_raw(store.staging_path(batch_id), batch_id)
                 reporter.advance()
-                result = engine.aggregate(
+                engine.aggregate(
                     wanted,
                     batch_id=batch_id,
                     prior_files=prior,
                     fetch_stored=self._fetch_stored if existing is not None else None,
                 )
+                records = engine.records()
             reporter.advance()
             computed_at = utcnow()
-            superseded = self._write(result, batch_id, computed_at, stats, store, existing)
+            superseded = self._write(records, batch_id, computed_at, stats, store, existing)
         except ValidationError as exc:
             self._reject(batch_id, exc)
             store.discard(batch_id)
@@ -330,7 +338,7 @@ class MetricsService:
             min_ts=stats.min_ts,
             max_ts=stats.max_ts,
             grains=sorted(set(wanted) | {base}, key=list(Grain).index),
-            aggregates_written=result.num_rows,
+            aggregates_written=len(records),
             superseded=superseded,
             recomputed_from_prior=bool(prior),
             computed_at=computed_at,
@@ -366,7 +374,7 @@ class MetricsService:
 
     def _write(
         self,
-        result: pa.Table,
+        records: list[dict[str, Any]],
         batch_id: int,
         computed_at: dt.datetime,
         stats: Any,
@@ -376,7 +384,6 @@ class MetricsService:
         """Supersede the current versions of the recomputed periods and insert the new ones,
         register the raw file and close the batch — one transaction."""
         now = _db_time(computed_at)
-        records = result.to_pylist()
         for rec in records:
             rec["last_ts"] = _db_time(rec["last_ts"])
             rec["computed_at"] = now

@@ -155,7 +155,9 @@ class _Counter:
         return list(self.s.execute(stmt).all())
 
 
-def build_round(session: Session, options: RoundOptions, *, name: str | None = None) -> RoundProblem:
+def build_round(
+    session: Session, options: RoundOptions, *, name: str | None = None
+) -> RoundProblem:
     """Build the problem of a planning round (see the module docstring for every rule).
 
     Raises:
@@ -167,14 +169,13 @@ def build_round(session: Session, options: RoundOptions, *, name: str | None = N
         raise ConfigError("a planning round needs at least one fiscal year", hint="pass --year")
     q = _Counter(session)
     notes: list[str] = []
-    settings = {
-        k: v
-        for k, v in q.rows(
+    settings: dict[str, str] = dict(
+        q.rows(
             select(Setting.key, Setting.value).where(
                 (Setting.key.like("portfolio_%")) | (Setting.key == "fiscal_year_start_month")
             )
         )
-    }
+    )
     start_month = int(settings.get("fiscal_year_start_month", DEFAULTS["fiscal_year_start_month"]))
     run_min = options.run_min_fraction
     if run_min is None:
@@ -208,7 +209,9 @@ def build_round(session: Session, options: RoundOptions, *, name: str | None = N
         )
     )
     by_id = {r.id: r for r in items}
-    units = {r.id: r for r in q.rows(select(OrgUnit.id, OrgUnit.code, OrgUnit.kind, OrgUnit.parent_id))}
+    units = {
+        r.id: r for r in q.rows(select(OrgUnit.id, OrgUnit.code, OrgUnit.kind, OrgUnit.parent_id))
+    }
     live = {
         r.id: r
         for r in items
@@ -288,15 +291,15 @@ def build_round(session: Session, options: RoundOptions, *, name: str | None = N
     ):
         period = fy_of(r.period)
         if period is not None:
-            capacity[r.code][period] = capacity[r.code].get(period, 0.0) + float(r.fte) / months[
-                period
-            ]
+            capacity[r.code][period] = (
+                capacity[r.code].get(period, 0.0) + float(r.fte) / months[period]
+            )
 
     # -- drivers, weights and ratings --------------------------------------------------------
-    otcs = {
-        r.id: r for r in q.rows(select(Otc.id, Otc.code, Otc.title, Otc.status, Otc.priority))
-    }
-    contributions = q.rows(select(Contribution.work_item_id, Contribution.otc_id, Contribution.weight))
+    otcs = {r.id: r for r in q.rows(select(Otc.id, Otc.code, Otc.title, Otc.status, Otc.priority))}
+    contributions = q.rows(
+        select(Contribution.work_item_id, Contribution.otc_id, Contribution.weight)
+    )
     weights, driver_otc, version_id, pnotes = _weights(q, options.prioritisation, otcs)
     notes += pnotes
     scores: dict[int, dict[str, float]] = defaultdict(dict)
@@ -359,8 +362,8 @@ def build_round(session: Session, options: RoundOptions, *, name: str | None = N
     forced: list[Forced] = []
     no_cost: list[str] = []
     for item in sorted(live.values(), key=lambda r: r.code):
-        table = cost.get(item.id)
-        if not table:
+        item_cost = cost.get(item.id)
+        if not item_cost:
             if item.phase in PROPOSED:
                 no_cost.append(item.code)
             continue
@@ -382,7 +385,7 @@ def build_round(session: Session, options: RoundOptions, *, name: str | None = N
                 scores=item_scores,
                 npv=npv.get(item.id),
                 confidence=confidence.get(item.id),
-                cost={s: dict(t) for s, t in table.items()},
+                cost={src: dict(t) for src, t in item_cost.items()},
                 resources={
                     k: {p: round(v, 4) for p, v in t.items() if v}
                     for k, t in demand.get(item.id, {}).items()
@@ -439,9 +442,7 @@ def build_round(session: Session, options: RoundOptions, *, name: str | None = N
         funding_sources=sorted(used_streams | set(budgets)),
         skills=skills,
         budgets={s: t for s, t in sorted(budgets.items()) if s in used_streams},
-        capacity={
-            k: {p: round(v, 4) for p, v in t.items()} for k, t in sorted(capacity.items())
-        },
+        capacity={k: {p: round(v, 4) for p, v in t.items()} for k, t in sorted(capacity.items())},
         candidates=candidates,
         forced=forced,
         balance=balance,

@@ -1,25 +1,42 @@
-"""``bigov portfolio …``: solve, explain and chart problem files from the command line.
+"""``bigov portfolio …``: solve, explain and chart problem files; and, on a workspace (``--db``),
+build planning rounds, save and compare scenarios, commit the plan of record and rebalance it.
 
-Thin commands: each loads a file, calls one function of :mod:`bigov.portfolio` and prints a Rich
+Thin commands: each loads a file or opens the workspace, calls one function of
+:mod:`bigov.portfolio` (or :class:`~bigov.portfolio.service.PortfolioService`) and prints a Rich
 table or JSON. Errors are :class:`bigov.errors.BigovError` subclasses, translated to a message and
 exit code by :class:`bigov.cli_support.ErrorHandlingGroup`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
+import yaml
 from rich.table import Table
 
-from bigov.cli_support import ErrorHandlingGroup, JsonOption, console, err_console, print_json
-from bigov.errors import ConfigError
+from bigov.cli_support import (
+    DbOption,
+    ErrorHandlingGroup,
+    JsonOption,
+    RichReporter,
+    console,
+    err_console,
+    open_workspace,
+    print_json,
+)
+from bigov.errors import ConfigError, ValidationError
 from bigov.portfolio.ahp import load_pairwise
+from bigov.portfolio.builder import RoundOptions
 from bigov.portfolio.explain import explain
 from bigov.portfolio.frontier import compute_frontier, plot_frontier
-from bigov.portfolio.problem import load_problem
+from bigov.portfolio.problem import PairwiseInput, load_problem
+from bigov.portfolio.service import PortfolioService
 from bigov.portfolio.solver import PlanItem, Solution, evaluate_plan, solve
+from bigov.workspace import Workspace
 
 __all__ = ["app"]
 
@@ -203,3 +220,435 @@ def ahp(
     console.print(f"λmax {result.lambda_max:.4f} · CI {result.ci:.4f} · CR {result.cr:.4f}")
     if result.warning:
         err_console.print(f"[bold yellow]warning:[/] {result.warning}")
+
+
+# --- workspace commands ---------------------------------------------------------------------
+
+Years = Annotated[
+    list[int],
+    typer.Option(
+        "--year", help="Fiscal year of the round, named by the year it ends (repeatable)."
+    ),
+]
+Stoppable = Annotated[
+    str | None,
+    typer.Option("--stoppable", help="Running items that may be stopped: comma-separated codes."),
+]
+PrioritisationOpt = Annotated[
+    str | None,
+    typer.Option("--prioritisation", help="Prioritisation whose weights to use (if several)."),
+]
+NpvWeight = Annotated[
+    float, typer.Option("--npv-weight", help="Value per unit of benefit NPV (0 = ignore NPV).")
+]
+
+
+def _service(ws: Workspace) -> PortfolioService:
+    # the workspace exposes ws.portfolio once the lead wires it in; until then build it here
+    found = getattr(ws, "portfolio", None)
+    return found if isinstance(found, PortfolioService) else PortfolioService(ws)
+
+
+def _codes(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+def _options(
+    years: list[int], stoppable: str | None, prioritisation: str | None, npv_weight: float
+) -> RoundOptions:
+    return RoundOptions(
+        years=years,
+        stoppable=_codes(stoppable),
+        prioritisation=prioritisation,
+        npv_weight=npv_weight,
+    )
+
+
+@app.command("export-problem")
+def export_problem(
+    out: Annotated[Path, typer.Argument(help="Problem file to write (.yaml or .json).")],
+    year: Years,
+    db: DbOption = None,
+    stoppable: Stoppable = None,
+    prioritisation: PrioritisationOpt = None,
+    npv_weight: NpvWeight = 0.0,
+    json_out: JsonOption = False,
+) -> None:
+    """Write the workspace's planning round as a problem file (docs/portfolio.md)."""
+    with open_workspace(db) as ws:
+        built = _service(ws).export_problem(
+            _options(year, stoppable, prioritisation, npv_weight), out
+        )
+    summary = {
+        "file": str(out),
+        "planning_round": built.planning_round,
+        "candidates": len(built.problem.candidates),
+        "forced_in": len(built.problem.forced),
+        "notes": built.notes,
+    }
+    if json_out:
+        print_json(summary)
+        return
+    console.print(
+        f"{built.planning_round}: {summary['candidates']} candidates "
+        f"({summary['forced_in']} running, forced in) written to {out}"
+    )
+    for note in built.notes:
+        console.print(f"  note: {note}")
+
+
+scenario_app = typer.Typer(
+    cls=ErrorHandlingGroup,
+    help="Save, list, compare, import and commit scenarios of a planning round.",
+    no_args_is_help=True,
+)
+app.add_typer(scenario_app, name="scenario")
+
+
+@scenario_app.command("save")
+def scenario_save(
+    name: Annotated[str, typer.Argument(help="Name of the new scenario.")],
+    year: Years,
+    db: DbOption = None,
+    stoppable: Stoppable = None,
+    prioritisation: PrioritisationOpt = None,
+    npv_weight: NpvWeight = 0.0,
+    time_limit: TimeLimit = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who creates it.")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Build the planning round, solve it and save the result as a named scenario."""
+    with open_workspace(db) as ws:
+        summary = _service(ws).optimise(
+            name,
+            _options(year, stoppable, prioritisation, npv_weight),
+            time_limit=time_limit,
+            created_by=by,
+            reporter=RichReporter(enabled=not json_out),
+        )
+    if json_out:
+        print_json(summary)
+        return
+    console.print(
+        f"scenario [bold]{summary.name}[/] ({summary.code}, {summary.planning_round}): value "
+        f"{summary.value:.4g}, {len(summary.selected)} selected, {len(summary.excluded)} out"
+        + ("" if summary.proven_optimal else f", gap {summary.gap:.2%}")
+    )
+    if summary.excluded:
+        console.print("out: " + ", ".join(summary.excluded))
+
+
+@scenario_app.command("import")
+def scenario_import(
+    name: Annotated[str, typer.Argument(help="Name of the new scenario.")],
+    problem_file: ProblemArg,
+    solution_file: Annotated[
+        Path | None,
+        typer.Option("--solution", help="Solution JSON (as printed by optimise --json)."),
+    ] = None,
+    db: DbOption = None,
+    planning_round: Annotated[
+        str | None, typer.Option("--round", help="Round label (default: the problem's name).")
+    ] = None,
+    time_limit: TimeLimit = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Re-import a problem file and its solution (solved now if none is given) as a scenario."""
+    problem = load_problem(problem_file)
+    solution = None
+    if solution_file is not None:
+        try:
+            solution = Solution.model_validate_json(solution_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValidationError(f"cannot read solution {solution_file}: {exc}") from None
+    with open_workspace(db) as ws:
+        summary = _service(ws).import_scenario(
+            name, problem, solution, planning_round=planning_round, time_limit=time_limit
+        )
+    if json_out:
+        print_json(summary)
+        return
+    console.print(
+        f"imported scenario [bold]{summary.name}[/] ({summary.code}): value {summary.value:.4g}"
+    )
+
+
+@scenario_app.command("list")
+def scenario_list(
+    db: DbOption = None,
+    planning_round: Annotated[str | None, typer.Option("--round", help="Only this round.")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """The stored scenarios, oldest first; the plan of record is marked."""
+    with open_workspace(db) as ws:
+        rows = _service(ws).scenarios(planning_round)
+    if json_out:
+        print_json([r.model_dump(mode="json") for r in rows])
+        return
+    table = Table("code", "name", "round", "origin", "value", "selected", "optimal", "record")
+    for r in rows:
+        table.add_row(
+            r.code, r.name, r.planning_round, r.origin, f"{r.value:.4g}", str(len(r.selected)),
+            "yes" if r.proven_optimal else f"gap {r.gap:.2%}", "✓" if r.plan_of_record else "",
+        )  # fmt: skip
+    console.print(table)
+
+
+@scenario_app.command("compare")
+def scenario_compare(
+    names: Annotated[list[str], typer.Argument(help="Scenarios; the first is the baseline.")],
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Scenarios side by side: value, items that differ, spend, capacity, split, coverage."""
+    with open_workspace(db) as ws:
+        cmp = _service(ws).compare(names)
+    if json_out:
+        print_json(cmp)
+        return
+    cols = [f.name for f in cmp.scenarios]
+    head = Table("", *cols, title="Scenarios")
+    head.add_row("value", *(f"{f.value:.4g}" for f in cmp.scenarios))
+    head.add_row("selected", *(str(f.selected) for f in cmp.scenarios))
+    for period in cmp.scenarios[0].spend_by_period:
+        head.add_row(
+            f"spend {period}", *(f"{f.spend_by_period.get(period, 0):,.0f}" for f in cmp.scenarios)
+        )
+    for cat in ("run", "grow", "transform"):
+        head.add_row(f"spend {cat}", *(f"{f.split.get(cat, 0):,.0f}" for f in cmp.scenarios))
+    for skill, limits in cmp.scenarios[0].capacity.items():
+        for period, limit in limits.items():
+            head.add_row(
+                f"{skill} {period} (≤ {limit:g})",
+                *(f"{f.capacity_use.get(skill, {}).get(period, 0):.1f}" for f in cmp.scenarios),
+            )
+    console.print(head)
+    diff = Table("item", "name", *cols, title="Items that differ")
+    for row in cmp.items:
+        if row["differs"]:
+            diff.add_row(
+                row["code"],
+                row["name"],
+                *(_cell(row[c]) for c in cols),
+            )
+    console.print(diff)
+    for name, otcs in cmp.lose_coverage.items():
+        if otcs:
+            console.print(f"{name} loses coverage of: " + ", ".join(otcs))
+
+
+def _cell(entry: dict[str, Any]) -> str:
+    if not entry["fraction"]:
+        return "out"
+    text = "in" if entry["fraction"] >= 0.999999 else f"{entry['fraction']:.0%}"
+    return text + (f" {entry['shift']:+d}" if entry["shift"] else "")
+
+
+@scenario_app.command("commit")
+def scenario_commit(
+    name: Annotated[str, typer.Argument(help="Scenario to commit as plan of record.")],
+    db: DbOption = None,
+    node: Annotated[
+        str | None, typer.Option("--node", help="Governance node that decides.")
+    ] = None,
+    decision: Annotated[
+        str | None, typer.Option("--decision", help="An existing decision's code to cite.")
+    ] = None,
+    on: Annotated[
+        str | None, typer.Option("--date", help="Date of the decision (YYYY-MM-DD).")
+    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who commits it.")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Commit a scenario as the plan of record of its round, through a recorded decision."""
+    day = _date(on)
+    with open_workspace(db) as ws:
+        result = _service(ws).commit(
+            name, decided_on=day, node=node, decision=decision, written_by=by
+        )
+    if json_out:
+        print_json(result)
+        return
+    console.print(
+        f"{result.scenario} is the plan of record for {result.planning_round} "
+        f"(decision {result.decision}, {result.committed_on})"
+        + (f"; supersedes {result.superseded}" if result.superseded else "")
+    )
+
+
+def _date(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"not a date: {text!r}", hint="use YYYY-MM-DD") from None
+
+
+@app.command()
+def rebalance(
+    db: DbOption = None,
+    planning_round: Annotated[
+        str | None, typer.Option("--round", help="Round (default: latest plan of record).")
+    ] = None,
+    tolerance: Annotated[
+        float, typer.Option("--tolerance", help="Share of the optimum given up to avoid changes.")
+    ] = 0.005,
+    time_limit: TimeLimit = 30.0,
+    save: Annotated[
+        str | None, typer.Option("--save", help="Save the rebalanced plan as this scenario.")
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """After a change of strategy: the fewest changes to the plan of record that reach the new
+    best value (stop / start / slow / speed)."""
+    with open_workspace(db) as ws:
+        report = _service(ws).rebalance(
+            planning_round, tolerance=tolerance, time_limit=time_limit, save_as=save
+        )
+    if json_out:
+        print_json(report)
+        return
+    r = report.result
+    console.print(
+        f"{report.planning_round}: plan of record [bold]{report.plan_of_record}[/] is now worth "
+        f"{r.reference_value:.4g}; best possible {r.optimum_value:.4g}; with "
+        f"{len(r.changes)} change(s) {r.value:.4g} ({r.run_time:.2f} s)"
+    )
+    for change in report.strategy_changes:
+        console.print(f"  strategy: {change}")
+    if r.reference_broken:
+        console.print("  the plan of record now breaks: " + "; ".join(r.reference_broken))
+    table = Table("item", "name", "action", "detail", "value before", "value after")
+    for c in r.changes:
+        table.add_row(
+            c.code, c.name, c.action, c.detail, f"{c.value_before:.4g}", f"{c.value_after:.4g}"
+        )
+    console.print(table)
+    if report.saved_as:
+        console.print(f"saved as scenario {report.saved_as}")
+
+
+@app.command()
+def drivers(
+    db: DbOption = None,
+    derive: Annotated[
+        bool, typer.Option("--derive", help="Add a driver for every active OTC lacking one.")
+    ] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """The business drivers candidates are rated against."""
+    with open_workspace(db) as ws:
+        svc = _service(ws)
+        rows = svc.derive_drivers() if derive else svc.drivers()
+    if json_out:
+        print_json([r.model_dump(mode="json") for r in rows])
+        return
+    table = Table("driver", "name", "OTC", "OTC status", title="Drivers")
+    for r in rows:
+        table.add_row(r.code, r.name, r.otc or "", r.otc_status or "")
+    console.print(table)
+
+
+@app.command()
+def prioritise(
+    code: Annotated[str, typer.Argument(help="Prioritisation code (created if new).")],
+    db: DbOption = None,
+    weights: Annotated[
+        str | None, typer.Option("--weights", help="Direct weights: DRIVER=W,DRIVER=W,…")
+    ] = None,
+    pairwise: Annotated[
+        Path | None, typer.Option("--pairwise", help="YAML/JSON with drivers and a matrix.")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Name of the prioritisation.")] = None,
+    node: Annotated[str | None, typer.Option("--node", help="Owning board (node code).")] = None,
+    org_unit: Annotated[
+        str | None, typer.Option("--org-unit", help="Owning department (org unit code).")
+    ] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why the weights change.")] = None,
+    on: Annotated[str | None, typer.Option("--date", help="Effective from (YYYY-MM-DD).")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Set driver weights — directly or by pairwise comparison — as a new version."""
+    direct = None
+    if weights:
+        direct = {}
+        for part in _codes(weights):
+            key, sep, val = part.partition("=")
+            try:
+                direct[key.strip()] = float(val)
+            except ValueError:
+                raise ConfigError(f"--weights: {part!r} is not DRIVER=NUMBER") from None
+            if not sep:
+                raise ConfigError(f"--weights: {part!r} is not DRIVER=NUMBER")
+    matrix = None
+    if pairwise is not None:
+        result = load_pairwise(pairwise)  # validates the judgements and reports CR problems
+        if result.warning:
+            err_console.print(f"[bold yellow]warning:[/] {result.warning}")
+        data = yaml.safe_load(pairwise.read_text(encoding="utf-8"))
+        matrix = PairwiseInput.model_validate(
+            {"drivers": data["drivers"], "matrix": data["matrix"]}
+        )
+    with open_workspace(db) as ws:
+        info = _service(ws).prioritise(
+            code,
+            weights=direct,
+            pairwise=matrix,
+            name=name,
+            node=node,
+            org_unit=org_unit,
+            reason=reason,
+            effective_from=_date(on),
+        )
+    if json_out:
+        print_json(info)
+        return
+    latest = info.versions[-1]
+    table = Table("driver", "weight", title=f"{info.code} v{info.current_version}")
+    for d, w in latest["weights"].items():
+        table.add_row(d, f"{w:.4f}")
+    console.print(table)
+    if latest["consistency_ratio"] is not None:
+        console.print(f"consistency ratio {latest['consistency_ratio']:.4f}")
+
+
+@app.command()
+def rate(
+    ratings: Annotated[
+        list[str] | None, typer.Argument(help="ITEM DRIVER=SCORE [DRIVER=SCORE …]")
+    ] = None,
+    db: DbOption = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="YAML/JSON {item: {driver: score}}.")
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Rate work items against drivers (replacing earlier ratings of the same pairs)."""
+    table: dict[str, dict[str, float]] = {}
+    if file is not None:
+        text = file.read_text(encoding="utf-8")
+        data = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
+        if not isinstance(data, dict):
+            raise ValidationError(f"{file}: expected a mapping of item → {{driver: score}}")
+        table = {str(i): {str(d): float(v) for d, v in row.items()} for i, row in data.items()}
+    if ratings:
+        item, *pairs = ratings
+        if not pairs:
+            raise ConfigError("give ITEM followed by DRIVER=SCORE pairs")
+        for pair in pairs:
+            d, sep, v = pair.partition("=")
+            try:
+                table.setdefault(item, {})[d] = float(v)
+            except ValueError:
+                raise ConfigError(f"{pair!r} is not DRIVER=SCORE") from None
+            if not sep:
+                raise ConfigError(f"{pair!r} is not DRIVER=SCORE")
+    if not table:
+        raise ConfigError("nothing to rate", hint="give ITEM DRIVER=SCORE … or --file")
+    with open_workspace(db) as ws:
+        n = _service(ws).rate(table)
+    if json_out:
+        print_json({"ratings": n})
+        return
+    console.print(f"{n} rating(s) stored")

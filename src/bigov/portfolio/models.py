@@ -102,7 +102,7 @@ class DriverWeight(Entity):
 
 
 class Rating(Entity):
-    """How well a work item serves a driver (any non-negative scale, used as the problem's score)."""
+    """How well a work item serves a driver (any non-negative scale; the problem's score)."""
 
     __tablename__ = "portfolio_rating"
     __table_args__ = (UniqueConstraint("work_item_id", "driver_id"),)

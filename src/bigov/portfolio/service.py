@@ -360,11 +360,11 @@ class PortfolioService(Service):
             items = dict(
                 s.execute(
                     select(WorkItem.code, WorkItem.id).where(WorkItem.code.in_(list(ratings)))
-                ).tuples()
+                ).all()
             )
             wanted = {d for row in ratings.values() for d in row}
             drivers = dict(
-                s.execute(select(Driver.code, Driver.id).where(Driver.code.in_(wanted))).tuples()
+                s.execute(select(Driver.code, Driver.id).where(Driver.code.in_(wanted))).all()
             )
             missing = sorted(set(ratings) - set(items)) + sorted(wanted - set(drivers))
             if missing:
@@ -593,9 +593,12 @@ class PortfolioService(Service):
             row: dict[str, Any] = {"code": code, "name": name_of.get(code, "")}
             fracs = []
             for (_, _, plan), n in zip(loaded, names_, strict=True):
-                item = plan.get(code)
-                row[n] = {"fraction": item.fraction if item else 0.0, "shift": item.shift if item else 0}
-                fracs.append((round(item.fraction, 6), item.shift) if item else (0.0, 0))
+                chosen = plan.get(code)
+                row[n] = {
+                    "fraction": chosen.fraction if chosen else 0.0,
+                    "shift": chosen.shift if chosen else 0,
+                }
+                fracs.append((round(chosen.fraction, 6), chosen.shift) if chosen else (0.0, 0))
             row["differs"] = len(set(fracs)) > 1
             items.append(row)
         base = figures[0].coverage
@@ -604,9 +607,7 @@ class PortfolioService(Service):
             for f in figures[1:]
         }
         uncovered = {f.name: [o for o, v in f.coverage.items() if v <= 0] for f in figures}
-        return Comparison(
-            scenarios=figures, items=items, lose_coverage=lose, uncovered=uncovered
-        )
+        return Comparison(scenarios=figures, items=items, lose_coverage=lose, uncovered=uncovered)
 
     # -- plan of record -------------------------------------------------------------------------
 
@@ -760,10 +761,11 @@ class PortfolioService(Service):
                     .join(Otc, Otc.id == OtcVersion.otc_id)
                     .where(OtcVersion.version > 1)
                     .where(
-                        (OtcVersion.effective_from >= since) | (OtcVersion.created_at > por.created_at)
+                        (OtcVersion.effective_from >= since)
+                        | (OtcVersion.created_at > por.created_at)
                     )
                     .order_by(OtcVersion.effective_from, Otc.code)
-                ).tuples()
+                )
             ]
             built = build_round(s, options)
             round_code, por_name = sc.planning_round, sc.name
@@ -857,7 +859,7 @@ class PortfolioService(Service):
                     select(WorkItem.code, WorkItem.id).where(
                         WorkItem.code.in_([c.code for c in problem.candidates])
                     )
-                ).tuples()
+                ).all()
             )
             rows = []
             for k, c in enumerate(problem.candidates, start=1):
@@ -939,7 +941,7 @@ def _plan(s: Session, scenario_id: int) -> dict[str, PlanItem]:
             select(ScenarioItem.candidate, ScenarioItem.start_shift, ScenarioItem.fraction).where(
                 ScenarioItem.scenario_id == scenario_id, ScenarioItem.selected.is_(True)
             )
-        ).tuples()
+        )
     }
 
 

@@ -166,7 +166,13 @@ def block_of(source: str, form: str) -> str:
         return "exceptions"
     if key == "governance.readiness":
         return "readiness"
-    if key in ("governance.decisions", "raid.actions", "raid.decisions"):
+    if key in (
+        "governance.decisions",
+        "raid.actions",
+        "raid.decisions",
+        "raid.action",
+        "raid.decision",
+    ):
         return "actions"
     if key in ("work.status", "work.items", "status_report", "work_item"):
         return "trend" if form in ("trend", "chart") else "status"
