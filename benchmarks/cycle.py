@@ -70,10 +70,11 @@ def main() -> None:
                 seconds, cycles, exceptions = _one_run(source, folder, args.render)
                 times.append(seconds)
             medians[scale] = statistics.median(times)
+            runs = ", ".join(f"{t:.2f}" for t in times)
             print(
                 f"{scale:>6}: {sizes['nodes']} nodes, {sizes['work_items']} work items — "
                 f"{cycles} cycles, {exceptions} exception sightings in the quarter — "
-                f"median {medians[scale]:.2f} s of {args.repeat} ({', '.join(f'{t:.2f}' for t in times)})"
+                f"median {medians[scale]:.2f} s of {args.repeat} ({runs})"
             )
     if "small" in medians and "large" in medians:
         print(f"large / small: {medians['large'] / medians['small']:.1f}×")

@@ -130,10 +130,10 @@ def exhaustive(inst: Instance) -> float:
 def bench_planning_round(problem: PortfolioProblem, time_limit: float = 5.0) -> dict[str, float]:
     """Part (b): bigov vs waterline and greedy on a whole planning round (any problem file).
 
-    The baselines take forced-in items first (in full; a partially fundable one is cut to its
-    minimum only if the commitments would not fit otherwise), then add candidates in rank order
-    when the plan stays within every rule (dependencies must already be in). Returns values and
-    times.
+    The baselines take forced-in items and what they need first (in full; partially fundable
+    ones are cut to their minimum only if the commitments would break a limit otherwise), then
+    add candidates in rank order when the plan stays within every rule (dependencies must already
+    be in). Returns values and times.
     """
     values = candidate_values(problem)
     t0 = time.perf_counter()
@@ -145,9 +145,17 @@ def bench_planning_round(problem: PortfolioProblem, time_limit: float = 5.0) -> 
         for c in problem.candidates
     }
 
-    forced = [problem.candidate(f.code) for f in problem.forced if f.decision == "in"]
+    # commitments: forced-in items and, transitively, whatever they need
+    todo = [f.code for f in problem.forced if f.decision == "in"]
+    needed: list[str] = []
+    while todo:
+        code = todo.pop()
+        if code not in needed:
+            needed.append(code)
+            todo.extend(problem.candidate(code).requires)
+    forced = [problem.candidate(code) for code in needed]
     committed = {c.code: PlanItem() for c in forced}
-    if [b for b in evaluate_plan(problem, committed, values)[1] if b.startswith("budget")]:
+    if evaluate_plan(problem, committed, values)[1]:
         committed = {
             c.code: PlanItem(0, c.partial.min_fraction if c.partial else 1.0) for c in forced
         }

@@ -39,12 +39,8 @@ def by_code(ws: Workspace) -> dict[str, dict[str, dict[str, Any]]]:
     out: dict[str, dict[str, dict[str, Any]]] = {}
     with ws.engine.connect() as conn:
         present = set(inspect(conn).get_table_names())
-        tables = {
-            n: t for n, t in Base.metadata.tables.items() if n in present and "code" in t.c
-        }
-        codes = {
-            n: dict(conn.execute(select(t.c.id, t.c.code)).all()) for n, t in tables.items()
-        }
+        tables = {n: t for n, t in Base.metadata.tables.items() if n in present and "code" in t.c}
+        codes = {n: dict(conn.execute(select(t.c.id, t.c.code)).all()) for n, t in tables.items()}
         for name, table in sorted(tables.items()):
             rows: dict[str, dict[str, Any]] = {}
             for r in conn.execute(select(table)).mappings():

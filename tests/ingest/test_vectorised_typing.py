@@ -4,16 +4,23 @@ same value, or same problem message, for every spelling (property-based)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ingest_helpers import dump, write
+from sqlalchemy import select
 
+from bigov.errors import ValidationError
+from bigov.finance.models import CostLine
 from bigov.ingest.mapping import parse_mapping
 from bigov.ingest.parse import ParseError
+from bigov.ingest.service import import_file, resolve_options
 from bigov.ingest.spec import FieldSpec, kind_spec
 from bigov.ingest.validate import converter, type_column
+from bigov.workspace import Workspace
 
 # characters that matter to the parsers: digits, signs, separators, blanks, letters of
 # enum values and booleans, a few non-ASCII look-alikes
@@ -132,3 +139,45 @@ def test_mapping_formats_and_codes() -> None:
             strict=True,
         ):
             assert ok_e == ok_a and _same(e, a), (raw, e, a)
+
+
+def test_large_extract_updates_and_precise_errors(ingest_ws: Workspace, tmp_path: Path) -> None:
+    """Enough rows for the whole-table look-up path: re-import is unchanged, a newer extract
+    updates exactly the changed rows, and a bad cell deep in the file is reported precisely."""
+    items = "code,name,kind\n" + "".join(f"P{i},Project {i},project\n" for i in range(30))
+    import_file(ingest_ws, write(tmp_path / "w.csv", items), options=resolve_options(kind="work"))
+    header = "work_item,period,expenditure,budget,forecast,actual\n"
+    lines = [
+        f"P{i % 30},{2024 + (i // 30) // 12}-{1 + (i // 30) % 12:02d}-01,"
+        f"{'capex' if i % 2 else 'opex'},{i}.50,{i},\n"
+        for i in range(720)
+    ]
+    first = write(tmp_path / "c1.csv", header + "".join(lines))
+    opts = resolve_options(kind="cost_line")
+    assert import_file(ingest_ws, first, options=opts).counts["cost_line"]["inserted"] == 720
+    assert import_file(ingest_ws, first, options=opts).counts["cost_line"]["unchanged"] == 720
+    newer = lines[:]
+    newer[5] = newer[5].replace(",5.50,", ",5.75,")
+    newer[600] = newer[600].replace("opex", "OPEX").rstrip("\n") + "12\n"  # actual given
+    result = import_file(
+        ingest_ws, write(tmp_path / "c2.csv", header + "".join(newer)), options=opts
+    )
+    assert result.counts["cost_line"] == {
+        "inserted": 0,
+        "updated": 2,
+        "unchanged": 718,
+        "rejected": 0,
+    }
+    with ingest_ws.session() as s:
+        budgets = dict(s.execute(select(CostLine.code, CostLine.budget)).all())
+        actual = s.scalar(select(CostLine.actual).where(CostLine.code == "P0/2025-09/opex"))
+    assert budgets["P5/2024-01/capex"] == Decimal("5.75") and actual == Decimal("12")
+    bad = lines[:]
+    bad[700] = bad[700].replace(",700.50,", ",7OO,")
+    before = dump(ingest_ws)
+    with pytest.raises(ValidationError) as err:
+        import_file(ingest_ws, write(tmp_path / "c3.csv", header + "".join(bad)), options=opts)
+    assert dump(ingest_ws) == before
+    (p,) = err.value.problems
+    assert (p.file, p.row, p.column, p.value) == ("c3.csv", 702, "budget", "7OO")
+    assert p.reason == "expected a number, got '7OO'"

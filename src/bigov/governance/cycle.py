@@ -89,11 +89,23 @@ class _Run:
         self.facts: dict[tuple[dt.date, dt.date, dt.date], Facts] = {}
         self.organisation = ws.setting("organisation_name")
         self.currency = ws.setting("currency")
+        self.fy_start = ws.fiscal_year_start_month
         self.exceptions: dict[dt.date, dict[str, dict[str, Any]]] = {}
         self.on_path: dict[dt.date, dict[str, set[str]]] = {}
         from bigov.org.models import Person
 
         self.people: dict[int, str] = dict(session.execute(select(Person.id, Person.name)).all())
+
+    def fiscal_year_of(self, day: dt.date) -> int:
+        """As :meth:`Workspace.fiscal_year_of`, without a settings query per cycle."""
+        if self.fy_start == 1:
+            return day.year
+        return day.year + 1 if day.month >= self.fy_start else day.year
+
+    def fiscal_bounds(self, fiscal_year: int) -> tuple[dt.date, dt.date]:
+        if self.fy_start == 1:
+            return dt.date(fiscal_year, 1, 1), dt.date(fiscal_year + 1, 1, 1)
+        return dt.date(fiscal_year - 1, self.fy_start, 1), dt.date(fiscal_year, self.fy_start, 1)
 
     def facts_for(self, period: CyclePeriod) -> Facts:
         key = (period.start, period.month, period.as_at)
@@ -201,7 +213,7 @@ def _run_one(
     publish: bool,
     settings: RuleSettings | None,
 ) -> tuple[CycleResult, Doc]:
-    s, topo, ws = run.session, run.topo, run.ws
+    s, topo = run.session, run.topo
     node = topo.nodes[node_id]
     latest = _latest(s, node_id, month)
     version = 1
@@ -224,15 +236,13 @@ def _run_one(
             s.flush()
     period = cycle_period(Cadence(node.cadence), month, as_at)
     facts = run.facts_for(period)
-    fiscal_year = ws.fiscal_year_of(period.month)
-    from bigov.finance.service import fiscal_year_bounds
-
+    fiscal_year = run.fiscal_year_of(period.month)
     doc = build_document(
         facts,
         node_id,
         organisation=run.organisation,
         fiscal_year=fiscal_year,
-        fiscal_bounds=fiscal_year_bounds(ws, fiscal_year),
+        fiscal_bounds=run.fiscal_bounds(fiscal_year),
         currency=run.currency,
     )
     # A section the node's own agenda leaves empty takes the standard items, so every pack covers
@@ -396,18 +406,25 @@ def _raise_exceptions(run: _Run, cycle: Cycle, doc: Doc, settings: RuleSettings)
     month = cycle.period
     known = _period_exceptions(run, month)
     seen: dict[str, dict[str, Any]] = {}
+    fresh: list[tuple[Any, list[Any]]] = []  # (finding, steps) raised by this cycle
     for f in evaluate(doc, settings):
+        if f.key in seen:
+            continue
         view = known.get(f.key)
         if view is None:
-            origin = f.origin or node_code
-            steps = route(f, origin, doc)
-            owner = topo.by_code[steps[-1].node]
-            code = _exception_code(f.key, month)
-            exc_id = s.scalars(
-                insert(CycleException).returning(CycleException.id),
+            steps = route(f, f.origin or node_code, doc)
+            fresh.append((f, steps))
+            seen[f.key] = {}  # placeholder until inserted below
+        else:
+            seen[f.key] = view
+    if fresh:
+        # one multi-row insert for the cycle's new exceptions, ids back in parameter order
+        ids = list(
+            s.scalars(
+                insert(CycleException).returning(CycleException.id, sort_by_parameter_order=True),
                 [
                     {
-                        "code": code,
+                        "code": _exception_code(f.key, month),
                         "key": f.key,
                         "period": month,
                         "rule": f.rule,
@@ -424,29 +441,34 @@ def _raise_exceptions(run: _Run, cycle: Cycle, doc: Doc, settings: RuleSettings)
                         "value": f.value,
                         "limit": steps[-1].limit,
                         "origin_node_id": topo.by_code[steps[0].node].id,
-                        "owner_node_id": owner.id,
+                        "owner_node_id": topo.by_code[steps[-1].node].id,
                         "escalated": len(steps) > 1,
                         "first_cycle_id": cycle.id,
                     }
-                ],
-            ).one()
-            s.execute(
-                insert(CycleEscalation),
-                [
-                    {
-                        "exception_id": exc_id,
-                        "step": i,
-                        "node_id": topo.by_code[st.node].id,
-                        "limit": st.limit,
-                        "outcome": st.outcome,
-                        "reason": st.reason,
-                    }
-                    for i, st in enumerate(steps)
+                    for f, steps in fresh
                 ],
             )
+        )
+        s.execute(
+            insert(CycleEscalation),
+            [
+                {
+                    "exception_id": exc_id,
+                    "step": i,
+                    "node_id": topo.by_code[st.node].id,
+                    "limit": st.limit,
+                    "outcome": st.outcome,
+                    "reason": st.reason,
+                }
+                for exc_id, (_, steps) in zip(ids, fresh, strict=True)
+                for i, st in enumerate(steps)
+            ],
+        )
+        index = _on_path(run, month, known)
+        for exc_id, (f, steps) in zip(ids, fresh, strict=True):
             view = _exception_view(
                 exc_id,
-                code,
+                _exception_code(f.key, month),
                 f.key,
                 f.rule,
                 f.dimension,
@@ -456,7 +478,7 @@ def _raise_exceptions(run: _Run, cycle: Cycle, doc: Doc, settings: RuleSettings)
                 f.message,
                 f.value,
                 steps[0].node,
-                owner.code,
+                steps[-1].node,
                 len(steps) > 1,
                 [
                     {
@@ -469,9 +491,9 @@ def _raise_exceptions(run: _Run, cycle: Cycle, doc: Doc, settings: RuleSettings)
                 ],
             )
             known[f.key] = view
+            seen[f.key] = view
             for p in view["path"]:
-                _on_path(run, month, known).setdefault(p["node"], set()).add(f.key)
-        seen[f.key] = view
+                index.setdefault(p["node"], set()).add(f.key)
     # exceptions escalated to this node by cycles of other nodes that this cycle did not see
     for key in sorted(_on_path(run, month, known).get(node_code, ())):
         if key not in seen:

@@ -207,6 +207,14 @@ class Facts:
             m[2] += actual
             bf.rows.append((bp.code, bp.batch_id))
 
+        self.benefits_by_item: dict[int, list[int]] = defaultdict(list)
+        self.benefits_by_unit: dict[int, list[int]] = defaultdict(list)
+        for bf in self.benefits.values():
+            for wid in bf.enablers:
+                self.benefits_by_item[wid].append(bf.id)
+            if bf.unit_id is not None:
+                self.benefits_by_unit[bf.unit_id].append(bf.id)
+
         self.skills = dict(session.execute(select(Skill.id, Skill.name)).all())
         # demand and capacity of the cycle window, as (item, skill, unit) → FTE summed over months
         self.demand: list[tuple[int, int, int | None, Decimal]] = [

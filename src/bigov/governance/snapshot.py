@@ -322,10 +322,14 @@ def _benefits(facts: Facts, topo: Topology, node_id: int, scope: frozenset[int],
     everything = topo.governs_everything(node_id)
     rows = []
     by_month: dict[dt.date, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])
-    for b in sorted(facts.benefits.values(), key=lambda x: x.code):
-        in_scope = everything or any(e in scope for e in b.enablers) or (b.unit_id in units)
-        if not in_scope:
-            continue
+    if everything:
+        chosen = list(facts.benefits.values())
+    else:
+        # benefits enabled by the scope's work or owned by its units, through indexes
+        ids = {bid for iid in scope for bid in facts.benefits_by_item.get(iid, ())}
+        ids |= {bid for unit in units for bid in facts.benefits_by_unit.get(unit, ())}
+        chosen = [facts.benefits[bid] for bid in ids]
+    for b in sorted(chosen, key=lambda x: x.code):
         enabler = next((topo.items[e] for e in sorted(b.enablers) if e in topo.items), None)
         origin = topo.origin(enabler.id) if enabler else None
         rows.append(

@@ -397,8 +397,13 @@ class Harmoniser:
         return stats
 
     def _drop_staged(self, raw_path: Path | None) -> None:
-        self.con.execute("DROP VIEW IF EXISTS staged")
-        self.con.execute("DROP TABLE IF EXISTS staged")
+        kinds = self.con.execute(
+            "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = 'staged' AND temporary "
+            "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = 'staged' "
+            "AND temporary"
+        ).fetchall()
+        for (kind,) in kinds:
+            self.con.execute(f"DROP {kind} staged")
         self._raw_written = None
         if raw_path is not None:
             raw_path.unlink(missing_ok=True)

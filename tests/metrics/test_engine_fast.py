@@ -1,0 +1,77 @@
+"""The fast pass's integer zone arithmetic agrees with the Python calendar, and its problems
+fall through to the exact report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from bigov.errors import ValidationError
+from bigov.metrics.calendar import FiscalCalendar, Grain
+from bigov.metrics.harmonise import Harmoniser
+
+SERIES = {"code": ["a"], "series_id": [7], "frequency": ["hourly"], "grains": ["month"]}
+
+
+@pytest.mark.parametrize(
+    ("tz", "fy"), [("Europe/London", 4), ("Asia/Kolkata", 1), ("America/St_Johns", 7)]
+)
+def test_period_sql_matches_calendar(tz: str, fy: int) -> None:
+    cal = FiscalCalendar(tz, fy)
+    rnd = random.Random(5)
+    base = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    # random instants plus every quarter hour around the 2024 DST changes
+    stamps = [base + dt.timedelta(seconds=rnd.randrange(0, 3 * 365 * 86400)) for _ in range(400)]
+    for day in (dt.datetime(2024, 3, 30, tzinfo=dt.UTC), dt.datetime(2024, 10, 26, tzinfo=dt.UTC)):
+        stamps += [day + dt.timedelta(minutes=15 * i) for i in range(4 * 48)]
+    with Harmoniser(cal, threads=1) as h:
+        h.con.execute("CREATE TEMP TABLE t AS SELECT unnest(?::TIMESTAMPTZ[]) AS ts", [stamps])
+        for grain in Grain:
+            expr = h._period_sql(grain, "ts", min(stamps), max(stamps))
+            got = [r[0] for r in h.con.execute(f"SELECT {expr} FROM t").fetchall()]
+            want = [cal.period_start(grain, cal.to_local(s)) for s in stamps]
+            assert got == want, grain
+
+
+def test_naive_wall_times_read_like_the_calendar(tmp_path: Path) -> None:
+    cal = FiscalCalendar("Europe/London", 4)
+    walls = ["2025-03-30 00:30", "2025-03-30 01:30", "2025-03-30 03:30", "2025-10-26 01:30"]
+    csv = tmp_path / "n.csv"
+    csv.write_text("series,ts,value\n" + "".join(f"a,{w},1\n" for w in walls))
+    with Harmoniser(cal, threads=1) as h:
+        h.stage(csv, SERIES)
+        got = [r[0] for r in h.con.execute("SELECT ts FROM staged ORDER BY ts").fetchall()]
+    want = sorted(cal.to_utc(dt.datetime.fromisoformat(w)) for w in walls)
+    assert got == want
+
+
+def test_duplicates_off_the_hour_are_found(tmp_path: Path) -> None:
+    csv = tmp_path / "d.csv"
+    csv.write_text(
+        "series,ts,value\na,2025-04-01T12:00:00.25Z,1\na,2025-04-01T12:00:01Z,1\n"
+        "a,2025-04-01T12:00:00.25Z,2\n"
+    )
+    with Harmoniser(FiscalCalendar(), threads=1) as h, pytest.raises(ValidationError) as info:
+        h.stage(csv, SERIES, raw_path=tmp_path / "raw.parquet", batch_id=1)
+    assert "duplicate series and timestamp" in info.value.message
+    assert sorted(p.row for p in info.value.problems) == [2, 4]
+    assert not (tmp_path / "raw.parquet").exists()
+
+
+def test_frame_with_unknown_series_is_reported() -> None:
+    table = pa.table(
+        {
+            "series": ["a", "zz"],
+            "ts": pa.array(
+                [dt.datetime(2025, 4, 1, tzinfo=dt.UTC)] * 2, pa.timestamp("us", tz="UTC")
+            ),
+            "value": [1.0, 2.0],
+        }
+    )
+    with Harmoniser(FiscalCalendar(), threads=1) as h, pytest.raises(ValidationError) as info:
+        h.stage(table, SERIES)
+    assert "1 × unknown series code" in info.value.message
