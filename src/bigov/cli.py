@@ -94,8 +94,10 @@ def demo(
     ] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Generate a credible demo enterprise (deterministic for a seed)."""
+    """Generate a credible demo enterprise (deterministic for a seed), with its operational KPIs
+    as hourly and daily observations harmonised to every board's periods."""
     from bigov.demo import generate
+    from bigov.metrics.demo import generate_observations
 
     if scale not in SCALES:
         raise ConfigError(f"unknown scale {scale!r}", hint=f"use one of: {', '.join(SCALES)}")
@@ -104,17 +106,24 @@ def demo(
         started = time.perf_counter()
         try:
             report = generate(ws, scale=scale, seed=seed, force=force, reporter=reporter)
+            reporter.start("operational KPIs (hourly and daily observations)")
+            kpis = generate_observations(ws, seed=seed, scale=scale)
         finally:
             reporter.finish()
         seconds = time.perf_counter() - started
         if json_out:
-            print_json(report)
+            print_json({"demo": report, "kpi_observations": kpis})
             return
         table = Table("table", "rows", title=f"Demo enterprise ({scale}, seed {seed})")
         for name, rows in sorted(report.rows.items()):
             if rows:
                 table.add_row(name, f"{rows:,}")
         console.print(table)
+        console.print(
+            f"Operational KPIs: {kpis.rows:,} observations in {kpis.series} series "
+            f"({kpis.min_ts:%d %b %Y} – {kpis.max_ts:%d %b %Y}), harmonised to "
+            + ", ".join(g.value for g in kpis.grains)
+        )
         console.print(
             f"Made [bold]{ws.setting('organisation_name')}[/] in {ws.describe()} "
             f"in {seconds:.1f} s."

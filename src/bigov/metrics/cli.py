@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bigov.cli_support import DbOption
 from bigov.metrics.calendar import Frequency, parse_grain
 from bigov.metrics.models import MeasureDirection, OrgRollup, TimeAggregation
 from bigov.metrics.schemas import (
@@ -29,9 +30,6 @@ from bigov.workspace import Workspace
 
 app = typer.Typer(help="Measures at every rhythm: load observations, show harmonised values.")
 
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="database URL (default $BIGOV_DB or sqlite:///bigov.db)")
-]
 
 
 def _workspace(ctx: typer.Context, db: str | None) -> Workspace:
@@ -91,7 +89,15 @@ _AS_AT_FORMATS = [
 
 
 def _fmt(value: float | None) -> str:
-    return "" if value is None else f"{value:,.4g}"
+    # Board readers want 33,020 not 3.302e+04: whole numbers with separators for large values,
+    # a few decimals only where they carry meaning (rates, percentages).
+    if value is None:
+        return ""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:,.1f}"
+    return f"{value:,.3f}".rstrip("0").rstrip(".") if value else "0"
 
 
 # -- Typer wrappers ---------------------------------------------------------------------------
