@@ -25,10 +25,22 @@ $(STAMP): pyproject.toml
 system-deps:
 	@bash scripts/system-deps.sh
 
+# The main job on the embedded default: a demo enterprise, then a whole quarter of governance
+# cycles (July–September 2026, FY2027 Q2) for every node that sits in it, with the main board's
+# pack also as PDF.
+DEMO_PERIODS ?= 2026-07 2026-08 2026-09
+DEMO_BOARD ?= GOV-BOARD
 demo: $(STAMP)
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	$(BIN)/bigov demo --db $(DEMO_DB)
 	$(BIN)/bigov status --db $(DEMO_DB)
+	@for p in $(DEMO_PERIODS); do \
+	  echo "== governance cycles for $$p"; \
+	  $(BIN)/bigov cycle run --all --period $$p --db $(DEMO_DB) --out $(DEMO_DIR)/packs || exit 1; \
+	done
+	$(BIN)/bigov cycle show $(DEMO_BOARD)/$(lastword $(DEMO_PERIODS)) --db $(DEMO_DB) \
+	  --render $(DEMO_DIR)/packs -f html -f pdf -f xlsx
+	@echo "MI packs: $(CURDIR)/$(DEMO_DIR)/packs (main board: $(DEMO_BOARD)/$(lastword $(DEMO_PERIODS)))"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

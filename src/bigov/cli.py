@@ -178,10 +178,12 @@ def status(
 def _mount_subcommands() -> None:
     """Context CLIs live with their context; the root only mounts them."""
     from bigov.analysis.cli import register as register_analysis
+    from bigov.governance.cli import register as register_governance
     from bigov.ingest.cli import register as register_ingest
     from bigov.metrics.cli import app as metrics_app
     from bigov.portfolio.cli import app as portfolio_app
 
+    register_governance(app)
     register_ingest(app)
     register_analysis(app)
     app.add_typer(metrics_app, name="metrics", help="Measures at every rhythm (KPIs, ops data).")

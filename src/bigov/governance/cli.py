@@ -203,7 +203,7 @@ def _result_row(r: Any) -> list[str]:
         str(r.exceptions),
         str(r.owned_here),
         str(r.escalated_up),
-        ", ".join(r.artefacts.values()) or "—",
+        " ".join(sorted(r.artefacts)) or "—",
     ]
 
 
@@ -256,6 +256,7 @@ def cycle_run(
     if as_json:
         print_json([r.__dict__ for r in results])
         return
+    # Pack formats only (the folder is printed once below) so cycle codes are not truncated.
     table = Table("cycle", "status", "data", "exceptions", "owned", "escalated up", "packs")
     for r in results:
         table.add_row(*_result_row(r))
