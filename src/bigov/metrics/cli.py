@@ -31,7 +31,6 @@ from bigov.workspace import Workspace
 app = typer.Typer(help="Measures at every rhythm: load observations, show harmonised values.")
 
 
-
 def _workspace(ctx: typer.Context, db: str | None) -> Workspace:
     if isinstance(ctx.obj, Workspace):
         return ctx.obj
