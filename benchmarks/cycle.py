@@ -17,7 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from bigov.db.base import Base
 from bigov.demo import generate
 from bigov.workspace import Workspace
 
@@ -27,7 +26,6 @@ QUARTER = ("2026-07", "2026-08", "2026-09")  # fiscal Q2 of FY2027, before the d
 def _prepare(scale: str, folder: Path) -> tuple[Path, dict[str, int]]:
     path = folder / f"demo-{scale}.db"
     with Workspace.open(f"sqlite:///{path}") as ws:
-        Base.metadata.create_all(ws.engine)  # until the migration includes the cycle tables
         generate(ws, scale=scale)
         from bigov.governance.topology import Topology
 

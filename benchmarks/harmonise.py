@@ -55,9 +55,6 @@ def generate(rows: int, folder: Path) -> tuple[Path, Path]:
 def run_bigov(path: Path, folder: Path) -> float:
     from sqlalchemy.engine import make_url
 
-    from bigov.db.base import Base
-    from bigov.db.engine import make_engine
-    from bigov.db.registry import load_models
     from bigov.metrics.calendar import Frequency, Grain
     from bigov.metrics.schemas import MeasureSpec, SeriesSpec
     from bigov.metrics.service import MetricsService
@@ -65,10 +62,7 @@ def run_bigov(path: Path, folder: Path) -> float:
 
     db = Path(tempfile.mkdtemp(dir=folder)) / "bench.db"
     url = make_url(f"sqlite:///{db}")
-    engine = make_engine(url)
-    load_models()
-    Base.metadata.create_all(engine)
-    ws = Workspace(engine, url)
+    ws = Workspace.open(str(url))
     svc = MetricsService(ws)
     svc.define(
         MeasureSpec(

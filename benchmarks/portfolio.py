@@ -194,7 +194,6 @@ def bench_planning_round(problem: PortfolioProblem, time_limit: float = 5.0) -> 
 
 def demo_round(scale: str, year: int = 2028) -> tuple[PortfolioProblem, float, float]:
     """The demo enterprise's planning round; also the seconds to generate and to build it."""
-    from bigov.db.base import Base
     from bigov.demo import generate
     from bigov.portfolio.service import PortfolioService
     from bigov.workspace import Workspace
@@ -202,8 +201,6 @@ def demo_round(scale: str, year: int = 2028) -> tuple[PortfolioProblem, float, f
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace.open(f"sqlite:///{Path(tmp) / 'demo.db'}")
         try:
-            # stop-gap until the portfolio tables are in the migrations
-            Base.metadata.create_all(ws.engine)
             t0 = time.perf_counter()
             generate(ws, scale=scale)
             t_gen = time.perf_counter() - t0

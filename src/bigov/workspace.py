@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from bigov.finance.service import FinanceService
     from bigov.governance.service import GovernanceService
     from bigov.metrics.service import MetricsService
+    from bigov.portfolio.service import PortfolioService
     from bigov.org.service import OrgService
     from bigov.raid.service import RaidService
     from bigov.resources.service import ResourceService
@@ -225,6 +226,12 @@ class Workspace:
         from bigov.metrics.service import MetricsService
 
         return MetricsService(self)
+
+    @cached_property
+    def portfolio(self) -> PortfolioService:
+        from bigov.portfolio.service import PortfolioService
+
+        return PortfolioService(self)
 
     @cached_property
     def governance(self) -> GovernanceService:

@@ -34,7 +34,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bigov.db.base import Base
 from bigov.finance.models import CostLine
 from bigov.governance.models import (
     AgendaItem,
@@ -72,8 +71,6 @@ def open_test_workspace(kind: str, tmp_path: Path) -> tuple[Workspace, str | Non
     else:
         schema = f"t_{secrets.token_hex(6)}"
         ws = Workspace.open(os.environ["BIGOV_TEST_POSTGRES_URL"], schema=schema)
-    # Stop-gap until the lead's migration includes the cycle tables: create what is missing.
-    Base.metadata.create_all(ws.engine)
     return ws, schema
 
 

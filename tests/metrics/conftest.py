@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bigov.db.base import Base
 from bigov.db.engine import make_engine
 from bigov.db.registry import load_models
 from bigov.metrics.service import MetricsService
@@ -42,20 +41,17 @@ def ws(
     request: pytest.FixtureRequest, tmp_path: Path, pg_schema: str | None
 ) -> Iterator[Workspace]:
     load_models()
+    # Workspaces opened the way users open them: migrations, not create_all.
     if request.param == "sqlite":
-        url = make_url(f"sqlite:///{tmp_path / 'ws.db'}")
-        engine = make_engine(url)
+        workspace = Workspace.open(f"sqlite:///{tmp_path / 'ws.db'}")
     else:
         assert PG_URL and pg_schema
-        url = make_url(PG_URL)
-        engine = make_engine(url, schema=pg_schema)
-        # every test starts from empty tables in the run's schema
-        Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
-    workspace = Workspace(engine, url)
+        engine = make_engine(make_url(PG_URL), schema=pg_schema)
+        with engine.begin() as conn:  # every test starts from an empty schema of its own
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{pg_schema}" CASCADE'))
+        engine.dispose()
+        workspace = Workspace.open(PG_URL, schema=pg_schema)
     yield workspace
-    if request.param != "sqlite":
-        Base.metadata.drop_all(engine)
     workspace.close()
 
 

@@ -21,7 +21,6 @@ from decimal import Decimal
 
 from sqlalchemy import update
 
-from bigov.db.base import Base
 from bigov.finance.models import CostLine, FundingSource
 from bigov.org.models import OrgUnit, OrgUnitKind
 from bigov.resources.models import Capacity, Demand, Skill
@@ -44,14 +43,8 @@ FY2028 = [dt.date(2027, 4, 1)] + [
 EXPECTED_VALUE = 400 / 7 + 150 / 7  # A + B
 
 
-def ensure_tables(ws: Workspace) -> None:
-    """Stop-gap until the lead's migration adds the portfolio tables."""
-    Base.metadata.create_all(ws.engine)
-
-
 def seed(ws: Workspace, *, extra_running_cost: float | None = None) -> None:
     """Write the table of the module docstring (plus, optionally, a second running item R2)."""
-    ensure_tables(ws)
     ws.strategy.add_otc("O1", OtcKind.OBJECTIVE, "Grow retail", effective_from=dt.date(2026, 4, 1))
     ws.strategy.add_otc("O2", OtcKind.OBJECTIVE, "Cut leakage", effective_from=dt.date(2026, 4, 1))
     with ws.session() as s:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from portfolio_db_helpers import EXPECTED_VALUE, ensure_tables, seed
+from portfolio_db_helpers import EXPECTED_VALUE, seed
 from typer.testing import CliRunner
 
 from bigov.demo import generate
@@ -24,7 +24,6 @@ runner = CliRunner()
 
 @pytest.mark.slow
 def test_demo_planning_round_is_feasible_and_not_trivial(workspace: Workspace) -> None:
-    ensure_tables(workspace)
     generate(workspace, scale="small")
     built = PortfolioService(workspace).build_problem(RoundOptions(years=[2028]))
     p = built.problem
@@ -122,7 +121,6 @@ def test_cli_import_solved_problem(sqlite_workspace: Workspace, tmp_path: Path) 
 
 
 def test_cli_unknown_scenario_is_a_clear_error(sqlite_workspace: Workspace) -> None:
-    ensure_tables(sqlite_workspace)
     from bigov.portfolio.cli import app
 
     result = runner.invoke(app, ["scenario", "commit", "nope", "--db", str(sqlite_workspace.url)])

@@ -39,6 +39,7 @@ from bigov.governance.cycle_models import (
     CycleStatus,
 )
 from bigov.governance.facts import Facts
+from bigov.governance.figures import AnalysisFigures, MeasureView
 from bigov.governance.models import Cadence
 from bigov.governance.periods import CyclePeriod, cycle_period, is_due, parse_period, period_label
 from bigov.governance.readiness import DEFAULT_AGENDA, assess
@@ -87,14 +88,18 @@ class _Run:
         self.session = session
         self.topo = Topology(session)
         self.facts: dict[tuple[dt.date, dt.date, dt.date], Facts] = {}
+        self.figures: dict[tuple[dt.date, dt.date], AnalysisFigures] = {}
         self.organisation = ws.setting("organisation_name")
         self.currency = ws.setting("currency")
         self.fy_start = ws.fiscal_year_start_month
         self.exceptions: dict[dt.date, dict[str, dict[str, Any]]] = {}
         self.on_path: dict[dt.date, dict[str, set[str]]] = {}
-        from bigov.org.models import Person
+        from bigov.org.models import OrgUnit, Person
 
         self.people: dict[int, str] = dict(session.execute(select(Person.id, Person.name)).all())
+        self.unit_codes: dict[int, str] = dict(
+            session.execute(select(OrgUnit.id, OrgUnit.code)).all()
+        )
 
     def fiscal_year_of(self, day: dt.date) -> int:
         """As :meth:`Workspace.fiscal_year_of`, without a settings query per cycle."""
@@ -106,6 +111,41 @@ class _Run:
         if self.fy_start == 1:
             return dt.date(fiscal_year, 1, 1), dt.date(fiscal_year + 1, 1, 1)
         return dt.date(fiscal_year - 1, self.fy_start, 1), dt.date(fiscal_year, self.fy_start, 1)
+
+    def figures_for(self, period: CyclePeriod) -> AnalysisFigures:
+        """The analysis figures of a cycle's month and as-at date (shared by every window ending
+        there: a monthly and a quarterly node of the same month read the same roll-up)."""
+        key = (period.month, period.as_at)
+        if key not in self.figures:
+            self.figures[key] = AnalysisFigures(self.ws, self.session, period.month, period.as_at)
+        return self.figures[key]
+
+    def measures_for(
+        self, node_id: int, period: CyclePeriod, agenda: list[dict[str, Any]]
+    ) -> dict[str, MeasureView]:
+        """Each ``metrics.*`` information definition of ``agenda`` read at the node's grain: the
+        month for monthly (and more frequent) nodes, the fiscal quarter for quarterly ones, the
+        fiscal year for annual ones; for the node's organisation unit unless it governs all."""
+        node = self.topo.nodes[node_id]
+        grain = {Cadence.QUARTERLY.value: "quarter", Cadence.ANNUAL.value: "year"}.get(
+            node.cadence, "month"
+        )
+        history = {"month": 12, "quarter": 8, "year": 3}[grain]
+        org = None
+        if node.org_unit_id is not None and not self.topo.governs_everything(node_id):
+            org = self.unit_codes.get(node.org_unit_id)
+        out: dict[str, MeasureView] = {}
+        figures = self.figures_for(period)
+        for item in agenda:
+            for d in item["information"]:
+                source = str(d["source"])
+                if not source.startswith("metrics."):
+                    continue
+                measure = source.removeprefix("metrics.").split(".")[0]
+                out[d["code"]] = figures.measure(
+                    measure, grain, org, period.start, d.get("freshness_days"), history
+                )
+        return out
 
     def facts_for(self, period: CyclePeriod) -> Facts:
         key = (period.start, period.month, period.as_at)
@@ -244,11 +284,14 @@ def _run_one(
         fiscal_year=fiscal_year,
         fiscal_bounds=run.fiscal_bounds(fiscal_year),
         currency=run.currency,
+        figures=run.figures_for(period),
     )
     # A section the node's own agenda leaves empty takes the standard items, so every pack covers
     # preparation, progress, enablers, prediction and actions.
     doc["agenda"] = agenda_with_standard(doc["agenda"])
-    doc["readiness"] = assess(facts, topo, node_id, doc["agenda"])
+    measures = run.measures_for(node_id, period, doc["agenda"])
+    doc["measures"] = [measure_view(code, m) for code, m in measures.items()]
+    doc["readiness"] = assess(facts, topo, node_id, doc["agenda"], measures)
 
     code = f"{node.code}/{period.label}/v{version}"
     cycle = Cycle(
@@ -299,6 +342,19 @@ def _run_one(
         ),
         doc,
     )
+
+
+def measure_view(code: str, m: MeasureView) -> dict[str, Any]:
+    """A measure as the cycle document stores it (under ``measures``, by definition code)."""
+    return {
+        "code": code,
+        "measure": m.measure,
+        "grain": m.grain,
+        "org": m.org,
+        "status": m.status,
+        "detail": m.detail,
+        "values": m.values,
+    }
 
 
 def _exception_code(key: str, month: dt.date) -> str:
@@ -709,7 +765,8 @@ def check_readiness(
             raise NotFoundError(f"no governance node with code {node!r}")
         cp = cycle_period(Cadence(info.cadence), month, as_at)
         facts = run.facts_for(cp)
-        return assess(facts, run.topo, info.id, agenda_with_standard(facts.agenda.get(info.id, [])))
+        agenda = agenda_with_standard(facts.agenda.get(info.id, []))
+        return assess(facts, run.topo, info.id, agenda, run.measures_for(info.id, cp, agenda))
 
 
 def write_packs(ws: Workspace, code: str, out_dir: Path, formats: Sequence[str]) -> dict[str, str]:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bigov.benefits.models import Benefit, BenefitEnabler, BenefitProfile
 from bigov.db.base import Base
-from bigov.finance.models import CostLine, FundingSource
+from bigov.finance.models import CostLine
 from bigov.governance.models import AgendaItem, InformationDefinition
 from bigov.governance.periods import CyclePeriod, add_months
 from bigov.governance.sources import SourceSpec
@@ -37,10 +37,9 @@ TREND_MONTHS = 12
 
 @dataclass
 class CostFacts:
-    budget: Decimal = ZERO
-    forecast: Decimal = ZERO
-    actual_to_date: Decimal = ZERO
-    budget_to_date: Decimal = ZERO
+    """An item's cost by month (for the pack's S-curve) and its source rows. Totals and variances
+    are not kept here: they come from :func:`bigov.analysis.rollups.rollup`."""
+
     months: dict[dt.date, list[Decimal]] = field(default_factory=dict)  # [budget, forecast, actual]
     rows: list[tuple[str, int | None]] = field(default_factory=list)  # (code, batch)
 
@@ -67,10 +66,7 @@ class BenefitFacts:
     unit_id: int | None
     kind: str = "benefit"
     enablers: list[int] = field(default_factory=list)
-    planned: Decimal = ZERO
-    forecast: Decimal = ZERO
-    actual_to_date: Decimal = ZERO
-    months: dict[dt.date, list[Decimal]] = field(default_factory=dict)
+    # source rows of the profile; its figures come from bigov.analysis.benefits
     rows: list[tuple[str, int | None]] = field(default_factory=list)
 
 
@@ -111,11 +107,6 @@ class Facts:
             c = self.cost[r.work_item_id]
             budget, forecast = Decimal(r.budget or 0), Decimal(r.forecast or 0)
             actual = Decimal(r.actual) if r.actual is not None and r.period <= month else ZERO
-            c.budget += budget
-            c.forecast += forecast
-            if r.period <= month:
-                c.actual_to_date += actual
-                c.budget_to_date += budget
             m = c.months.setdefault(r.period, [ZERO, ZERO, ZERO])
             m[0] += budget
             m[1] += forecast
@@ -185,27 +176,9 @@ class Facts:
         ):
             self.benefits[bid].enablers.append(wid)
         for bp in session.execute(
-            select(
-                BenefitProfile.benefit_id,
-                BenefitProfile.period,
-                BenefitProfile.planned,
-                BenefitProfile.forecast,
-                BenefitProfile.actual,
-                BenefitProfile.code,
-                BenefitProfile.batch_id,
-            )
+            select(BenefitProfile.benefit_id, BenefitProfile.code, BenefitProfile.batch_id)
         ):
-            bf = self.benefits[bp.benefit_id]
-            planned, forecast = Decimal(bp.planned or 0), Decimal(bp.forecast or 0)
-            actual = Decimal(bp.actual) if bp.actual is not None and bp.period <= month else ZERO
-            bf.planned += planned
-            bf.forecast += forecast
-            bf.actual_to_date += actual
-            m = bf.months.setdefault(bp.period, [ZERO, ZERO, ZERO])
-            m[0] += planned
-            m[1] += forecast
-            m[2] += actual
-            bf.rows.append((bp.code, bp.batch_id))
+            self.benefits[bp.benefit_id].rows.append((bp.code, bp.batch_id))
 
         self.benefits_by_item: dict[int, list[int]] = defaultdict(list)
         self.benefits_by_unit: dict[int, list[int]] = defaultdict(list)
@@ -315,7 +288,6 @@ class Facts:
         for wid, oid in session.execute(select(Contribution.work_item_id, Contribution.otc_id)):
             self.contributions[wid].add(oid)
 
-        self.funding_target: dict[str, Decimal] = {}
         self.agenda: dict[int, list[dict[str, Any]]] = defaultdict(list)
         defs: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for d in session.scalars(
@@ -346,19 +318,6 @@ class Facts:
                 }
             )
         self._source_stats: dict[str, SourceStats] = {}
-
-    def load_funding_target(self, fiscal_year: int) -> dict[str, Decimal]:
-        """Run / change split the funding sources set for a fiscal year (amount by nature)."""
-        out: dict[str, Decimal] = {}
-        for nature, amount in self.session.execute(
-            select(FundingSource.nature, func.sum(FundingSource.amount))
-            .where(FundingSource.nature.is_not(None))
-            .where(FundingSource.fiscal_year == fiscal_year)
-            .group_by(FundingSource.nature)
-        ):
-            if nature is not None:
-                out[nature.value] = Decimal(amount or 0)
-        return out
 
     def latest_status(self, item_id: int) -> tuple[StatusFacts | None, StatusFacts | None]:
         """(latest status report up to the period, the one before it)."""

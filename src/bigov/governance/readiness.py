@@ -4,15 +4,19 @@ fresh for the period, and who owes what (``bigov cycle check``).
 Statuses a caller may rely on: ``ready``; ``missing`` (no rows for the period); ``incomplete``
 (status reports missing for some live items in scope — the items and their owners are listed);
 ``stale`` (the newest row is older than the definition's ``freshness_days`` at the as-at date);
+for a measure (``metrics.*``): no value for the period is ``missing``, a series with fewer
+observations than expected is ``incomplete``;
 ``invalid`` (the definition names a source that does not exist).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from bigov.governance.facts import Facts
+from bigov.governance.figures import MeasureView
 from bigov.governance.sources import resolve_source
 from bigov.governance.topology import Topology
 
@@ -205,9 +209,17 @@ DEFAULT_AGENDA: list[dict[str, Any]] = [
 
 
 def assess(
-    facts: Facts, topo: Topology, node_id: int, agenda: list[dict[str, Any]]
+    facts: Facts,
+    topo: Topology,
+    node_id: int,
+    agenda: list[dict[str, Any]],
+    measures: Mapping[str, MeasureView] | None = None,
 ) -> list[dict[str, Any]]:
-    """One readiness row per information definition of ``agenda`` for ``node_id``'s scope."""
+    """One readiness row per information definition of ``agenda`` for ``node_id``'s scope.
+
+    ``measures`` holds, by definition code, the ``metrics.*`` definitions read from the metrics
+    engine for the period: their completeness and freshness decide their status (a measure
+    definition not in it is missing)."""
     scope = topo.scope(node_id)
     as_at = facts.period.as_at
     live_all = {i for i in scope if topo.items[i].phase not in ("closed", "cancelled")}
@@ -236,6 +248,14 @@ def assess(
                 rows.append(row)
                 continue
             spec = resolved.spec
+            if spec is None and str(d["source"]).startswith("metrics."):
+                m = (measures or {}).get(d["code"])
+                if m is None:
+                    row.update(status="missing", detail="the measure was not read.")
+                else:
+                    row.update(status=m.status, detail=m.detail, rows=m.rows, latest=m.latest)
+                rows.append(row)
+                continue
             if spec is None:
                 row.update(status="ready", detail="produced by the cycle.")
                 rows.append(row)

@@ -264,8 +264,9 @@ def resource_over_capacity(doc: Doc, settings: RuleSettings) -> list[Finding]:
 
 @register("run_change_split", "Run / change split off target")
 def run_change_split(doc: Doc, settings: RuleSettings) -> list[Finding]:
-    """The change share of the year's budget differs from the funding target by more than
-    ``run_change_pp`` percentage points; only for nodes that own the balance."""
+    """The change (grow + transform) share of the year's budget differs from the board's target
+    split (:func:`bigov.analysis.balance.target_split`) by more than ``run_change_pp``
+    percentage points; only for nodes that own the balance."""
     if doc["node"]["kind"] not in settings.balance_node_kinds:
         return []
     rc = doc["run_change"]

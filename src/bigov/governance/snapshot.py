@@ -15,12 +15,22 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from bigov.governance.facts import ZERO, Facts, confidence_score
+from bigov.analysis._common import pct as analysis_pct
+from bigov.analysis.attainment import OtcAttainment
+from bigov.analysis.benefits import RealisationFigures
+from bigov.analysis.rollups import CostFigures, RollupRow
+from bigov.governance.facts import ZERO, Facts
+from bigov.governance.figures import AnalysisFigures, balance_rows
 from bigov.governance.periods import CyclePeriod, add_months, months_between, period_label
 from bigov.governance.topology import Topology
 from bigov.work.models import Confidence
 
-SCHEMA_VERSION = 1
+# 2: figures from bigov.analysis (figures, run_change by category, objectives with attainment,
+# strategy_map, measures)
+SCHEMA_VERSION = 2
+# below trajectory but forecast to reach this share of the change by the target date: amber
+AMBER_FORECAST_PCT = Decimal("90")
+MAX_MAPS = 3
 LIVE_PHASES_EXCLUDED = {"closed", "cancelled"}
 
 Doc = dict[str, Any]
@@ -56,25 +66,30 @@ def build_document(
     fiscal_year: int,
     fiscal_bounds: tuple[dt.date, dt.date],
     currency: str,
+    figures: AnalysisFigures,
 ) -> Doc:
     """The document of ``node_id``'s cycle for ``facts.period`` (without exceptions, actions and
-    decisions, which the cycle adds)."""
+    decisions, which the cycle adds). Cost, benefit, balance, confidence and attainment figures
+    come from ``figures`` (:mod:`bigov.analysis`), cut to the node's scope."""
     topo = facts.topo
     period = facts.period
     node = topo.nodes[node_id]
     scope = topo.scope(node_id)
     items_sorted = sorted(scope, key=lambda i: topo.items[i].code)
     provenance: list[dict[str, Any]] = []
+    whole, to_date = figures.rows()
 
     work: list[dict[str, Any]] = []
     for iid in items_sorted:
-        work.append(_item_row(facts, topo, iid, provenance))
+        work.append(_item_row(facts, topo, iid, provenance, whole, to_date))
 
     roots = topo.scope_roots(node_id)
     headline_ids = list(roots)
     for r in roots:
         headline_ids.extend(sorted(topo.item_children.get(r, []), key=lambda i: topo.items[i].code))
-    headline = [_rollup_row(facts, topo, iid, scope) for iid in headline_ids if iid in scope]
+    headline = [
+        _rollup_row(facts, topo, iid, scope, whole, to_date) for iid in headline_ids if iid in scope
+    ]
 
     doc: Doc = {
         "schema": SCHEMA_VERSION,
@@ -107,9 +122,12 @@ def build_document(
         "benefits": [],
         "benefits_curve": [],
         "resources": _resources(facts, topo, node_id, scope),
-        "run_change": _run_change(facts, topo, items_sorted, fiscal_year, fiscal_bounds),
+        "run_change": _run_change(figures, topo, node_id, fiscal_year, fiscal_bounds),
         "risks": [],
-        "objectives": _objectives(facts, topo, node_id, items_sorted),
+        "objectives": _objectives(facts, topo, node_id, items_sorted, figures),
+        "strategy_map": _strategy_map(facts, topo, node_id, figures),
+        "figures": _scope_figures(topo, node_id, roots, whole, to_date, figures),
+        "measures": [],
         "nodes": {},  # filled below: the escalation chains this document's findings can climb
         "provenance": provenance,
         "exceptions": [],
@@ -117,11 +135,72 @@ def build_document(
         "decisions": [],
         "readiness": [],
     }
-    _benefits(facts, topo, node_id, scope, doc)
+    _benefits(facts, topo, node_id, scope, doc, figures)
     _risks(facts, topo, node_id, scope, doc)
     doc["nodes"] = _chains(topo, node_id, doc)
-    doc["has_data"] = _has_data(facts, items_sorted)
+    doc["has_data"] = _has_data(facts, items_sorted, doc)
     return doc
+
+
+def _cost_view(total: CostFigures, so_far: CostFigures | None) -> dict[str, Any]:
+    return {
+        "budget": num(total.budget),
+        "forecast": num(total.forecast),
+        "variance": num(total.variance),
+        "variance_pct": num(total.variance_pct),
+        "budget_to_date": num(so_far.budget) if so_far else None,
+        "actual_to_date": num(so_far.actual) if so_far else None,
+    }
+
+
+def _sum_costs(rows: list[RollupRow]) -> CostFigures:
+    return CostFigures.of(
+        sum((r.total.budget for r in rows), ZERO),
+        sum((r.total.forecast for r in rows), ZERO),
+        sum((r.total.actual for r in rows), ZERO),
+    )
+
+
+def _scope_figures(
+    topo: Topology,
+    node_id: int,
+    roots: list[int],
+    whole: dict[str, RollupRow],
+    to_date: dict[str, RollupRow],
+    figures: AnalysisFigures,
+) -> dict[str, Any]:
+    """Headline cost, confidence and milestones of the node's scope: the organisation's roll-up
+    totals for a node that governs everything, else the sum of its scope roots' subtree totals
+    (disjoint subtrees, so nothing is counted twice)."""
+    if topo.governs_everything(node_id):
+        cost, so_far = figures.whole.total, figures.to_date.total
+        distribution = dict(figures.whole.confidence_distribution)
+        schedule = figures.whole.schedule
+        ms = {"milestones": schedule.milestones, "hit": schedule.hit, "missed": schedule.missed}
+    else:
+        codes = [topo.items[r].code for r in roots]
+        cost = _sum_costs([whole[c] for c in codes if c in whole])
+        so_far = _sum_costs([to_date[c] for c in codes if c in to_date])
+        distribution = {c.value: 0 for c in Confidence}
+        ms = {"milestones": 0, "hit": 0, "missed": 0}
+        for c in codes:
+            row = whole.get(c)
+            if row is None:
+                continue
+            for level, n in row.confidence_distribution.items():
+                distribution[level] = distribution.get(level, 0) + n
+            ms["milestones"] += row.schedule.milestones
+            ms["hit"] += row.schedule.hit
+            ms["missed"] += row.schedule.missed
+    return {
+        "source": "bigov.analysis: rollup (cost, confidence, milestones), realisation "
+        "(benefits), balance (run / change), attainment (strategy)",
+        "currency": figures.whole.currency,
+        "cost": _cost_view(cost, so_far),
+        "confidence": distribution,
+        "milestones": ms,
+        "benefits": {},  # filled by _benefits
+    }
 
 
 def _chains(topo: Topology, node_id: int, doc: Doc) -> dict[str, Any]:
@@ -145,10 +224,17 @@ def _chains(topo: Topology, node_id: int, doc: Doc) -> dict[str, Any]:
 
 
 def _item_row(
-    facts: Facts, topo: Topology, iid: int, provenance: list[dict[str, Any]]
+    facts: Facts,
+    topo: Topology,
+    iid: int,
+    provenance: list[dict[str, Any]],
+    whole: dict[str, RollupRow],
+    to_date: dict[str, RollupRow],
 ) -> dict[str, Any]:
     item = topo.items[iid]
     cost = facts.cost.get(iid)
+    own = whole[item.code].own if item.code in whole and cost else None
+    own_so_far = to_date[item.code].own if item.code in to_date and cost else None
     latest, previous = facts.latest_status(iid)
     current = latest if latest and latest.period >= facts.period.start else None
     origin = topo.origin(iid)
@@ -170,11 +256,11 @@ def _item_row(
         "forecast_finish": item.forecast_finish.isoformat() if item.forecast_finish else None,
         "slip_days": slip,
         "percent_complete": num(item.percent_complete),
-        "budget": num(cost.budget) if cost else None,
-        "forecast": num(cost.forecast) if cost else None,
-        "actual_to_date": num(cost.actual_to_date) if cost else None,
-        "budget_to_date": num(cost.budget_to_date) if cost else None,
-        "cost_variance_pct": None,
+        "budget": num(own.budget) if own else None,
+        "forecast": num(own.forecast) if own else None,
+        "actual_to_date": num(own_so_far.actual) if own_so_far else None,
+        "budget_to_date": num(own_so_far.budget) if own_so_far else None,
+        "cost_variance_pct": num(own.variance_pct) if own and own.budget else None,
         "confidence": current.confidence if current else None,
         "confidence_prev": (
             previous.confidence
@@ -186,8 +272,6 @@ def _item_row(
         "overall": current.overall if current else None,
         "narrative": current.narrative if current else None,
     }
-    if cost and cost.budget:
-        row["cost_variance_pct"] = num(pct(cost.forecast - cost.budget, cost.budget))
     provenance.append(
         {
             "figure": f"{item.code} schedule",
@@ -218,29 +302,28 @@ def _item_row(
     return row
 
 
-def _rollup_row(facts: Facts, topo: Topology, iid: int, scope: frozenset[int]) -> dict[str, Any]:
-    """An item with its subtree's cost summed and its worst current confidence."""
+def _rollup_row(
+    facts: Facts,
+    topo: Topology,
+    iid: int,
+    scope: frozenset[int],
+    whole: dict[str, RollupRow],
+    to_date: dict[str, RollupRow],
+) -> dict[str, Any]:
+    """An item with its subtree's roll-up (:func:`bigov.analysis.rollups.rollup`): cost, latest
+    confidence and the worst level reported in the subtree."""
     item = topo.items[iid]
-    budget = forecast = actual = ZERO
-    worst: int | None = None
-    worst_value: str | None = None
-    live = 0
-    for sid in topo.item_subtree(iid):
-        if sid not in scope:
-            continue
-        c = facts.cost.get(sid)
-        if c:
-            budget += c.budget
-            forecast += c.forecast
-            actual += c.actual_to_date
-        latest, _ = facts.latest_status(sid)
-        if latest and latest.period >= facts.period.start and latest.confidence:
-            score = confidence_score(latest.confidence)
-            if score is not None and (worst is None or score < worst):
-                worst, worst_value = score, latest.confidence
-        if topo.items[sid].phase not in LIVE_PHASES_EXCLUDED:
-            live += 1
-    own, prev = facts.latest_status(iid)
+    row = whole.get(item.code)
+    so_far = to_date.get(item.code)
+    live = sum(
+        1
+        for sid in topo.item_subtree(iid)
+        if sid in scope and topo.items[sid].phase not in LIVE_PHASES_EXCLUDED
+    )
+    dist = row.confidence_distribution if row else {}
+    worst = next((c.value for c in reversed(list(Confidence)) if dist.get(c.value)), None)
+    _own, prev = facts.latest_status(iid)
+    total = row.total if row else CostFigures()
     return {
         "code": item.code,
         "name": item.name,
@@ -248,13 +331,13 @@ def _rollup_row(facts: Facts, topo: Topology, iid: int, scope: frozenset[int]) -
         "nature": item.nature,
         "owner": item.owner,
         "items": live,
-        "budget": num(budget),
-        "forecast": num(forecast),
-        "actual_to_date": num(actual),
-        "cost_variance_pct": num(pct(forecast - budget, budget)),
-        "confidence": own.confidence if own and own.period >= facts.period.start else worst_value,
+        "budget": num(total.budget),
+        "forecast": num(total.forecast),
+        "actual_to_date": num(so_far.total.actual) if so_far else num(ZERO),
+        "cost_variance_pct": num(total.variance_pct),
+        "confidence": (row.confidence or row.confidence_mean) if row else None,
         "confidence_prev": prev.confidence if prev else None,
-        "worst_confidence": worst_value,
+        "worst_confidence": worst,
     }
 
 
@@ -317,21 +400,46 @@ def _cumulative(
     return out
 
 
-def _benefits(facts: Facts, topo: Topology, node_id: int, scope: frozenset[int], doc: Doc) -> None:
+def _benefits(
+    facts: Facts,
+    topo: Topology,
+    node_id: int,
+    scope: frozenset[int],
+    doc: Doc,
+    figures: AnalysisFigures,
+) -> None:
+    """The node's benefits (enabled by its work or owned by its units) with their realisation
+    from :func:`bigov.analysis.benefits.realisation` — dis-benefits negative, money totals over
+    financial benefits only — and the shortfall of :func:`~bigov.analysis.benefits.
+    benefits_at_risk`: forecast against plan over the profile's whole span."""
     units = topo.units_of(node_id)
-    everything = topo.governs_everything(node_id)
-    rows = []
-    by_month: dict[dt.date, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])
-    if everything:
+    groups, at_risk = figures.benefits()
+    currency = figures.currency
+    if topo.governs_everything(node_id):
         chosen = list(facts.benefits.values())
     else:
         # benefits enabled by the scope's work or owned by its units, through indexes
         ids = {bid for iid in scope for bid in facts.benefits_by_item.get(iid, ())}
         ids |= {bid for unit in units for bid in facts.benefits_by_unit.get(unit, ())}
         chosen = [facts.benefits[bid] for bid in ids]
+    rows = []
+    reported = False
+    by_month: dict[dt.date, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])
+    totals = dict.fromkeys(
+        ("planned", "forecast", "actual_to_date", "planned_to_date", "forecast_to_date"), ZERO
+    )
     for b in sorted(chosen, key=lambda x: x.code):
+        g = groups.get(b.code)
+        if g is None:
+            continue  # no profile in a usable currency: quality.findings reports it
         enabler = next((topo.items[e] for e in sorted(b.enablers) if e in topo.items), None)
         origin = topo.origin(enabler.id) if enabler else None
+        risk = at_risk.get(b.code)
+        f = g.figures
+        financial = g.unit == currency
+        reported = reported or any(
+            p.actual and facts.period.start <= p.period <= facts.period.month for p in g.periods
+        )
         rows.append(
             {
                 "code": b.code,
@@ -339,25 +447,32 @@ def _benefits(facts: Facts, topo: Topology, node_id: int, scope: frozenset[int],
                 "kind": b.kind,
                 "status": b.status,
                 "category": b.category,
+                "unit": g.unit,
                 "owner": b.owner,
                 "enabler": enabler.code if enabler else None,
                 "origin": topo.nodes[origin].code if origin is not None else None,
-                "planned": num(b.planned),
-                "forecast": num(b.forecast),
-                "actual_to_date": num(b.actual_to_date),
-                # a dis-benefit falls short when its forecast *exceeds* plan
+                "planned": num(f.planned),
+                "forecast": num(f.forecast),
+                "planned_to_date": num(f.planned_to_date),
+                "actual_to_date": num(f.actual_to_date),
+                "realised_pct": num(f.realised_pct, 1),
                 "shortfall_pct": num(
-                    pct(b.forecast - b.planned, b.planned)
-                    if b.kind == "disbenefit"
-                    else pct(b.planned - b.forecast, b.planned)
+                    risk.shortfall_pct if risk is not None else _shortfall(b.kind, f)
                 ),
+                "at_risk": list(risk.reasons) if risk is not None else [],
             }
         )
-        for m, (p, f, a) in b.months.items():
-            t = by_month[m]
-            t[0] += p
-            t[1] += f
-            t[2] += a
+        if financial:
+            totals["planned"] += f.planned
+            totals["forecast"] += f.forecast
+            totals["actual_to_date"] += f.actual_to_date
+            totals["planned_to_date"] += f.planned_to_date
+            totals["forecast_to_date"] += f.forecast_to_date
+            for p in g.periods:
+                t = by_month[p.period]
+                t[0] += p.planned
+                t[1] += p.forecast
+                t[2] += p.actual if p.period <= facts.period.month else ZERO
         for code, batch in b.rows:
             doc["provenance"].append(
                 {
@@ -371,6 +486,21 @@ def _benefits(facts: Facts, topo: Topology, node_id: int, scope: frozenset[int],
     doc["benefits_curve"] = _cumulative(
         by_month, facts.period.month, ("planned", "forecast", "actual")
     )
+    doc["figures"]["benefits"] = {
+        **{k: num(v) for k, v in totals.items()},
+        "realised_pct": num(pct(totals["actual_to_date"], totals["planned_to_date"]), 1),
+        "at_risk": sum(1 for r in rows if r["at_risk"]),
+        "reported_in_period": reported,
+    }
+
+
+def _shortfall(kind: str, f: RealisationFigures) -> Decimal | None:
+    """Shortfall of a benefit that is not at risk (so forecast meets plan), as
+    :func:`~bigov.analysis.benefits.benefits_at_risk` states it: % of plan, a dis-benefit's
+    excess counting as shortfall. Realisation figures carry dis-benefits negative."""
+    planned, forecast = abs(f.planned), abs(f.forecast)
+    gap = forecast - planned if kind == "disbenefit" else planned - forecast
+    return analysis_pct(gap, planned)
 
 
 def _resources(
@@ -409,33 +539,50 @@ def _resources(
 
 
 def _run_change(
-    facts: Facts,
+    figures: AnalysisFigures,
     topo: Topology,
-    items: list[int],
+    node_id: int,
     fiscal_year: int,
     bounds: tuple[dt.date, dt.date],
 ) -> dict[str, Any]:
-    start, end = bounds
-    by_nature: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    by_category: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for iid in items:
-        c = facts.cost.get(iid)
-        if not c:
-            continue
-        item = topo.items[iid]
-        year_budget = sum((v[0] for m, v in c.months.items() if start <= m < end), ZERO)
-        by_nature[item.nature] += year_budget
-        by_category[item.category] += year_budget
-    total = sum(by_nature.values(), ZERO)
-    target = facts.load_funding_target(fiscal_year)
-    target_total = sum(target.values(), ZERO)
+    """The fiscal year's run / grow / transform split against the board's target, from
+    :func:`bigov.analysis.balance.balance`: the organisation's for a node that governs everything
+    or work only, its business units' for a node that governs organisation units. ``change``
+    is grow + transform."""
+    report = figures.balance(*bounds)
+    bu_of = figures.business_units()
+    units = {bu_of[u] for u in topo.units_of(node_id) if u in bu_of}
+    # a node governing every business unit (a board scoped to the root unit) sees the organisation
+    scoped = (
+        bool(units)
+        and not topo.governs_everything(node_id)
+        and units != set(figures.business_units().values())
+    )
+    rows = balance_rows(report, units if scoped else None)
+    amounts = dict.fromkeys(report.target, ZERO)
+    forecast = dict.fromkeys(report.target, ZERO)
+    actual = dict.fromkeys(report.target, ZERO)
+    for r in rows:
+        for c in amounts:
+            amounts[c] += r.budget.amounts.get(c, ZERO)
+            forecast[c] += r.forecast.amounts.get(c, ZERO)
+            actual[c] += r.actual.amounts.get(c, ZERO)
+    total = sum(amounts.values(), ZERO)
+    target_total = sum(report.target.values(), ZERO)
+    shares = {c: analysis_pct(v, total) for c, v in amounts.items()}
+    change = amounts.get("grow", ZERO) + amounts.get("transform", ZERO)
+    target_change = report.target.get("grow", ZERO) + report.target.get("transform", ZERO)
     return {
         "fiscal_year": fiscal_year,
-        "budget": {k: num(v) for k, v in sorted(by_nature.items())},
-        "by_category": {k: num(v) for k, v in sorted(by_category.items())},
-        "change_pct": num(pct(by_nature.get("change", ZERO), total)),
-        "target": {k: num(v) for k, v in sorted(target.items())},
-        "target_change_pct": num(pct(target.get("change", ZERO), target_total)),
+        "scope": "business units " + ", ".join(sorted(units)) if scoped else "organisation",
+        "budget": {k: num(v) for k, v in amounts.items()},
+        "forecast": {k: num(v) for k, v in forecast.items()},
+        "actual": {k: num(v) for k, v in actual.items()},
+        "shares": {k: num(v, 1) for k, v in shares.items()},
+        "by_category": {k: num(v) for k, v in amounts.items()},
+        "change_pct": num(analysis_pct(change, total), 1),
+        "target": {k: num(v, 1) for k, v in report.target.items()},
+        "target_change_pct": num(analysis_pct(target_change, target_total), 1),
     }
 
 
@@ -485,24 +632,114 @@ def _risks(facts: Facts, topo: Topology, node_id: int, scope: frozenset[int], do
 
 
 def _objectives(
-    facts: Facts, topo: Topology, node_id: int, items: list[int]
+    facts: Facts, topo: Topology, node_id: int, items: list[int], figures: AnalysisFigures
 ) -> list[dict[str, Any]]:
+    """The OTCs the node governs or its work serves, each with its attainment from
+    :func:`bigov.analysis.attainment.attainment` (key results against trajectory, benefits
+    realised so far, forecast at the target date, confidence of the serving work)."""
     ids: set[int] = set(topo.scope_otcs.get(node_id, set()))
     if topo.governs_everything(node_id):
         ids |= set(facts.otcs)
     for iid in items:
         ids |= facts.contributions.get(iid, set())
-    return sorted(
-        (
-            {k: v for k, v in facts.otcs[i].items() if k != "portfolio_id"}
-            for i in ids
-            if i in facts.otcs
+    if not ids:
+        return []
+    attained = figures.attainment()
+    out = []
+    for i in ids:
+        if i not in facts.otcs:
+            continue
+        row = {k: v for k, v in facts.otcs[i].items() if k != "portfolio_id"}
+        a = attained.get(row["code"])
+        row.update(_attainment_view(a))
+        out.append(row)
+    return sorted(out, key=lambda o: o["code"])
+
+
+def attainment_rag(on_track: bool | None, forecast_pct: Decimal | None) -> str | None:
+    """Green on or ahead of trajectory; amber behind it but forecast to reach at least
+    ``AMBER_FORECAST_PCT`` of the change by the target date; red otherwise; None unmeasured."""
+    if on_track is None:
+        return None
+    if on_track:
+        return "green"
+    if forecast_pct is not None and forecast_pct >= AMBER_FORECAST_PCT:
+        return "amber"
+    return "red"
+
+
+def _attainment_view(a: OtcAttainment | None) -> dict[str, Any]:
+    if a is None:
+        return {"measured": False, "key_results": [], "rag": None}
+    ben = a.benefits
+    return {
+        "measured": a.attained_pct is not None,
+        "attained_pct": num(a.attained_pct, 1),
+        "expected_pct": num(a.expected_pct, 1),
+        "forecast_pct": num(a.forecast_pct, 1),
+        "on_track": a.on_track,
+        "rag": attainment_rag(a.on_track, a.forecast_pct),
+        "confidence": a.confidence,
+        "work_items": a.work_items,
+        "benefits": (
+            {
+                "planned": num(ben.planned),
+                "forecast": num(ben.forecast),
+                "planned_to_date": num(ben.planned_to_date),
+                "actual_to_date": num(ben.actual_to_date),
+                "realised_pct": num(ben.realised_pct, 1),
+            }
+            if ben is not None
+            else None
         ),
-        key=lambda o: o["code"],
+        "key_results": [
+            {
+                "code": k.code,
+                "name": k.name,
+                "unit": k.unit,
+                "direction": k.direction,
+                "trajectory": k.trajectory,
+                "baseline": num(k.baseline, 4),
+                "target": num(k.target, 4),
+                "target_date": k.target_date.isoformat() if k.target_date else None,
+                "latest": num(k.latest, 4),
+                "latest_period": k.latest_period.isoformat() if k.latest_period else None,
+                "expected_value": num(k.expected_value, 4),
+                "attained_pct": num(k.attained_pct, 1),
+                "expected_pct": num(k.expected_pct, 1),
+                "forecast_pct": num(k.forecast_pct, 1),
+                "forecast_value": num(k.forecast_value, 4),
+                "on_track": k.on_track,
+                "rag": attainment_rag(k.on_track, k.forecast_pct),
+                "source": k.source,
+            }
+            for k in a.key_results
+        ],
+    }
+
+
+def _strategy_map(
+    facts: Facts, topo: Topology, node_id: int, figures: AnalysisFigures
+) -> list[dict[str, str]]:
+    """Strategy maps (:func:`bigov.analysis.trace.strategy_map_svg`) for a board that governs
+    OTCs: the whole map for a board governing everything or more than ``MAX_MAPS`` OTCs (one
+    picture reads better than a page per OTC), else one per OTC in its scope."""
+    codes = list(
+        dict.fromkeys(
+            sorted(
+                facts.otcs[o]["code"]
+                for n in topo.node_subtree(node_id)
+                for o in topo.scope_otcs.get(n, ())
+                if o in facts.otcs
+            )
+        )
     )
+    if topo.governs_everything(node_id) or len(codes) > MAX_MAPS:
+        return [{"root": "", "svg": figures.strategy_map(None)}] if facts.otcs else []
+    return [{"root": c, "svg": figures.strategy_map(c)} for c in codes]
 
 
-def _has_data(facts: Facts, items: list[int]) -> bool:
+def _has_data(facts: Facts, items: list[int], doc: Doc) -> bool:
     """Whether anything was reported for the cycle's window: a status report, or an actual cost
     or benefit. Budgets and forecasts alone are plans, not data for the period."""
     start, month = facts.period.start, facts.period.month
@@ -513,9 +750,7 @@ def _has_data(facts: Facts, items: list[int]) -> bool:
         c = facts.cost.get(iid)
         if c and any(start <= m <= month and v[2] for m, v in c.months.items()):
             return True
-    return any(
-        start <= m <= month and v[2] for b in facts.benefits.values() for m, v in b.months.items()
-    )
+    return bool(doc["figures"]["benefits"].get("reported_in_period"))
 
 
 def previous_month(period: CyclePeriod) -> dt.date:

@@ -244,9 +244,7 @@ NpvWeight = Annotated[
 
 
 def _service(ws: Workspace) -> PortfolioService:
-    # the workspace exposes ws.portfolio once the lead wires it in; until then build it here
-    found = getattr(ws, "portfolio", None)
-    return found if isinstance(found, PortfolioService) else PortfolioService(ws)
+    return ws.portfolio
 
 
 def _codes(text: str | None) -> list[str]:

@@ -131,35 +131,48 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 _thousands = FuncFormatter(_thousands_fmt)
 
 
-def run_change_split(actual: dict[str, Any], target: dict[str, Any]) -> str:
-    """Two stacked horizontal bars: the year's budget split run/change against the target split."""
+SPLIT_COLOURS = {
+    "run": "#78909c",
+    "grow": "#42a5f5",
+    "transform": "#1565c0",
+    "change": "#1565c0",
+}
 
-    def shares(d: dict[str, Any]) -> tuple[float, float]:
-        run, change = float(d.get("run") or 0), float(d.get("change") or 0)
-        total = run + change
-        return (run / total * 100, change / total * 100) if total else (0.0, 0.0)
+
+def run_change_split(actual: dict[str, Any], target: dict[str, Any]) -> str:
+    """Stacked horizontal bars: the year's budget split by category (run / grow / transform, or
+    run / change in older documents) against the target split (amounts or percentages)."""
+
+    def shares(d: dict[str, Any]) -> dict[str, float]:
+        values = {k: float(v or 0) for k, v in d.items() if k in SPLIT_COLOURS}
+        total = sum(values.values())
+        return {k: v / total * 100 for k, v in values.items()} if total else {}
 
     bars = [("Budget", shares(actual))]
-    if target:
+    if target and shares(target):
         bars.append(("Target", shares(target)))
-    if not any(sum(v) for _, v in bars):
+    if not bars[0][1]:
         return ""
     fig, ax = _figure(1.1 + 0.45 * len(bars))
     ax.grid(False)
-    for i, (_name, (run, change)) in enumerate(bars):
-        ax.barh(i, run, color="#78909c", label="run" if i == 0 else None)
-        ax.barh(i, change, left=run, color="#1565c0", label="change" if i == 0 else None)
-        ax.text(run / 2, i, f"run {run:.0f}%", ha="center", va="center", color="white", fontsize=8)
-        if change:
-            ax.text(
-                run + change / 2,
-                i,
-                f"change {change:.0f}%",
-                ha="center",
-                va="center",
-                color="white",
-                fontsize=8,
-            )
+    labelled: set[str] = set()
+    for i, (_name, split) in enumerate(bars):
+        left = 0.0
+        for cat, share in split.items():
+            label = cat if cat not in labelled else None
+            labelled.add(cat)
+            ax.barh(i, share, left=left, color=SPLIT_COLOURS[cat], label=label)
+            if share >= 8:
+                ax.text(
+                    left + share / 2,
+                    i,
+                    f"{cat} {share:.0f}%",
+                    ha="center",
+                    va="center",
+                    color="white",
+                    fontsize=8,
+                )
+            left += share
     ax.set_yticks(range(len(bars)))
     ax.set_yticklabels([b[0] for b in bars])
     ax.set_xlim(0, 100)
@@ -168,4 +181,49 @@ def run_change_split(actual: dict[str, Any], target: dict[str, Any]) -> str:
     return _svg(fig, "Run / change split")
 
 
-__all__ = ["confidence_trend", "cumulative_curve", "run_change_split"]
+RAG_COLOURS = {"green": "#2e7d32", "amber": "#ffb300", "red": "#c62828"}
+
+
+def measure_trend(rows: list[dict[str, Any]], title: str) -> str:
+    """A measure per period as a line with each point coloured by its RAG, and its target as a
+    dashed line where one is set."""
+    points = [(i, r) for i, r in enumerate(rows) if r.get("value") is not None]
+    if not points:
+        return ""
+    fig, ax = _figure(2.4)
+    labels = [r["period"] for r in rows]
+    ax.plot(
+        [i for i, _ in points],
+        [float(r["value"]) for _, r in points],
+        "-",
+        color="#1565c0",
+        linewidth=1.4,
+        label="actual",
+        zorder=2,
+    )
+    ax.scatter(
+        [i for i, _ in points],
+        [float(r["value"]) for _, r in points],
+        c=[RAG_COLOURS.get(r.get("rag") or "", "#9e9e9e") for _, r in points],
+        s=28,
+        zorder=3,
+    )
+    targets = [(i, float(r["target"])) for i, r in enumerate(rows) if r.get("target") is not None]
+    if targets:
+        ax.step(
+            [i for i, _ in targets],
+            [t for _, t in targets],
+            "--",
+            where="mid",
+            color="#607d8b",
+            linewidth=1.2,
+            label="target",
+        )
+    _thin_ticks(ax, labels)
+    ax.legend(fontsize=7, frameon=False)
+    ax.yaxis.set_major_formatter(_thousands)
+    fig.tight_layout()
+    return _svg(fig, title)
+
+
+__all__ = ["confidence_trend", "cumulative_curve", "measure_trend", "run_change_split"]

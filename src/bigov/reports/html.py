@@ -7,6 +7,7 @@ same bytes. No domain logic here — which items breach what was decided when th
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -104,17 +105,35 @@ def pack_context(doc: dict[str, Any]) -> dict[str, Any]:
         )
 
     month = doc["period"]["label"]
-    current = [w for w in doc["work"] if w.get("live") and w.get("confidence")]
-    conf_counts: dict[str, int] = defaultdict(int)
-    for w in current:
-        conf_counts[w["confidence"]] += 1
+    figures = doc.get("figures") or {}
+    cost, ben = figures.get("cost") or {}, figures.get("benefits") or {}
+    # the headline figures were computed by bigov.analysis when the cycle ran; a document of an
+    # older schema (without them) shows the sums of its rows instead
+    conf_counts: dict[str, int] = {k: v for k, v in (figures.get("confidence") or {}).items() if v}
+    if not figures:
+        for w in doc["work"]:
+            if w.get("live") and w.get("confidence"):
+                conf_counts[w["confidence"]] = conf_counts.get(w["confidence"], 0) + 1
     totals = {
-        "budget": sum((_dec(w["budget"]) or Decimal(0)) for w in doc["work"]),
-        "forecast": sum((_dec(w["forecast"]) or Decimal(0)) for w in doc["work"]),
-        "actual": sum((_dec(w["actual_to_date"]) or Decimal(0)) for w in doc["work"]),
-        "benefit_plan": sum((_dec(b["planned"]) or Decimal(0)) for b in doc["benefits"]),
-        "benefit_forecast": sum((_dec(b["forecast"]) or Decimal(0)) for b in doc["benefits"]),
+        "budget": cost.get("budget", _sum(doc["work"], "budget")),
+        "forecast": cost.get("forecast", _sum(doc["work"], "forecast")),
+        "actual": cost.get("actual_to_date", _sum(doc["work"], "actual_to_date")),
+        "budget_to_date": cost.get("budget_to_date"),
+        "variance_pct": cost.get("variance_pct"),
+        "benefit_plan": ben.get("planned", _sum(doc["benefits"], "planned")),
+        "benefit_forecast": ben.get("forecast", _sum(doc["benefits"], "forecast")),
+        "benefit_plan_to_date": ben.get("planned_to_date"),
+        "benefit_actual": ben.get("actual_to_date", _sum(doc["benefits"], "actual_to_date")),
+        "benefit_realised_pct": ben.get("realised_pct"),
+        "benefits_at_risk": ben.get("at_risk"),
     }
+    measures = [
+        {
+            **m,
+            "chart": charts.measure_trend(m["values"], f"{m['measure']} by {m['grain']}"),
+        }
+        for m in doc.get("measures", [])
+    ]
     changed = [
         w
         for w in doc["work"]
@@ -153,9 +172,37 @@ def pack_context(doc: dict[str, Any]) -> dict[str, Any]:
                 doc["run_change"]["budget"], doc["run_change"]["target"]
             ),
         },
+        "measures": {m["code"]: m for m in measures},
+        "strategy_maps": [
+            {"root": m["root"], "svg": _embeddable(m["svg"])} for m in doc.get("strategy_map", [])
+        ],
+        "objectives": doc.get("objectives", []),
+        # the strategy map is drawn once, under the first agenda item that shows objectives
+        "maps_at": next(
+            (
+                i["code"]
+                for key, _t in SECTIONS
+                for a in by_section.get(key, [])
+                for i in a["information"]
+                if block_of(i["source"], i["form"]) == "objectives"
+            ),
+            None,
+        ),
         "block_of": block_of,
         "exceptions_for": exceptions_for,
     }
+
+
+def _sum(rows: list[dict[str, Any]], key: str) -> Decimal:
+    return sum(((_dec(r.get(key)) or Decimal(0)) for r in rows), Decimal(0))
+
+
+def _embeddable(svg: str) -> str:
+    """A standalone SVG document made an inline, responsive element: its fixed size is dropped
+    (the viewBox stays) so it scales to the page and the phone."""
+    return re.sub(r'\s(width|height)="[^"]*"', "", svg, count=2).replace(
+        "<svg ", '<svg role="img" aria-label="Strategy map" ', 1
+    )
 
 
 def block_of(source: str, form: str) -> str:
@@ -190,6 +237,8 @@ def block_of(source: str, form: str) -> str:
         return "risks"
     if head in ("strategy", "otc", "otig", "key_result"):
         return "objectives"
+    if head == "metrics":
+        return "measure"
     return "note"
 
 

@@ -106,8 +106,40 @@ def render_xlsx(doc: dict[str, Any]) -> bytes:
             {"measure": "target change %", "value": rc["target_change_pct"]},
         ],
     )
+    figures = doc.get("figures") or {}
+    _sheet(
+        wb,
+        "Figures",
+        [
+            {"figure": f"{group} {key}", "value": value}
+            for group in ("cost", "benefits", "confidence", "milestones")
+            for key, value in (figures.get(group) or {}).items()
+        ],
+        "No analysis figures in this document.",
+    )
     _sheet(wb, "Risks", doc["risks"])
-    _sheet(wb, "Objectives", doc["objectives"])
+    _sheet(
+        wb,
+        "Objectives",
+        [
+            {k: v for k, v in o.items() if k not in ("key_results", "benefits")}
+            for o in doc["objectives"]
+        ],
+    )
+    _sheet(
+        wb,
+        "Key results",
+        [{"otc": o["code"], **k} for o in doc["objectives"] for k in o.get("key_results", [])],
+    )
+    _sheet(
+        wb,
+        "Measures",
+        [
+            {"definition": m["code"], "measure": m["measure"], "grain": m["grain"], **v}
+            for m in doc.get("measures", [])
+            for v in m["values"]
+        ],
+    )
     _sheet(wb, "Readiness", doc["readiness"])
     _sheet(wb, "Actions", doc["actions"])
     _sheet(

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 04:38:11.863065
+Create Date: 2026-11-27 04:51:15.818830
 """
 
 from collections.abc import Sequence
