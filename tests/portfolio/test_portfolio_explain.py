@@ -163,3 +163,13 @@ def test_capacity_frontier(small_example: Path) -> None:
         compute_frontier(p, 5, dimension="capacity")
     with pytest.raises(ConfigError):
         compute_frontier(p, 5, dimension="capacity", resource="nobody")
+
+
+def test_fine_frontier_reuses_proven_optima_exactly() -> None:
+    # 30 points on a small problem: many levels share an optimum; reusing it must give exactly
+    # the values of independent cold solves.
+    p = random_problem(11, n=9)
+    warm = compute_frontier(p, 30)
+    cold = compute_frontier(p, 30, warm=False)
+    assert [pt.value for pt in warm.points] == pytest.approx([pt.value for pt in cold.points])
+    assert sum(pt.value is not None for pt in warm.points) >= 25

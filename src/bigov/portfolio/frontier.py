@@ -2,11 +2,12 @@
 
 The limits of one dimension (all budgets, one funding source's budgets, or one skill's capacity)
 are scaled together by a factor, from a small fraction up to the level at which every candidate
-would fit. The points are solved on *one* HiGHS instance in increasing order: only row bounds
-change between points, and the previous optimum — still feasible, since limits only loosen — is
-handed to HiGHS as its first incumbent. That is the efficiency the issue asks for: no model
-rebuilds, and every solve starts with a good lower bound. ``warm=False`` gives the cold baseline
-(a fresh model per point) for comparison.
+would fit. The points are solved on *one* HiGHS instance (only row bounds change between points,
+no model rebuilds) from the top level down, and each optimum is reused wherever it provably holds:
+the best value never falls as limits loosen, so a plan optimal at factor ``s`` that uses only a
+factor ``u <= s`` of the limits is also optimal at every factor between ``u`` and ``s``. On a fine
+grid most points therefore need no solve at all, and the values are exactly those of cold solves.
+``warm=False`` gives the cold baseline (a fresh model per point) for comparison.
 """
 
 from __future__ import annotations
@@ -116,34 +117,45 @@ def compute_frontier(
     idx = np.array(rows, np.int32)
     lowers = np.full(len(rows), -highspy.kHighsInf)
 
-    out: list[FrontierPoint] = []
-    previous: list[float] | None = None
-    for scale in scales:
+    found: dict[int, FrontierPoint] = {}
+    # (factor of the limits the last proven plan actually uses, that plan)
+    reusable: tuple[float, FrontierPoint] | None = None
+    order = sorted(range(points), key=lambda k: -scales[k]) if warm else list(range(points))
+    for k in order:
+        scale = scales[k]
+        level = float(uppers.sum() * scale)
+        if reusable is not None and reusable[0] <= scale * (1 + 1e-9):
+            found[k] = reusable[1].model_copy(update={"scale": scale, "level": level})
+            continue
         if not warm:
             model = build_model(problem)
         model.h.changeRowsBounds(len(rows), idx, lowers, uppers * scale)
-        status = model.run(time_limit=time_limit, mip_gap=mip_gap, start=previous)
-        level = float(uppers.sum() * scale)
+        status = model.run(time_limit=time_limit, mip_gap=mip_gap)
         if not model.has_solution():
-            out.append(FrontierPoint(scale=scale, level=level, value=None, proven_optimal=False))
+            found[k] = FrontierPoint(scale=scale, level=level, value=None, proven_optimal=False)
+            reusable = None
             continue
         col = model.column_values()
         info = model.h.getInfo()
         selected = sorted(
             {model.columns[c].code for c in range(len(col)) if _chosen(model, c, col)}
         )
-        out.append(
-            FrontierPoint(
-                scale=scale,
-                level=level,
-                value=float(info.objective_function_value),
-                proven_optimal=status == highspy.HighsModelStatus.kOptimal,
-                gap=max(float(info.mip_gap), 0.0) if np.isfinite(info.mip_gap) else 0.0,
-                selected=selected,
-            )
+        point = FrontierPoint(
+            scale=scale,
+            level=level,
+            value=float(info.objective_function_value),
+            proven_optimal=status == highspy.HighsModelStatus.kOptimal,
+            gap=max(float(info.mip_gap), 0.0) if np.isfinite(info.mip_gap) else 0.0,
+            selected=selected,
         )
-        if warm:
-            previous = [float(v) for v in col]
+        found[k] = point
+        # Only a proven optimum may stand in for other levels: a best-found plan might be beaten
+        # at a lower level by one the solver did not find at this level.
+        if warm and point.proven_optimal:
+            reusable = (_used_scale(model, rows, uppers), point)
+        else:
+            reusable = None
+    out = [found[k] for k in range(points)]
     return Frontier(
         dimension=dimension,
         resource=resource,
@@ -152,6 +164,20 @@ def compute_frontier(
         run_time=time.perf_counter() - started,
         warm=warm,
     )
+
+
+def _used_scale(
+    model: SelectionModel, rows: Sequence[int], uppers: np.ndarray[tuple[int], np.dtype[np.float64]]
+) -> float:
+    """The smallest factor of the varied limits the current solution fits within."""
+    activity = np.asarray(model.h.getSolution().row_value, dtype=float)[list(rows)]
+    used = 0.0
+    for act, upper in zip(activity, uppers, strict=True):
+        if upper > 0:
+            used = max(used, act / upper)
+        elif act > 1e-9:  # something used against a zero limit: no smaller factor fits
+            return float("inf")
+    return used
 
 
 def _chosen(
