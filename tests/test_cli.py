@@ -111,3 +111,13 @@ def test_corrupt_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_head_revision_known() -> None:
     assert migrate.head_revision() is not None
+
+
+def test_schema_in_the_url_names_the_workspace(workspace: Workspace) -> None:
+    # Another process (here the CLI) reaches the same workspace from the one URL string.
+    workspace.org.add_unit("U-SCHEMA", "Unit in its own schema")
+    result = runner.invoke(
+        app, ["status", "--json", "--db", workspace.describe(hide_password=False)]
+    )
+    assert result.exit_code == 0, result.output
+    assert '"org_unit": 1' in result.output

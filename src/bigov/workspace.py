@@ -43,9 +43,10 @@ if TYPE_CHECKING:
 class Workspace:
     """An open bigov database. Thread-safe to share; each unit of work takes its own session."""
 
-    def __init__(self, engine: Engine, url: URL) -> None:
+    def __init__(self, engine: Engine, url: URL, schema: str | None = None) -> None:
         self.engine = engine
         self.url = url
+        self.schema = schema
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     # -- opening -----------------------------------------------------------------------------
@@ -56,7 +57,8 @@ class Workspace:
         """Open (and by default create or migrate) the workspace at ``url``.
 
         ``url`` defaults to ``$BIGOV_DB`` or ``sqlite:///bigov.db``; a bare path means a SQLite
-        file. ``schema`` (PostgreSQL) keeps the workspace in its own schema, created if absent.
+        file. ``schema`` (PostgreSQL) keeps the workspace in its own schema, created if absent;
+        it can also be given in the URL as ``?schema=NAME``, so one ``--db`` string names it.
 
         Raises:
             ConfigError: malformed or unsupported URL.
@@ -64,6 +66,10 @@ class Workspace:
             SchemaVersionError: the database is from a newer bigov or is not a bigov database.
         """
         parsed = parse_url(url or default_url())
+        if "schema" in parsed.query:
+            in_url = parsed.query["schema"]
+            schema = schema or (in_url if isinstance(in_url, str) else in_url[0])
+            parsed = parsed.difference_update_query(["schema"])
         load_models()
         engine: Engine | None = None
         try:
@@ -89,7 +95,7 @@ class Workspace:
             if engine is not None:
                 engine.dispose()
             raise
-        return cls(engine, parsed)
+        return cls(engine, parsed, schema)
 
     def close(self) -> None:
         """Release every pooled connection."""
@@ -132,9 +138,11 @@ class Workspace:
             return None
         return Path(self.url.database).resolve()
 
-    def describe(self) -> str:
-        """The URL with any password hidden, for messages."""
-        return self.url.render_as_string(hide_password=True)
+    def describe(self, *, hide_password: bool = True) -> str:
+        """The URL (with ``?schema=`` when the workspace lives in one), for messages or for
+        handing to another process; the password is hidden unless asked for."""
+        url = self.url.update_query_dict({"schema": self.schema}) if self.schema else self.url
+        return url.render_as_string(hide_password=hide_password)
 
     # -- settings ----------------------------------------------------------------------------
     def setting(self, key: str) -> str:

@@ -66,7 +66,7 @@ def _app() -> typer.Typer:
 def test_cli_cycle_round_trip(gov_ws: Workspace, tmp_path: Path) -> None:
     runner = CliRunner()
     app = _app()
-    db = ["--db", gov_ws.describe()]
+    db = ["--db", gov_ws.describe(hide_password=False)]
     out = tmp_path / "packs"
     res = runner.invoke(
         app,
