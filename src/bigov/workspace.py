@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from bigov.finance.service import FinanceService
     from bigov.governance.service import GovernanceService
     from bigov.metrics.service import MetricsService
-    from bigov.portfolio.service import PortfolioService
     from bigov.org.service import OrgService
+    from bigov.portfolio.service import PortfolioService
     from bigov.raid.service import RaidService
     from bigov.resources.service import ResourceService
     from bigov.strategy.service import StrategyService
