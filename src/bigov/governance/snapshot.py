@@ -17,7 +17,7 @@ from typing import Any
 
 from bigov.analysis._common import pct as analysis_pct
 from bigov.analysis.attainment import OtcAttainment
-from bigov.analysis.benefits import RealisationFigures
+from bigov.analysis.benefits import BenefitAtRisk, RealisationFigures
 from bigov.analysis.rollups import CostFigures, RollupRow
 from bigov.governance.facts import ZERO, Facts
 from bigov.governance.figures import AnalysisFigures, balance_rows
@@ -422,6 +422,9 @@ def _benefits(
         ids = {bid for iid in scope for bid in facts.benefits_by_item.get(iid, ())}
         ids |= {bid for unit in units for bid in facts.benefits_by_unit.get(unit, ())}
         chosen = [facts.benefits[bid] for bid in ids]
+    # the node's own benefit tolerance says which shortfalls it calls "at risk" (else the
+    # analysis default of 10 %)
+    tolerance = topo.nodes[node_id].tolerances.get("benefit_pct", Decimal("10"))
     rows = []
     reported = False
     by_month: dict[dt.date, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])
@@ -459,7 +462,7 @@ def _benefits(
                 "shortfall_pct": num(
                     risk.shortfall_pct if risk is not None else _shortfall(b.kind, f)
                 ),
-                "at_risk": list(risk.reasons) if risk is not None else [],
+                "at_risk": _reasons(risk, tolerance),
             }
         )
         if financial:
@@ -492,6 +495,18 @@ def _benefits(
         "at_risk": sum(1 for r in rows if r["at_risk"]),
         "reported_in_period": reported,
     }
+
+
+def _reasons(risk: BenefitAtRisk | None, tolerance: Decimal) -> list[str]:
+    """Why a benefit is at risk: late or red enablers, and a shortfall beyond ``tolerance``."""
+    if risk is None:
+        return []
+    short = risk.shortfall_pct
+    return [
+        r
+        for r in risk.reasons
+        if not r.startswith("forecast") or (short is not None and short > tolerance)
+    ]
 
 
 def _shortfall(kind: str, f: RealisationFigures) -> Decimal | None:
