@@ -1136,7 +1136,8 @@ OTCS: tuple[tuple[str, str, str, str, str, tuple[str, ...], int], ...] = (
 KEY_RESULTS: dict[str, tuple[tuple[str, str, float, float, str, str, str], ...]] = {
     "O-01": (
         ("Customer satisfaction index", "points", 76, 85, "higher", "linear", ""),
-        ("Complaints per 10,000 customers", "per 10k", 38, 25, "lower", "linear", "COMPLAINTS"),
+        # a rate per 10,000 customers: reported as actuals, not fed by the COMPLAINTS count
+        ("Complaints per 10,000 customers", "per 10k", 38, 25, "lower", "linear", ""),
     ),
     "O-02": (("Share of contacts handled digitally", "%", 31, 60, "higher", "back_loaded", ""),),
     "O-03": (("Smart meters installed", "meters", 12_000, 300_000, "higher", "back_loaded", ""),),
