@@ -465,8 +465,21 @@ def strategy_map_svg(
     Raises:
         NotFoundError: ``root`` is not an OTIG or OTC code.
     """
-    as_at = as_at or dt.date.today()
-    g = _load(session, as_at)
+    return render_strategy_map(strategy_map_graph(session, as_at=as_at), root)
+
+
+def strategy_map_graph(session: Session, *, as_at: dt.date | None = None) -> _Graph:
+    """What :func:`strategy_map_svg` draws from, read once (as at ``as_at``, default today):
+    pass it to :func:`render_strategy_map` to draw several maps of one date without re-reading."""
+    return _load(session, as_at or dt.date.today())
+
+
+def render_strategy_map(g: _Graph, root: str | None = None) -> str:
+    """:func:`strategy_map_svg` drawn from a graph read by :func:`strategy_map_graph`.
+
+    Raises:
+        NotFoundError: ``root`` is not an OTIG or OTC code.
+    """
     otig_ids = sorted(g.otigs, key=lambda i: g.otigs[i][0])
     otc_ids = sorted(g.otcs, key=lambda i: g.otcs[i][0])
     if root is not None:
@@ -599,6 +612,8 @@ __all__ = [
     "KpiFigures",
     "TraceNode",
     "TraceResult",
+    "render_strategy_map",
+    "strategy_map_graph",
     "strategy_map_svg",
     "trace",
 ]

@@ -33,9 +33,12 @@ from bigov.analysis.balance import (
 )
 from bigov.analysis.benefits import BenefitAtRisk, BenefitGroup, realisation
 from bigov.analysis.rollups import RollupReport, RollupRow, rollup
-from bigov.analysis.trace import strategy_map_svg
+from bigov.analysis.trace import render_strategy_map, strategy_map_graph
 from bigov.errors import BigovError
 from bigov.governance.periods import add_months
+from bigov.metrics.calendar import FiscalCalendar
+from bigov.metrics.models import MetricMeasure
+from bigov.metrics.service import MetricsService
 
 if TYPE_CHECKING:
     from bigov.workspace import Workspace
@@ -72,8 +75,12 @@ class AnalysisFigures:
         self._attainment: dict[str, OtcAttainment] | None = None
         self._balance: dict[tuple[dt.date, dt.date], BalanceReport] = {}
         self._maps: dict[str | None, str] = {}
+        self._map_graph: Any = None
+        self._rows: tuple[dict[str, RollupRow], dict[str, RollupRow]] | None = None
         self._measures: dict[tuple[str, str, str | None, dt.date, dt.date], MeasureView] = {}
         self._units: dict[int, str] | None = None
+        self._service: _CycleMetrics | None = None
+        self._service_checked = False
         self.currency = ""
 
     # -- cost and confidence (bigov rollup) ----------------------------------------------------
@@ -93,10 +100,13 @@ class AnalysisFigures:
         return self._to_date
 
     def rows(self) -> tuple[dict[str, RollupRow], dict[str, RollupRow]]:
-        return (
-            {r.code: r for r in self.whole.rows},
-            {r.code: r for r in self.to_date.rows},
-        )
+        """Both roll-ups' rows by work item code (built once; callers only read them)."""
+        if self._rows is None:
+            self._rows = (
+                {r.code: r for r in self.whole.rows},
+                {r.code: r for r in self.to_date.rows},
+            )
+        return self._rows
 
     # -- benefits (bigov benefits) ---------------------------------------------------------
     def benefits(self) -> tuple[dict[str, BenefitGroup], dict[str, BenefitAtRisk]]:
@@ -133,21 +143,23 @@ class AnalysisFigures:
         return self._attainment
 
     def strategy_map(self, root: str | None) -> str:
+        """:func:`~bigov.analysis.trace.strategy_map_svg` of ``root`` as at the date: the map's
+        data is read once per date and each root's map drawn once from it."""
         if root not in self._maps:
-            self._maps[root] = strategy_map_svg(self.session, root, as_at=self.as_at)
+            if self._map_graph is None:
+                self._map_graph = strategy_map_graph(self.session, as_at=self.as_at)
+            self._maps[root] = render_strategy_map(self._map_graph, root)
         return self._maps[root]
 
     # -- measures (metrics engine) -----------------------------------------------------------
-    def _metrics(self) -> Any:
-        """The metrics service, or None when this workspace has no metrics tables."""
-        try:
-            from bigov.metrics.models import MetricMeasure
-            from bigov.metrics.service import MetricsService
-        except ImportError:  # pragma: no cover - metrics ships with bigov
-            return None
-        if not inspect(self.session.get_bind()).has_table(MetricMeasure.__tablename__):
-            return None
-        return MetricsService(self.ws)
+    def _metrics(self) -> MetricsService | None:
+        """The metrics service, or None when this workspace has no metrics tables (one per
+        as-at date: every measure read of the cycles shares its calendar and org lookups)."""
+        if not self._service_checked:
+            self._service_checked = True
+            if inspect(self.session.get_bind()).has_table(MetricMeasure.__tablename__):
+                self._service = _CycleMetrics(self.ws)
+        return self._service
 
     def _measure_source(self) -> MeasureSource | None:
         """Monthly actuals of key results' measures up to the as-at date (see module docstring)."""
@@ -239,6 +251,27 @@ class AnalysisFigures:
         else:
             view.detail = f"{len(in_window)} period(s), {view.rows} observations."
         return view
+
+
+class _CycleMetrics(MetricsService):
+    """:class:`MetricsService` for the reads of one cycle run: the workspace calendar and each
+    organisation unit's subtree are read once, not once per measure, node and window (neither
+    changes while the cycles run)."""
+
+    def __init__(self, ws: Workspace) -> None:
+        super().__init__(ws)
+        self._calendar: FiscalCalendar | None = None
+        self._orgs: dict[str, list[str]] = {}
+
+    def calendar(self) -> FiscalCalendar:
+        if self._calendar is None:
+            self._calendar = super().calendar()
+        return self._calendar
+
+    def _org_codes(self, s: Session, org: str) -> list[str]:
+        if org not in self._orgs:
+            self._orgs[org] = super()._org_codes(s, org)
+        return list(self._orgs[org])
 
 
 def _grain_days(grain: str) -> int:
