@@ -18,12 +18,23 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from bigov.db.settings import DEFAULTS, Setting
+from bigov.finance.models import CostLine
 from bigov.org.models import OrgUnit
 from bigov.work.models import Confidence, StatusReport, WorkItem
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
 PCT = Decimal("0.1")
+
+
+def cost_sums() -> tuple[ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]]:
+    """sum(budget), sum(forecast), sum(actual) of cost lines: the three money figures every
+    roll-up reports, in this order, so each query groups them the same way."""
+    return (
+        func.sum(CostLine.budget).label("budget"),
+        func.sum(CostLine.forecast).label("forecast"),
+        func.sum(CostLine.actual).label("actual"),
+    )
 
 
 def money(value: Any) -> Decimal:

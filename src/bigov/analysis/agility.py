@@ -13,10 +13,10 @@ from decimal import Decimal
 from statistics import median
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bigov.analysis._common import PCT, ZERO, reporting_currency, work_closure
+from bigov.analysis._common import PCT, ZERO, cost_sums, reporting_currency, work_closure
 from bigov.analysis.rollups import CostFigures
 from bigov.finance.models import CostLine
 from bigov.raid.models import RaidItem, RaidKind
@@ -182,9 +182,7 @@ def agility(
             select(
                 CostLine.work_item_id,
                 CostLine.period,
-                func.sum(CostLine.budget),
-                func.sum(CostLine.forecast),
-                func.sum(CostLine.actual),
+                *cost_sums(),
             )
             .where(CostLine.work_item_id.in_(wanted), CostLine.currency == currency)
             .group_by(CostLine.work_item_id, CostLine.period)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from bigov.analysis._common import ZERO, org_closure, reporting_currency, work_closure
+from bigov.analysis._common import ZERO, cost_sums, org_closure, reporting_currency, work_closure
 from bigov.analysis.rollups import CostFigures
 from bigov.benefits.models import Benefit
 from bigov.finance.models import CostLine
@@ -200,9 +200,7 @@ def gaps(session: Session) -> AlignmentReport:
         for wid, b, f, a in session.execute(
             select(
                 CostLine.work_item_id,
-                func.sum(CostLine.budget),
-                func.sum(CostLine.forecast),
-                func.sum(CostLine.actual),
+                *cost_sums(),
             )
             .where(CostLine.currency == currency)
             .group_by(CostLine.work_item_id)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bigov.analysis._common import (
     PCT,
     ZERO,
+    cost_sums,
     money,
     quantity,
     reporting_currency,
@@ -153,9 +154,7 @@ def balance(
             CostLine.period,
             WorkItem.org_unit_id,
             WorkItem.category,
-            func.sum(CostLine.budget),
-            func.sum(CostLine.forecast),
-            func.sum(CostLine.actual),
+            *cost_sums(),
         )
         .join(WorkItem, WorkItem.id == CostLine.work_item_id)
         .where(*cost_filter)

@@ -21,6 +21,7 @@ from bigov.analysis._common import (
     ZERO,
     confidence_from_score,
     confidence_score,
+    cost_sums,
     days_between,
     label,
     latest_status,
@@ -194,9 +195,7 @@ def rollup(
         for wid, b, f, a in session.execute(
             select(
                 CostLine.work_item_id,
-                func.sum(CostLine.budget),
-                func.sum(CostLine.forecast),
-                func.sum(CostLine.actual),
+                *cost_sums(),
             )
             .join(scope, scope.c.id == CostLine.work_item_id)
             .where(*cost_filter)
@@ -208,9 +207,7 @@ def rollup(
         for aid, b, f, a in session.execute(
             select(
                 closure.c.ancestor_id,
-                func.sum(CostLine.budget),
-                func.sum(CostLine.forecast),
-                func.sum(CostLine.actual),
+                *cost_sums(),
             )
             .join(scope, scope.c.id == closure.c.ancestor_id)
             .join(CostLine, CostLine.work_item_id == closure.c.descendant_id)

@@ -20,6 +20,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from bigov.analysis._common import (
+    cost_sums,
     latest_status,
     money,
     reporting_currency,
@@ -142,9 +143,7 @@ def _load(session: Session, as_at: dt.date) -> _Graph:
     for aid, b, f, a in session.execute(
         select(
             closure.c.ancestor_id,
-            func.sum(CostLine.budget),
-            func.sum(CostLine.forecast),
-            func.sum(CostLine.actual),
+            *cost_sums(),
         )
         .join(CostLine, CostLine.work_item_id == closure.c.descendant_id)
         .where(CostLine.currency == currency)
