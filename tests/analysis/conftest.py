@@ -89,7 +89,6 @@ from bigov.work.models import (
 )
 from bigov.workspace import Workspace
 
-AS_AT = dt.date(2024, 6, 15)
 APR, MAY, JUN, JUL = (dt.date(2024, m, 1) for m in (4, 5, 6, 7))
 D = Decimal
 

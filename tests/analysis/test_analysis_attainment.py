@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 import pytest
+from analysis_dates import AS_AT
 from sqlalchemy.orm import Session
 
 from bigov.analysis.attainment import attainment
 from bigov.errors import NotFoundError
-from conftest import AS_AT
 
 D = Decimal
 F = 91 / 365

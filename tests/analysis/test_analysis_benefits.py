@@ -11,10 +11,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from analysis_dates import AS_AT
 from sqlalchemy.orm import Session
 
 from bigov.analysis.benefits import realisation
-from conftest import AS_AT
 
 D = Decimal
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from analysis_dates import AS_AT
+
 from bigov.analysis.alignment import gaps
 from bigov.analysis.balance import balance
 from bigov.analysis.benefits import realisation
@@ -15,7 +17,6 @@ from bigov.benefits.models import BenefitProfile
 from bigov.finance.models import CostLine
 from bigov.work.models import Contribution, Dependency, WorkItem
 from bigov.workspace import Workspace
-from conftest import AS_AT
 
 D = Decimal
 

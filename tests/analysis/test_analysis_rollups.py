@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
+from analysis_dates import AS_AT
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,6 @@ from bigov.analysis.rollups import rollup
 from bigov.finance.models import CostLine
 from bigov.work.models import Confidence, Milestone, StatusReport, WorkItem, WorkKind
 from bigov.workspace import Workspace
-from conftest import AS_AT
 
 D = Decimal
 

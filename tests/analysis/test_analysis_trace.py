@@ -6,11 +6,11 @@ import xml.etree.ElementTree as ET
 from decimal import Decimal
 
 import pytest
+from analysis_dates import AS_AT
 from sqlalchemy.orm import Session
 
 from bigov.analysis.trace import strategy_map_svg, trace
 from bigov.errors import NotFoundError
-from conftest import AS_AT
 
 D = Decimal
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from portfolio_random import random_problem
 
 from bigov.errors import ConfigError, InfeasibleError
 from bigov.portfolio.explain import explain
@@ -13,7 +14,6 @@ from bigov.portfolio.frontier import compute_frontier, plot_frontier
 from bigov.portfolio.infeasibility import find_conflict
 from bigov.portfolio.problem import Forced, load_problem, parse_problem
 from bigov.portfolio.solver import build_model, solve
-from conftest import random_problem
 
 
 def base(**extra: Any) -> Any:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from portfolio_random import BruteForce, random_problem
 
 from bigov.portfolio.problem import parse_problem
 from bigov.portfolio.solver import PlanItem, evaluate_plan, solve
-from conftest import BruteForce, random_problem
 
 
 def problem(candidates: list[dict[str, Any]], **extra: Any) -> Any:
