@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pyarrow as pa
 import yaml
-from sqlalchemy import ColumnElement, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bigov.db.base import utcnow
@@ -23,7 +23,7 @@ from bigov.db.batch import ImportBatch
 from bigov.db.settings import Setting
 from bigov.errors import ConfigError, NotFoundError, Problem, ValidationError
 from bigov.metrics.calendar import FiscalCalendar, Frequency, Grain, base_grain, parse_grain
-from bigov.metrics.harmonise import AGG_COLUMNS, Harmoniser
+from bigov.metrics.harmonise import AGG_COLUMNS, RECORD_COLUMNS, Harmoniser
 from bigov.metrics.models import (
     MeasureDirection,
     MetricAggregate,
@@ -69,6 +69,10 @@ _AGG_SCHEMA = pa.schema(
         ("batches", pa.string()),
     ]
 )
+
+
+# How SQLAlchemy's SQLite dialect stores a DateTime (so raw inserts compare equal to its own).
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -265,29 +269,19 @@ class MetricsService:
             with Harmoniser(
                 cal, threads=self.threads, memory_limit=self.memory_limit, temp_dir=store.temp_dir
             ) as engine:
-                # the raw file is written while the source is read (one pass)
+                # one read of the source writes the raw file; one pass over that validates it and
+                # aggregates it to the finest grain asked for
                 stats = engine.stage(
                     source,
                     series_map,
                     label=name,
+                    grain=base_grain(set(grains)) if grains is not None else None,
                     raw_path=store.staging_path(batch_id),
                     batch_id=batch_id,
                 )
                 reporter.advance()
-                # one pass over the staged ids serves both the grains and the series count
-                engine.con.execute(
-                    "CREATE TEMP TABLE staged_series AS SELECT DISTINCT series_id FROM staged"
-                )
-                if grains is None:
-                    present = engine.con.execute(
-                        "SELECT DISTINCT m.grains FROM series_map m SEMI JOIN staged_series t "
-                        "ON t.series_id = m.series_id"
-                    ).fetchall()
-                    wanted = {Grain(g) for (text,) in present for g in text.split(",") if g}
-                else:
-                    wanted = set(grains)
-                n_series_row = engine.con.execute("SELECT count(*) FROM staged_series").fetchall()
-                n_series = int(n_series_row[0][0]) if n_series_row else 0
+                present, n_series = engine.present()
+                wanted = set(grains) if grains is not None else present
                 base = base_grain(wanted)
                 # files that may hold rows of the touched base periods (a late day touches
                 # the whole month when months are the base grain)
@@ -317,7 +311,7 @@ class MetricsService:
                     prior_files=prior,
                     fetch_stored=self._fetch_stored if existing is not None else None,
                 )
-                records = engine.records()
+                records = engine.records(text_times=self._sqlite())
             reporter.advance()
             computed_at = utcnow()
             superseded = self._write(records, batch_id, computed_at, stats, store, existing)
@@ -344,6 +338,9 @@ class MetricsService:
             computed_at=computed_at,
             raw_file=store.relative_path(batch_id),
         )
+
+    def _sqlite(self) -> bool:
+        return self.ws.engine.dialect.name == "sqlite"
 
     def _reject(self, batch_id: int, exc: ValidationError | None) -> None:
         with self.ws.session() as s:
@@ -374,7 +371,7 @@ class MetricsService:
 
     def _write(
         self,
-        records: list[dict[str, Any]],
+        records: list[tuple[Any, ...]],
         batch_id: int,
         computed_at: dt.datetime,
         stats: Any,
@@ -382,36 +379,35 @@ class MetricsService:
         existing: Any,
     ) -> int:
         """Supersede the current versions of the recomputed periods and insert the new ones,
-        register the raw file and close the batch — one transaction."""
+        register the raw file and close the batch — one transaction.
+
+        ``records`` are :data:`RECORD_COLUMNS` tuples as :meth:`Harmoniser.records` gives them
+        (times as text on SQLite). They go to the driver's ``executemany`` as they are: tens of
+        thousands of rows per load, where SQLAlchemy's per-row parameter processing cost more
+        than the database's own work.
+        """
+        sqlite = self._sqlite()
         now = _db_time(computed_at)
-        for rec in records:
-            rec["last_ts"] = _db_time(rec["last_ts"])
-            rec["computed_at"] = now
-            rec["load_batch_id"] = batch_id
+        stamp: Any = now.strftime(_SQLITE_TIME) if sqlite else now
+        rows = [(*r, batch_id, stamp) for r in records]
+        mark = "?" if self.ws.engine.dialect.paramstyle == "qmark" else "%s"
+        table = AGG.name
         superseded = 0
         with self.ws.engine.begin() as conn:
-            if existing is not None and records:
-                stmt = (
-                    update(AGG)
-                    .where(
-                        AGG.c.series_id == bindparam("b_series"),
-                        AGG.c.grain == bindparam("b_grain"),
-                        AGG.c.period_start == bindparam("b_period"),
-                        AGG.c.superseded_at.is_(None),
-                    )
-                    .values(superseded_at=now)
+            if existing is not None and rows:
+                result = conn.exec_driver_sql(
+                    f"UPDATE {table} SET superseded_at = {mark} WHERE series_id = {mark} "
+                    f"AND grain = {mark} AND period_start = {mark} AND superseded_at IS NULL",
+                    [(stamp, r[0], r[1], r[2]) for r in rows],
                 )
-                keys = [
-                    {
-                        "b_series": r["series_id"],
-                        "b_grain": r["grain"],
-                        "b_period": r["period_start"],
-                    }
-                    for r in records
-                ]
-                superseded = conn.execute(stmt, keys).rowcount or 0
-            if records:
-                conn.execute(insert(AGG), records)
+                superseded = max(result.rowcount or 0, 0)
+            if rows:
+                cols = (*RECORD_COLUMNS, "load_batch_id", "computed_at")
+                conn.exec_driver_sql(
+                    f"INSERT INTO {table} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in cols)}) "
+                    f"VALUES ({', '.join([mark] * len(cols))})",
+                    rows,
+                )
             conn.execute(
                 insert(RAW_FILES).values(
                     batch_id=batch_id,
