@@ -75,3 +75,76 @@ def test_frame_with_unknown_series_is_reported() -> None:
     with Harmoniser(FiscalCalendar(), threads=1) as h, pytest.raises(ValidationError) as info:
         h.stage(table, SERIES)
     assert "1 × unknown series code" in info.value.message
+
+
+def _load_csv(tmp_path: Path, text: str, grains: set[Grain], tz: str = "Europe/London") -> list:
+    csv = tmp_path / "o.csv"
+    csv.write_text(text)
+    series = {**SERIES, "grains": [",".join(g.value for g in grains)]}
+    with Harmoniser(FiscalCalendar(tz, 4), threads=2) as h:
+        h.stage(csv, series)
+        return h.aggregate(grains, batch_id=1).to_pylist()
+
+
+def test_timestamps_finer_than_a_slot_are_not_duplicates(tmp_path: Path) -> None:
+    # 10:00, 10:05 and 10:10 share a 15-minute bitmap slot: the exact check clears them
+    rows = _load_csv(
+        tmp_path,
+        "series,ts,value\na,2025-04-01T10:00:00Z,1\na,2025-04-01T10:05:00Z,2\n"
+        "a,2025-04-01T10:10:00Z,4\n",
+        {Grain.MONTH},
+    )
+    assert [(r["n"], r["sum"], r["last_value"]) for r in rows] == [(3, 7.0, 4.0)]
+
+
+def test_rows_outside_the_guessed_window_are_still_right(tmp_path: Path) -> None:
+    # the window is guessed from the first and last lines (April 2025); a row from 2019 in the
+    # middle takes the exact zone conversion (BST in July 2019: 23:30 UTC is 1 August locally)
+    rows = _load_csv(
+        tmp_path,
+        "series,ts,value\na,2025-04-01T10:00:00Z,1\na,2019-07-31T23:30:00Z,2\n"
+        "a,2025-04-02T10:00:00Z,4\n",
+        {Grain.MONTH},
+    )
+    got = {(r["period_start"], r["n"], r["sum"]) for r in rows}
+    assert got == {(dt.datetime(2025, 4, 1), 2, 5.0), (dt.datetime(2019, 8, 1), 1, 2.0)}
+
+
+def test_the_hour_clocks_go_back_is_two_hours_not_a_duplicate(tmp_path: Path) -> None:
+    # 00:30Z and 01:30Z on 26 October 2025 are both 01:30 in London
+    rows = _load_csv(
+        tmp_path,
+        "series,ts,value\na,2025-10-26T00:30:00Z,1\na,2025-10-26T01:30:00Z,2\n",
+        {Grain.HOUR, Grain.DAY},
+    )
+    hour = [r for r in rows if r["grain"] == "hour"]
+    assert [(r["period_start"], r["n"], r["sum"]) for r in hour] == [
+        (dt.datetime(2025, 10, 26, 1, 0), 2, 3.0)
+    ]
+
+
+def test_weeks_and_months_are_both_rolled_up_from_days(tmp_path: Path) -> None:
+    # Monday 30 June and Tuesday 1 July 2025: one ISO week, two months
+    rows = _load_csv(
+        tmp_path,
+        "series,ts,value\na,2025-06-30T12:00:00Z,1\na,2025-07-01T12:00:00Z,2\n",
+        {Grain.WEEK, Grain.MONTH},
+    )
+    by_grain: dict[str, set[tuple[dt.datetime, float]]] = {}
+    for r in rows:
+        by_grain.setdefault(r["grain"], set()).add((r["period_start"], r["sum"]))
+    assert by_grain["week"] == {(dt.datetime(2025, 6, 30), 3.0)}
+    assert by_grain["month"] == {(dt.datetime(2025, 6, 1), 1.0), (dt.datetime(2025, 7, 1), 2.0)}
+
+
+def test_a_duplicate_found_by_the_bitmaps_is_named(tmp_path: Path) -> None:
+    csv = tmp_path / "d.csv"
+    csv.write_text(
+        "series,ts,value\na,2025-04-01T10:00:00Z,1\na,2025-04-01T11:00:00Z,1\n"
+        "a,2025-04-01T10:00:00Z,3\n"
+    )
+    with Harmoniser(FiscalCalendar(), threads=2) as h, pytest.raises(ValidationError) as info:
+        h.stage(csv, SERIES, raw_path=tmp_path / "raw.parquet", batch_id=1)
+    assert "2 × duplicate series and timestamp within the file (1 key(s))" in info.value.message
+    assert sorted(p.row for p in info.value.problems) == [2, 4]
+    assert not (tmp_path / "raw.parquet").exists()
