@@ -8,11 +8,13 @@ Parquet, then measures in the same run, each in its own subprocess (so peak memo
 * pandas: ``read_csv`` + ``groupby`` per series and month/quarter (same aggregates, no storing);
 * DuckDB: ``read_csv`` + ``GROUP BY`` (same aggregates, no storing).
 
-It also loads the Parquet file with bigov, and (``--growth K``, default 4) runs bigov at K x N rows
-(``--repeat`` times, median) to check that cost grows linearly. Each engine runs ``--repeat R``
-times (default 3, interleaved, so a busy shared machine slows all of them alike) and the figures
-are medians. The last line printed is exactly ``harmonise: rows=N bigov/pandas=R1
-bigov/duckdb=R2`` (throughput ratios of the medians, two decimals).
+It also loads the Parquet file with bigov, times the next day's data loaded after the CSV
+(incremental: the touched month is recomputed, nothing else), and (``--growth K``, default 4)
+runs bigov at K x N rows (``--repeat`` times, median) to check that cost grows linearly. Each
+engine runs ``--repeat R`` times (default 3, interleaved, so a busy shared machine slows all of
+them alike) and the figures are medians. The last line printed is exactly
+``harmonise: rows=N bigov/pandas=R1 bigov/duckdb=R2`` (throughput ratios of the medians, two
+decimals).
 
     python benchmarks/harmonise.py --rows 10000000
 """
@@ -53,7 +55,25 @@ def generate(rows: int, folder: Path) -> tuple[Path, Path]:
     return csv_path, pq_path
 
 
-def run_bigov(path: Path, folder: Path) -> float:
+def generate_next_day(rows: int, folder: Path) -> Path:
+    """The 24 hours after the N-row file, for every series (an incremental load)."""
+    import duckdb
+
+    path = folder / f"obs_{rows}_next_day.csv"
+    if not path.exists():
+        first = -(-rows // N_SERIES)
+        con = duckdb.connect()
+        query = (
+            f"SELECT printf('S%05d', s) AS series, strftime(TIMESTAMP '2025-04-01' + "
+            f"to_hours(({first} + h)::BIGINT), '%Y-%m-%dT%H:%M:%SZ') AS ts, "
+            f"round(random() * 100, 3) AS value FROM range({N_SERIES}) a(s), range(24) b(h)"
+        )
+        con.execute(f"COPY ({query}) TO '{path}' (HEADER)")
+        con.close()
+    return path
+
+
+def run_bigov(path: Path, folder: Path, next_day: Path | None = None) -> dict[str, float]:
     from sqlalchemy.engine import make_url
 
     from bigov.metrics.calendar import Frequency, Grain
@@ -76,12 +96,17 @@ def run_bigov(path: Path, folder: Path) -> float:
     )
     start = time.perf_counter()
     svc.load(path)
-    elapsed = time.perf_counter() - start
+    result = {"seconds": time.perf_counter() - start}
+    if next_day is not None:
+        # the next day's data: recomputes the touched month from its raw rows, not everything
+        start = time.perf_counter()
+        svc.load(next_day)
+        result["next_day_seconds"] = time.perf_counter() - start
     ws.close()
     # each run's workspace and raw store go, so runs do not pile up files (and dirty pages the
     # kernel must write back while later runs are timed)
     shutil.rmtree(db.parent, ignore_errors=True)
-    return elapsed
+    return result
 
 
 def run_pandas(path: Path) -> float:
@@ -128,24 +153,22 @@ def run_duckdb(path: Path) -> float:
     return elapsed
 
 
-def worker(kind: str, path: Path, folder: Path) -> None:
+def worker(kind: str, path: Path, folder: Path, next_day: Path | None) -> None:
     if kind == "bigov":
-        seconds = run_bigov(path, folder)
+        result = run_bigov(path, folder, next_day)
     elif kind == "pandas":
-        seconds = run_pandas(path)
+        result = {"seconds": run_pandas(path)}
     else:
-        seconds = run_duckdb(path)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
+        result = {"seconds": run_duckdb(path)}
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
 
 
-def measure(kind: str, path: Path, folder: Path) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--worker", kind, "--path", str(path), "--dir", str(folder)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+def measure(kind: str, path: Path, folder: Path, next_day: Path | None = None) -> dict[str, float]:
+    cmd = [sys.executable, __file__, "--worker", kind, "--path", str(path), "--dir", str(folder)]
+    if next_day is not None:
+        cmd += ["--next-day", str(next_day)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -162,18 +185,21 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None, help="working folder (default: temp)")
     parser.add_argument("--worker", choices=["bigov", "pandas", "duckdb"], help=argparse.SUPPRESS)
     parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--next-day", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.path, args.dir)
+        worker(args.worker, args.path, args.dir, args.next_day)
         return
     folder = args.dir or Path(tempfile.mkdtemp(prefix="bigov-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     n = args.rows
     csv_path, pq_path = generate(n, folder)
+    next_day = generate_next_day(n, folder)
     runs: dict[str, list[dict[str, float]]] = {}
     for _ in range(max(1, args.repeat)):
         for kind in ("duckdb", "pandas", "bigov"):
-            runs.setdefault(kind, []).append(measure(kind, csv_path, folder))
+            extra = next_day if kind == "bigov" else None
+            runs.setdefault(kind, []).append(measure(kind, csv_path, folder, extra))
         runs.setdefault("bigov-parquet", []).append(measure("bigov", pq_path, folder))
     results = {
         kind: {
@@ -189,6 +215,12 @@ def main() -> None:
             + ", ".join(f"{x['seconds']:.2f}" for x in runs[kind])
             + ")"
         )
+    day = statistics.median(r["next_day_seconds"] for r in runs["bigov"])
+    print(
+        f"incremental: the next day ({N_SERIES * 24:,} rows) after {n:,} rows took {day:.2f} s "
+        f"= {day / results['bigov']['seconds']:.3f}x the full load (median of "
+        f"{len(runs['bigov'])}; it re-reads the touched month's raw rows)"
+    )
     if args.growth:
         big_n = n * args.growth
         big_csv, _ = generate(big_n, folder)

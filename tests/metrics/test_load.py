@@ -208,3 +208,41 @@ def test_attainment_against_trajectory(svc: MetricsService) -> None:
     assert april.planned == pytest.approx(50 + 20 * 30 / 61)
     assert april.on_track is False and april.attainment == pytest.approx(5 / (20 * 30 / 61))
     assert may.planned == pytest.approx(70) and may.progress == pytest.approx(0.4)
+
+
+def test_an_appended_day_merges_into_the_stored_month(svc: MetricsService) -> None:
+    for code, agg in [
+        ("ap", TimeAggregation.SUM),
+        ("al", TimeAggregation.LAST),
+        ("aw", TimeAggregation.WEIGHTED_MEAN),
+        ("ax", TimeAggregation.MAX),
+    ]:
+        define(svc, code, agg)
+        first = svc.load(
+            frame(f"{code}-A", [noon(2025, 4, 1), noon(2025, 4, 3)], [5.0, 1.0], [1.0, 1.0])
+        )
+        # a new day between the two: no raw row replaced, so no raw file is re-read
+        later = svc.load(frame(f"{code}-A", [noon(2025, 4, 2)], [9.0], [2.0]))
+        assert not later.recomputed_from_prior
+        [april] = svc.values(code, grain="month")
+        assert april.n == 3 and april.versions == 2
+        assert april.batch_ids == [first.batch_id, later.batch_id]
+    assert by_label(svc, "ap", "month") == {"2025-04": 15.0}
+    assert by_label(svc, "al", "month") == {"2025-04": 1.0}  # 3 April is still the last
+    assert by_label(svc, "aw", "month")["2025-04"] == pytest.approx((5 + 1 + 18) / 4)
+    assert by_label(svc, "ax", "month") == {"2025-04": 9.0}
+    assert by_label(svc, "ap", "quarter") == {"FY2026-Q1": 15.0}
+    assert by_label(svc, "ap", "day") == {"2025-04-01": 5.0, "2025-04-02": 9.0, "2025-04-03": 1.0}
+
+
+def test_a_grain_added_later_is_recomputed_from_raw_rows(svc: MetricsService) -> None:
+    define(svc, "g", TimeAggregation.SUM, frequency=Frequency.HOURLY, grains=[Grain.MONTH])
+    svc.load(frame("g-A", [noon(2025, 4, 1), noon(2025, 4, 1) + dt.timedelta(hours=1)], [1.0, 2.0]))
+    define(
+        svc, "g", TimeAggregation.SUM, frequency=Frequency.HOURLY, grains=[Grain.DAY, Grain.MONTH]
+    )
+    # 1 April has raw rows but no stored day aggregate: the day is rebuilt from the raw rows
+    later = svc.load(frame("g-A", [noon(2025, 4, 1) + dt.timedelta(hours=2)], [4.0]))
+    assert later.recomputed_from_prior
+    assert by_label(svc, "g", "day") == {"2025-04-01": 7.0}
+    assert by_label(svc, "g", "month") == {"2025-04": 7.0}

@@ -392,6 +392,8 @@ class Harmoniser:
         self._stats: StageStats | None = None
         self._raw_written: Path | None = None
         self._partials_grain: Grain | None = None
+        # whether the last aggregate() re-read earlier raw files (a correction)
+        self.recomputed = False
         self._series_sql: tuple[str, str] | None = None
         self._file_label = "<frame>"
         self._row_offset = 0
@@ -1053,6 +1055,7 @@ class Harmoniser:
         batch_id: int,
         prior_files: Sequence[Path] = (),
         fetch_stored: StoredFetcher | None = None,
+        prior_end: dt.datetime | None = None,
     ) -> pa.Table:
         """Aggregates of every grain in ``grains`` (plus the base grain) for the periods the staged
         rows touch.
@@ -1063,12 +1066,25 @@ class Harmoniser:
         complete coarser periods only partly touched (incremental load); None means nothing is
         stored yet for these series.
 
+        When the staged rows replace no raw row of ``prior_files`` (an append, checked over the
+        staged time range only) and every touched period that ``prior_files`` can reach (those
+        starting before ``prior_end``, the instant their latest row) has a stored aggregate, the
+        period is the stored aggregate merged with the new rows' — every aggregate here merges
+        exactly (sums, counts, min, max, the last value by time) — so appending a day costs a
+        day's work, not a re-read of the month. :attr:`recomputed` tells which way was taken.
+
         Returns an Arrow table: ``grain``, :data:`AGG_COLUMNS` but ``batches`` as ``batch_ids``
         (comma-separated ascending), and ``expected`` (observations expected in the period).
         """
         base = base_grain(grains)
         wanted = sorted(set(grains) | {base}, key=GRAIN_ORDER.index)
         self.con.execute("SET preserve_insertion_order=false")
+        merge = False
+        if prior_files and fetch_stored is not None and not self.replaces_raw(prior_files):
+            merge = self._mergeable(base, fetch_stored, prior_files, prior_end)
+            if merge:
+                prior_files = ()
+        self.recomputed = bool(prior_files)
         first = self._partials_grain
         if not prior_files and first is not None and (first == base or nests_in(first, base)):
             # the good path: stage() already aggregated the source to `first` periods, and no
@@ -1103,6 +1119,8 @@ class Harmoniser:
                 "sum(weight) AS weight_sum, sum(value * weight) AS weighted_sum, "
                 f"{batches} AS batches FROM {rows} GROUP BY series_id, p"
             )
+        if merge:
+            self._merge_stored(base)
         done = [base]
         for grain in wanted[1:]:
             source = next(g for g in done if nests_in(g, grain))
@@ -1183,6 +1201,99 @@ class Harmoniser:
             "CREATE TEMP TABLE rows_p AS SELECT series_id, ts, p, "
             "arg_max(value, batch_id) AS value, arg_max(weight, batch_id) AS weight, "
             "max(batch_id) AS batch_id FROM rows_all GROUP BY series_id, ts, p"
+        )
+
+    def replaces_raw(self, prior_files: Sequence[Path]) -> bool:
+        """Whether any staged (series, ts) is already in ``prior_files`` — a correction, which
+        needs the touched periods recomputed from raw rows. Only the staged time range of the
+        files is read (Parquet row groups outside it are skipped by their statistics)."""
+        if not prior_files or self._stats is None:
+            return bool(prior_files)
+        listed = ", ".join(_q(str(p)) for p in prior_files)
+        stats = self._stats
+        row = self.con.execute(
+            "SELECT count(*) FROM (SELECT series_id, ts FROM read_parquet("
+            f"[{listed}]) WHERE ts BETWEEN ?::TIMESTAMPTZ AND ?::TIMESTAMPTZ "
+            "AND series_id BETWEEN ? AND ?) p SEMI JOIN staged s "
+            "ON p.series_id = s.series_id AND p.ts = s.ts",
+            [stats.min_ts, stats.max_ts, stats.min_series_id, stats.max_series_id],
+        ).fetchall()
+        return bool(row and row[0][0])
+
+    def _mergeable(
+        self,
+        grain: Grain,
+        fetch_stored: StoredFetcher,
+        prior_files: Sequence[Path],
+        prior_end: dt.datetime | None,
+    ) -> bool:
+        """Whether the append can be merged into the touched periods' stored ``grain``
+        aggregates (fetched into ``stored_merge``). A touched period with no stored aggregate is
+        new — unless earlier raw rows fall in it (the grain was added later, say), which only
+        the raw rows of that period can tell; those are read for such periods alone, and only
+        when they start before ``prior_end`` (the earlier files' latest row)."""
+        span = self._stats
+        if prior_end is None or span is None:
+            return False
+        cal = self.calendar
+        pexpr = self._period_sql(grain, "ts", span.min_ts, span.max_ts)
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE touched_keys AS SELECT DISTINCT series_id, {pexpr} "
+            "AS period_start FROM staged"
+        )
+        keys = self.con.execute(
+            "SELECT list(DISTINCT series_id), min(period_start), max(period_start) "
+            "FROM touched_keys"
+        ).fetchall()[0]
+        if not keys or not keys[0]:
+            return False
+        series_ids = [int(x) for x in keys[0]]
+        stored = fetch_stored(grain, series_ids, keys[1], cal.period_end(grain, keys[2]))
+        self.con.register("stored_rows", stored)
+        self.con.execute("CREATE OR REPLACE TEMP TABLE stored_merge AS SELECT * FROM stored_rows")
+        self.con.unregister("stored_rows")
+        reach = cal.to_local(prior_end).replace(tzinfo=None)
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE unstored_keys AS SELECT t.* FROM touched_keys t "
+            "ANTI JOIN stored_merge st ON st.series_id = t.series_id "
+            "AND st.period_start = t.period_start WHERE t.period_start <= ?",
+            [reach],
+        )
+        bounds = self.con.execute(
+            "SELECT min(period_start), max(period_start) FROM unstored_keys"
+        ).fetchall()[0]
+        if not bounds or bounds[0] is None:
+            return True
+        lo = cal.to_utc(bounds[0])
+        hi = cal.to_utc(cal.period_end(grain, bounds[1]))
+        listed = ", ".join(_q(str(p)) for p in prior_files)
+        period = self._period_sql(grain, "r.ts", lo, hi)
+        found = self.con.execute(
+            f"SELECT count(*) FROM (SELECT r.series_id, {period} AS period_start FROM "
+            f"read_parquet([{listed}]) r WHERE r.ts >= ?::TIMESTAMPTZ AND r.ts < ?::TIMESTAMPTZ) "
+            "p SEMI JOIN unstored_keys u ON u.series_id = p.series_id "
+            "AND u.period_start = p.period_start",
+            [lo, hi],
+        ).fetchall()
+        return not (found and found[0][0])
+
+    def _merge_stored(self, grain: Grain) -> None:
+        """Merge the stored current ``grain`` aggregates of the touched periods (fetched by
+        :meth:`_mergeable`) into ``agg_<grain>`` (the new rows' aggregates)."""
+        table = f"agg_{grain.value}"
+        self.con.execute(f"ALTER TABLE {table} RENAME TO {table}_new")
+        self.con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT series_id, period_start, "
+            "sum(n)::BIGINT AS n, sum(sum) AS sum, min(min) AS min, max(max) AS max, "
+            "arg_max(last_value, last_ts) AS last_value, max(last_ts) AS last_ts, "
+            "sum(weight_sum) AS weight_sum, sum(weighted_sum) AS weighted_sum, "
+            "list_sort(list_distinct(flatten(list(batches)))) AS batches FROM ("
+            f"SELECT * FROM {table}_new UNION ALL "
+            "SELECT st.series_id, st.period_start, st.n, st.sum, st.min, st.max, "
+            "st.last_value, st.last_ts, st.weight_sum, st.weighted_sum, "
+            "string_split(st.batches, ',')::BIGINT[] FROM stored_merge st "
+            f"SEMI JOIN {table}_new a ON a.series_id = st.series_id "
+            "AND a.period_start = st.period_start) GROUP BY series_id, period_start"
         )
 
     def _rollup(self, source: Grain, grain: Grain, fetch_stored: StoredFetcher | None) -> None:

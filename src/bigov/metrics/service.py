@@ -305,13 +305,17 @@ class MetricsService:
                     ).first()
                 engine.write_raw(store.staging_path(batch_id), batch_id)
                 reporter.advance()
+                # an append (no (series, ts) seen before) merges into the stored periods; only a
+                # correction re-reads the touched periods' raw rows
                 engine.aggregate(
                     wanted,
                     batch_id=batch_id,
-                    prior_files=prior,
+                    prior_files=[path for path, _ in prior],
                     fetch_stored=self._fetch_stored if existing is not None else None,
+                    prior_end=max((_utc(end) for _, end in prior), default=None),
                 )
                 records = engine.records(text_times=self._sqlite())
+                recomputed = engine.recomputed
             reporter.advance()
             computed_at = utcnow()
             superseded = self._write(records, batch_id, computed_at, stats, store, existing)
@@ -334,7 +338,7 @@ class MetricsService:
             grains=sorted(set(wanted) | {base}, key=list(Grain).index),
             aggregates_written=len(records),
             superseded=superseded,
-            recomputed_from_prior=bool(prior),
+            recomputed_from_prior=recomputed,
             computed_at=computed_at,
             raw_file=store.relative_path(batch_id),
         )

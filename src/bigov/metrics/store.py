@@ -82,12 +82,13 @@ class RawStore:
         max_ts: dt.datetime,
         min_series_id: int,
         max_series_id: int,
-    ) -> list[Path]:
+    ) -> list[tuple[Path, dt.datetime]]:
         """Catalogued files whose time and series ranges can overlap the given ranges (by
-        the catalogue's min/max; the engine filters rows exactly)."""
+        the catalogue's min/max; the engine filters rows exactly), each with its latest row's
+        time."""
         t = MetricRawFile.__table__
         rows = conn.execute(
-            select(t.c.path).where(
+            select(t.c.path, t.c.max_ts).where(
                 and_(
                     t.c.min_ts <= max_ts,
                     t.c.max_ts >= min_ts,
@@ -95,8 +96,8 @@ class RawStore:
                     t.c.max_series_id >= min_series_id,
                 )
             )
-        ).scalars()
-        return [self.root / p for p in rows]
+        ).all()
+        return [(self.root / p, end) for p, end in rows]
 
     def all_files(self, conn: Connection) -> list[Path]:
         """Every catalogued raw file."""
