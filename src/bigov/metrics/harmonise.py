@@ -100,9 +100,11 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "expected",
 )
 
-# A fetcher of stored current aggregates: (grain, series ids, local start, local end) → Arrow
-# table with AGG_COLUMNS, ``batches`` as a comma-separated string.
-StoredFetcher = Callable[[Grain, Sequence[int], dt.datetime, dt.datetime], pa.Table]
+# A fetcher of stored current aggregates: (grain, series ids, local start, local end) → rows of
+# AGG_COLUMNS, ``batches`` as a comma-separated string, ``last_ts`` UTC (naive or aware). Plain
+# rows, not Arrow: registering an Arrow table with DuckDB imports pandas, half a second of a
+# small incremental load.
+StoredFetcher = Callable[[Grain, Sequence[int], dt.datetime, dt.datetime], list[Any]]
 
 
 @dataclass(frozen=True)
@@ -1249,9 +1251,7 @@ class Harmoniser:
             return False
         series_ids = [int(x) for x in keys[0]]
         stored = fetch_stored(grain, series_ids, keys[1], cal.period_end(grain, keys[2]))
-        self.con.register("stored_rows", stored)
-        self.con.execute("CREATE OR REPLACE TEMP TABLE stored_merge AS SELECT * FROM stored_rows")
-        self.con.unregister("stored_rows")
+        self._stored_table("stored_merge", stored)
         reach = cal.to_local(prior_end).replace(tzinfo=None)
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE unstored_keys AS SELECT t.* FROM touched_keys t "
@@ -1276,6 +1276,17 @@ class Harmoniser:
             [lo, hi],
         ).fetchall()
         return not (found and found[0][0])
+
+    def _stored_table(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Temporary table ``name`` of stored aggregate rows (see :data:`StoredFetcher`)."""
+        columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[]] * 11
+        types = (
+            "BIGINT TIMESTAMP BIGINT DOUBLE DOUBLE DOUBLE DOUBLE TIMESTAMPTZ DOUBLE DOUBLE VARCHAR"
+        )
+        select = ", ".join(
+            f"unnest(?::{t}[]) AS {c}" for t, c in zip(types.split(), AGG_COLUMNS, strict=True)
+        )
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select}", columns)
 
     def _merge_stored(self, grain: Grain) -> None:
         """Merge the stored current ``grain`` aggregates of the touched periods (fetched by
@@ -1310,7 +1321,7 @@ class Harmoniser:
                 series_ids = [int(s) for s in span[0]]
                 cal = self.calendar
                 stored = fetch_stored(source, series_ids, span[1], cal.period_end(grain, span[2]))
-                self.con.register("stored_rows", stored)
+                self._stored_table("stored_rows", stored)
                 st_pexpr = duckdb_period_start(grain, "st.period_start", fy)
                 self.con.execute(
                     f"INSERT INTO {src} SELECT st.series_id, st.period_start, st.n, st.sum, "
@@ -1321,7 +1332,6 @@ class Harmoniser:
                     f"SEMI JOIN (SELECT DISTINCT series_id, {pexpr} AS p FROM {src}) t "
                     f"ON t.series_id = st.series_id AND t.p = {st_pexpr}"
                 )
-                self.con.unregister("stored_rows")
         self.con.execute(
             f"CREATE TEMP TABLE agg_{grain.value} AS SELECT series_id, {pexpr} AS period_start, "
             "sum(n)::BIGINT AS n, sum(sum) AS sum, min(min) AS min, max(max) AS max, "

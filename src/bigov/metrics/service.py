@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import pyarrow as pa
 import yaml
 from sqlalchemy import ColumnElement, Table, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -53,22 +52,6 @@ AGG = cast(Table, MetricAggregate.__table__)
 SERIES = cast(Table, MetricSeries.__table__)
 RAW_FILES = cast(Table, MetricRawFile.__table__)
 BATCHES = cast(Table, ImportBatch.__table__)
-
-_AGG_SCHEMA = pa.schema(
-    [
-        ("series_id", pa.int64()),
-        ("period_start", pa.timestamp("us")),
-        ("n", pa.int64()),
-        ("sum", pa.float64()),
-        ("min", pa.float64()),
-        ("max", pa.float64()),
-        ("last_value", pa.float64()),
-        ("last_ts", pa.timestamp("us", tz="UTC")),
-        ("weight_sum", pa.float64()),
-        ("weighted_sum", pa.float64()),
-        ("batches", pa.string()),
-    ]
-)
 
 
 # How SQLAlchemy's SQLite dialect stores a DateTime (so raw inserts compare equal to its own).
@@ -357,7 +340,7 @@ class MetricsService:
 
     def _fetch_stored(
         self, grain: Grain, series_ids: Sequence[int], lo: dt.datetime, hi: dt.datetime
-    ) -> pa.Table:
+    ) -> list[Any]:
         cols = [AGG.c[c] for c in AGG_COLUMNS[:-1]] + [AGG.c.batch_ids]
         with self.ws.engine.connect() as conn:
             rows = conn.execute(
@@ -369,9 +352,7 @@ class MetricsService:
                     AGG.c.superseded_at.is_(None),
                 )
             ).all()
-        data: list[list[Any]] = [[row[i] for row in rows] for i in range(len(_AGG_SCHEMA))]
-        data[7] = [_utc(v) for v in data[7]]
-        return pa.table(data, schema=_AGG_SCHEMA)
+        return [tuple(row) for row in rows]
 
     def _write(
         self,
