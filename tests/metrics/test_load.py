@@ -246,3 +246,28 @@ def test_a_grain_added_later_is_recomputed_from_raw_rows(svc: MetricsService) ->
     assert later.recomputed_from_prior
     assert by_label(svc, "g", "day") == {"2025-04-01": 7.0}
     assert by_label(svc, "g", "month") == {"2025-04": 7.0}
+
+
+def test_corrections_read_raw_files_of_every_schema(svc: MetricsService) -> None:
+    import duckdb
+
+    define(svc, "rw", TimeAggregation.WEIGHTED_MEAN)
+    days = [noon(2025, 4, d) for d in (1, 2, 3)]
+    weighted = svc.load(frame("rw-A", days[:2], [10.0, 20.0], [1.0, 3.0]))
+    plain = svc.load(frame("rw-A", days[2:], [30.0]))  # no weight column: weight 1
+    # the first file rewritten in the schema of earlier versions (batch and weight as columns)
+    old = svc.store.root / weighted.raw_file
+    con = duckdb.connect()
+    con.execute(
+        "COPY (SELECT series_id::BIGINT AS series_id, ts, value, weight, "
+        f"{weighted.batch_id}::BIGINT AS batch_id FROM read_parquet('{old}')) "
+        f"TO '{old}.tmp' (FORMAT parquet)"
+    )
+    con.close()
+    old.with_name(old.name + ".tmp").replace(old)
+    # correct 2 April: both files are re-read for the month, the correction wins
+    fix = svc.load(frame("rw-A", [days[1]], [40.0], [1.0]))
+    assert fix.recomputed_from_prior
+    [april] = svc.values("rw", grain="month")
+    assert april.value == pytest.approx((10 * 1 + 40 * 1 + 30 * 1) / 3)
+    assert april.batch_ids == [weighted.batch_id, plain.batch_id, fix.batch_id]

@@ -394,6 +394,7 @@ class Harmoniser:
         self._stats: StageStats | None = None
         self._raw_written: Path | None = None
         self._partials_grain: Grain | None = None
+        self._has_weight = False
         # whether the last aggregate() re-read earlier raw files (a correction)
         self.recomputed = False
         self._series_sql: tuple[str, str] | None = None
@@ -691,21 +692,28 @@ class Harmoniser:
         if norm is None:
             return None
         normalised, has_weight = norm
-        rows = (
-            "SELECT series_id, make_timestamptz(u) AS ts, value, weight, "
-            f"{int(batch_id)}::BIGINT AS batch_id FROM ({normalised})"
-        )
+        self._has_weight = has_weight
         self.con.execute("SET preserve_insertion_order=false")
         if raw_path is not None:
+            # the lean raw schema (see _RAW_COLUMNS): a weight column only when the source has
+            # one, the batch in the file name — constant columns cost ~15% of the write
             raw_path.parent.mkdir(parents=True, exist_ok=True)
-            self.con.execute(f"COPY ({rows}) TO {_q(str(raw_path))} ({_PARQUET_OPTIONS})")
-            self._raw_written = raw_path
+            weight = ", weight" if has_weight else ""
             self.con.execute(
-                "CREATE TEMP VIEW staged AS SELECT series_id, ts, value, weight "
-                f"FROM read_parquet({_q(str(raw_path))})"
+                "COPY (SELECT series_id::INTEGER AS series_id, make_timestamptz(u) AS ts, value"
+                f"{weight} FROM ({normalised})) TO {_q(str(raw_path))} ({_PARQUET_OPTIONS})"
+            )
+            self._raw_written = raw_path
+            weight = "weight" if has_weight else "1.0::DOUBLE AS weight"
+            self.con.execute(
+                "CREATE TEMP VIEW staged AS SELECT series_id::BIGINT AS series_id, ts, value, "
+                f"{weight} FROM read_parquet({_q(str(raw_path))})"
             )
         else:
-            self.con.execute(f"CREATE TEMP TABLE staged AS {rows}")
+            self.con.execute(
+                "CREATE TEMP TABLE staged AS SELECT series_id, make_timestamptz(u) AS ts, value, "
+                f"weight FROM ({normalised})"
+            )
         rows_sql = "SELECT series_id, epoch_us(ts) AS u, value, weight FROM staged"
         if has_weight:
             weights = (
@@ -763,6 +771,7 @@ class Harmoniser:
         findings: list[_Finding] = []
         types = {r[0]: str(r[1]).upper() for r in self.con.execute("DESCRIBE src").fetchall()}
         has_weight = "weight" in types
+        self._has_weight = has_weight
         ts_type = types["ts"]
         if ts_type in ("VARCHAR", "TEXT"):
             ts_expr = "TRY_CAST(r.ts AS TIMESTAMPTZ)"
@@ -985,11 +994,27 @@ class Harmoniser:
         # Insertion order does not matter for the raw file; dropping it lets DuckDB write in
         # parallel with less memory.
         self.con.execute("SET preserve_insertion_order=false")
+        weight = ", weight" if self._has_weight else ""
         self.con.execute(
-            f"COPY (SELECT series_id, ts, value, weight, {int(batch_id)}::BIGINT AS batch_id "
-            f"FROM staged) TO {_q(str(path))} ({_PARQUET_OPTIONS})"
+            f"COPY (SELECT series_id::INTEGER AS series_id, ts, value{weight} FROM staged) "
+            f"TO {_q(str(path))} ({_PARQUET_OPTIONS})"
         )
         self._raw_written = path
+
+    def raw_rows_sql(self, files: Sequence[Path]) -> str:
+        """SQL over raw files: ``series_id, ts, value, weight, batch_id`` — whichever schema each
+        file was written with (a ``weight`` column only when the load had one, and the batch in
+        the file name; files of earlier versions carry both as columns)."""
+        listed = ", ".join(_q(str(p)) for p in files)
+        rel = f"read_parquet([{listed}], union_by_name=true, filename=true)"
+        cols = {r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()}
+        weight = "coalesce(weight, 1.0)" if "weight" in cols else "1.0::DOUBLE"
+        named = r"regexp_extract(filename, 'batch-(\d+)\.parquet$', 1)::BIGINT"
+        batch = f"coalesce(batch_id, {named})" if "batch_id" in cols else named
+        return (
+            f"SELECT series_id::BIGINT AS series_id, ts, value, {weight} AS weight, "
+            f"{batch} AS batch_id FROM {rel}"
+        )
 
     # -- aggregation -------------------------------------------------------------------------
     def _period_us_sql(self, grain: Grain, u: str, window: tuple[int, int] | None) -> str:
@@ -1183,10 +1208,9 @@ class Harmoniser:
         ).fetchall()[0]
         assert bounds is not None
         lo = bounds[0].replace(tzinfo=dt.UTC)
-        listed = ", ".join(_q(str(p)) for p in prior_files)
         self.con.execute(
             "CREATE TEMP TABLE prior_rows AS SELECT series_id, ts, value, weight, batch_id "
-            f"FROM read_parquet([{listed}]) WHERE ts >= ?::TIMESTAMPTZ "
+            f"FROM ({self.raw_rows_sql(prior_files)}) WHERE ts >= ?::TIMESTAMPTZ "
             "AND series_id IN (SELECT DISTINCT series_id FROM touched)",
             [lo],
         )
@@ -1215,7 +1239,7 @@ class Harmoniser:
         stats = self._stats
         row = self.con.execute(
             "SELECT count(*) FROM (SELECT series_id, ts FROM read_parquet("
-            f"[{listed}]) WHERE ts BETWEEN ?::TIMESTAMPTZ AND ?::TIMESTAMPTZ "
+            f"[{listed}], union_by_name=true) WHERE ts BETWEEN ?::TIMESTAMPTZ AND ?::TIMESTAMPTZ "
             "AND series_id BETWEEN ? AND ?) p SEMI JOIN staged s "
             "ON p.series_id = s.series_id AND p.ts = s.ts",
             [stats.min_ts, stats.max_ts, stats.min_series_id, stats.max_series_id],
@@ -1270,7 +1294,8 @@ class Harmoniser:
         period = self._period_sql(grain, "r.ts", lo, hi)
         found = self.con.execute(
             f"SELECT count(*) FROM (SELECT r.series_id, {period} AS period_start FROM "
-            f"read_parquet([{listed}]) r WHERE r.ts >= ?::TIMESTAMPTZ AND r.ts < ?::TIMESTAMPTZ) "
+            f"read_parquet([{listed}], union_by_name=true) r "
+            "WHERE r.ts >= ?::TIMESTAMPTZ AND r.ts < ?::TIMESTAMPTZ) "
             "p SEMI JOIN unstored_keys u ON u.series_id = p.series_id "
             "AND u.period_start = p.period_start",
             [lo, hi],
