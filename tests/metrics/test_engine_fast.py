@@ -148,3 +148,19 @@ def test_a_duplicate_found_by_the_bitmaps_is_named(tmp_path: Path) -> None:
     assert "2 × duplicate series and timestamp within the file (1 key(s))" in info.value.message
     assert sorted(p.row for p in info.value.problems) == [2, 4]
     assert not (tmp_path / "raw.parquet").exists()
+
+
+def test_naive_times_outside_the_guessed_window_are_still_local(tmp_path: Path) -> None:
+    # naive wall times: the middle row (summer 2019) is outside the window of the first and
+    # last lines (winter 2025) and takes the exact conversion — 23:30 BST stays in July
+    csv = tmp_path / "n.csv"
+    csv.write_text(
+        "series,ts,value\na,2025-01-10 10:00,1\na,2019-07-31 23:30,2\na,2025-01-11 10:00,4\n"
+    )
+    with Harmoniser(FiscalCalendar("Europe/London", 4), threads=2) as h:
+        h.stage(csv, SERIES)
+        stamps = sorted(r[0] for r in h.con.execute("SELECT ts FROM staged").fetchall())
+        rows = h.aggregate({Grain.MONTH}, batch_id=1).to_pylist()
+    assert stamps[0] == dt.datetime(2019, 7, 31, 22, 30, tzinfo=dt.UTC)
+    got = {(r["period_start"], r["sum"]) for r in rows}
+    assert got == {(dt.datetime(2025, 1, 1), 5.0), (dt.datetime(2019, 7, 1), 2.0)}
