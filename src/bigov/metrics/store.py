@@ -8,9 +8,11 @@ engine (DuckDB, Trino, Spark) reads directly, so the store can be taken over wit
 Layout: ``<root>/raw/batch-<id>.parquet`` with columns ``series_id, ts (UTC), value`` and
 ``weight`` when the load had weights (1 otherwise); the batch is the number in the file name
 (files of earlier versions also carry it, and the weight, as columns — readers take both).
-Constant columns cost ~15% of writing ten million rows. The root is ``<sqlite file>.metrics/`` beside an SQLite workspace; for PostgreSQL it
-is the ``metrics_store_dir`` setting or ``$BIGOV_METRICS_STORE`` (a shared folder every app
-process can read). Files are written under a temporary name and renamed once complete; the
+Constant columns cost ~15% of writing ten million rows.
+
+The root is ``<sqlite file>.metrics/`` beside an SQLite workspace; for PostgreSQL it is the
+``metrics_store_dir`` setting or ``$BIGOV_METRICS_STORE`` (a shared folder every app process can
+read). Files are written under a temporary name and renamed once complete; the
 ``metric_raw_file`` catalogue row, committed with the aggregates, is what makes a file part of
 the store, so an interrupted load leaves at most an orphan file that nothing reads.
 """
