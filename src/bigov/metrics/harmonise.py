@@ -7,17 +7,19 @@ catalogue and the prior raw files, and stores what it returns.
 Flow of one load (one :class:`Harmoniser`, one DuckDB connection):
 
 1. :meth:`Harmoniser.stage` reads the source (CSV, Parquet, Arrow IPC, Arrow/Polars/pandas frame)
-   into a temporary table ``staged(series_id, ts, value, weight)`` with timestamps as UTC instants,
-   and checks it; any problem raises :class:`~bigov.errors.ValidationError` with counts and the
-   first rows of each kind.
-2. :meth:`Harmoniser.write_raw` writes the staged rows as one Parquet file (the raw store).
-3. :meth:`Harmoniser.aggregate` computes the base grain from raw rows (only the affected
-   (series, period) keys when earlier files overlap, newest batch winning per series and
-   timestamp), then rolls each coarser grain up from the next finer one.
+   once, straight into the batch's raw Parquet file, then makes one grouped pass over that file:
+   aggregates per series and finest period (``partials``), the count of every kind of problem and
+   a bitmap of time slots per group that rules duplicates out. Any problem re-reads the source
+   as text and raises :class:`~bigov.errors.ValidationError` with counts and the first rows of
+   each kind. ``staged(series_id, ts, value, weight)`` is a view over the raw file.
+2. :meth:`Harmoniser.aggregate` turns ``partials`` into the base grain — merged into the stored
+   aggregates when the batch appends to periods earlier files hold, or recomputed from all their
+   raw rows (newest batch winning per series and timestamp) when it corrects them — then rolls
+   each coarser grain up from the next finer one.
 
-Periods are computed on local time through a lookup table of 15-minute UTC slots (every time zone
-offset in use is a multiple of 15 minutes), which is much cheaper than converting each row's time
-zone; rows before 1970 or very sparse data fall back to the direct conversion. Both use
+Periods are computed on local time by integer arithmetic and balanced CASE trees over the zone's
+changes and the period starts inside a window guessed before the read (much cheaper than a zone
+conversion per row); rows outside it, or before 1970, take DuckDB's conversion through
 :func:`~bigov.metrics.calendar.duckdb_period_start`.
 """
 
