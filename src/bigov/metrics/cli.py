@@ -108,6 +108,11 @@ def load(ctx: typer.Context, file: Path, db: DbOption = None) -> None:
         f"batch {result.batch_id}: {result.rows:,} rows, {result.series} series, "
         f"{result.aggregates_written:,} period aggregates ({', '.join(result.grains)})"
         + (f", {result.superseded} restated" if result.superseded else "")
+        + (
+            " (corrections: touched periods recomputed from their raw rows)"
+            if result.recomputed_from_prior
+            else ""
+        )
     )
 
 
