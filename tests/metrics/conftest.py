@@ -1,18 +1,15 @@
 """A real workspace per test: SQLite always, PostgreSQL too when BIGOV_TEST_POSTGRES_URL is set
-(each run in a fresh schema ``t_<random>``, dropped at the end)."""
+(the run's own schema, emptied before each test: see ``postgres_schema`` in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import os
-import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from bigov.db.engine import make_engine
 from bigov.db.registry import load_models
 from bigov.metrics.service import MetricsService
 from bigov.workspace import Workspace
@@ -21,36 +18,16 @@ PG_URL = os.environ.get("BIGOV_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
-@pytest.fixture(scope="session")
-def pg_schema() -> Iterator[str | None]:
-    if not PG_URL:
-        yield None
-        return
-    schema = f"t_{secrets.token_hex(4)}"
-    admin = make_engine(make_url(PG_URL))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield schema
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
 @pytest.fixture(params=BACKENDS)
-def ws(
-    request: pytest.FixtureRequest, tmp_path: Path, pg_schema: str | None
-) -> Iterator[Workspace]:
+def ws(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Workspace]:
     load_models()
-    # Workspaces opened the way users open them: migrations, not create_all.
     if request.param == "sqlite":
+        # a copy of the run's migrated template (see tests/conftest.py), opened as users do
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), tmp_path / "ws.db")
         workspace = Workspace.open(f"sqlite:///{tmp_path / 'ws.db'}")
     else:
-        assert PG_URL and pg_schema
-        engine = make_engine(make_url(PG_URL), schema=pg_schema)
-        with engine.begin() as conn:  # every test starts from an empty schema of its own
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{pg_schema}" CASCADE'))
-        engine.dispose()
-        workspace = Workspace.open(PG_URL, schema=pg_schema)
+        assert PG_URL
+        workspace = Workspace.open(PG_URL, schema=request.getfixturevalue("postgres_schema"))
     yield workspace
     workspace.close()
 
