@@ -85,19 +85,12 @@ AGG_COLUMNS: tuple[str, ...] = (
     "batches",
 )
 
-# The columns of :meth:`Harmoniser.records`, in order.
+# The columns of :meth:`Harmoniser.records`, in order: the aggregate's, with its grain, the
+# batches as text and the expected count.
 RECORD_COLUMNS: tuple[str, ...] = (
     "series_id",
     "grain",
-    "period_start",
-    "n",
-    "sum",
-    "min",
-    "max",
-    "last_value",
-    "last_ts",
-    "weight_sum",
-    "weighted_sum",
+    *AGG_COLUMNS[1:-1],
     "batch_ids",
     "expected",
 )
