@@ -7,6 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from bigov.errors import NotFoundError
 from bigov.metrics.cli import app
 from bigov.metrics.service import MetricsService
 
@@ -72,3 +73,21 @@ def test_completeness_and_changes(svc: MetricsService, tmp_path: Path) -> None:
     ]
     res = runner.invoke(app, ["changes", "calls", "--since", since], obj=ws)
     assert res.exit_code == 0 and "restated" in res.output and "2025-04" in res.output
+
+
+def test_recompute(svc: MetricsService, tmp_path: Path) -> None:
+    runner = CliRunner()
+    ws = svc.ws
+    svc.store.root.mkdir(parents=True, exist_ok=True)
+    ws.set_setting("metrics_store_dir", str(svc.store.root))
+    (tmp_path / "defs.yaml").write_text(DEFS)
+    runner.invoke(app, ["import-definitions", str(tmp_path / "defs.yaml")], obj=ws)
+    (tmp_path / "obs.csv").write_text("series,ts,value\ncalls-A,2025-04-01T12:00:00Z,3\n")
+    assert runner.invoke(app, ["load", str(tmp_path / "obs.csv")], obj=ws).exit_code == 0
+    res = runner.invoke(app, ["recompute"], obj=ws)
+    assert res.exit_code == 0, res.output
+    assert "1 raw rows of 1 series (calls) -> 3 period aggregates" in res.output
+    assert "3 earlier versions superseded" in res.output
+    # (the root app turns this into one line and exit code; the sub-app passes it up)
+    res = runner.invoke(app, ["recompute", "nope"], obj=ws)
+    assert isinstance(res.exception, NotFoundError) and "nope" in str(res.exception)

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from bigov.errors import NotFoundError
 from bigov.metrics.calendar import Frequency, Grain
 from bigov.metrics.models import MeasureDirection, OrgRollup, TimeAggregation
 from bigov.metrics.schemas import MeasureSpec, SeriesSpec, TargetSpec
@@ -271,3 +272,34 @@ def test_corrections_read_raw_files_of_every_schema(svc: MetricsService) -> None
     [april] = svc.values("rw", grain="month")
     assert april.value == pytest.approx((10 * 1 + 40 * 1 + 30 * 1) / 3)
     assert april.batch_ids == [weighted.batch_id, plain.batch_id, fix.batch_id]
+
+
+def test_recompute_after_the_fiscal_year_and_grains_change(
+    ws: Workspace, svc: MetricsService
+) -> None:
+    define(svc, "rc", TimeAggregation.SUM, grains=[Grain.MONTH, Grain.QUARTER])
+    define(svc, "other", TimeAggregation.SUM, grains=[Grain.MONTH])
+    first = svc.load(frame("rc-A", [noon(2025, 3, 31), noon(2025, 4, 1)], [1.0, 2.0]))
+    svc.load(frame("rc-A", [noon(2025, 4, 1)], [5.0]))  # a correction: 2 becomes 5
+    svc.load(frame("other-A", [noon(2025, 4, 1)], [7.0]))
+    assert by_label(svc, "rc", "quarter") == {"FY2025-Q4": 1.0, "FY2026-Q1": 5.0}
+    before = max(v.computed_at for v in svc.values("rc", grain="quarter") if v.computed_at)
+    # the organisation moves to a February fiscal year (as many retailers) and wants days too
+    ws.set_setting("fiscal_year_start_month", "2")
+    define(svc, "rc", TimeAggregation.SUM, grains=[Grain.DAY, Grain.MONTH, Grain.QUARTER])
+    result = svc.recompute("rc")
+    assert (result.measures, result.series, result.raw_rows) == (["rc"], 1, 2)
+    assert result.superseded == 4  # two months and two quarters
+    assert by_label(svc, "rc", "quarter") == {"FY2026-Q1": 6.0}  # February–April 2025
+    assert by_label(svc, "rc", "day") == {"2025-03-31": 1.0, "2025-04-01": 5.0}
+    april = {v.label: v for v in svc.values("rc", grain="month")}["2025-04"]
+    assert april.batch_ids == [first.batch_id + 1] and april.versions == 3
+    # what was known before the recompute is still there, as at then: the April-start quarters
+    old = svc.values("rc", grain="quarter", as_at=before)
+    assert {v.period_start: v.value for v in old} == {
+        dt.datetime(2025, 1, 1): 1.0,
+        dt.datetime(2025, 4, 1): 5.0,
+    }
+    assert by_label(svc, "other", "month") == {"2025-04": 7.0}  # untouched
+    with pytest.raises(NotFoundError):
+        svc.recompute("nope")

@@ -116,6 +116,24 @@ def load(ctx: typer.Context, file: Path, db: DbOption = None) -> None:
     )
 
 
+@app.command("recompute")
+def recompute(
+    ctx: typer.Context,
+    measure: Annotated[
+        str | None, typer.Argument(help="measure code (default: every measure)")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Rebuild aggregates from the raw store — after changing the time zone, the fiscal year
+    start or a measure's grains. Earlier versions stay visible as at their dates."""
+    result = MetricsService(_workspace(ctx, db)).recompute(measure)
+    typer.echo(
+        f"batch {result.batch_id}: {result.raw_rows:,} raw rows of {result.series} series "
+        f"({', '.join(result.measures) or 'no measures'}) -> {result.aggregates_written:,} "
+        f"period aggregates; {result.superseded:,} earlier versions superseded"
+    )
+
+
 @app.command("show")
 def show(
     ctx: typer.Context,

@@ -390,6 +390,7 @@ class Harmoniser:
         self._raw_written: Path | None = None
         self._partials_grain: Grain | None = None
         self._has_weight = False
+        self._from_raw = False  # staged by stage_raw: rows carry their batch
         # whether the last aggregate() re-read earlier raw files (a correction)
         self.recomputed = False
         self._series_sql: tuple[str, str] | None = None
@@ -480,6 +481,44 @@ class Harmoniser:
                 self.write_raw(raw_path, batch_id)
         self._stats = stats
         return stats
+
+    def stage_raw(
+        self,
+        files: Sequence[Path],
+        series: Mapping[str, Sequence[Any]],
+        series_ids: Sequence[int],
+    ) -> StageStats | None:
+        """Stage every raw row of ``series_ids`` in ``files`` (the store), the newest batch
+        winning per (series, ts) as in a load — for rebuilding their aggregates from scratch
+        (after a change of grains, time zone or fiscal year start). None when there is none.
+
+        ``series`` is the series map as for :meth:`stage`. :meth:`aggregate` then lists in each
+        period the batches its rows came from."""
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE series_map AS SELECT unnest(?::VARCHAR[]) AS code, "
+            "unnest(?::BIGINT[]) AS series_id, unnest(?::VARCHAR[]) AS frequency, "
+            "unnest(?::VARCHAR[]) AS grains",
+            [list(series[c]) for c in ("code", "series_id", "frequency", "grains")],
+        )
+        self._drop_staged(None)
+        self.con.execute("SET preserve_insertion_order=false")
+        if not files or not series_ids:
+            return None
+        self.con.execute(
+            "CREATE TEMP TABLE staged AS SELECT series_id, ts, arg_max(value, batch_id) AS value, "
+            "arg_max(weight, batch_id) AS weight, max(batch_id) AS batch_id FROM ("
+            f"{self.raw_rows_sql(files)}) WHERE series_id IN (SELECT unnest(?::BIGINT[])) "
+            "GROUP BY series_id, ts",
+            [list(series_ids)],
+        )
+        row = self.con.execute(
+            "SELECT count(*), min(ts), max(ts), min(series_id), max(series_id) FROM staged"
+        ).fetchall()[0]
+        if not row or not row[0]:
+            return None
+        self._from_raw = True
+        self._stats = StageStats(int(row[0]), row[1], row[2], int(row[3]), int(row[4]))
+        return self._stats
 
     def _series_base_grain(self) -> Grain:
         rows = self.con.execute("SELECT DISTINCT grains FROM series_map").fetchall()
@@ -1133,7 +1172,11 @@ class Harmoniser:
                 lo, hi = (span.min_ts, span.max_ts) if isinstance(span, StageStats) else span
                 pexpr = self._period_sql(base, "r.ts", lo, hi)
                 rows = f"(SELECT r.*, {pexpr} AS p FROM staged r)"
-                batches = f"[{int(batch_id)}]::BIGINT[]"
+                batches = (
+                    "list_sort(list(DISTINCT batch_id))"
+                    if self._from_raw
+                    else f"[{int(batch_id)}]::BIGINT[]"
+                )
             self.con.execute(
                 f"CREATE TEMP TABLE agg_{base.value} AS SELECT series_id, p AS period_start, "
                 "count(*)::BIGINT AS n, sum(value) AS sum, min(value) AS min, max(value) AS max, "

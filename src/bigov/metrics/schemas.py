@@ -77,6 +77,18 @@ class LoadResult(_Model):
     raw_file: str
 
 
+class RecomputeResult(_Model):
+    """What a rebuild of aggregates from the raw store did (:meth:`MetricsService.recompute`)."""
+
+    batch_id: int
+    measures: list[str]
+    series: int
+    raw_rows: int
+    aggregates_written: int
+    superseded: int
+    computed_at: dt.datetime
+
+
 class PeriodValue(_Model):
     """A measure's value for one period at one organisation level.
 
@@ -153,6 +165,7 @@ __all__ = [
     "MeasureSpec",
     "PeriodChange",
     "PeriodValue",
+    "RecomputeResult",
     "SeriesSpec",
     "TargetSpec",
 ]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import yaml
-from sqlalchemy import ColumnElement, Table, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Table, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bigov.db.base import utcnow
@@ -43,6 +43,7 @@ from bigov.metrics.schemas import (
     MeasureSpec,
     PeriodChange,
     PeriodValue,
+    RecomputeResult,
 )
 from bigov.metrics.store import RawStore
 from bigov.progress import SILENT, Reporter
@@ -114,8 +115,8 @@ class MetricsService:
     def calendar(self) -> FiscalCalendar:
         """The workspace calendar (time zone and fiscal year start settings).
 
-        Aggregates are computed in this calendar; after changing either setting, reload or
-        recompute the metrics.
+        Aggregates are computed in this calendar; after changing either setting, rebuild them
+        with :meth:`recompute` (``bigov metrics recompute``).
         """
         tz = self._setting("timezone") or "Europe/London"
         start = self._setting("fiscal_year_start_month") or "4"
@@ -409,13 +410,7 @@ class MetricsService:
                     [(stamp, r[0], r[1], r[2]) for r in rows],
                 )
                 superseded = max(result.rowcount or 0, 0)
-            if rows:
-                cols = (*RECORD_COLUMNS, "load_batch_id", "computed_at")
-                conn.exec_driver_sql(
-                    f"INSERT INTO {table} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in cols)}) "
-                    f"VALUES ({', '.join([mark] * len(cols))})",
-                    rows,
-                )
+            self._insert_aggregates(conn, rows)
             conn.execute(
                 insert(RAW_FILES).values(
                     batch_id=batch_id,
@@ -441,6 +436,129 @@ class MetricsService:
             # if the commit fails the caller discards it
             store.publish(batch_id)
         return superseded
+
+    def _insert_aggregates(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Insert aggregate rows (:data:`RECORD_COLUMNS` plus ``load_batch_id``, ``computed_at``)
+        through the driver's ``executemany``."""
+        if not rows:
+            return
+        mark = "?" if self.ws.engine.dialect.paramstyle == "qmark" else "%s"
+        cols = (*RECORD_COLUMNS, "load_batch_id", "computed_at")
+        conn.exec_driver_sql(
+            f"INSERT INTO {AGG.name} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in cols)}) "
+            f"VALUES ({', '.join([mark] * len(cols))})",
+            rows,
+        )
+
+    # -- recompute ---------------------------------------------------------------------------
+    def recompute(
+        self,
+        measure: str | None = None,
+        *,
+        reporter: Reporter = SILENT,
+        user: str | None = None,
+    ) -> RecomputeResult:
+        """Rebuild the aggregates of ``measure`` (None: every measure) from the raw store, in the
+        workspace calendar as it is now and with each measure's grains as they are now — after
+        a change of time zone, fiscal year start or grains.
+
+        The previous versions are superseded, not deleted, in one transaction: as-at queries
+        and ``changes_since`` show what moved. Every raw row counts once, the newest batch
+        winning per (series, ts), exactly as loads do.
+
+        Raises:
+            NotFoundError: unknown measure.
+        """
+        cal = self.calendar()
+        store = self.store
+        with self.ws.session() as s:
+            if measure is not None:
+                self._measure(s, measure)
+            rows = s.execute(
+                select(
+                    MetricSeries.code,
+                    MetricSeries.id,
+                    MetricMeasure.frequency,
+                    MetricMeasure.grains,
+                    MetricMeasure.code,
+                ).join(MetricMeasure, MetricMeasure.id == MetricSeries.measure_id)
+            ).all()
+            batch = ImportBatch(
+                source="metrics", kind="metric_recompute", file_name=measure or "every measure"
+            )
+            batch.user = user
+            s.add(batch)
+            s.flush()
+            batch_id = batch.id
+        series_map: dict[str, list[Any]] = {
+            "code": [r[0] for r in rows],
+            "series_id": [int(r[1]) for r in rows],
+            "frequency": [Frequency(r[2]).value for r in rows],
+            "grains": [r[3] for r in rows],
+        }
+        chosen = [r for r in rows if measure is None or r[4] == measure]
+        # one engine pass per set of grains (aggregate() gives every staged series the same)
+        groups: dict[str, list[int]] = {}
+        for r in chosen:
+            groups.setdefault(r[3], []).append(int(r[1]))
+        computed_at = utcnow()
+        now = _db_time(computed_at)
+        stamp: Any = now.strftime(_SQLITE_TIME) if self._sqlite() else now
+        records: list[tuple[Any, ...]] = []
+        raw_rows = 0
+        reporter.start(f"recompute {measure or 'every measure'}", total=len(groups))
+        try:
+            with self.ws.engine.connect() as conn:
+                files = store.all_files(conn)
+            with _gc_paused():
+                for grains_text, ids in groups.items():
+                    grains = {Grain(g) for g in grains_text.split(",") if g}
+                    with Harmoniser(
+                        cal,
+                        threads=self.threads,
+                        memory_limit=self.memory_limit,
+                        temp_dir=store.temp_dir,
+                    ) as engine:
+                        stats = engine.stage_raw(files, series_map, ids)
+                        if stats is not None and grains:
+                            raw_rows += stats.rows
+                            engine.aggregate(grains, batch_id=batch_id)
+                            records += engine.records(text_times=self._sqlite())
+                    reporter.advance()
+                ids_all = [int(r[1]) for r in chosen]
+                with self.ws.engine.begin() as conn:
+                    superseded = 0
+                    if ids_all:
+                        result = conn.execute(
+                            update(AGG)
+                            .where(AGG.c.series_id.in_(ids_all), AGG.c.superseded_at.is_(None))
+                            .values(superseded_at=now)
+                        )
+                        superseded = max(result.rowcount or 0, 0)
+                    self._insert_aggregates(conn, [(*r, batch_id, stamp) for r in records])
+                    conn.execute(
+                        update(BATCHES)
+                        .where(BATCHES.c.id == batch_id)
+                        .values(
+                            status="committed",
+                            finished_at=now,
+                            counts={"raw_rows": raw_rows, "aggregates": len(records)},
+                        )
+                    )
+        except BaseException:
+            self._reject(batch_id, None)
+            raise
+        finally:
+            reporter.finish()
+        return RecomputeResult(
+            batch_id=batch_id,
+            measures=sorted({str(r[4]) for r in chosen}),
+            series=len(chosen),
+            raw_rows=raw_rows,
+            aggregates_written=len(records),
+            superseded=superseded,
+            computed_at=computed_at,
+        )
 
     # -- queries -----------------------------------------------------------------------------
     def _org_codes(self, s: Session, org: str) -> list[str]:
