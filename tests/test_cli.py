@@ -121,3 +121,27 @@ def test_schema_in_the_url_names_the_workspace(workspace: Workspace) -> None:
     )
     assert result.exit_code == 0, result.output
     assert '"org_unit": 1' in result.output
+
+
+def test_changing_the_fiscal_year_start_asks_for_a_metrics_recompute(tmp_path: Path) -> None:
+    from bigov.metrics.calendar import Frequency, Grain
+    from bigov.metrics.schemas import MeasureSpec, SeriesSpec
+
+    db = _db(tmp_path)
+    with Workspace.open(db) as ws:
+        ws.metrics.define(
+            MeasureSpec(
+                code="k",
+                name="k",
+                frequency=Frequency.DAILY,
+                grains=[Grain.QUARTER],
+                series=[SeriesSpec(code="k-A", org="A")],
+            )
+        )
+        (tmp_path / "k.csv").write_text("series,ts,value\nk-A,2025-04-01T12:00:00Z,1\n")
+        ws.metrics.load(tmp_path / "k.csv")
+    same = runner.invoke(app, ["init", "--db", db, "--fiscal-year-start", "4"])
+    assert same.exit_code == 0 and "recompute" not in same.output
+    moved = runner.invoke(app, ["init", "--db", db, "--fiscal-year-start", "1"])
+    assert moved.exit_code == 0, moved.output
+    assert "run bigov metrics recompute" in " ".join(moved.output.split())

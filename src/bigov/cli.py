@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -25,6 +25,9 @@ from bigov.cli_support import (
     print_json,
 )
 from bigov.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bigov.workspace import Workspace
 
 SCALES = ("small", "large")
 
@@ -70,7 +73,9 @@ def init(
     with open_workspace(db) as ws:
         if organisation:
             ws.set_setting("organisation_name", organisation)
+        restate = False
         if fiscal_year_start:
+            restate = fiscal_year_start != ws.fiscal_year_start_month and _has_metrics(ws)
             ws.set_setting("fiscal_year_start_month", str(fiscal_year_start))
         if currency:
             if len(currency) != 3 or not currency.isalpha():
@@ -80,6 +85,21 @@ def init(
             f"Workspace ready at [bold]{ws.describe()}[/] "
             f"(fiscal year starts in month {ws.fiscal_year_start_month})."
         )
+        if restate:
+            # quarters and years of stored metrics are still the old fiscal year's
+            console.print(
+                "Stored metrics were harmonised to the previous fiscal year: run "
+                "[bold]bigov metrics recompute[/] to restate their quarters and years."
+            )
+
+
+def _has_metrics(ws: Workspace) -> bool:
+    from sqlalchemy import select
+
+    from bigov.metrics.models import MetricAggregate
+
+    with ws.session() as s:
+        return s.scalars(select(MetricAggregate.id).limit(1)).first() is not None
 
 
 @app.command()
