@@ -729,13 +729,15 @@ class Harmoniser:
         self._has_weight = has_weight
         self.con.execute("SET preserve_insertion_order=false")
         if raw_path is not None:
-            # the lean raw schema (see _RAW_COLUMNS): a weight column only when the source has
-            # one, the batch in the file name — constant columns cost ~15% of the write
+            # the lean raw schema (see bigov.metrics.store): a weight column only when the
+            # source has one, the batch in the file name — constant columns cost ~15% of the
+            # write
             raw_path.parent.mkdir(parents=True, exist_ok=True)
             weight = ", weight" if has_weight else ""
             self.con.execute(
-                "COPY (SELECT series_id::INTEGER AS series_id, make_timestamptz(u) AS ts, value"
-                f"{weight} FROM ({normalised})) TO {_q(str(raw_path))} ({_PARQUET_OPTIONS})"
+                f"COPY (SELECT series_id::{self._raw_id_type()} AS series_id, "
+                f"make_timestamptz(u) AS ts, value{weight} FROM ({normalised})) "
+                f"TO {_q(str(raw_path))} ({_PARQUET_OPTIONS})"
             )
             self._raw_written = raw_path
             weight = "weight" if has_weight else "1.0::DOUBLE AS weight"
@@ -1030,10 +1032,16 @@ class Harmoniser:
         self.con.execute("SET preserve_insertion_order=false")
         weight = ", weight" if self._has_weight else ""
         self.con.execute(
-            f"COPY (SELECT series_id::INTEGER AS series_id, ts, value{weight} FROM staged) "
-            f"TO {_q(str(path))} ({_PARQUET_OPTIONS})"
+            f"COPY (SELECT series_id::{self._raw_id_type()} AS series_id, ts, value{weight} "
+            f"FROM staged) TO {_q(str(path))} ({_PARQUET_OPTIONS})"
         )
         self._raw_written = path
+
+    def _raw_id_type(self) -> str:
+        """32-bit series ids in raw files while every id fits (half the bytes to encode)."""
+        row = self.con.execute("SELECT max(series_id) FROM series_map").fetchall()
+        top = row[0][0] if row and row[0][0] is not None else 0
+        return "INTEGER" if int(top) < 2**31 else "BIGINT"
 
     def raw_rows_sql(self, files: Sequence[Path]) -> str:
         """SQL over raw files: ``series_id, ts, value, weight, batch_id`` — whichever schema each
