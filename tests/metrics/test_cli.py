@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bigov.errors import NotFoundError
 from bigov.metrics.cli import app
 from bigov.metrics.service import MetricsService
+from bigov.workspace import Workspace
 
 DEFS = """
 measures:
@@ -22,15 +24,21 @@ measures:
 """
 
 
-def test_import_load_show(svc: MetricsService, tmp_path: Path) -> None:
-    runner = CliRunner()
-    (tmp_path / "defs.yaml").write_text(DEFS)
-    (tmp_path / "obs.csv").write_text("series,ts,value\ncalls-A,2025-04-01T12:00:00Z,3\n")
-    ws = svc.ws
+@pytest.fixture
+def cli_ws(svc: MetricsService, tmp_path: Path) -> Workspace:
+    """The workspace with its store folder set (as users configure PostgreSQL) and the
+    definitions imported through the CLI."""
     svc.store.root.mkdir(parents=True, exist_ok=True)
-    ws.set_setting("metrics_store_dir", str(svc.store.root))
-    res = runner.invoke(app, ["import-definitions", str(tmp_path / "defs.yaml")], obj=ws)
+    svc.ws.set_setting("metrics_store_dir", str(svc.store.root))
+    (tmp_path / "defs.yaml").write_text(DEFS)
+    res = CliRunner().invoke(app, ["import-definitions", str(tmp_path / "defs.yaml")], obj=svc.ws)
     assert res.exit_code == 0, res.output
+    return svc.ws
+
+
+def test_import_load_show(cli_ws: Workspace, tmp_path: Path) -> None:
+    runner, ws = CliRunner(), cli_ws
+    (tmp_path / "obs.csv").write_text("series,ts,value\ncalls-A,2025-04-01T12:00:00Z,3\n")
     res = runner.invoke(app, ["load", str(tmp_path / "obs.csv")], obj=ws)
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["show", "calls", "--grain", "month", "--json"], obj=ws)
@@ -39,16 +47,8 @@ def test_import_load_show(svc: MetricsService, tmp_path: Path) -> None:
     assert (row["label"], row["value"], row["rag"]) == ("2025-04", 3.0, "amber")
 
 
-def test_completeness_and_changes(svc: MetricsService, tmp_path: Path) -> None:
-    runner = CliRunner()
-    ws = svc.ws
-    svc.store.root.mkdir(parents=True, exist_ok=True)
-    ws.set_setting("metrics_store_dir", str(svc.store.root))
-    (tmp_path / "defs.yaml").write_text(DEFS)
-    assert (
-        runner.invoke(app, ["import-definitions", str(tmp_path / "defs.yaml")], obj=ws).exit_code
-        == 0
-    )
+def test_completeness_and_changes(cli_ws: Workspace, svc: MetricsService, tmp_path: Path) -> None:
+    runner, ws = CliRunner(), cli_ws
     (tmp_path / "a.csv").write_text(
         "series,ts,value\ncalls-A,2025-04-01T12:00:00Z,3\ncalls-A,2025-04-02T12:00:00Z,4\n"
     )
@@ -75,13 +75,8 @@ def test_completeness_and_changes(svc: MetricsService, tmp_path: Path) -> None:
     assert res.exit_code == 0 and "restated" in res.output and "2025-04" in res.output
 
 
-def test_recompute(svc: MetricsService, tmp_path: Path) -> None:
-    runner = CliRunner()
-    ws = svc.ws
-    svc.store.root.mkdir(parents=True, exist_ok=True)
-    ws.set_setting("metrics_store_dir", str(svc.store.root))
-    (tmp_path / "defs.yaml").write_text(DEFS)
-    runner.invoke(app, ["import-definitions", str(tmp_path / "defs.yaml")], obj=ws)
+def test_recompute(cli_ws: Workspace, tmp_path: Path) -> None:
+    runner, ws = CliRunner(), cli_ws
     (tmp_path / "obs.csv").write_text("series,ts,value\ncalls-A,2025-04-01T12:00:00Z,3\n")
     assert runner.invoke(app, ["load", str(tmp_path / "obs.csv")], obj=ws).exit_code == 0
     res = runner.invoke(app, ["recompute"], obj=ws)

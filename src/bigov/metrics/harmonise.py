@@ -447,16 +447,7 @@ class Harmoniser:
         """
         kind = _source_kind(source)
         self._file_label = label or (Path(source).name if kind != "frame" else "<frame>")
-        if isinstance(series, pa.Table):
-            self.con.register("series_map", series)
-        else:
-            # plain lists (see aggregate: no Arrow arrays on the load path)
-            self.con.execute(
-                "CREATE OR REPLACE TEMP TABLE series_map AS SELECT unnest(?::VARCHAR[]) AS code, "
-                "unnest(?::BIGINT[]) AS series_id, unnest(?::VARCHAR[]) AS frequency, "
-                "unnest(?::VARCHAR[]) AS grains",
-                [list(series[c]) for c in ("code", "series_id", "frequency", "grains")],
-            )
+        self._register_series(series)
         if grain is None:
             grain = self._series_base_grain()
         opened = self._open(source, kind, "src", rejects="fast")
@@ -485,7 +476,7 @@ class Harmoniser:
     def stage_raw(
         self,
         files: Sequence[Path],
-        series: Mapping[str, Sequence[Any]],
+        series: pa.Table | Mapping[str, Sequence[Any]],
         series_ids: Sequence[int],
     ) -> StageStats | None:
         """Stage every raw row of ``series_ids`` in ``files`` (the store), the newest batch
@@ -494,12 +485,7 @@ class Harmoniser:
 
         ``series`` is the series map as for :meth:`stage`. :meth:`aggregate` then lists in each
         period the batches its rows came from."""
-        self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE series_map AS SELECT unnest(?::VARCHAR[]) AS code, "
-            "unnest(?::BIGINT[]) AS series_id, unnest(?::VARCHAR[]) AS frequency, "
-            "unnest(?::VARCHAR[]) AS grains",
-            [list(series[c]) for c in ("code", "series_id", "frequency", "grains")],
-        )
+        self._register_series(series)
         self._drop_staged(None)
         self.con.execute("SET preserve_insertion_order=false")
         if not files or not series_ids:
@@ -519,6 +505,19 @@ class Harmoniser:
         self._from_raw = True
         self._stats = StageStats(int(row[0]), row[1], row[2], int(row[3]), int(row[4]))
         return self._stats
+
+    def _register_series(self, series: pa.Table | Mapping[str, Sequence[Any]]) -> None:
+        """The series map as ``series_map(code, series_id, frequency, grains)``."""
+        if isinstance(series, pa.Table):
+            self.con.register("series_map", series)
+            return
+        # plain lists (see aggregate: no Arrow arrays on the load path)
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE series_map AS SELECT unnest(?::VARCHAR[]) AS code, "
+            "unnest(?::BIGINT[]) AS series_id, unnest(?::VARCHAR[]) AS frequency, "
+            "unnest(?::VARCHAR[]) AS grains",
+            [list(series[c]) for c in ("code", "series_id", "frequency", "grains")],
+        )
 
     def _series_base_grain(self) -> Grain:
         rows = self.con.execute("SELECT DISTINCT grains FROM series_map").fetchall()

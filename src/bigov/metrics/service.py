@@ -250,20 +250,7 @@ class MetricsService:
             s.add(batch)
             s.flush()
             batch_id = batch.id
-            rows = s.execute(
-                select(
-                    MetricSeries.code,
-                    MetricSeries.id,
-                    MetricMeasure.frequency,
-                    MetricMeasure.grains,
-                ).join(MetricMeasure, MetricMeasure.id == MetricSeries.measure_id)
-            ).all()
-        series_map = {
-            "code": [r[0] for r in rows],
-            "series_id": [int(r[1]) for r in rows],
-            "frequency": [Frequency(r[2]).value for r in rows],
-            "grains": [r[3] for r in rows],
-        }
+            _, series_map = self._series_catalogue(s)
         reporter.start(f"load {name}", total=3)
         try:
             with (
@@ -349,6 +336,27 @@ class MetricsService:
             computed_at=computed_at,
             raw_file=store.relative_path(batch_id),
         )
+
+    @staticmethod
+    def _series_catalogue(s: Session) -> tuple[list[Any], dict[str, list[Any]]]:
+        """Every series as rows ``(code, id, frequency, grains, measure code)``, and as the
+        engine's series map (columns ``code, series_id, frequency, grains``)."""
+        rows = s.execute(
+            select(
+                MetricSeries.code,
+                MetricSeries.id,
+                MetricMeasure.frequency,
+                MetricMeasure.grains,
+                MetricMeasure.code,
+            ).join(MetricMeasure, MetricMeasure.id == MetricSeries.measure_id)
+        ).all()
+        series_map: dict[str, list[Any]] = {
+            "code": [r[0] for r in rows],
+            "series_id": [int(r[1]) for r in rows],
+            "frequency": [Frequency(r[2]).value for r in rows],
+            "grains": [r[3] for r in rows],
+        }
+        return list(rows), series_map
 
     def _sqlite(self) -> bool:
         return self.ws.engine.dialect.name == "sqlite"
@@ -474,15 +482,7 @@ class MetricsService:
         with self.ws.session() as s:
             if measure is not None:
                 self._measure(s, measure)
-            rows = s.execute(
-                select(
-                    MetricSeries.code,
-                    MetricSeries.id,
-                    MetricMeasure.frequency,
-                    MetricMeasure.grains,
-                    MetricMeasure.code,
-                ).join(MetricMeasure, MetricMeasure.id == MetricSeries.measure_id)
-            ).all()
+            rows, series_map = self._series_catalogue(s)
             batch = ImportBatch(
                 source="metrics", kind="metric_recompute", file_name=measure or "every measure"
             )
@@ -490,12 +490,6 @@ class MetricsService:
             s.add(batch)
             s.flush()
             batch_id = batch.id
-        series_map: dict[str, list[Any]] = {
-            "code": [r[0] for r in rows],
-            "series_id": [int(r[1]) for r in rows],
-            "frequency": [Frequency(r[2]).value for r in rows],
-            "grains": [r[3] for r in rows],
-        }
         chosen = [r for r in rows if measure is None or r[4] == measure]
         # one engine pass per set of grains (aggregate() gives every staged series the same)
         groups: dict[str, list[int]] = {}
