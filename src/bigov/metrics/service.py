@@ -72,6 +72,15 @@ def _db_time(value: dt.datetime) -> dt.datetime:
     return _utc(value).replace(tzinfo=None)
 
 
+def _close_batch(conn: Connection, batch_id: int, now: dt.datetime, counts: dict[str, int]) -> None:
+    """Mark an import batch committed, with its counts (in the caller's transaction)."""
+    conn.execute(
+        update(BATCHES)
+        .where(BATCHES.c.id == batch_id)
+        .values(status="committed", finished_at=now, counts=counts)
+    )
+
+
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector for a load: its bulk rows are acyclic tuples, and a
@@ -431,15 +440,7 @@ class MetricsService:
                     created_at=now,
                 )
             )
-            conn.execute(
-                update(BATCHES)
-                .where(BATCHES.c.id == batch_id)
-                .values(
-                    status="committed",
-                    finished_at=now,
-                    counts={"inserted": stats.rows, "aggregates": len(records)},
-                )
-            )
+            _close_batch(conn, batch_id, now, {"inserted": stats.rows, "aggregates": len(records)})
             # the file becomes visible under its final name just before the catalogue commits;
             # if the commit fails the caller discards it
             store.publish(batch_id)
@@ -530,15 +531,8 @@ class MetricsService:
                         )
                         superseded = max(result.rowcount or 0, 0)
                     self._insert_aggregates(conn, [(*r, batch_id, stamp) for r in records])
-                    conn.execute(
-                        update(BATCHES)
-                        .where(BATCHES.c.id == batch_id)
-                        .values(
-                            status="committed",
-                            finished_at=now,
-                            counts={"raw_rows": raw_rows, "aggregates": len(records)},
-                        )
-                    )
+                    counts = {"raw_rows": raw_rows, "aggregates": len(records)}
+                    _close_batch(conn, batch_id, now, counts)
         except BaseException:
             self._reject(batch_id, None)
             raise
