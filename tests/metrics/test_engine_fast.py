@@ -159,3 +159,25 @@ def test_naive_times_outside_the_guessed_window_are_still_local(tmp_path: Path) 
     assert stamps[0] == dt.datetime(2019, 7, 31, 22, 30, tzinfo=dt.UTC)
     got = {(r["period_start"], r["sum"]) for r in rows}
     assert got == {(dt.datetime(2025, 1, 1), 5.0), (dt.datetime(2019, 7, 1), 2.0)}
+
+
+def test_rows_outside_the_window_follow_the_same_zone_data(tmp_path: Path) -> None:
+    # the window is guessed from the first and last lines (10 December); the other rows take
+    # the zone's full tree of changes — the same zoneinfo data as the calendar (DuckDB's ICU
+    # data disagrees for some zones, e.g. Vancouver from November 2026)
+    cal = FiscalCalendar("America/Vancouver", 4)
+    t0 = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    stamps = [t0 + dt.timedelta(hours=h) for h in range(24 * 12)]
+    middle = [t for t in stamps if t.day == 10]
+    order = middle[:1] + [t for t in stamps if t.day != 10] + middle[1:]
+    csv = tmp_path / "v.csv"
+    csv.write_text("series,ts,value\n" + "".join(f"a,{t:%Y-%m-%dT%H:%M:%S}Z,1\n" for t in order))
+    series = {**SERIES, "grains": ["day"]}
+    with Harmoniser(cal, threads=2) as h:
+        h.stage(csv, series)
+        got = {r["period_start"]: r["n"] for r in h.aggregate({Grain.DAY}, batch_id=1).to_pylist()}
+    want: dict[dt.datetime, int] = {}
+    for t in stamps:
+        day = cal.period_start(Grain.DAY, cal.to_local(t))
+        want[day] = want.get(day, 0) + 1
+    assert got == want

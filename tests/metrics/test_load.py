@@ -303,3 +303,25 @@ def test_recompute_after_the_fiscal_year_and_grains_change(
     assert by_label(svc, "other", "month") == {"2025-04": 7.0}  # untouched
     with pytest.raises(NotFoundError):
         svc.recompute("nope")
+
+
+def test_a_series_loaded_beside_finer_grains_keeps_its_own_periods_right(
+    svc: MetricsService,
+) -> None:
+    # B keeps months only; loaded beside A (days) it gets day rows that later loads of B alone
+    # do not refresh — an append must not be merged into them
+    define(
+        svc, "ga", TimeAggregation.SUM, frequency=Frequency.HOURLY, grains=[Grain.DAY, Grain.MONTH]
+    )
+    define(svc, "gb", TimeAggregation.SUM, frequency=Frequency.HOURLY, grains=[Grain.MONTH])
+    t0 = dt.datetime(2025, 1, 15, tzinfo=UTC)
+
+    def hours(series: str, first: int, n: int) -> pl.DataFrame:
+        return frame(series, [t0 + dt.timedelta(hours=first + i) for i in range(n)], [1.0] * n)
+
+    svc.load(pl.concat([hours("ga-A", 0, 12), hours("gb-A", 0, 12)]))
+    svc.load(hours("gb-A", 12, 6))
+    svc.load(pl.concat([hours("ga-A", 18, 6), hours("gb-A", 18, 6)]))
+    assert by_label(svc, "gb", "month") == {"2025-01": 24.0}
+    assert by_label(svc, "ga", "month") == {"2025-01": 18.0}
+    assert by_label(svc, "ga", "day") == {"2025-01-15": 18.0}

@@ -1066,14 +1066,19 @@ class Harmoniser:
         more than parsing the file): local µs = UTC µs + the zone offset, picked by a balanced
         CASE over the zone's changes in ``window``; hours, days and ISO weeks are then divisions,
         and months, quarters and years a balanced CASE over the UTC starts of the periods in
-        ``window``. Instants outside the window (or with no window) take DuckDB's conversion.
+        ``window``. Instants outside the window (or with no window) take the zone's full tree
+        of changes, or DuckDB's conversion before 1970 and from 2100.
         """
         fy = self.calendar.fy_start_month
         tz = self.calendar.tz
+        # Outside the window: the full tree of the zone's changes (Python's zoneinfo, as
+        # everything else here — DuckDB's ICU data differs for some zones), DuckDB's conversion
+        # only before 1970 or from 2100.
+        icu = duckdb_period_start(grain, f"timezone({_q(tz)}, make_timestamptz({u}))", fy)
+        tree = duckdb_period_start(grain, f"make_timestamp({_utc_to_local_us(tz, u)})", fy)
         exact = (
-            "epoch_us("
-            + duckdb_period_start(grain, f"timezone({_q(tz)}, make_timestamptz({u}))", fy)
-            + ")"
+            f"epoch_us(CASE WHEN {u} >= {_epoch_us(_TREE_LO)} AND {u} < {_epoch_us(_TREE_HI)} "
+            f"THEN {tree} ELSE {icu} END)"
         )
         if window is None:
             return exact
@@ -1305,6 +1310,17 @@ class Harmoniser:
         when they start before ``prior_end`` (the earlier files' latest row)."""
         span = self._stats
         if prior_end is None or span is None:
+            return False
+        # A series keeps current aggregates only at its own grains: one loaded beside series of
+        # finer grains gets rows at their grain too, but later loads of it alone do not update
+        # them, so they cannot be merged into.
+        foreign = self.con.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT series_id FROM staged) t "
+            "JOIN series_map m ON m.series_id = t.series_id "
+            "WHERE NOT list_contains(string_split(coalesce(m.grains, ''), ','), ?)",
+            [grain.value],
+        ).fetchall()
+        if foreign and foreign[0][0]:
             return False
         cal = self.calendar
         pexpr = self._period_sql(grain, "ts", span.min_ts, span.max_ts)

@@ -314,7 +314,10 @@ class MetricsService:
                     batch_id=batch_id,
                     prior_files=[path for path, _ in prior],
                     fetch_stored=self._fetch_stored if existing is not None else None,
-                    prior_end=max((_utc(end) for _, end in prior), default=None),
+                    # (no merge under a grains override: the stored grains may be others)
+                    prior_end=None
+                    if grains is not None
+                    else max((_utc(end) for _, end in prior), default=None),
                 )
                 records = engine.records(text_times=self._sqlite())
                 recomputed = engine.recomputed
