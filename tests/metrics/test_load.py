@@ -325,3 +325,10 @@ def test_a_series_loaded_beside_finer_grains_keeps_its_own_periods_right(
     assert by_label(svc, "gb", "month") == {"2025-01": 24.0}
     assert by_label(svc, "ga", "month") == {"2025-01": 18.0}
     assert by_label(svc, "ga", "day") == {"2025-01-15": 18.0}
+    # the next day for both: B's month is completed from its own stored month, not from day
+    # rows it never kept
+    svc.load(pl.concat([hours("ga-A", 24, 24), hours("gb-A", 24, 24)]))
+    assert by_label(svc, "gb", "month") == {"2025-01": 48.0}
+    assert by_label(svc, "ga", "month") == {"2025-01": 42.0}
+    assert by_label(svc, "ga", "day") == {"2025-01-15": 18.0, "2025-01-16": 24.0}
+    assert by_label(svc, "gb", "day") == {}  # B keeps months only

@@ -478,13 +478,16 @@ class Harmoniser:
         files: Sequence[Path],
         series: pa.Table | Mapping[str, Sequence[Any]],
         series_ids: Sequence[int],
+        *,
+        batch_id: int | None = None,
     ) -> StageStats | None:
         """Stage every raw row of ``series_ids`` in ``files`` (the store), the newest batch
         winning per (series, ts) as in a load — for rebuilding their aggregates from scratch
         (after a change of grains, time zone or fiscal year start). None when there is none.
 
         ``series`` is the series map as for :meth:`stage`. :meth:`aggregate` then lists in each
-        period the batches its rows came from."""
+        period the batches its rows came from. ``batch_id`` names the batch of rows whose file
+        does not (the file a load is still writing)."""
         self._register_series(series)
         self._drop_staged(None)
         self.con.execute("SET preserve_insertion_order=false")
@@ -493,7 +496,8 @@ class Harmoniser:
         self.con.execute(
             "CREATE TEMP TABLE staged AS SELECT series_id, ts, arg_max(value, batch_id) AS value, "
             "arg_max(weight, batch_id) AS weight, max(batch_id) AS batch_id FROM ("
-            f"{self.raw_rows_sql(files)}) WHERE series_id IN (SELECT unnest(?::BIGINT[])) "
+            f"SELECT * REPLACE (coalesce(batch_id, {int(batch_id or 0)}) AS batch_id) FROM ("
+            f"{self.raw_rows_sql(files)})) WHERE series_id IN (SELECT unnest(?::BIGINT[])) "
             "GROUP BY series_id, ts",
             [list(series_ids)],
         )
@@ -523,6 +527,14 @@ class Harmoniser:
         rows = self.con.execute("SELECT DISTINCT grains FROM series_map").fetchall()
         grains = {Grain(g) for (text,) in rows for g in (text or "").split(",") if g}
         return base_grain(grains) if grains else Grain.DAY
+
+    def present_groups(self) -> dict[str, list[int]]:
+        """The series present in the staged source (see :meth:`present`), by their grains."""
+        rows = self.con.execute(
+            "SELECT m.grains, list(m.series_id ORDER BY m.series_id) FROM series_map m "
+            "SEMI JOIN staged_series t ON t.series_id = m.series_id GROUP BY m.grains"
+        ).fetchall()
+        return {str(g or ""): [int(i) for i in ids] for g, ids in rows}
 
     def present(self) -> tuple[set[Grain], int]:
         """The grains of the series present in the staged source (union) and their count."""
@@ -1050,7 +1062,8 @@ class Harmoniser:
         rel = f"read_parquet([{listed}], union_by_name=true, filename=true)"
         cols = {r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()}
         weight = "coalesce(weight, 1.0)" if "weight" in cols else "1.0::DOUBLE"
-        named = r"regexp_extract(filename, 'batch-(\d+)\.parquet$', 1)::BIGINT"
+        # (NULL for a file not yet published under its batch name: the caller names its batch)
+        named = r"TRY_CAST(regexp_extract(filename, 'batch-(\d+)\.parquet$', 1) AS BIGINT)"
         batch = f"coalesce(batch_id, {named})" if "batch_id" in cols else named
         return (
             f"SELECT series_id::BIGINT AS series_id, ts, value, {weight} AS weight, "

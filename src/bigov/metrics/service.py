@@ -24,7 +24,7 @@ from bigov.db.batch import ImportBatch
 from bigov.db.settings import Setting
 from bigov.errors import ConfigError, NotFoundError, Problem, ValidationError
 from bigov.metrics.calendar import FiscalCalendar, Frequency, Grain, base_grain, parse_grain
-from bigov.metrics.harmonise import AGG_COLUMNS, RECORD_COLUMNS, Harmoniser
+from bigov.metrics.harmonise import AGG_COLUMNS, RECORD_COLUMNS, Harmoniser, StageStats
 from bigov.metrics.models import (
     MeasureDirection,
     MetricAggregate,
@@ -283,44 +283,40 @@ class MetricsService:
                 )
                 reporter.advance()
                 present, n_series = engine.present()
-                wanted = set(grains) if grains is not None else present
-                base = base_grain(wanted)
-                # files that may hold rows of the touched base periods (a late day touches
-                # the whole month when months are the base grain)
-                lo_local = cal.period_start(base, cal.to_local(stats.min_ts))
-                hi_local = cal.period_end(base, cal.period_start(base, cal.to_local(stats.max_ts)))
-                with self.ws.engine.connect() as conn:
-                    prior = store.overlapping(
-                        conn,
-                        min_ts=_db_time(cal.to_utc(lo_local)),
-                        max_ts=_db_time(cal.to_utc(hi_local)),
-                        min_series_id=stats.min_series_id,
-                        max_series_id=stats.max_series_id,
-                    )
-                    existing = conn.execute(
-                        select(AGG.c.id)
-                        .where(
-                            AGG.c.series_id.between(stats.min_series_id, stats.max_series_id),
-                            AGG.c.superseded_at.is_(None),
-                        )
-                        .limit(1)
-                    ).first()
                 engine.write_raw(store.staging_path(batch_id), batch_id)
                 reporter.advance()
-                # an append (no (series, ts) seen before) merges into the stored periods; only a
-                # correction re-reads the touched periods' raw rows
-                engine.aggregate(
-                    wanted,
-                    batch_id=batch_id,
-                    prior_files=[path for path, _ in prior],
-                    fetch_stored=self._fetch_stored if existing is not None else None,
-                    # (no merge under a grains override: the stored grains may be others)
-                    prior_end=None
-                    if grains is not None
-                    else max((_utc(end) for _, end in prior), default=None),
-                )
-                records = engine.records(text_times=self._sqlite())
-                recomputed = engine.recomputed
+                groups = engine.present_groups()
+                if grains is not None or len(groups) <= 1:
+                    wanted = set(grains) if grains is not None else present
+                    records, recomputed, existing = self._aggregate(
+                        engine, wanted, stats, batch_id, merge=grains is None
+                    )
+                else:
+                    # Series of different grains in one file: each set of grains is aggregated
+                    # on its own, so every series keeps current aggregates at exactly its own
+                    # grains (one computed at another's finer grain would go stale when loaded
+                    # alone). Each set re-reads its rows from the raw file just written.
+                    wanted = present
+                    records, recomputed, existing = [], False, False
+                    for grains_text, ids in groups.items():
+                        with Harmoniser(
+                            cal,
+                            threads=self.threads,
+                            memory_limit=self.memory_limit,
+                            temp_dir=store.temp_dir,
+                        ) as part:
+                            part_stats = part.stage_raw(
+                                [store.staging_path(batch_id)], series_map, ids, batch_id=batch_id
+                            )
+                            if part_stats is None:
+                                continue
+                            part_wanted = {Grain(g) for g in grains_text.split(",") if g}
+                            got, again, stored = self._aggregate(
+                                part, part_wanted, part_stats, batch_id, merge=True
+                            )
+                        records += got
+                        recomputed, existing = recomputed or again, existing or stored
+                base = base_grain(wanted)
             reporter.advance()
             computed_at = utcnow()
             with _gc_paused():
@@ -370,6 +366,55 @@ class MetricsService:
         }
         return list(rows), series_map
 
+    def _aggregate(
+        self,
+        engine: Harmoniser,
+        wanted: set[Grain],
+        stats: StageStats,
+        batch_id: int,
+        *,
+        merge: bool,
+    ) -> tuple[list[tuple[Any, ...]], bool, bool]:
+        """Aggregate the staged rows of one load to ``wanted`` grains: records to store, whether
+        earlier raw files were re-read (a correction), and whether any current aggregate of
+        these series was stored before (so the records may supersede some).
+
+        An append (no (series, ts) seen before) merges into the stored periods when ``merge``
+        allows; a correction re-reads the touched periods' raw rows."""
+        cal = self.calendar()
+        store = self.store
+        base = base_grain(wanted)
+        # files that may hold rows of the touched base periods (a late day touches the whole
+        # month when months are the base grain)
+        lo_local = cal.period_start(base, cal.to_local(stats.min_ts))
+        hi_local = cal.period_end(base, cal.period_start(base, cal.to_local(stats.max_ts)))
+        with self.ws.engine.connect() as conn:
+            prior = store.overlapping(
+                conn,
+                min_ts=_db_time(cal.to_utc(lo_local)),
+                max_ts=_db_time(cal.to_utc(hi_local)),
+                min_series_id=stats.min_series_id,
+                max_series_id=stats.max_series_id,
+            )
+            existing = conn.execute(
+                select(AGG.c.id)
+                .where(
+                    AGG.c.series_id.between(stats.min_series_id, stats.max_series_id),
+                    AGG.c.superseded_at.is_(None),
+                )
+                .limit(1)
+            ).first()
+        engine.aggregate(
+            wanted,
+            batch_id=batch_id,
+            prior_files=[path for path, _ in prior],
+            fetch_stored=self._fetch_stored if existing is not None else None,
+            # (no merge under a grains override: the stored grains may be others)
+            prior_end=max((_utc(end) for _, end in prior), default=None) if merge else None,
+        )
+        records = engine.records(text_times=self._sqlite())
+        return records, engine.recomputed, existing is not None
+
     def _sqlite(self) -> bool:
         return self.ws.engine.dialect.name == "sqlite"
 
@@ -405,7 +450,7 @@ class MetricsService:
         computed_at: dt.datetime,
         stats: Any,
         store: RawStore,
-        existing: Any,
+        existing: bool,
     ) -> int:
         """Supersede the current versions of the recomputed periods and insert the new ones,
         register the raw file and close the batch — one transaction.
@@ -423,7 +468,7 @@ class MetricsService:
         table = AGG.name
         superseded = 0
         with self.ws.engine.begin() as conn:
-            if existing is not None and rows:
+            if existing and rows:
                 result = conn.exec_driver_sql(
                     f"UPDATE {table} SET superseded_at = {mark} WHERE series_id = {mark} "
                     f"AND grain = {mark} AND period_start = {mark} AND superseded_at IS NULL",
