@@ -103,6 +103,11 @@ def nests_in(fine: Grain, coarse: Grain) -> bool:
     return coarse in _NESTS_IN[fine]
 
 
+def grains_of(text: str | None) -> frozenset[Grain]:
+    """The grains of a stored comma-separated list (``"day,month"``), as enum members."""
+    return frozenset(Grain(g.strip()) for g in (text or "").split(",") if g.strip())
+
+
 def base_grain(grains: set[Grain] | frozenset[Grain]) -> Grain:
     """The grain to compute from raw observations so that every grain in ``grains`` can be rolled
     up from it: the finest requested, or a day when weeks and months are both wanted."""
@@ -327,6 +332,7 @@ __all__ = [
     "base_grain",
     "cadence_grain",
     "duckdb_period_start",
+    "grains_of",
     "nests_in",
     "parse_grain",
 ]

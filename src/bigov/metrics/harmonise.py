@@ -46,6 +46,7 @@ from bigov.metrics.calendar import (
     Grain,
     base_grain,
     duckdb_period_start,
+    grains_of,
     nests_in,
 )
 
@@ -515,41 +516,45 @@ class Harmoniser:
         if isinstance(series, pa.Table):
             self.con.register("series_map", series)
             return
-        # plain lists (see aggregate: no Arrow arrays on the load path)
+        self._columns_table(
+            "series_map",
+            {
+                "code": ("VARCHAR", series["code"]),
+                "series_id": ("BIGINT", series["series_id"]),
+                "frequency": ("VARCHAR", series["frequency"]),
+                "grains": ("VARCHAR", series["grains"]),
+            },
+        )
+
+    def _columns_table(self, name: str, columns: Mapping[str, tuple[str, Sequence[Any]]]) -> None:
+        """Temporary table ``name`` from Python lists, column name → (DuckDB type, values).
+
+        Lists go through DuckDB parameters, not Arrow arrays: registering Arrow with DuckDB
+        imports pandas, half a second of a small load."""
+        select = ", ".join(f"unnest(?::{t}[]) AS {c}" for c, (t, _) in columns.items())
         self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE series_map AS SELECT unnest(?::VARCHAR[]) AS code, "
-            "unnest(?::BIGINT[]) AS series_id, unnest(?::VARCHAR[]) AS frequency, "
-            "unnest(?::VARCHAR[]) AS grains",
-            [list(series[c]) for c in ("code", "series_id", "frequency", "grains")],
+            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select}",
+            [list(values) for _, values in columns.values()],
         )
 
     def _series_base_grain(self) -> Grain:
         rows = self.con.execute("SELECT DISTINCT grains FROM series_map").fetchall()
-        grains = {Grain(g) for (text,) in rows for g in (text or "").split(",") if g}
+        grains = frozenset().union(*(grains_of(text) for (text,) in rows))
         return base_grain(grains) if grains else Grain.DAY
 
     def present_groups(self) -> dict[str, list[int]]:
-        """The series present in the staged source (see :meth:`present`), by their grains."""
-        rows = self.con.execute(
-            "SELECT m.grains, list(m.series_id ORDER BY m.series_id) FROM series_map m "
-            "SEMI JOIN staged_series t ON t.series_id = m.series_id GROUP BY m.grains"
-        ).fetchall()
-        return {str(g or ""): [int(i) for i in ids] for g, ids in rows}
-
-    def present(self) -> tuple[set[Grain], int]:
-        """The grains of the series present in the staged source (union) and their count."""
+        """The series present in the staged source, by their stored grains list (also kept as
+        ``staged_series``)."""
         table = "partials" if self._partials_grain is not None else "staged"
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE staged_series AS "
             f"SELECT DISTINCT series_id FROM {table} WHERE series_id IS NOT NULL"
         )
         rows = self.con.execute(
-            "SELECT DISTINCT m.grains FROM series_map m SEMI JOIN staged_series t "
-            "ON t.series_id = m.series_id"
+            "SELECT m.grains, list(m.series_id ORDER BY m.series_id) FROM series_map m "
+            "SEMI JOIN staged_series t ON t.series_id = m.series_id GROUP BY m.grains"
         ).fetchall()
-        count = self.con.execute("SELECT count(*) FROM staged_series").fetchall()
-        grains = {Grain(g) for (text,) in rows for g in (text or "").split(",") if g}
-        return grains, int(count[0][0]) if count else 0
+        return {str(g or ""): [int(i) for i in ids] for g, ids in rows}
 
     def _open(self, source: Any, kind: str, tag: str, *, rejects: str | None) -> _Opened:
         """A typed relation over ``source`` (CSV values as DOUBLE, everything else as stored);
@@ -1227,19 +1232,15 @@ class Harmoniser:
             "SELECT DISTINCT m.frequency, a.grain, a.period_start FROM agg_all a "
             "JOIN series_map m ON m.series_id = a.series_id"
         ).fetchall()
-        # (lists through DuckDB parameters, not Arrow arrays: building those imports pandas,
-        # a second of a short load's time)
-        self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE expected_map AS "
-            "SELECT unnest(?::VARCHAR[]) AS frequency, "
-            "unnest(?::VARCHAR[]) AS grain, unnest(?::TIMESTAMP[]) AS period_start, "
-            "unnest(?::BIGINT[]) AS expected",
-            [
-                [k[0] for k in keys],
-                [k[1] for k in keys],
-                [k[2] for k in keys],
-                [self.calendar.expected_count(Frequency(f), Grain(g), p) for f, g, p in keys],
-            ],
+        expected = [self.calendar.expected_count(Frequency(f), Grain(g), p) for f, g, p in keys]
+        self._columns_table(
+            "expected_map",
+            {
+                "frequency": ("VARCHAR", [k[0] for k in keys]),
+                "grain": ("VARCHAR", [k[1] for k in keys]),
+                "period_start": ("TIMESTAMP", [k[2] for k in keys]),
+                "expected": ("BIGINT", expected),
+            },
         )
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE agg_out AS "
@@ -1378,14 +1379,14 @@ class Harmoniser:
 
     def _stored_table(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
         """Temporary table ``name`` of stored aggregate rows (see :data:`StoredFetcher`)."""
-        columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[]] * 11
+        values = list(zip(*rows, strict=True)) if rows else [()] * len(AGG_COLUMNS)
         types = (
             "BIGINT TIMESTAMP BIGINT DOUBLE DOUBLE DOUBLE DOUBLE TIMESTAMPTZ DOUBLE DOUBLE VARCHAR"
         )
-        select = ", ".join(
-            f"unnest(?::{t}[]) AS {c}" for t, c in zip(types.split(), AGG_COLUMNS, strict=True)
+        self._columns_table(
+            name,
+            {c: (t, v) for c, t, v in zip(AGG_COLUMNS, types.split(), values, strict=True)},
         )
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select}", columns)
 
     def _merge_stored(self, grain: Grain) -> None:
         """Merge the stored current ``grain`` aggregates of the touched periods (fetched by

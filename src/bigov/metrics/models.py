@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bigov.db.base import Base, Entity, enum_type, id_fk, utcnow
-from bigov.metrics.calendar import Frequency, Grain
+from bigov.metrics.calendar import Frequency, Grain, grains_of
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
 
@@ -89,7 +89,7 @@ class MetricMeasure(Entity):
     @property
     def grain_set(self) -> frozenset[Grain]:
         """The stored grains as enum members."""
-        return frozenset(Grain(g.strip()) for g in self.grains.split(",") if g.strip())
+        return grains_of(self.grains)
 
 
 class MetricSeries(Entity):

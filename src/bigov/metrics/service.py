@@ -23,7 +23,14 @@ from bigov.db.base import utcnow
 from bigov.db.batch import ImportBatch
 from bigov.db.settings import Setting
 from bigov.errors import ConfigError, NotFoundError, Problem, ValidationError
-from bigov.metrics.calendar import FiscalCalendar, Frequency, Grain, base_grain, parse_grain
+from bigov.metrics.calendar import (
+    FiscalCalendar,
+    Frequency,
+    Grain,
+    base_grain,
+    grains_of,
+    parse_grain,
+)
 from bigov.metrics.harmonise import AGG_COLUMNS, RECORD_COLUMNS, Harmoniser, StageStats
 from bigov.metrics.models import (
     MeasureDirection,
@@ -250,7 +257,6 @@ class MetricsService:
         Raises:
             ValidationError: bad rows (counted by kind, first rows shown); nothing is stored.
         """
-        cal = self.calendar()
         store = self.store
         name = label or (Path(source).name if isinstance(source, str | Path) else "<frame>")
         with self.ws.session() as s:
@@ -262,15 +268,7 @@ class MetricsService:
             _, series_map = self._series_catalogue(s)
         reporter.start(f"load {name}", total=3)
         try:
-            with (
-                _gc_paused(),
-                Harmoniser(
-                    cal,
-                    threads=self.threads,
-                    memory_limit=self.memory_limit,
-                    temp_dir=store.temp_dir,
-                ) as engine,
-            ):
+            with _gc_paused(), self._engine() as engine:
                 # one read of the source writes the raw file; one pass over that validates it and
                 # aggregates it to the finest grain asked for
                 stats = engine.stage(
@@ -282,12 +280,12 @@ class MetricsService:
                     batch_id=batch_id,
                 )
                 reporter.advance()
-                present, n_series = engine.present()
-                engine.write_raw(store.staging_path(batch_id), batch_id)
-                reporter.advance()
                 groups = engine.present_groups()
+                n_series = sum(len(ids) for ids in groups.values())
+                present = frozenset().union(*(grains_of(text) for text in groups))
+                reporter.advance()
                 if grains is not None or len(groups) <= 1:
-                    wanted = set(grains) if grains is not None else present
+                    wanted = set(grains) if grains is not None else set(present)
                     records, recomputed, existing = self._aggregate(
                         engine, wanted, stats, batch_id, merge=grains is None
                     )
@@ -296,23 +294,17 @@ class MetricsService:
                     # on its own, so every series keeps current aggregates at exactly its own
                     # grains (one computed at another's finer grain would go stale when loaded
                     # alone). Each set re-reads its rows from the raw file just written.
-                    wanted = present
+                    wanted = set(present)
                     records, recomputed, existing = [], False, False
                     for grains_text, ids in groups.items():
-                        with Harmoniser(
-                            cal,
-                            threads=self.threads,
-                            memory_limit=self.memory_limit,
-                            temp_dir=store.temp_dir,
-                        ) as part:
+                        with self._engine() as part:
                             part_stats = part.stage_raw(
                                 [store.staging_path(batch_id)], series_map, ids, batch_id=batch_id
                             )
                             if part_stats is None:
                                 continue
-                            part_wanted = {Grain(g) for g in grains_text.split(",") if g}
                             got, again, stored = self._aggregate(
-                                part, part_wanted, part_stats, batch_id, merge=True
+                                part, set(grains_of(grains_text)), part_stats, batch_id, merge=True
                             )
                         records += got
                         recomputed, existing = recomputed or again, existing or stored
@@ -415,6 +407,16 @@ class MetricsService:
         records = engine.records(text_times=self._sqlite())
         return records, engine.recomputed, existing is not None
 
+    def _engine(self) -> Harmoniser:
+        """A harmonisation engine in the workspace calendar, bounded as configured (it spills to
+        the store's tmp folder)."""
+        return Harmoniser(
+            self.calendar(),
+            threads=self.threads,
+            memory_limit=self.memory_limit,
+            temp_dir=self.store.temp_dir,
+        )
+
     def _sqlite(self) -> bool:
         return self.ws.engine.dialect.name == "sqlite"
 
@@ -460,22 +462,18 @@ class MetricsService:
         thousands of rows per load, where SQLAlchemy's per-row parameter processing cost more
         than the database's own work.
         """
-        sqlite = self._sqlite()
-        now = _db_time(computed_at)
-        stamp: Any = now.strftime(_SQLITE_TIME) if sqlite else now
-        rows = [(*r, batch_id, stamp) for r in records]
-        mark = "?" if self.ws.engine.dialect.paramstyle == "qmark" else "%s"
-        table = AGG.name
+        now, stamp = self._stamp(computed_at)
+        mark = self._mark()
         superseded = 0
         with self.ws.engine.begin() as conn:
-            if existing and rows:
+            if existing and records:
                 result = conn.exec_driver_sql(
-                    f"UPDATE {table} SET superseded_at = {mark} WHERE series_id = {mark} "
+                    f"UPDATE {AGG.name} SET superseded_at = {mark} WHERE series_id = {mark} "
                     f"AND grain = {mark} AND period_start = {mark} AND superseded_at IS NULL",
-                    [(stamp, r[0], r[1], r[2]) for r in rows],
+                    [(stamp, r[0], r[1], r[2]) for r in records],
                 )
                 superseded = max(result.rowcount or 0, 0)
-            self._insert_aggregates(conn, rows)
+            self._insert_aggregates(conn, records, batch_id, stamp)
             conn.execute(
                 insert(RAW_FILES).values(
                     batch_id=batch_id,
@@ -494,17 +492,28 @@ class MetricsService:
             store.publish(batch_id)
         return superseded
 
-    def _insert_aggregates(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
-        """Insert aggregate rows (:data:`RECORD_COLUMNS` plus ``load_batch_id``, ``computed_at``)
-        through the driver's ``executemany``."""
-        if not rows:
+    def _stamp(self, computed_at: dt.datetime) -> tuple[dt.datetime, Any]:
+        """``computed_at`` as the database takes it (naive UTC), and as bound to raw SQL (the
+        text SQLite stores; the datetime for PostgreSQL)."""
+        now = _db_time(computed_at)
+        return now, now.strftime(_SQLITE_TIME) if self._sqlite() else now
+
+    def _mark(self) -> str:
+        """The driver's positional parameter marker."""
+        return "?" if self.ws.engine.dialect.paramstyle == "qmark" else "%s"
+
+    def _insert_aggregates(
+        self, conn: Connection, records: list[tuple[Any, ...]], batch_id: int, stamp: Any
+    ) -> None:
+        """Insert aggregate records (:data:`RECORD_COLUMNS` tuples) computed by ``batch_id`` at
+        ``stamp`` through the driver's ``executemany``."""
+        if not records:
             return
-        mark = "?" if self.ws.engine.dialect.paramstyle == "qmark" else "%s"
         cols = (*RECORD_COLUMNS, "load_batch_id", "computed_at")
         conn.exec_driver_sql(
             f"INSERT INTO {AGG.name} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in cols)}) "
-            f"VALUES ({', '.join([mark] * len(cols))})",
-            rows,
+            f"VALUES ({', '.join([self._mark()] * len(cols))})",
+            [(*r, batch_id, stamp) for r in records],
         )
 
     # -- recompute ---------------------------------------------------------------------------
@@ -526,7 +535,6 @@ class MetricsService:
         Raises:
             NotFoundError: unknown measure.
         """
-        cal = self.calendar()
         store = self.store
         with self.ws.session() as s:
             if measure is not None:
@@ -545,8 +553,7 @@ class MetricsService:
         for r in chosen:
             groups.setdefault(r[3], []).append(int(r[1]))
         computed_at = utcnow()
-        now = _db_time(computed_at)
-        stamp: Any = now.strftime(_SQLITE_TIME) if self._sqlite() else now
+        now, stamp = self._stamp(computed_at)
         records: list[tuple[Any, ...]] = []
         raw_rows = 0
         reporter.start(f"recompute {measure or 'every measure'}", total=len(groups))
@@ -555,13 +562,8 @@ class MetricsService:
                 files = store.all_files(conn)
             with _gc_paused():
                 for grains_text, ids in groups.items():
-                    grains = {Grain(g) for g in grains_text.split(",") if g}
-                    with Harmoniser(
-                        cal,
-                        threads=self.threads,
-                        memory_limit=self.memory_limit,
-                        temp_dir=store.temp_dir,
-                    ) as engine:
+                    grains = set(grains_of(grains_text))
+                    with self._engine() as engine:
                         stats = engine.stage_raw(files, series_map, ids)
                         if stats is not None and grains:
                             raw_rows += stats.rows
@@ -578,7 +580,7 @@ class MetricsService:
                             .values(superseded_at=now)
                         )
                         superseded = max(result.rowcount or 0, 0)
-                    self._insert_aggregates(conn, [(*r, batch_id, stamp) for r in records])
+                    self._insert_aggregates(conn, records, batch_id, stamp)
                     counts = {"raw_rows": raw_rows, "aggregates": len(records)}
                     _close_batch(conn, batch_id, now, counts)
         except BaseException:
