@@ -21,6 +21,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bigov.errors import ConfigError, ConflictError, NotFoundError
+from bigov.figures.compute import compute as compute_figures
 from bigov.governance.cycle_models import (
     Cycle,
     CycleArtefact,
@@ -41,7 +43,14 @@ from bigov.governance.cycle_models import (
 from bigov.governance.facts import Facts
 from bigov.governance.figures import AnalysisFigures, MeasureView
 from bigov.governance.models import Cadence
-from bigov.governance.periods import CyclePeriod, cycle_period, is_due, parse_period, period_label
+from bigov.governance.periods import (
+    CyclePeriod,
+    add_months,
+    cycle_period,
+    is_due,
+    parse_period,
+    period_label,
+)
 from bigov.governance.readiness import DEFAULT_AGENDA, assess
 from bigov.governance.rules import RuleSettings, evaluate, route
 from bigov.governance.snapshot import Doc, build_document, num
@@ -168,10 +177,15 @@ def run_cycle(
 ) -> CycleResult:
     """Run ``node``'s cycle for ``period`` (``YYYY-MM``) and, with ``out_dir``, write its packs.
 
+    The cycle is stored as a draft, its packs are written, and only then is it published (see
+    :func:`_finish`), so a run killed part-way leaves a draft that the next run replaces — never a
+    published cycle without its packs. A published cycle whose packs are missing (a run killed
+    by an older version) has them written instead of being refused.
+
     Raises:
         NotFoundError: no such node.
         ConfigError: malformed period or unknown format.
-        ConflictError: the cycle is published and ``new_version`` was not asked for.
+        ConflictError: the cycle is published (with its packs) and ``new_version`` was not asked.
     """
     month = parse_period(period)
     with ws.session() as s:
@@ -179,10 +193,13 @@ def run_cycle(
         node_info = run.topo.by_code.get(node)
         if node_info is None:
             raise NotFoundError(f"no governance node with code {node!r}")
-        result, _doc = _run_one(run, node_info.id, month, as_at, new_version, publish, settings)
+        resumed = _resumable(s, node_info.id, month, new_version, out_dir, formats)
+        if resumed is not None:
+            result = resumed
+        else:
+            result, _doc = _run_one(run, node_info.id, month, as_at, new_version, settings)
         s.flush()
-    if out_dir is not None:
-        result.artefacts = write_packs(ws, result.code, out_dir, formats)
+    _finish(ws, [result], publish, out_dir, formats, SILENT)
     return result
 
 
@@ -201,8 +218,10 @@ def run_all(
 ) -> list[CycleResult]:
     """Run the cycle of every node due in ``period`` by its cadence, lowest nodes first.
 
-    With ``skip_published`` a node whose cycle is already published is left alone instead of
-    raising :class:`ConflictError`.
+    Every cycle is stored as a draft in one transaction; then the packs are written and the
+    cycles published (:func:`_finish`). A published cycle whose packs are missing has them
+    written (finishing a killed run). With ``skip_published`` a node whose cycle is already
+    published is left alone instead of raising :class:`ConflictError`.
     """
     month = parse_period(period)
     results: list[CycleResult] = []
@@ -213,12 +232,17 @@ def run_all(
         due.sort(key=lambda n: (-run.topo.depth(n.id), n.code))
         reporter.start(f"cycles {period_label(month)}", total=len(due))
         for n in due:
-            if skip_published and not new_version and _latest(s, n.id, month) is not None:
+            resumed = _resumable(s, n.id, month, new_version, out_dir, formats)
+            if resumed is not None:
+                results.append(resumed)
+                reporter.advance()
+                continue
+            if skip_published and not new_version:
                 latest = _latest(s, n.id, month)
                 if latest is not None and latest.status == CycleStatus.PUBLISHED:
                     reporter.advance()
                     continue
-            result, _ = _run_one(run, n.id, month, as_at, new_version, publish, settings)
+            result, _ = _run_one(run, n.id, month, as_at, new_version, settings)
             results.append(result)
             # flushed rows need not stay in the identity map; a small session keeps each flush
             # cheap however many cycles run
@@ -226,13 +250,76 @@ def run_all(
             s.expunge_all()
             reporter.advance()
         reporter.finish()
+    _finish(ws, results, publish, out_dir, formats, reporter)
+    return results
+
+
+def _resumable(
+    s: Session,
+    node_id: int,
+    month: dt.date,
+    new_version: bool,
+    out_dir: Path | None,
+    formats: Sequence[str],
+) -> CycleResult | None:
+    """The published cycle of a node and month whose packs (in ``formats``) were never all
+    written — what a killed run leaves — as a result to finish; None when there is none."""
+    if new_version or out_dir is None:
+        return None
+    latest = _latest(s, node_id, month)
+    if latest is None or latest.status != CycleStatus.PUBLISHED:
+        return None
+    written = set(
+        s.scalars(select(CycleArtefact.format).where(CycleArtefact.cycle_id == latest.id))
+    )
+    if set(formats) <= written:
+        return None
+    summary = latest.summary or {}
+    node_code = latest.code.split("/")[0]
+    return CycleResult(
+        code=latest.code,
+        node=node_code,
+        period=period_label(latest.period),
+        version=latest.version,
+        status=latest.status.value,
+        has_data=bool(summary.get("has_data")),
+        exceptions=int(summary.get("exceptions") or 0),
+        owned_here=int(summary.get("owned_here") or 0),
+        escalated_up=int(summary.get("escalated_up") or 0),
+        sha256=str(summary.get("sha256") or ""),
+    )
+
+
+def _finish(
+    ws: Workspace,
+    results: list[CycleResult],
+    publish: bool,
+    out_dir: Path | None,
+    formats: Sequence[str],
+    reporter: Reporter,
+) -> None:
+    """Write the packs of stored cycles, then publish them: publication is the last step, so a
+    published cycle always has its packs."""
     if out_dir is not None:
         reporter.start("packs", total=len(results))
         for r in results:
             r.artefacts = write_packs(ws, r.code, out_dir, formats)
             reporter.advance()
         reporter.finish()
-    return results
+    if not publish:
+        return
+    drafts = [r for r in results if r.status == CycleStatus.DRAFT.value]
+    if not drafts:
+        return
+    with ws.session() as s:
+        now = dt.datetime.now(dt.UTC)
+        s.execute(
+            update(Cycle)
+            .where(Cycle.code.in_([r.code for r in drafts]), Cycle.status == CycleStatus.DRAFT)
+            .values(status=CycleStatus.PUBLISHED, published_at=now)
+        )
+    for r in drafts:
+        r.status = CycleStatus.PUBLISHED.value
 
 
 def _latest(s: Session, node_id: int, month: dt.date) -> Cycle | None:
@@ -250,9 +337,9 @@ def _run_one(
     month: dt.date,
     as_at: dt.date | None,
     new_version: bool,
-    publish: bool,
     settings: RuleSettings | None,
 ) -> tuple[CycleResult, Doc]:
+    """Build, evaluate and store one node's cycle as a draft (see :func:`_finish`)."""
     s, topo = run.session, run.topo
     node = topo.nodes[node_id]
     latest = _latest(s, node_id, month)
@@ -310,6 +397,8 @@ def _run_one(
 
     _raise_exceptions(run, cycle, doc, settings or RuleSettings())
     _actions_and_decisions(run, cycle, doc)
+    # the governed figures, computed once from the finished document: every output reads these
+    doc["governed"] = compute_figures(doc)
 
     sha = doc_hash(doc)
     s.add(CycleSnapshot(cycle_id=cycle.id, document=doc, sha256=sha))
@@ -323,9 +412,6 @@ def _run_one(
         "items": len(doc["work"]),
         "sha256": sha,
     }
-    if publish:
-        cycle.status = CycleStatus.PUBLISHED
-        cycle.published_at = dt.datetime.now(dt.UTC)
     s.flush()
     return (
         CycleResult(
@@ -357,8 +443,46 @@ def measure_view(code: str, m: MeasureView) -> dict[str, Any]:
     }
 
 
+def thread_code(key: str) -> str:
+    """The code of a breach across periods (``X-`` and ten hex digits of its key): a breach that
+    persists keeps its code and grows older instead of being raised again under a new one."""
+    return f"X-{hashlib.sha1(key.encode()).hexdigest()[:10].upper()}"
+
+
 def _exception_code(key: str, month: dt.date) -> str:
-    return f"X{month:%Y%m}-{hashlib.sha1(key.encode()).hexdigest()[:12].upper()}"
+    """The stored row of a breach in one period: its thread code and the period."""
+    return f"{thread_code(key)}/{month:%Y-%m}"
+
+
+# a breach not seen for longer than this (a quarterly board's gap) starts a new thread
+CARRY_MONTHS = 3
+
+
+def _first_periods(s: Session, month: dt.date, keys: list[str]) -> dict[str, dt.date]:
+    """For each key raised in a recent earlier period, the first period of its thread."""
+    if not keys:
+        return {}
+    since = add_months(month, -CARRY_MONTHS)
+    out: dict[str, dt.date] = {}
+    rows = s.execute(
+        select(CycleException.key, CycleException.period, CycleException.first_period)
+        .where(
+            CycleException.key.in_(keys),
+            CycleException.period < month,
+            CycleException.period >= since,
+        )
+        .order_by(CycleException.period)
+    )
+    for key, period, first in rows:
+        out[key] = first or period
+    return out
+
+
+def _age(first: dt.date | None, month: dt.date) -> int:
+    """Periods (months) a breach has been open, this one included."""
+    if first is None:
+        return 1
+    return (month.year - first.year) * 12 + month.month - first.month + 1
 
 
 def _period_exceptions(run: _Run, month: dt.date) -> dict[str, dict[str, Any]]:
@@ -386,6 +510,9 @@ def _period_exceptions(run: _Run, month: dt.date) -> dict[str, dict[str, Any]]:
             topo.nodes[e.owner_node_id].code,
             e.escalated,
             [],
+            e.first_period or e.period,
+            e.at_stake,
+            e.period,
         )
         out[e.key] = view
         by_id[e.id] = view
@@ -435,10 +562,14 @@ def _exception_view(
     owner: str,
     escalated: bool,
     path: list[dict[str, Any]],
+    first_period: dt.date,
+    at_stake: Any,
+    month: dt.date,
 ) -> dict[str, Any]:
     return {
         "id": exc_id,
-        "code": code,
+        "code": thread_code(key),
+        "ref": code,
         "key": key,
         "rule": rule,
         "dimension": dimension,
@@ -451,6 +582,9 @@ def _exception_view(
         "owner": owner,
         "escalated": bool(escalated),
         "path": path,
+        "first_period": first_period.isoformat(),
+        "periods_open": _age(first_period, month),
+        "at_stake": num(at_stake, 2) if at_stake is not None else None,
     }
 
 
@@ -473,6 +607,7 @@ def _raise_exceptions(run: _Run, cycle: Cycle, doc: Doc, settings: RuleSettings)
             seen[f.key] = {}  # placeholder until inserted below
         else:
             seen[f.key] = view
+    firsts = _first_periods(s, month, [f.key for f, _ in fresh])
     if fresh:
         # one multi-row insert for the cycle's new exceptions, ids back in parameter order
         ids = list(
@@ -500,6 +635,8 @@ def _raise_exceptions(run: _Run, cycle: Cycle, doc: Doc, settings: RuleSettings)
                         "owner_node_id": topo.by_code[steps[-1].node].id,
                         "escalated": len(steps) > 1,
                         "first_cycle_id": cycle.id,
+                        "first_period": firsts.get(f.key, month),
+                        "at_stake": f.at_stake,
                     }
                     for f, steps in fresh
                 ],
@@ -545,6 +682,9 @@ def _raise_exceptions(run: _Run, cycle: Cycle, doc: Doc, settings: RuleSettings)
                     }
                     for st in steps
                 ],
+                firsts.get(f.key, month),
+                f.at_stake,
+                month,
             )
             known[f.key] = view
             seen[f.key] = view
@@ -574,8 +714,21 @@ def _raise_exceptions(run: _Run, cycle: Cycle, doc: Doc, settings: RuleSettings)
         row["role"] = role
         out.append(row)
     order = {"owned": 0, "passed on": 1, "escalated up": 2, "managed below": 3}
-    out.sort(key=lambda x: (order[x["role"]], not x["escalated"], x["rule"], x["subject"]))
+    out.sort(key=lambda x: (order[x["role"]], *materiality(x)))
     doc["exceptions"] = out
+
+
+def materiality(e: dict[str, Any]) -> tuple[Any, ...]:
+    """Sort key of exceptions within a role, most material first: money at stake, then how far
+    the value lies beyond the owner's tolerance (as a multiple of it), then age."""
+    stake = abs(Decimal(e["at_stake"])) if e.get("at_stake") is not None else Decimal(-1)
+    value = Decimal(e["value"]) if e.get("value") is not None else None
+    limits = [p.get("limit") for p in e.get("path", []) if p.get("limit") is not None]
+    beyond = Decimal(0)
+    if value is not None and limits:
+        limit = Decimal(limits[-1])
+        beyond = abs(value) / abs(limit) if limit else abs(value)
+    return (-stake, -beyond, -int(e.get("periods_open") or 1), e["rule"], e["subject"])
 
 
 def _actions_and_decisions(run: _Run, cycle: Cycle, doc: Doc) -> None:

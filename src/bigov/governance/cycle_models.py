@@ -114,6 +114,11 @@ class CycleException(Entity):
         enum_type(ExceptionStatus), default=ExceptionStatus.OPEN
     )
     first_cycle_id: Mapped[int | None] = id_fk("gov_cycle.id", ondelete="SET NULL")
+    # the first period of an unbroken run of periods in which the same breach (key) was raised:
+    # a breach that persists is one exception growing older, not a new one each month
+    first_period: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # money at stake (overspend, benefit shortfall) in the reporting currency, for materiality
+    at_stake: Mapped[Decimal | None] = mapped_column(Numeric(18, 2), nullable=True)
 
 
 class CycleEscalation(AuditMixin, Base):

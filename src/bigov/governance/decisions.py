@@ -59,7 +59,11 @@ def add_decision(
         node = s.get(GovernanceNode, cyc.node_id)
         assert node is not None  # the FK guarantees it
         item_ids = [get_by_code(s, WorkItem, c).id for c in items]
-        exc_id = get_by_code(s, CycleException, exception).id if exception else None
+        exc_id = None
+        if exception:
+            # a pack names a breach by its thread code (``X-…``); its row is per period
+            ref = exception if "/" in exception else f"{exception}/{cyc.period:%Y-%m}"
+            exc_id = get_by_code(s, CycleException, ref).id
         owner_id = get_by_code(s, Person, owner).id if owner else None
         prefix = f"{node.code}-{'D' if kind == 'decision' else 'A'}"
         n = int(
@@ -133,8 +137,10 @@ def list_decisions(
                     "node": ncode,
                     "cycle": ccode,
                     "due_on": raid.due_on.isoformat() if raid.due_on else None,
+                    "decided_on": raid.raised_on.isoformat() if raid.raised_on else None,
                     "items": [],
-                    "exception": xcode,
+                    # the breach's thread code, as packs show it (the row is per period)
+                    "exception": xcode.split("/")[0] if xcode else None,
                 },
             )
             if wcode:

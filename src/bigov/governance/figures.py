@@ -35,6 +35,7 @@ from bigov.analysis.benefits import BenefitAtRisk, BenefitGroup, realisation
 from bigov.analysis.rollups import RollupReport, RollupRow, rollup
 from bigov.analysis.trace import render_strategy_map, strategy_map_graph
 from bigov.errors import BigovError
+from bigov.figures.balance import delivery_split
 from bigov.governance.periods import add_months
 from bigov.metrics.calendar import FiscalCalendar
 from bigov.metrics.models import MetricMeasure
@@ -74,6 +75,7 @@ class AnalysisFigures:
         self._at_risk: dict[str, BenefitAtRisk] = {}
         self._attainment: dict[str, OtcAttainment] | None = None
         self._balance: dict[tuple[dt.date, dt.date], BalanceReport] = {}
+        self._delivery: dict[tuple[dt.date, dt.date], dict[str, dict[str, Decimal]]] = {}
         self._maps: dict[str | None, str] = {}
         self._map_graph: Any = None
         self._rows: tuple[dict[str, RollupRow], dict[str, RollupRow]] | None = None
@@ -128,6 +130,13 @@ class AnalysisFigures:
         if key not in self._balance:
             self._balance[key] = balance(self.session, grain="year", start=start, end=end)
         return self._balance[key]
+
+    def delivery(self, start: dt.date, end: dt.date) -> dict[str, dict[str, Decimal]]:
+        """The year's budget by nature (run / change delivery) per business unit."""
+        key = (start, end)
+        if key not in self._delivery:
+            self._delivery[key] = delivery_split(self.session, start, end)
+        return self._delivery[key]
 
     def business_units(self) -> dict[int, str]:
         """Each organisation unit's business unit code, as :func:`balance` groups them."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import enum
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Boolean, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bigov.db.base import Entity, enum_type, id_fk
@@ -71,6 +72,9 @@ class GovernanceNode(Entity):
     sitting_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
     org_unit_id: Mapped[int | None] = id_fk("org_unit.id")
     purpose: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # thresholds of the exception rules for this node's cycles (keys of
+    # bigov.governance.rules.RuleSettings); unset keys take the workspace defaults
+    rules: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     parent: Mapped[GovernanceNode | None] = relationship(remote_side="GovernanceNode.id")
 

@@ -15,10 +15,11 @@ same way.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from bigov.figures.format import money
 from bigov.governance.models import ToleranceDimension as Dim
 from bigov.governance.snapshot import dec, num
 
@@ -45,6 +46,34 @@ class RuleSettings:
         "finance",
     )
 
+    @classmethod
+    def for_node(cls, base: RuleSettings, overrides: Mapping[str, Any] | None) -> RuleSettings:
+        """``base`` with a node's own rule settings (from its governance design) applied."""
+        if not overrides:
+            return base
+        values: dict[str, Any] = {}
+        for key, value in overrides.items():
+            current = getattr(base, key, None)
+            if current is None or key == "balance_node_kinds":
+                continue  # unknown keys are refused when the design is imported
+            values[key] = (
+                type(current)(Decimal(str(value)))
+                if not isinstance(current, Decimal)
+                else Decimal(str(value))
+            )
+        return replace(base, **values)
+
+
+RULE_SETTING_KEYS = (
+    "min_cost_pct",
+    "min_schedule_days",
+    "min_benefit_pct",
+    "default_risk_appetite",
+    "red_confidence_score",
+    "run_change_pp",
+    "resource_over_pct",
+)
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -62,6 +91,8 @@ class Finding:
     origin: str | None = None
     work_item: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # money at stake in the reporting currency (overspend, benefit shortfall), for materiality
+    at_stake: Decimal | None = None
 
     @property
     def key(self) -> str:
@@ -98,24 +129,28 @@ def _live(doc: Doc) -> list[dict[str, Any]]:
 
 @register("cost_over_budget", "Cost forecast over budget")
 def cost_over_budget(doc: Doc, settings: RuleSettings) -> list[Finding]:
-    """A work item whose whole-life cost forecast exceeds its budget (value: % over budget)."""
+    """A work item whose whole-life cost forecast exceeds its budget (value: % over budget;
+    at stake: the overspend)."""
     out = []
+    cur = doc.get("currency", "GBP")
     for w in _live(doc):
         variance = dec(w.get("cost_variance_pct"))
         if variance is None or variance <= settings.min_cost_pct:
             continue
+        over = (dec(w.get("forecast")) or Decimal(0)) - (dec(w.get("budget")) or Decimal(0))
         out.append(
             Finding(
                 "cost_over_budget",
                 "work_item",
                 w["code"],
-                f"{w['code']} cost forecast {num(variance, 1)}% over budget",
-                f"{w['name']}: forecast {w['forecast']} against budget {w['budget']} "
-                f"({num(variance, 1)}% over).",
+                f"{w['name']}: forecast {num(variance, 1)}% over budget",
+                f"Forecast outturn {money(w['forecast'], cur)} against a budget of "
+                f"{money(w['budget'], cur)}: {money(over, cur)} ({num(variance, 1)}%) over.",
                 variance,
                 Dim.COST_PCT.value,
                 w.get("origin"),
                 w["code"],
+                at_stake=over,
             )
         )
     return out
@@ -134,8 +169,8 @@ def schedule_slip(doc: Doc, settings: RuleSettings) -> list[Finding]:
                 "schedule_slip",
                 "work_item",
                 w["code"],
-                f"{w['code']} forecast finish {slip} days late",
-                f"{w['name']}: forecast finish {w['forecast_finish']} against baseline "
+                f"{w['name']}: finish forecast {slip} days late",
+                f"Forecast finish {w['forecast_finish']} against a baseline of "
                 f"{w['baseline_finish']} ({slip} days late).",
                 Decimal(slip),
                 Dim.SCHEDULE_DAYS.value,
@@ -148,24 +183,37 @@ def schedule_slip(doc: Doc, settings: RuleSettings) -> list[Finding]:
 
 @register("benefit_shortfall", "Benefit forecast short of plan")
 def benefit_shortfall(doc: Doc, settings: RuleSettings) -> list[Finding]:
-    """A benefit whose forecast is below its plan (value: % short)."""
+    """A benefit whose forecast (realised to date + forecast of the rest) is below its plan
+    (value: % short; at stake: the shortfall, for financial benefits)."""
     out = []
+    cur = doc.get("currency", "GBP")
     for b in doc["benefits"]:
         short = dec(b.get("shortfall_pct"))
         if short is None or short <= settings.min_benefit_pct:
             continue
+        financial = b.get("unit", cur) == cur
+        planned, forecast = dec(b.get("planned")), dec(b.get("forecast"))
+        gap = abs(planned or Decimal(0)) - abs(forecast or Decimal(0))
+        if b.get("kind") == "disbenefit":
+            gap = -gap
+        unit = "" if financial else str(b.get("unit") or "")
+
+        def shown(v: Any, unit: str = unit, fin: bool = financial) -> str:
+            return money(v, cur) if fin else f"{num(dec(v), 1)} {unit}".strip()
+
         out.append(
             Finding(
                 "benefit_shortfall",
                 "benefit",
                 b["code"],
-                f"{b['code']} benefit forecast {num(short, 1)}% short of plan",
-                f"{b['name']}: forecast {b['forecast']} against plan {b['planned']} "
+                f"{b['name']}: forecast {num(short, 1)}% short of plan",
+                f"Forecast {shown(b['forecast'])} against a plan of {shown(b['planned'])} "
                 f"({num(short, 1)}% short); owner {b.get('owner') or 'unassigned'}.",
                 short,
                 Dim.BENEFIT_PCT.value,
                 b.get("origin"),
                 b.get("enabler"),
+                at_stake=gap if financial else None,
             )
         )
     return out
@@ -192,8 +240,9 @@ def confidence(doc: Doc, settings: RuleSettings) -> list[Finding]:
                 "confidence",
                 "work_item",
                 w["code"],
-                f"{w['code']} delivery confidence {what}{w['confidence']}".replace("  ", " "),
-                f"{w['name']}: delivery confidence {what}{w['confidence']}.",
+                f"{w['name']}: delivery confidence {what}{w['confidence']}".replace("  ", " "),
+                f"Delivery confidence {what}{w['confidence']}"
+                + (f" ({w['narrative']})." if w.get("narrative") else "."),
                 Decimal(now),
                 Dim.CONFIDENCE.value,
                 w.get("origin"),
@@ -223,7 +272,7 @@ def risk_above_appetite(doc: Doc, settings: RuleSettings) -> list[Finding]:
                 "risk_above_appetite",
                 "risk",
                 r["code"],
-                f"{r['code']} risk score {r['score']} above appetite {num(appetite, 0)}",
+                f"{r['title']}: risk score {r['score']} above appetite {num(appetite, 0)}",
                 f"{r['title']} (owner {r.get('owner') or 'unassigned'}) scores {r['score']}, "
                 f"above the appetite of {num(appetite, 0)}.",
                 Decimal(r["score"]),
@@ -253,9 +302,12 @@ def resource_over_capacity(doc: Doc, settings: RuleSettings) -> list[Finding]:
                 "resource_over_capacity",
                 "skill",
                 f"{node}:{r['skill']}",
-                f"{r['skill']}: demand {r['demand_fte']} FTE over capacity {r['capacity_fte']} FTE",
-                f"Demand for {r['skill']} averages {r['demand_fte']} FTE a month against "
-                f"{r['capacity_fte']} FTE available (gap {r['gap_fte']} FTE).",
+                f"{r['skill']}: demand at {num(util, 0)}% of capacity"
+                if util is not None
+                else f"{r['skill']}: demand with no capacity",
+                f"Demand for {r['skill']} averages {num(dec(r['demand_fte']), 1)} FTE a month "
+                f"against {num(dec(r['capacity_fte']), 1)} FTE available "
+                f"(short by {num(dec(r['gap_fte']), 1)} FTE).",
                 util,
             )
         )
@@ -282,7 +334,8 @@ def run_change_split(doc: Doc, settings: RuleSettings) -> list[Finding]:
             "run_change_split",
             "balance",
             f"{node}:FY{rc['fiscal_year']}",
-            f"Change share {num(actual, 1)}% against target {num(target, 1)}%",
+            f"Change share (grow + transform) of the FY{rc['fiscal_year']} budget "
+            f"{num(actual, 1)}% against a target of {num(target, 1)}%",
             f"FY{rc['fiscal_year']} budget puts {num(actual, 1)}% into change; the target is "
             f"{num(target, 1)}% ({num(gap, 1)} points off).",
             gap,
@@ -373,7 +426,9 @@ def evaluate(
     doc: Doc, settings: RuleSettings | None = None, rules: list[Rule] | None = None
 ) -> list[Finding]:
     """Every finding of every rule on ``doc``, in rule order then subject order."""
-    settings = settings or RuleSettings()
+    settings = RuleSettings.for_node(
+        settings or RuleSettings(), (doc.get("node") or {}).get("rules")
+    )
     out: list[Finding] = []
     for rule in rules if rules is not None else RULES:
         out.extend(sorted(rule.fn(doc, settings), key=lambda f: f.subject_code))

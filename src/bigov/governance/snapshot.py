@@ -17,6 +17,7 @@ from typing import Any
 
 from bigov.analysis._common import pct as analysis_pct
 from bigov.analysis.attainment import OtcAttainment
+from bigov.analysis.balance import ALL_UNITS
 from bigov.analysis.benefits import BenefitAtRisk, RealisationFigures
 from bigov.analysis.rollups import CostFigures, RollupRow
 from bigov.governance.facts import ZERO, Facts
@@ -27,7 +28,9 @@ from bigov.work.models import Confidence
 
 # 2: figures from bigov.analysis (figures, run_change by category, objectives with attainment,
 # strategy_map, measures)
-SCHEMA_VERSION = 2
+# 3: governed figures (bigov.figures) under ``governed``, exceptions with age and money at
+# stake, run/change by delivery as well as by purpose, node rule settings
+SCHEMA_VERSION = 3
 # below trajectory but forecast to reach this share of the change by the target date: amber
 AMBER_FORECAST_PCT = Decimal("90")
 MAX_MAPS = 3
@@ -104,6 +107,7 @@ def build_document(
             "parent": topo.nodes[node.parent_id].code if node.parent_id in topo.nodes else None,
             "escalation_path": [topo.nodes[n].code for n in topo.chain(node_id)],
             "tolerances": {k: num(v, 4) for k, v in sorted(node.tolerances.items())},
+            "rules": {k: node.rules[k] for k in sorted(node.rules)},
             "governs_everything": topo.governs_everything(node_id),
         },
         "period": {
@@ -584,6 +588,13 @@ def _run_change(
             actual[c] += r.actual.amounts.get(c, ZERO)
     total = sum(amounts.values(), ZERO)
     target_total = sum(report.target.values(), ZERO)
+    delivery = figures.delivery(*bounds)
+    by_nature = dict.fromkeys(("run", "change"), ZERO)
+    for unit, split in delivery.items():
+        if (scoped and unit in units) or (not scoped and unit == ALL_UNITS):
+            for k, v in split.items():
+                by_nature[k] = by_nature.get(k, ZERO) + v
+    nature_total = sum(by_nature.values(), ZERO)
     shares = {c: analysis_pct(v, total) for c, v in amounts.items()}
     change = amounts.get("grow", ZERO) + amounts.get("transform", ZERO)
     target_change = report.target.get("grow", ZERO) + report.target.get("transform", ZERO)
@@ -598,6 +609,9 @@ def _run_change(
         "change_pct": num(analysis_pct(change, total), 1),
         "target": {k: num(v, 1) for k, v in report.target.items()},
         "target_change_pct": num(analysis_pct(target_change, target_total), 1),
+        # the same budget lines split by how the work is delivered (BAU or change)
+        "by_nature": {k: num(v) for k, v in by_nature.items()},
+        "delivery_change_pct": num(analysis_pct(by_nature["change"], nature_total), 1),
     }
 
 

@@ -41,6 +41,7 @@ class NodeInfo:
     chair: str | None
     org_unit_id: int | None
     tolerances: dict[str, Decimal] = field(default_factory=dict)
+    rules: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,6 +80,7 @@ class Topology:
                 n.sitting_day,
                 people.get(n.chair_id) if n.chair_id else None,
                 n.org_unit_id,
+                rules=dict(n.rules or {}),
             )
         for node_id, dim, limit in session.execute(
             select(Tolerance.node_id, Tolerance.dimension, Tolerance.limit)
