@@ -164,7 +164,11 @@ def status(
     if json_out:
         print_json(summary)
         return
-    console.print(f"[bold]{summary.organisation}[/]")
+    from rich.markup import escape
+
+    from bigov.figures.catalog import CATALOG
+
+    console.print(f"[bold]{escape(summary.organisation)}[/]")
     kinds = Table("kind", "items", title="Work by kind")
     for k, n in summary.by_kind.items():
         kinds.add_row(k, str(n))
@@ -173,19 +177,44 @@ def status(
         phases.add_row(p, str(n))
     console.print(kinds, phases)
     if summary.fiscal_year is not None:
-        total = sum(summary.budget_by_nature.values(), Decimal(0))
-        split = Table("split", "budget", "share", title=f"Budget FY{summary.fiscal_year}")
-        for group in (summary.budget_by_nature, summary.budget_by_category):
-            for key, value in group.items():
+        fy = summary.fiscal_year
+        for title, group, labels, change_key in (
+            (
+                f"FY{fy} budget by purpose (run / grow / transform; the target split constrains "
+                "this)",
+                summary.budget_by_category,
+                {"run": "run", "grow": "grow", "transform": "transform"},
+                "balance.change_share_by_purpose",
+            ),
+            (
+                f"FY{fy} budget by delivery (business as usual / change)",
+                summary.budget_by_nature,
+                {"run": "business as usual", "change": "change"},
+                "balance.change_share_by_delivery",
+            ),
+        ):
+            total = sum(group.values(), Decimal(0))
+            split = Table("", "budget", "share", title=title)
+            for key, label in labels.items():
+                value = group.get(key, Decimal(0))
                 share = f"{(value / total * 100):.1f} %" if total else "–"
-                split.add_row(key, f"{value:,.0f}", share)
-        console.print(split)
+                split.add_row(label, f"{value:,.0f}", share)
+            change = sum(
+                (v for k, v in group.items() if k in ("grow", "transform", "change")), Decimal(0)
+            )
+            split.add_row(
+                CATALOG[change_key].label,
+                f"{change:,.0f}",
+                f"{(change / total * 100):.1f} %" if total else "–",
+                style="bold",
+            )
+            console.print(split)
     else:
         console.print("No budget recorded yet.")
     conf = Table(
         "confidence",
-        "items",
-        title="Delivery confidence (latest report"
+        "live items",
+        title="Delivery confidence of live work (latest report"
         + (f", {summary.confidence_period:%b %Y})" if summary.confidence_period else ")"),
     )
     for level, n in summary.confidence.items():

@@ -296,7 +296,8 @@ def _defs() -> list[FigureDef]:
             COUNT,
             AT_DATE,
             "actions raised up to the as-at date",
-            "Actions on this board's own log, raised on or before the as-at date and not closed.",
+            "Actions on this board's own log or on the work it governs, raised on or before the "
+            "as-at date and not closed.",
             "actions",
         ),
         FigureDef(
@@ -305,7 +306,7 @@ def _defs() -> list[FigureDef]:
             COUNT,
             AT_DATE,
             "actions raised up to the as-at date",
-            "Open actions on this board's own log whose due date is before the as-at date.",
+            "Open actions whose due date is before the as-at date.",
             "actions",
         ),
         FigureDef(
@@ -316,6 +317,16 @@ def _defs() -> list[FigureDef]:
             "decisions of earlier cycles",
             "Decisions this board recorded at its last three sittings that took any, whose "
             "effect on the items they concern the pack reports.",
+            "actions",
+        ),
+        FigureDef(
+            "decisions.in_period",
+            "Decisions recorded this period",
+            COUNT,
+            CYCLE,
+            "decisions dated from the first day covered to the as-at date",
+            "Decisions recorded on this board's own log or on the work it governs, dated inside "
+            "the cycle's period.",
             "actions",
         ),
         FigureDef(

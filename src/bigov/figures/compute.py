@@ -100,6 +100,7 @@ def compute(doc: Doc) -> dict[str, str | int | None]:
     raw["actions.open"] = len(actions)
     raw["actions.overdue"] = sum(1 for a in actions if a.get("overdue"))
     raw["decisions.earlier"] = len(doc.get("decisions", []))
+    raw["decisions.in_period"] = len(doc.get("decisions_log", []))
 
     utilisation = [
         (_dec(r.get("utilisation_pct")), _dec(r.get("demand_fte")) or Decimal(0))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bigov.analysis._common import reporting_currency
 from bigov.db.service import Service
 from bigov.finance.models import CostLine
 from bigov.work.models import WorkItem
@@ -39,7 +40,13 @@ def budget_split(
             return None, {}, {}
         fiscal_year = min(ws.fiscal_year_of(latest), ws.fiscal_year_of(dt.date.today()))
     start, end = fiscal_year_bounds(ws, fiscal_year)
-    in_year = (CostLine.period >= start) & (CostLine.period < end)
+    # the same lines bigov.analysis.balance splits (reporting currency, the year's periods), so
+    # the change shares of `bigov status`, `bigov balance` and the packs agree
+    in_year = (
+        (CostLine.period >= start)
+        & (CostLine.period < end)
+        & (CostLine.currency == reporting_currency(session))
+    )
     nature: dict[str, Decimal] = {}
     for key, total in session.execute(
         select(WorkItem.nature, func.sum(CostLine.budget))

@@ -8,12 +8,14 @@ Mount with :func:`register` (or add :data:`governance_app`, :data:`cycle_app` an
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 import yaml
-from rich.table import Table
+from rich.table import Column, Table
+from rich.text import Text
 
 from bigov.cli_support import (
     DbOption,
@@ -74,6 +76,50 @@ def register(app: typer.Typer) -> None:
     app.add_typer(governance_app)
     app.add_typer(cycle_app)
     app.add_typer(decision_app)
+    app.command("figures")(figures_command)
+
+
+# -- governed figures ------------------------------------------------------------------------
+def figures_command(
+    code: Annotated[
+        str | None, typer.Argument(help="Cycle code NODE/YYYY-MM[/vN].", show_default=False)
+    ] = None,
+    glossary: Annotated[
+        bool, typer.Option("--glossary", help="Print the definitions (docs/figures.md) instead.")
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The governed figures of a cycle: key, label, value, unit, as-at date — the same values its
+    HTML pack (data-figure), XLSX (Figures sheet) and the API show."""
+    from bigov.figures import figure_rows, glossary_markdown
+    from bigov.figures.format import figure as shown
+
+    if glossary:
+        sys.stdout.write(glossary_markdown())
+        return
+    if code is None:
+        raise ConfigError("name a cycle (NODE/YYYY-MM[/vN]), or ask for --glossary")
+    with open_workspace(db) as ws:
+        doc = ws.governance.cycle_document(code)
+    rows = figure_rows(doc)
+    if as_json:
+        print_json(
+            {"cycle": doc["cycle"]["code"], "as_at": doc["period"]["as_at"], "figures": rows}
+        )
+        return
+    cur = doc.get("currency", "GBP")
+    table = Table(
+        "figure",
+        Column("value", justify="right"),
+        "key",
+        title=Text(
+            f"{doc['node']['name']} — {doc['cycle']['code']}, as at {doc['period']['as_at']}"
+        ),
+    )
+    for r in rows:
+        table.add_row(Text(r["label"]), shown(r["key"], r["value"], cur), r["key"])
+    console.print(table)
 
 
 # -- governance ------------------------------------------------------------------------------
@@ -325,6 +371,58 @@ def cycle_list(
             str(r["exceptions"]),
             str(r["owned_here"]),
             str(r["escalated_up"]),
+        )
+    console.print(table)
+
+
+@cycle_app.command("exceptions")
+def cycle_exceptions(
+    code: Annotated[str, typer.Argument(help="Cycle code NODE/YYYY-MM[/vN].")],
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Include those managed by boards below.")
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The exceptions a cycle owns (most material first) and those it passed on, with their age
+    and escalation path — the cards of its pack."""
+    from bigov.figures.format import money
+
+    with open_workspace(db) as ws:
+        doc = ws.governance.cycle_document(code)
+    rows = [e for e in doc["exceptions"] if show_all or e["role"] != "managed below"]
+    if as_json:
+        print_json(
+            {
+                "cycle": doc["cycle"]["code"],
+                "owned": [e for e in rows if e["role"] == "owned"],
+                "passed_on": [e for e in rows if e["role"] in ("escalated up", "passed on")],
+                **(
+                    {"managed_below": [e for e in rows if e["role"] == "managed below"]}
+                    if show_all
+                    else {}
+                ),
+            }
+        )
+        return
+    cur = doc.get("currency", "GBP")
+    table = Table(
+        "code",
+        "exception",
+        "role",
+        Column("at stake", justify="right"),
+        Column("open", justify="right"),
+        "path",
+        title=Text(f"Exceptions of {doc['cycle']['code']}"),
+    )
+    for e in rows:
+        table.add_row(
+            e["code"],
+            Text(e["title"]),
+            e["role"],
+            money(e.get("at_stake"), cur) if e.get("at_stake") is not None else "—",
+            f"{e.get('periods_open') or 1} mo",
+            Text(" → ".join(p["node"] for p in e["path"])),
         )
     console.print(table)
 

@@ -775,9 +775,14 @@ def _actions_and_decisions(run: _Run, cycle: Cycle, doc: Doc) -> None:
                 "due_on": r.due_on.isoformat() if r.due_on else None,
                 "overdue": bool(r.due_on and r.due_on < as_at),
                 "from_cycle": origin_cycle.get(r.id),
+                "work_item": None,
             }
         )
+    # the board's own log first, then open actions on the work it governs; overdue first
+    actions.extend(doc.pop("item_actions", []))
+    actions.sort(key=lambda a: (not a["overdue"], a["work_item"] is not None, a["due_on"] or ""))
     doc["actions"] = actions
+    doc["decisions_log"] = _decisions_in_period(run, cycle)
 
     # decisions taken at this node's earlier cycles (the latest three cycles that took any)
     rows = s.execute(
@@ -827,6 +832,44 @@ def _actions_and_decisions(run: _Run, cycle: Cycle, doc: Doc) -> None:
         then_rows = {w["code"]: w for w in snaps.get(cid, {}).get("work", [])}
         entry["effects"].append(_effect(wcode, then_rows.get(wcode), now_rows.get(wcode)))
     doc["decisions"] = list(grouped.values())
+
+
+def _decisions_in_period(run: _Run, cycle: Cycle) -> list[dict[str, Any]]:
+    """Decisions recorded in the cycle's window (first day covered .. as-at date) on the board's
+    own log or on the work it governs: what was decided since the board last sat."""
+    s, topo = run.session, run.topo
+    scope = topo.scope(cycle.node_id)
+    rows = s.execute(
+        select(
+            RaidItem.code,
+            RaidItem.title,
+            RaidItem.raised_on,
+            RaidItem.work_item_id,
+            RaidItem.node_id,
+            RaidItem.owner_id,
+        )
+        .where(
+            RaidItem.kind == RaidKind.DECISION,
+            RaidItem.raised_on >= cycle.period_start,
+            RaidItem.raised_on <= cycle.as_at,
+        )
+        .order_by(RaidItem.raised_on.desc(), RaidItem.code)
+    ).all()
+    out = []
+    for code, title, raised_on, item_id, node_id, owner_id in rows:
+        if node_id != cycle.node_id and item_id not in scope:
+            continue
+        out.append(
+            {
+                "code": code,
+                "title": title,
+                "decided_on": raised_on.isoformat() if raised_on else None,
+                "work_item": topo.items[item_id].code if item_id in topo.items else None,
+                "by": topo.nodes[node_id].code if node_id in topo.nodes else None,
+                "owner": run.people.get(owner_id) if owner_id else None,
+            }
+        )
+    return out
 
 
 def _effect(code: str, then: dict[str, Any] | None, now: dict[str, Any] | None) -> dict[str, Any]:

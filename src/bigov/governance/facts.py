@@ -68,6 +68,8 @@ class BenefitFacts:
     enablers: list[int] = field(default_factory=list)
     # source rows of the profile; its figures come from bigov.analysis.benefits
     rows: list[tuple[str, int | None]] = field(default_factory=list)
+    # the first month the profile plans any value: before it, no actuals are owed
+    first_planned: dt.date | None = None
 
 
 @dataclass
@@ -176,9 +178,18 @@ class Facts:
         ):
             self.benefits[bid].enablers.append(wid)
         for bp in session.execute(
-            select(BenefitProfile.benefit_id, BenefitProfile.code, BenefitProfile.batch_id)
+            select(
+                BenefitProfile.benefit_id,
+                BenefitProfile.code,
+                BenefitProfile.batch_id,
+                BenefitProfile.period,
+                BenefitProfile.planned,
+            )
         ):
-            self.benefits[bp.benefit_id].rows.append((bp.code, bp.batch_id))
+            bf = self.benefits[bp.benefit_id]
+            bf.rows.append((bp.code, bp.batch_id))
+            if bp.planned and (bf.first_planned is None or bp.period < bf.first_planned):
+                bf.first_planned = bp.period
 
         self.benefits_by_item: dict[int, list[int]] = defaultdict(list)
         self.benefits_by_unit: dict[int, list[int]] = defaultdict(list)

@@ -6,7 +6,9 @@ Statuses a caller may rely on: ``ready``; ``missing`` (no rows for the period); 
 ``stale`` (the newest row is older than the definition's ``freshness_days`` at the as-at date);
 for a measure (``metrics.*``): no value for the period is ``missing``, a series with fewer
 observations than expected is ``incomplete``;
-``invalid`` (the definition names a source that does not exist).
+``invalid`` (the definition names a source that does not exist); ``not due`` (benefit data for a
+scope none of whose benefits plans any value yet). A RAID log (risks, issues, actions, decisions)
+may rightly be empty, so it is never ``missing``.
 """
 
 from __future__ import annotations
@@ -272,7 +274,20 @@ def assess(
             row["rows"] = n
             row["latest"] = latest.isoformat() if latest else None
             window = "the period" if spec.period else "the scope"
-            if n == 0:
+            if spec.raid_kind is not None:
+                # a RAID log may rightly be empty; what is in it is listed in the pack
+                row.update(
+                    status="ready",
+                    detail=f"{n} {spec.title.lower()} recorded for the scope (open and closed)."
+                    if n
+                    else f"no {spec.title.lower()} recorded for the scope.",
+                )
+            elif spec.key.startswith("benefits.") and not _benefits_due(facts, topo, node_id):
+                row.update(
+                    status="not due",
+                    detail=f"no benefit in scope plans any value by {facts.period.label}.",
+                )
+            elif n == 0:
                 row.update(status="missing", detail=f"no {spec.title.lower()} for {window}.")
                 if spec.key == "work.status":
                     _list_missing(row, topo, live, set())
@@ -298,6 +313,21 @@ def assess(
                 row.update(status="ready", detail=f"{n} rows.")
             rows.append(row)
     return rows
+
+
+def _benefits_due(facts: Facts, topo: Topology, node_id: int) -> bool:
+    """Whether any benefit of the node's scope plans value in or before the cycle's month, so
+    that its profile (actuals) is owed for this sitting."""
+    scope = topo.scope(node_id)
+    units = topo.units_of(node_id)
+    if topo.governs_everything(node_id):
+        chosen = list(facts.benefits.values())
+    else:
+        ids = {bid for iid in scope for bid in facts.benefits_by_item.get(iid, ())}
+        ids |= {bid for unit in units for bid in facts.benefits_by_unit.get(unit, ())}
+        chosen = [facts.benefits[bid] for bid in ids]
+    month = facts.period.month
+    return any(b.first_planned is not None and b.first_planned <= month for b in chosen)
 
 
 def _list_missing(row: dict[str, Any], topo: Topology, items: list[int], _: set[int]) -> None:

@@ -625,10 +625,28 @@ def _risks(facts: Facts, topo: Topology, node_id: int, scope: frozenset[int], do
         candidates.extend(r for iid, rs in facts.raid_by_item.items() if iid in scope for r in rs)
     candidates.sort(key=lambda r: r["code"])
     seen_codes: set[str] = set()
+    as_at = facts.period.as_at.isoformat()
+    item_actions = []
     for r in candidates:
-        if r["kind"] == "action" or r["code"] in seen_codes:
+        if r["code"] in seen_codes:
             continue
         seen_codes.add(r["code"])
+        if r["kind"] == "action":
+            # open actions on the scope's work (the board's own log is added by the cycle)
+            if r["work_item_id"] in topo.items and r["node_id"] != node_id:
+                item_actions.append(
+                    {
+                        "code": r["code"],
+                        "title": r["title"],
+                        "status": r["status"],
+                        "owner": r["owner"],
+                        "work_item": topo.items[r["work_item_id"]].code,
+                        "due_on": r["due_on"],
+                        "overdue": bool(r["due_on"] and r["due_on"] < as_at),
+                        "from_cycle": None,
+                    }
+                )
+            continue
         own = r["node_id"] == node_id
         origin = (
             node_id if own else topo.origin(r["work_item_id"]) if r["work_item_id"] else node_id
@@ -658,6 +676,7 @@ def _risks(facts: Facts, topo: Topology, node_id: int, scope: frozenset[int], do
         )
     rows.sort(key=lambda x: (-(x["score"] or 0), x["code"]))
     doc["risks"] = rows
+    doc["item_actions"] = item_actions
 
 
 def _objectives(
