@@ -54,6 +54,16 @@ TOLERANCE_RANGES: dict[str, tuple[Decimal, Decimal]] = {
     ToleranceDimension.RISK_SCORE.value: (Decimal(1), Decimal(25)),
     ToleranceDimension.CONFIDENCE.value: (Decimal(1), Decimal(5)),
 }
+# node rule settings (bigov.governance.rules.RuleSettings) a design may set, and their ranges
+RULE_SETTING_RANGES: dict[str, tuple[Decimal, Decimal]] = {
+    "min_cost_pct": (Decimal(0), Decimal(1000)),
+    "min_schedule_days": (Decimal(0), Decimal(3650)),
+    "min_benefit_pct": (Decimal(0), Decimal(100)),
+    "default_risk_appetite": (Decimal(1), Decimal(25)),
+    "red_confidence_score": (Decimal(1), Decimal(5)),
+    "run_change_pp": (Decimal(0), Decimal(100)),
+    "resource_over_pct": (Decimal(0), Decimal(1000)),
+}
 GRAINS = ("week", "month", "quarter", "year")
 TEMPLATES = {
     "typical": "typical.yaml",
@@ -136,7 +146,7 @@ def _load_xlsx(path: Path) -> tuple[list[dict[str, Any]], dict[int, Where]]:
                 "purpose",
             )
         }
-        node.update(members=[], scope={}, tolerances={}, agenda=[])
+        node.update(members=[], scope={}, tolerances={}, rules={}, agenda=[])
         where[len(nodes)] = Where(path.name, "Nodes", row)
         nodes.append(node)
         index[str(node["code"])] = node
@@ -164,6 +174,10 @@ def _load_xlsx(path: Path) -> tuple[list[dict[str, Any]], dict[int, Where]]:
         n = owner("Tolerances", row, r.get("node"))
         assert n is not None
         n["tolerances"][str(r.get("dimension"))] = r.get("limit")
+    for row, r in _rows(wb, "Rules"):
+        n = owner("Rules", row, r.get("node"))
+        assert n is not None
+        n["rules"][str(r.get("setting"))] = r.get("value")
     for row, r in _rows(wb, "Members"):
         n = owner("Members", row, r.get("node"))
         assert n is not None
@@ -356,6 +370,32 @@ class _Checker:
                     f"tolerance {dim} of node {code} is {value}: out of range {lo}–{hi}",
                     limit,
                 )
+        rules = n.get("rules") or {}
+        if not isinstance(rules, dict):
+            self.add(i, "rules", "rules must map a rule setting to a value")
+            rules = {}
+        for key, value in rules.items():
+            if key not in RULE_SETTING_RANGES:
+                self.add(
+                    i,
+                    "rules",
+                    f"unknown rule setting {key!r}; use {', '.join(RULE_SETTING_RANGES)}",
+                    key,
+                )
+                continue
+            try:
+                number = Decimal(str(value))
+            except InvalidOperation:
+                self.add(i, f"rules.{key}", f"rule setting {key} must be a number", value)
+                continue
+            lo, hi = RULE_SETTING_RANGES[key]
+            if not lo <= number <= hi:
+                self.add(
+                    i,
+                    f"rules.{key}",
+                    f"rule setting {key} of node {code} is {number}: out of range {lo}–{hi}",
+                    value,
+                )
         sequences: set[Any] = set()
         for a in n.get("agenda") or []:
             if not isinstance(a, dict):
@@ -481,6 +521,7 @@ def _apply(
             row.chair_id = people.get(n["chair"]) if n.get("chair") else None
             row.org_unit_id = units.get(n["org_unit"]) if n.get("org_unit") else None
             row.purpose = n.get("purpose")
+            row.rules = {k: float(v) for k, v in sorted((n.get("rules") or {}).items())} or None
             row.written_by = written_by
             counts["nodes"] += 1
         s.flush()
@@ -615,6 +656,7 @@ def read_design(ws: Workspace) -> dict[str, Any]:
                 "members": [],
                 "scope": {},
                 "tolerances": {},
+                "rules": dict(sorted((n.rules or {}).items())),
                 "agenda": [],
             }
         for t in s.scalars(select(Tolerance).order_by(Tolerance.code)):
@@ -687,6 +729,7 @@ def export_design(ws: Workspace, path: Path) -> Path:
             "purpose",
         ],
         "Tolerances": ["node", "dimension", "limit"],
+        "Rules": ["node", "setting", "value"],
         "Members": ["node", "person", "role"],
         "Scope": ["node", "work_item", "org_unit", "otc"],
         "Agenda": ["node", "sequence", "section", "title"],
@@ -710,6 +753,8 @@ def export_design(ws: Workspace, path: Path) -> Path:
         ws_["Nodes"].append([n[k] for k in sheets["Nodes"]])
         for dim, limit in n["tolerances"].items():
             ws_["Tolerances"].append([n["code"], dim, limit])
+        for key, value in (n.get("rules") or {}).items():
+            ws_["Rules"].append([n["code"], key, value])
         for m in n["members"]:
             ws_["Members"].append([n["code"], m["person"], m["role"]])
         for key, col in (("work_items", 1), ("org_units", 2), ("otcs", 3)):

@@ -64,17 +64,6 @@ class RuleSettings:
         return replace(base, **values)
 
 
-RULE_SETTING_KEYS = (
-    "min_cost_pct",
-    "min_schedule_days",
-    "min_benefit_pct",
-    "default_risk_appetite",
-    "red_confidence_score",
-    "run_change_pp",
-    "resource_over_pct",
-)
-
-
 @dataclass(frozen=True)
 class Finding:
     """One thing a rule found. ``key`` identifies it across nodes within a period, which is how an
