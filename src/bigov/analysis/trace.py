@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from html import escape  # quote=True by default: attribute-safe, unlike saxutils
 from typing import Any
-from xml.sax.saxutils import escape
 
 from pydantic import BaseModel, Field
 from sqlalchemy import case, func, select
@@ -596,7 +596,7 @@ def render_strategy_map(g: _Graph, root: str | None = None) -> str:
             label = name if len(name) <= 26 else name[:25] + "…"
             out.append(
                 f'<g id="{escape(code)}"><title>{escape(code)}: {escape(name)}'
-                f"{' — ' + conf if conf else ''}</title>"
+                f"{' — ' + escape(conf) if conf else ''}</title>"
                 f'<rect x="{x:.0f}" y="{y:.0f}" width="{_BOX_W}" height="{_BOX_H}" rx="6" '
                 f'fill="{_FILL[style]}" stroke="{stroke}" stroke-width="1.5"{dash}/>'
                 f'<text x="{x + 8:.0f}" y="{y + 18:.0f}" font-weight="bold">{escape(code)}</text>'

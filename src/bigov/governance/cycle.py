@@ -971,14 +971,14 @@ def write_packs(ws: Workspace, code: str, out_dir: Path, formats: Sequence[str])
     Raises:
         ConfigError: an unknown format.
     """
-    from bigov.reports import RENDERERS
+    from bigov.reports import RENDERERS, safe_filename
 
     unknown = [f for f in formats if f not in RENDERERS]
     if unknown:
         raise ConfigError(f"unknown pack format {unknown[0]!r}; choose from {', '.join(RENDERERS)}")
     doc = cycle_document(ws, code)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = code.replace("/", "_")
+    stem = safe_filename(code)  # codes are data: no separators, control or bidi characters
     written: dict[str, str] = {}
     with ws.session() as s:
         cyc = get_cycle(s, code)

@@ -115,6 +115,13 @@ def export_command(
     fmt: Annotated[
         str | None, typer.Option("--format", help="xlsx, csv or json (default: by suffix)")
     ] = None,
+    csv_raw: Annotated[
+        bool,
+        typer.Option(
+            "--csv-raw",
+            help="CSV: write text starting with = + - @ as stored (no ' guard against formulas).",
+        ),
+    ] = False,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -122,7 +129,7 @@ def export_command(
     from bigov.ingest.export import export
 
     with open_workspace(db) as ws:
-        written = export(ws, out, only=kind or None, fmt=fmt)
+        written = export(ws, out, only=kind or None, fmt=fmt, csv_raw=csv_raw)
     if json_out:
         print_json({"files": [str(p) for p in written]})
     else:

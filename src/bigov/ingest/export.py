@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bigov.errors import ConfigError
+from bigov.ingest.csv_guard import guard
 from bigov.ingest.spec import KindSpec, kind_spec, kinds
 from bigov.workspace import Workspace
 
@@ -92,13 +93,19 @@ def _text(v: Any) -> str:
 
 
 def export(
-    ws: Workspace, out: Path, *, only: list[str] | None = None, fmt: str | None = None
+    ws: Workspace,
+    out: Path,
+    *,
+    only: list[str] | None = None,
+    fmt: str | None = None,
+    csv_raw: bool = False,
 ) -> list[Path]:
     """Write the data set to ``out`` and return the files written.
 
     ``fmt`` is ``xlsx``, ``csv`` or ``json`` (default: from the suffix; a path without a suffix
     means a CSV folder). For CSV, ``out`` is a folder (one ``<kind>.csv`` per kind) unless it
-    ends in ``.csv`` and one kind is exported.
+    ends in ``.csv`` and one kind is exported. CSV text cells that a spreadsheet would run as a
+    formula are prefixed with ``'`` unless ``csv_raw`` (see :func:`write_csv`).
 
     Raises:
         ConfigError: unknown format or kind, or several kinds into one CSV file.
@@ -118,18 +125,23 @@ def export(
                     hint="pass --kind, or give a folder for one CSV per kind",
                 )
             ((header, rows),) = data.values()
-            return [write_csv(header, rows, out)]
+            return [write_csv(header, rows, out, raw=csv_raw)]
         out.mkdir(parents=True, exist_ok=True)
-        return [write_csv(h, r, out / f"{k}.csv") for k, (h, r) in data.items()]
+        return [write_csv(h, r, out / f"{k}.csv", raw=csv_raw) for k, (h, r) in data.items()]
     raise ConfigError(f"unknown export format {fmt!r}", hint="use xlsx, csv or json")
 
 
-def write_csv(header: list[str], rows: list[list[Any]], path: Path) -> Path:
-    """UTF-8 CSV (with a BOM so that Excel opens accents correctly)."""
+def write_csv(header: list[str], rows: list[list[Any]], path: Path, *, raw: bool = False) -> Path:
+    """UTF-8 CSV (with a BOM so that Excel opens accents correctly). Text cells beginning with
+    ``= + - @`` tab or CR get a leading ``'`` so a spreadsheet shows them instead of running them
+    (:mod:`bigov.ingest.csv_guard`; the import removes it); ``raw`` writes them as stored."""
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(header)
-        w.writerows([_text(v) for v in row] for row in rows)
+        if raw:
+            w.writerows([_text(v) for v in row] for row in rows)
+        else:  # only text is guarded: numbers, dates and booleans are never str here
+            w.writerows([guard(v) if isinstance(v, str) else _text(v) for v in row] for row in rows)
     return path
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bigov.errors import Problem, ValidationError
+from bigov.ingest.csv_guard import unguard
 
 CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
 XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
@@ -172,6 +173,8 @@ def read_csv(
         header_row, body = first, first
     numbers = [i + 1 for i in range(body, len(records)) if "".join(records[i]).strip()]
     rows: list[list[Any]] = [records[n - 1] for n in numbers]
+    if "'" in text:  # undo the formula guard of bigov's CSV export (docs/importing.md)
+        rows = [[unguard(c) if c[:1] == "'" else c for c in row] for row in rows]
     return SourceTable(name, None, _clean_headers(headers), rows, numbers, header_row)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bigov.errors import ConfigError, Problem
+from bigov.ingest.csv_guard import guard
 from bigov.ingest.spec import kind_spec, kinds
 
 REPORT_HEADER = ["file", "sheet", "row", "column", "value", "reason"]
@@ -102,7 +103,8 @@ def write_error_report(problems: Sequence[Problem], path: Path) -> Path:
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(REPORT_HEADER)
-            w.writerows(rows)
+            # the values are the rejected data itself: guarded so a spreadsheet shows, not runs them
+            w.writerows([guard(c) if isinstance(c, str) else c for c in row] for row in rows)
         return path
     if suffix == ".xlsx":
         from openpyxl import Workbook
@@ -116,6 +118,9 @@ def write_error_report(problems: Sequence[Problem], path: Path) -> Path:
             cell.font = Font(bold=True)
         for row in rows:
             ws.append(row)
+            for cell in ws[ws.max_row]:  # string cells, never formulas: the values are data
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = ws.dimensions
         for letter, width in zip("ABCDEF", (24, 16, 6, 28, 30, 80), strict=True):

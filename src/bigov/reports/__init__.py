@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bigov.reports.filenames import safe_filename
 from bigov.reports.html import render_html
 from bigov.reports.pdf import render_pdf
 from bigov.reports.xlsx import render_xlsx
@@ -22,4 +23,4 @@ RENDERERS: dict[str, Renderer] = {
     "xlsx": render_xlsx,
 }
 
-__all__ = ["RENDERERS", "Renderer", "render_html", "render_pdf", "render_xlsx"]
+__all__ = ["RENDERERS", "Renderer", "render_html", "render_pdf", "render_xlsx", "safe_filename"]

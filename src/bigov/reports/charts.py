@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from html import escape
 from typing import Any
 
 import matplotlib
@@ -52,13 +53,11 @@ def _svg(fig: Figure, title: str) -> str:
     text = buf.getvalue()
     for pattern in _STRIP:
         text = pattern.sub("", text)
-    # responsive: keep the viewBox, drop the fixed size, add an accessible name
-    text = re.sub(
-        r'<svg\s+width="[^"]*"\s+height="[^"]*"',
-        f'<svg role="img" aria-label="{title}"',
-        text,
-        count=1,
-    )
+    # responsive: keep the viewBox, drop the fixed size, add an accessible name. The title
+    # carries data (a measure's code): attribute-escaped (quotes too), and put in by a function
+    # so that backslashes in it are not read as a regex replacement template.
+    label = f'<svg role="img" aria-label="{escape(title, quote=True)}"'
+    text = re.sub(r'<svg\s+width="[^"]*"\s+height="[^"]*"', lambda _m: label, text, count=1)
     return text.replace("xlink:href", "href").strip()
 
 

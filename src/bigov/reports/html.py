@@ -12,7 +12,7 @@ from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bigov.reports import charts
 
@@ -29,7 +29,8 @@ SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 def _env() -> Environment:
     env = Environment(
         loader=PackageLoader("bigov.reports", "templates"),
-        autoescape=select_autoescape(["html", "j2"]),
+        # always on, whatever a template is named: every value in a pack is data
+        autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -1,5 +1,8 @@
 """The PDF MI pack: the HTML pack printed by WeasyPrint (its print stylesheet: A4, one agenda
-section per page, rows never split). No network: the HTML is self-contained."""
+section per page, rows never split). No network and no files: the HTML is self-contained, and the
+URL fetcher WeasyPrint is given refuses every URL but ``data:`` — so even markup that slipped into
+the pack (an ``<img src=http://…>`` or an ``<a rel=attachment href=file:///…>``) fetches nothing
+and embeds nothing; a refused URL is skipped with a WeasyPrint log line, the pack still renders."""
 
 from __future__ import annotations
 
@@ -11,8 +14,13 @@ from bigov.reports.html import render_html
 
 def render_pdf(doc: dict[str, Any]) -> bytes:
     """The pack of a cycle document as PDF bytes."""
-    html_cls = _weasyprint_html()
-    pdf: bytes = html_cls(string=render_html(doc).decode("utf-8"), base_url=None).write_pdf()
+    return html_to_pdf(render_html(doc).decode("utf-8"))
+
+
+def html_to_pdf(html: str) -> bytes:
+    """HTML text printed to PDF bytes with nothing fetched but ``data:`` URLs."""
+    html_cls, fetcher = _weasyprint_html(), _url_fetcher()
+    pdf: bytes = html_cls(string=html, base_url=None, url_fetcher=fetcher).write_pdf()
     return pdf
 
 
@@ -20,7 +28,9 @@ def pdf_text(doc: dict[str, Any]) -> str:
     """The text WeasyPrint lays out on the pages of the PDF, page by page — what a reader of the
     PDF sees (used by tests and checks; no PDF text extractor needed)."""
     html_cls = _weasyprint_html()
-    document = html_cls(string=render_html(doc).decode("utf-8")).render()
+    document = html_cls(
+        string=render_html(doc).decode("utf-8"), base_url=None, url_fetcher=_url_fetcher()
+    ).render()
     pages: list[str] = []
     for page in document.pages:
         parts: list[str] = []
@@ -39,6 +49,16 @@ def _weasyprint_html() -> Any:
     return HTML
 
 
+def _url_fetcher() -> Any:
+    """WeasyPrint's own fetcher limited to ``data:`` URLs, redirects off: anything else (file,
+    http, ftp, relative paths) is refused before any I/O. The pack has no packaged assets (its CSS
+    is inline and its charts inline SVG), so nothing else is ever legitimately needed."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
+        from weasyprint.urls import URLFetcher
+    return URLFetcher(allowed_protocols=("data",), allow_redirects=False, timeout=1)
+
+
 def _walk(box: Any, out: list[str]) -> None:
     text = getattr(box, "text", None)
     if isinstance(text, str) and text.strip():
@@ -47,4 +67,4 @@ def _walk(box: Any, out: list[str]) -> None:
         _walk(child, out)
 
 
-__all__ = ["pdf_text", "render_pdf"]
+__all__ = ["html_to_pdf", "pdf_text", "render_pdf"]

@@ -3,6 +3,9 @@ source rows (table, code, import batch).
 
 Deterministic: the workbook's dates are the cycle's as-at date, so the same document gives the
 same workbook content. No domain logic: one sheet per list in the document.
+
+Every string is written as a string cell: openpyxl would store text starting with ``=`` as a
+live formula (``=HYPERLINK(...)``, DDE), so rows go through :func:`append_text`.
 """
 
 from __future__ import annotations
@@ -43,21 +46,30 @@ def _cell(key: str, value: Any) -> Any:
     return value
 
 
+def append_text(ws: Any, values: list[Any]) -> None:
+    """Append a row, keeping every string a string cell (never a formula), whatever it begins
+    with: the values are data, not instructions for the spreadsheet."""
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
 def _sheet(wb: Workbook, title: str, rows: list[dict[str, Any]], note: str | None = None) -> None:
     ws = wb.create_sheet(title)
     if not rows:
-        ws.append([note or "No rows for this cycle."])
+        append_text(ws, [note or "No rows for this cycle."])
         return
     keys = list(rows[0].keys())
     for r in rows[1:]:
         for k in r:
             if k not in keys:
                 keys.append(k)
-    ws.append(keys)
+    append_text(ws, keys)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for r in rows:
-        ws.append([_cell(k, r.get(k)) for k in keys])
+        append_text(ws, [_cell(k, r.get(k)) for k in keys])
     ws.freeze_panes = "A2"
     for i, k in enumerate(keys, start=1):
         ws.column_dimensions[get_column_letter(i)].width = max(10, min(48, len(k) + 4))
@@ -83,7 +95,7 @@ def render_xlsx(doc: dict[str, Any]) -> bytes:
         ("work items", len(doc["work"])),
         ("source rows traced", len(doc["provenance"])),
     ):
-        summary.append(list(row))
+        append_text(summary, list(row))
     summary.column_dimensions["A"].width = 20
     summary.column_dimensions["B"].width = 60
     _sheet(wb, "Exceptions", doc["exceptions"])
@@ -165,4 +177,4 @@ def render_xlsx(doc: dict[str, Any]) -> bytes:
     return buf.getvalue()
 
 
-__all__ = ["render_xlsx"]
+__all__ = ["append_text", "render_xlsx"]
