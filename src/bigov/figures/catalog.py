@@ -368,6 +368,16 @@ def _defs() -> list[FigureDef]:
             "strategy",
         ),
         FigureDef(
+            "strategy.changed",
+            "Objectives changed this period",
+            COUNT,
+            CYCLE,
+            "OTC versions effective inside the cycle's period",
+            "OTCs this board governs or its work serves with a new version effective inside the "
+            "cycle's period: strategy that moved since the last sitting and may need a rebalance.",
+            "strategy",
+        ),
+        FigureDef(
             "strategy.off_track",
             "Objectives off track",
             COUNT,

@@ -115,6 +115,7 @@ def compute(doc: Doc) -> dict[str, str | int | None]:
     raw["risks.open"] = sum(1 for r in doc.get("risks", []) if r.get("kind") in RISK_KINDS)
     objectives = doc.get("objectives", [])
     raw["strategy.objectives"] = len(objectives)
+    raw["strategy.changed"] = sum(1 for o in objectives if o.get("changed"))
     raw["strategy.off_track"] = sum(1 for o in objectives if o.get("rag") == "red")
     raw["readiness.not_ready"] = sum(
         1

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from bigov.errors import ConfigError, ConflictError, NotFoundError
 from bigov.figures.compute import compute as compute_figures
+from bigov.figures.compute import governed as governed_figures
 from bigov.governance.cycle_models import (
     Cycle,
     CycleArtefact,
@@ -399,6 +400,7 @@ def _run_one(
     _actions_and_decisions(run, cycle, doc)
     # the governed figures, computed once from the finished document: every output reads these
     doc["governed"] = compute_figures(doc)
+    doc["previous"] = _previous_figures(s, node_id, month)
 
     sha = doc_hash(doc)
     s.add(CycleSnapshot(cycle_id=cycle.id, document=doc, sha256=sha))
@@ -428,6 +430,22 @@ def _run_one(
         ),
         doc,
     )
+
+
+def _previous_figures(s: Session, node_id: int, month: dt.date) -> dict[str, Any] | None:
+    """The governed figures of the node's last cycle before ``month`` (its latest version), for
+    the movements a pack reports; None at a node's first cycle."""
+    row = s.execute(
+        select(Cycle.code, Cycle.period, CycleSnapshot.document)
+        .join(CycleSnapshot, CycleSnapshot.cycle_id == Cycle.id)
+        .where(Cycle.node_id == node_id, Cycle.period < month)
+        .order_by(Cycle.period.desc(), Cycle.version.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    code, period, document = row
+    return {"cycle": code, "period": period_label(period), "governed": governed_figures(document)}
 
 
 def measure_view(code: str, m: MeasureView) -> dict[str, Any]:

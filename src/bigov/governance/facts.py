@@ -287,11 +287,19 @@ class Facts:
                 "title": r.title,
                 "status": r.status.value,
                 "version": r.version,
+                "effective_from": r.effective_from.isoformat() if r.effective_from else None,
                 "portfolio_id": r.portfolio_id,
             }
             for r in session.execute(
                 select(
-                    Otc.id, Otc.code, Otc.kind, Otc.title, Otc.status, Otc.version, Otc.portfolio_id
+                    Otc.id,
+                    Otc.code,
+                    Otc.kind,
+                    Otc.title,
+                    Otc.status,
+                    Otc.version,
+                    Otc.effective_from,
+                    Otc.portfolio_id,
                 )
             )
         }

@@ -121,7 +121,11 @@ def build_document(
         "agenda": facts.agenda.get(node_id, []),
         "work": work,
         "headline": headline,
-        "confidence_trend": _confidence_trend(facts, items_sorted),
+        # live items only, like the confidence figures (bigov.figures): a closed item's old
+        # reports would make the trend disagree with the counts beside it
+        "confidence_trend": _confidence_trend(
+            facts, [i for i in items_sorted if topo.items[i].phase not in LIVE_PHASES_EXCLUDED]
+        ),
         "cost_curve": _cost_curve(facts, items_sorted),
         "benefits": [],
         "benefits_curve": [],
@@ -698,6 +702,14 @@ def _objectives(
         if i not in facts.otcs:
             continue
         row = {k: v for k, v in facts.otcs[i].items() if k != "portfolio_id"}
+        # a new version effective inside the cycle's window: strategy moved since the last sitting
+        row["changed"] = bool(
+            row["version"] > 1
+            and row["effective_from"]
+            and facts.period.start.isoformat()
+            <= row["effective_from"]
+            <= facts.period.as_at.isoformat()
+        )
         a = attained.get(row["code"])
         row.update(_attainment_view(a))
         out.append(row)

@@ -118,9 +118,11 @@ def write_error_report(problems: Sequence[Problem], path: Path) -> Path:
             cell.font = Font(bold=True)
         for row in rows:
             ws.append(row)
-            for cell in ws[ws.max_row]:  # string cells, never formulas: the values are data
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
+            # string cells, never formulas: the values are data (the row index is tracked, as
+            # ws.max_row scans every cell)
+            for col, value in enumerate(row, start=1):
+                if isinstance(value, str):
+                    ws.cell(ws._current_row, col).data_type = "s"
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = ws.dimensions
         for letter, width in zip("ABCDEF", (24, 16, 6, 28, 30, 80), strict=True):

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from bigov.figures import format as fmt
+from bigov.figures.catalog import CATALOG
+from bigov.figures.compute import governed
+from bigov.figures.format import figure as show_figure
 from bigov.reports import charts
 
 SECTIONS: list[tuple[str, str]] = [
@@ -23,7 +27,6 @@ SECTIONS: list[tuple[str, str]] = [
     ("prediction", "Prediction"),
     ("actions", "Actions"),
 ]
-SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
 
 def _env() -> Environment:
@@ -36,98 +39,122 @@ def _env() -> Environment:
         lstrip_blocks=True,
         extensions=["jinja2.ext.do"],
     )
-    env.filters["money"] = _money
-    env.filters["pct"] = _pct
-    env.filters["num"] = _num
+    env.filters["money"] = fmt.money
+    env.filters["pct"] = fmt.signed_pct  # a variance: +2.3%
+    env.filters["share"] = fmt.pct  # a share or level: 52.2%
+    env.filters["num"] = fmt.number
     env.filters["rag"] = lambda v: (v or "none").replace("/", "-")
     return env
 
 
-def _dec(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
+_dec = fmt.to_decimal
 
 
-def _money(value: Any, currency: str = "GBP") -> str:
-    d = _dec(value)
-    if d is None:
-        return "—"
-    sign = "-" if d < 0 else ""
-    d = abs(d)
-    symbol = SYMBOLS.get(currency, currency + " ")
-    if d >= 1_000_000:
-        return f"{sign}{symbol}{d / 1_000_000:,.2f}m"
-    if d >= 10_000:
-        return f"{sign}{symbol}{d / 1_000:,.0f}k"
-    return f"{sign}{symbol}{d:,.0f}"
-
-
-def _pct(value: Any, places: int = 1) -> str:
-    d = _dec(value)
-    return "—" if d is None else f"{d:+.{places}f}%"
-
-
-def _num(value: Any, places: int = 1) -> str:
-    d = _dec(value)
-    return "—" if d is None else f"{d:,.{places}f}"
-
-
-# Which rules' exceptions an "exceptions" definition on a source shows (governance.* shows all).
-RULES_BY_SOURCE: dict[str, tuple[str, ...]] = {
-    "work": ("confidence", "schedule_slip", "missing_data"),
-    "finance": ("cost_over_budget", "run_change_split"),
-    "raid": ("risk_above_appetite",),
-    "resources": ("resource_over_capacity",),
-    "benefits": ("benefit_shortfall",),
-    "strategy": ("benefit_shortfall", "run_change_split"),
-}
+# the headline figures a board compares with its last sitting, in the order it reads them
+MOVEMENT_KEYS = (
+    "cost.forecast_outturn",
+    "cost.variance_pct",
+    "benefits.forecast",
+    "benefits.realised_pct",
+    "exceptions.owned",
+    "work.confidence.red",
+    "work.confidence.amber_red",
+    "balance.change_share_by_purpose",
+    "resources.skills_over_capacity",
+    "strategy.off_track",
+)
+SUMMARY_LIMIT = 5
 
 
 def pack_context(doc: dict[str, Any]) -> dict[str, Any]:
-    """Everything the template needs: the document plus charts and the agenda by section."""
+    """Everything the template needs: the document, its governed figures, the exceptions grouped
+    as the board reads them, the movements since the last sitting, and the charts."""
+    from bigov.governance.rules import RULES
+
     by_section: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in sorted(doc["agenda"], key=lambda a: a["sequence"]):
         by_section[item["section"]].append(item)
+    cur = doc.get("currency", "GBP")
+    values = governed(doc)
+
+    def fig(key: str) -> dict[str, Any]:
+        """A governed figure for the template: raw value, text, label and definition."""
+        d = CATALOG.get(key)
+        raw = values.get(key)
+        return {
+            "key": key,
+            "raw": "" if raw is None else str(raw),
+            "text": show_figure(key, raw, cur),
+            "label": d.label if d else key,
+            "definition": d.definition if d else "",
+        }
+
     exceptions = doc["exceptions"]
-    attention = [e for e in exceptions if e["role"] in ("owned", "passed on", "escalated up")]
+    node_code = doc["node"]["code"]
+    owned = [e for e in exceptions if e["role"] == "owned"]
+    passed_on = [e for e in exceptions if e["role"] in ("passed on", "escalated up")]
     below = [e for e in exceptions if e["role"] == "managed below"]
+    titles = {r.name: r.title for r in RULES}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for e in owned:  # already most material first: a group's rank is its first card's
+        groups.setdefault(e["rule"], []).append(e)
+    by_rule = [
+        {
+            "rule": rule,
+            "title": titles.get(rule, rule.replace("_", " ")),
+            "items": items,
+            "at_stake": sum(
+                (Decimal(e["at_stake"]) for e in items if e.get("at_stake") is not None),
+                Decimal(0),
+            ),
+        }
+        for rule, items in groups.items()
+    ]
+    from_below = [e for e in owned if e.get("origin") and e["origin"] != node_code]
 
-    def exceptions_for(source: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        rules = RULES_BY_SOURCE.get((source or "governance").split(".")[0])
-        if rules is None:
-            return attention, below
-        return (
-            [e for e in attention if e["rule"] in rules],
-            [e for e in below if e["rule"] in rules],
+    previous = doc.get("previous") or None
+    movements = []
+    if previous:
+        before = previous.get("governed") or {}
+        for key in MOVEMENT_KEYS:
+            now, then = _dec(values.get(key)), _dec(before.get(key))
+            if now is None or then is None or now == then:
+                continue
+            scale = abs(then) if then else Decimal(1)
+            movements.append(
+                {
+                    **fig(key),
+                    "then": show_figure(key, before.get(key), cur),
+                    "change": now - then,
+                    "weight": abs(now - then) / scale,
+                    "worse": _worse(key, now - then),
+                }
+            )
+        movements.sort(key=lambda m: -m["weight"])
+    scores = {level: i for i, level in enumerate(charts.CONFIDENCE_COLOURS)}
+    moved = [
+        w
+        for w in doc["work"]
+        if w.get("live")
+        and w.get("confidence")
+        and w.get("confidence_prev")
+        and w["confidence"] != w["confidence_prev"]
+    ]
+    moved.sort(
+        key=lambda w: (
+            scores.get(w["confidence_prev"], 0) - scores.get(w["confidence"], 0),
+            w["name"],
         )
-
-    month = doc["period"]["label"]
-    figures = doc.get("figures") or {}
-    cost, ben = figures.get("cost") or {}, figures.get("benefits") or {}
-    # the headline figures were computed by bigov.analysis when the cycle ran; a document of an
-    # older schema (without them) shows the sums of its rows instead
-    conf_counts: dict[str, int] = {k: v for k, v in (figures.get("confidence") or {}).items() if v}
-    if not figures:
-        for w in doc["work"]:
-            if w.get("live") and w.get("confidence"):
-                conf_counts[w["confidence"]] = conf_counts.get(w["confidence"], 0) + 1
-    totals = {
-        "budget": cost.get("budget", _sum(doc["work"], "budget")),
-        "forecast": cost.get("forecast", _sum(doc["work"], "forecast")),
-        "actual": cost.get("actual_to_date", _sum(doc["work"], "actual_to_date")),
-        "budget_to_date": cost.get("budget_to_date"),
-        "variance_pct": cost.get("variance_pct"),
-        "benefit_plan": ben.get("planned", _sum(doc["benefits"], "planned")),
-        "benefit_forecast": ben.get("forecast", _sum(doc["benefits"], "forecast")),
-        "benefit_plan_to_date": ben.get("planned_to_date"),
-        "benefit_actual": ben.get("actual_to_date", _sum(doc["benefits"], "actual_to_date")),
-        "benefit_realised_pct": ben.get("realised_pct"),
-        "benefits_at_risk": ben.get("at_risk"),
-    }
+    )
+    slipping = sorted(
+        (w for w in doc["work"] if w.get("live") and (w.get("slip_days") or 0) > 0),
+        key=lambda w: -w["slip_days"],
+    )
+    resources = sorted(
+        doc["resources"],
+        key=lambda r: -(_dec(r.get("utilisation_pct")) or Decimal(0)),
+    )
+    hot_spots = [r for r in resources if (_dec(r.get("utilisation_pct")) or Decimal(0)) > 100]
     measures = [
         {
             **m,
@@ -135,29 +162,28 @@ def pack_context(doc: dict[str, Any]) -> dict[str, Any]:
         }
         for m in doc.get("measures", [])
     ]
-    changed = [
-        w
-        for w in doc["work"]
-        if w.get("confidence")
-        and w.get("confidence_prev")
-        and w["confidence"] != w["confidence_prev"]
-    ]
-    slipping = sorted(
-        (w for w in doc["work"] if w.get("live") and (w.get("slip_days") or 0) > 0),
-        key=lambda w: -w["slip_days"],
-    )
+    objectives = doc.get("objectives", [])
+    month = doc["period"]["label"]
     return {
         "doc": doc,
-        "sections": SECTIONS,
+        "cur": cur,
+        "fig": fig,
+        "keys": list(values),
         "agenda": by_section,
-        "attention": attention,
+        "sections": SECTIONS,
+        "owned": owned,
+        "by_rule": by_rule,
+        "passed_on": passed_on,
         "below": below,
-        "conf_counts": dict(conf_counts),
+        "from_below": from_below,
+        "previous": previous,
+        "movements": movements,
+        "moved": moved,
+        "slipping": slipping,
+        "resources": resources,
+        "hot_spots": hot_spots,
+        "summary_limit": SUMMARY_LIMIT,
         "confidence_levels": list(charts.CONFIDENCE_COLOURS),
-        "totals": totals,
-        "changed": changed,
-        "slipping": slipping[:20],
-        "cur": doc.get("currency", "GBP"),
         "charts": {
             "confidence": charts.confidence_trend(doc["confidence_trend"]),
             "cost": charts.cumulative_curve(
@@ -173,25 +199,44 @@ def pack_context(doc: dict[str, Any]) -> dict[str, Any]:
                 doc["run_change"]["budget"], doc["run_change"]["target"]
             ),
         },
-        "measures": {m["code"]: m for m in measures},
+        "measures": measures,
         "strategy_maps": [
             {"root": m["root"], "svg": _embeddable(m["svg"])} for m in doc.get("strategy_map", [])
         ],
-        "objectives": doc.get("objectives", []),
-        # the strategy map is drawn once, under the first agenda item that shows objectives
-        "maps_at": next(
-            (
-                i["code"]
-                for key, _t in SECTIONS
-                for a in by_section.get(key, [])
-                for i in a["information"]
-                if block_of(i["source"], i["form"]) == "objectives"
-            ),
-            None,
-        ),
+        "objectives": objectives,
+        "changed_objectives": [o for o in objectives if o.get("changed")],
         "block_of": block_of,
-        "exceptions_for": exceptions_for,
+        "where_shown": WHERE_SHOWN,
     }
+
+
+# higher is better for these figures; for the rest (cost, exceptions, red items) lower is
+LOWER_IS_WORSE = ("benefits.forecast", "benefits.realised_pct")
+
+
+def _worse(key: str, change: Decimal) -> bool:
+    if key == "balance.change_share_by_purpose":
+        return False  # neither direction is worse in itself; the target says
+    return change < 0 if key in LOWER_IS_WORSE else change > 0
+
+
+# where the pack shows each kind of agenda information (appendix A maps the agenda to it)
+WHERE_SHOWN = {
+    "exceptions": "2. Exceptions",
+    "readiness": "Appendix B",
+    "actions": "8. Actions and decisions",
+    "trend": "Appendix C",
+    "status": "Appendix C",
+    "schedule": "Appendix C",
+    "balance": "4. Money",
+    "cost": "4. Money",
+    "benefits": "5. Benefits",
+    "resources": "6. People",
+    "risks": "7. Risks and issues",
+    "objectives": "3. Strategy",
+    "measure": "Appendix A",
+    "note": "the XLSX",
+}
 
 
 def _sum(rows: list[dict[str, Any]], key: str) -> Decimal:
