@@ -23,11 +23,14 @@ from bigov.governance.models import (
 # -- tuning knobs: delegated authority -----------------------------------------------------------
 # Tolerances of each kind of node: beyond them an item, benefit or risk is an exception that node
 # owns (and escalates to its parent), so they drive how many exceptions each board sees.
+# The board's sub-groups and the portfolio direction group hold wide authority (they own red
+# projects, risks up to 20 and slips up to 200 days), so the main board sees only what is beyond
+# them: a handful of exceptions, each worth its time.
 _TOLERANCES: dict[NodeKind, tuple[float, float, float, float, float]] = {
     # cost %, schedule days, benefit %, risk score, lowest confidence score tolerated
     NodeKind.MAIN_BOARD: (20, 180, 25, 20, 1),
-    NodeKind.BOARD_SUBGROUP: (15, 120, 20, 16, 2),
-    NodeKind.PORTFOLIO_DIRECTION: (15, 120, 20, 16, 2),
+    NodeKind.BOARD_SUBGROUP: (20, 200, 30, 20, 1),
+    NodeKind.PORTFOLIO_DIRECTION: (20, 200, 30, 20, 1),
     NodeKind.PORTFOLIO_PROGRESS: (10, 90, 15, 15, 2),
     NodeKind.FINANCE: (10, 90, 15, 16, 2),
     NodeKind.BUSINESS_SUPPORT: (10, 90, 15, 15, 2),
@@ -35,6 +38,11 @@ _TOLERANCES: dict[NodeKind, tuple[float, float, float, float, float]] = {
     NodeKind.PROGRAMME_BOARD: (7.5, 60, 10, 12, 3),
     NodeKind.MANAGEMENT_TEAM: (5, 30, 10, 12, 3),
     NodeKind.PROJECT_BOARD: (5, 30, 10, 10, 3),
+}
+# Rule settings by kind of node (bigov.governance.rules.RuleSettings): the main board hears of a
+# skill only when demand tops capacity by a quarter, not at every 1 % over.
+_RULES: dict[NodeKind, dict[str, float]] = {
+    NodeKind.MAIN_BOARD: {"resource_over_pct": 125},
 }
 _DIMENSIONS = (
     ToleranceDimension.COST_PCT,
@@ -239,6 +247,7 @@ class _GovernanceBuilder(_RaidBuilder):
             sitting_day=sitting_day,
             org_unit_id=org_unit_id,
             purpose=purpose,
+            rules=_RULES.get(kind),
         )
         self.nodes[code] = node_id
         self.node_kind[node_id] = kind
