@@ -10,7 +10,18 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import CTE, Integer, SQLColumnExpression, Subquery, and_, case, func, select, true
+from sqlalchemy import (
+    CTE,
+    Integer,
+    SQLColumnExpression,
+    Subquery,
+    and_,
+    case,
+    func,
+    inspect,
+    select,
+    true,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -20,6 +31,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from bigov.db.settings import DEFAULTS, Setting
 from bigov.finance.models import CostLine
 from bigov.org.models import OrgUnit
+from bigov.strategy.models import Aggregation
 from bigov.work.models import Confidence, StatusReport, WorkItem
 
 ZERO = Decimal("0")
@@ -97,6 +109,24 @@ def raid_known_as_at(
     if as_at is None:
         return true()
     return raised_on.is_(None) | (raised_on <= as_at)
+
+
+def measure_kinds(session: Session) -> dict[str, Aggregation]:
+    """Flow or level of every metrics measure by code, read from how the engine combines a
+    period's observations (see :func:`bigov.metrics.models.aggregation_of`); empty when the
+    workspace has no metrics tables. One query."""
+    try:
+        from bigov.metrics.models import MetricMeasure, aggregation_of
+    except ImportError:  # pragma: no cover - metrics ships with bigov; kept for slim installs
+        return {}
+    if not inspect(session.get_bind()).has_table(MetricMeasure.__tablename__):
+        return {}
+    return {
+        code: aggregation_of(kind)
+        for code, kind in session.execute(
+            select(MetricMeasure.code, MetricMeasure.time_aggregation)
+        ).all()
+    }
 
 
 def money(value: Any) -> Decimal:
@@ -279,6 +309,7 @@ __all__ = [
     "fiscal_year_of",
     "label",
     "latest_status",
+    "measure_kinds",
     "money",
     "month_start",
     "months_between",

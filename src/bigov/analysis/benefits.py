@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, case, func, inspect, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -24,6 +24,7 @@ from bigov.analysis._common import (
     ZERO,
     actual_as_at,
     latest_status,
+    measure_kinds,
     money,
     months_between,
     outturn_as_at,
@@ -262,7 +263,7 @@ def realisation(
         BenefitProfile.period,
     )
     rows = session.execute(stmt).all()
-    measure_kinds = _measure_kinds(session)
+    kinds = measure_kinds(session)
 
     groups: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -278,7 +279,7 @@ def realisation(
                 # money always flows; a non-financial benefit (only ever alone in its group, by
                 # benefit) follows its measure, else its unit
                 "level": not financial_row
-                and _aggregation(unit, measure_code, measure_kinds) is Aggregation.LEVEL,
+                and _aggregation(unit, measure_code, kinds) is Aggregation.LEVEL,
                 "whole": not financial_row and is_count_unit(unit),
             },
         )
@@ -362,29 +363,12 @@ def _accumulate(
     bucket[4] += Decimal(int(booked or 0))
 
 
-def _measure_kinds(session: Session) -> dict[str, Aggregation]:
-    """Flow or level of every metrics measure by code (empty when the workspace has no metrics
-    tables): a benefit that names a measure follows it."""
-    try:
-        from bigov.metrics.models import MetricMeasure, aggregation_of
-    except ImportError:  # pragma: no cover - metrics ships with bigov; kept for slim installs
-        return {}
-    if not inspect(session.get_bind()).has_table(MetricMeasure.__tablename__):
-        return {}
-    return {
-        code: aggregation_of(kind)
-        for code, kind in session.execute(
-            select(MetricMeasure.code, MetricMeasure.time_aggregation)
-        ).all()
-    }
-
-
 def _aggregation(
-    unit: str | None, measure_code: str | None, measure_kinds: dict[str, Aggregation]
+    unit: str | None, measure_code: str | None, kinds: dict[str, Aggregation]
 ) -> Aggregation:
     """A non-financial benefit's aggregation: its metrics measure's, else its unit's default."""
-    if measure_code and measure_code in measure_kinds:
-        return measure_kinds[measure_code]
+    if measure_code and measure_code in kinds:
+        return kinds[measure_code]
     return aggregation_for_unit(unit)
 
 
@@ -481,7 +465,7 @@ def benefits_at_risk(
     currency (a shortfall is a ratio). Three queries.
     """
     as_at = as_at or dt.date.today()
-    measure_kinds = _measure_kinds(session)
+    kinds = measure_kinds(session)
     meta: dict[str, tuple[str, BenefitKind, bool, bool]] = {}
     periods: dict[str, dict[dt.date, list[Decimal]]] = {}
     one = literal(1)
@@ -511,7 +495,7 @@ def benefits_at_risk(
         meta[code] = (
             name,
             kind,
-            non_financial and _aggregation(unit, measure_code, measure_kinds) is Aggregation.LEVEL,
+            non_financial and _aggregation(unit, measure_code, kinds) is Aggregation.LEVEL,
             non_financial and is_count_unit(unit),
         )
         bucket = periods.setdefault(code, {})
