@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from bigov.analysis._common import (
     ZERO,
     actual_as_at,
+    days_between,
     latest_status,
     measure_kinds,
     money,
@@ -203,6 +204,7 @@ def realisation(
     tolerance_pct: Decimal = Decimal("10"),
     discount_rate: Decimal = Decimal("0"),
     pv_base: dt.date | None = None,
+    late_tolerance_days: int = 0,
 ) -> RealisationReport:
     """Benefits realisation grouped ``by`` one of :data:`GROUPINGS`.
 
@@ -216,6 +218,8 @@ def realisation(
         discount_rate: annual rate for present values (0.035 = 3.5 %); a period ``m`` months after
             ``pv_base`` is divided by ``(1 + rate) ** (m / 12)``.
         pv_base: the date values are discounted to (default: the month of ``as_at``).
+        late_tolerance_days: days enabling work may slip before it makes a benefit at risk
+            (see :func:`benefits_at_risk`).
 
     A fixed number of queries at any data size.
 
@@ -332,7 +336,12 @@ def realisation(
         groups=out_groups,
         total=total,
         periods=total_series,
-        at_risk=benefits_at_risk(session, as_at=as_at, tolerance_pct=tolerance_pct),
+        at_risk=benefits_at_risk(
+            session,
+            as_at=as_at,
+            tolerance_pct=tolerance_pct,
+            late_tolerance_days=late_tolerance_days,
+        ),
         excluded_profile_rows=excluded,
     )
 
@@ -447,7 +456,11 @@ def _discount(rate: Decimal, months: int) -> Decimal:
 
 
 def benefits_at_risk(
-    session: Session, *, as_at: dt.date | None = None, tolerance_pct: Decimal = Decimal("10")
+    session: Session,
+    *,
+    as_at: dt.date | None = None,
+    tolerance_pct: Decimal = Decimal("10"),
+    late_tolerance_days: int = 0,
 ) -> list[BenefitAtRisk]:
     """Benefits at risk as at ``as_at`` (default today), by code. A benefit is at risk when
 
@@ -455,8 +468,9 @@ def benefits_at_risk(
       :class:`RealisationFigures`; a level's final value) falls short of its whole-life plan by
       more than ``tolerance_pct`` of plan (a dis-benefit: exceeds it by more), or
     * it is **not yet realised** and enabling work still open at the date is **late** (its
-      baseline finish has passed unfinished, or its forecast finish is after the baseline) or
-      at **Red** (latest DCA or overall RAG of a report on or before the date).
+      baseline finish has passed unfinished, or its forecast finish is after the baseline, by
+      more than ``late_tolerance_days`` — a board's schedule tolerance) or at **Red** (latest
+      DCA or overall RAG of a report on or before the date).
 
     *Realised*: actual to date at least the plan to date (with some plan due), or at least the
     whole-life plan. *Open*: not finished on or before the date (an item with no finish date
@@ -510,12 +524,14 @@ def benefits_at_risk(
     )
     # as at the date, an item that finished later was still running towards its forecast
     expected_finish = func.coalesce(WorkItem.forecast_finish, WorkItem.actual_finish)
+    overdue = as_at - dt.timedelta(days=late_tolerance_days)
     late = case(
         (
             and_(
                 ~finished,
                 WorkItem.baseline_finish.is_not(None),
-                (expected_finish > WorkItem.baseline_finish) | (WorkItem.baseline_finish < as_at),
+                (days_between(expected_finish, WorkItem.baseline_finish) > late_tolerance_days)
+                | (WorkItem.baseline_finish < overdue),
             ),
             1,
         ),
