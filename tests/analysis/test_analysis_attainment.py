@@ -61,7 +61,9 @@ def test_step_trajectory_and_listing(session: Session) -> None:
     assert "OBJ-2" not in rows  # withdrawn
     kr3 = rows["TGT-1"].key_results[0]
     assert (kr3.attained_pct, kr3.expected_pct, kr3.on_track) == (D("40.0"), D("0.0"), True)
-    assert kr3.forecast_pct == pct(0.4 / F) == D("160.4")
+    # the projection overshoots the target: shown capped at 100 %, the raw value kept and flagged
+    assert kr3.forecast_raw_pct == pct(0.4 / F) == D("160.4")
+    assert (kr3.forecast_pct, kr3.forecast_overshoot, kr3.overshoot) == (D("100.0"), True, False)
     assert rows["CHL-1"].attained_pct is None and rows["CHL-1"].key_results == []
 
 

@@ -51,7 +51,8 @@ def test_every_command_prints_a_table(cli: tuple[typer.Typer, str], args: list[s
             db,
             *(
                 ["--as-at", "2024-06-15"]
-                if args[0] in ("trace", "attainment", "benefits", "rollup", "agility")
+                if args[0]
+                in ("trace", "gaps", "attainment", "benefits", "balance", "rollup", "agility")
                 else []
             ),
         ],

@@ -10,7 +10,18 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import CTE, Integer, Subquery, and_, case, func, select
+from sqlalchemy import (
+    CTE,
+    Integer,
+    SQLColumnExpression,
+    Subquery,
+    and_,
+    case,
+    func,
+    inspect,
+    select,
+    true,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -20,6 +31,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from bigov.db.settings import DEFAULTS, Setting
 from bigov.finance.models import CostLine
 from bigov.org.models import OrgUnit
+from bigov.strategy.models import Aggregation
 from bigov.work.models import Confidence, StatusReport, WorkItem
 
 ZERO = Decimal("0")
@@ -27,14 +39,94 @@ CENT = Decimal("0.01")
 PCT = Decimal("0.1")
 
 
-def cost_sums() -> tuple[ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]]:
-    """sum(budget), sum(forecast), sum(actual) of cost lines: the three money figures every
-    roll-up reports, in this order, so each query groups them the same way."""
+def to_date(period: SQLColumnExpression[Any], as_at: dt.date | None) -> ColumnElement[bool]:
+    """SQL: the row's period has begun by ``as_at`` (always true when ``as_at`` is None).
+
+    Periods are month starts, so the as-at month is "to date": a cost line of September holds
+    its actual as at 30 September (or 15 September, for the part booked by then)."""
+    if as_at is None:
+        return true()
+    return period <= as_at
+
+
+def actual_as_at(
+    period: SQLColumnExpression[Any], actual: SQLColumnExpression[Any], as_at: dt.date | None
+) -> SQLColumnExpression[Any]:
+    """SQL: the actual a row holds as at ``as_at`` — none for a period after it (that actual was
+    booked later), the stored actual otherwise."""
+    if as_at is None:
+        return actual
+    return case((period <= as_at, actual), else_=None)
+
+
+def outturn_as_at(
+    period: SQLColumnExpression[Any],
+    forecast: SQLColumnExpression[Any],
+    actual: SQLColumnExpression[Any],
+    as_at: dt.date | None,
+) -> SQLColumnExpression[Any]:
+    """SQL: a row's share of the **forecast outturn** as at ``as_at``: its actual when the
+    period has begun by then and an actual is booked, else its forecast.
+
+    Summed, this is "actual to date + forecast of the remaining periods": a past period counts
+    what was spent (or realised), never a stale forecast nor zero because a source system
+    clears the forecast once the actual is in. A past period with no actual booked yet keeps
+    its forecast, so a late finance close does not make the outturn drop. With ``as_at`` None
+    every booked actual replaces its forecast.
+    """
+    booked = actual.is_not(None) if as_at is None else and_(period <= as_at, actual.is_not(None))
+    return case((booked, actual), else_=func.coalesce(forecast, 0))
+
+
+def cost_sums(
+    as_at: dt.date | None = None,
+) -> tuple[ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]]:
+    """sum(budget), forecast outturn, actual to date of cost lines, as at ``as_at``: the three
+    money figures every roll-up reports, in this order, so each query groups them the same way.
+
+    Budget is whole-life (a plan); forecast is the outturn of :func:`outturn_as_at` (actual to
+    date + forecast of the remaining periods); actual counts periods up to ``as_at`` only. With
+    ``as_at`` None, the plain sums of the stored columns (no date applied).
+    """
+    if as_at is None:
+        forecast: ColumnElement[Any] = func.sum(CostLine.forecast)
+    else:
+        forecast = func.sum(
+            outturn_as_at(CostLine.period, CostLine.forecast, CostLine.actual, as_at)
+        )
     return (
         func.sum(CostLine.budget).label("budget"),
-        func.sum(CostLine.forecast).label("forecast"),
-        func.sum(CostLine.actual).label("actual"),
+        forecast.label("forecast"),
+        func.sum(actual_as_at(CostLine.period, CostLine.actual, as_at)).label("actual"),
     )
+
+
+def raid_known_as_at(
+    raised_on: SQLColumnExpression[Any], as_at: dt.date | None
+) -> ColumnElement[bool]:
+    """SQL: a RAID row (risk, action, issue, decision) existed as at ``as_at``: raised (for a
+    decision: decided) on or before it. A row with no date is taken as known (legacy data)."""
+    if as_at is None:
+        return true()
+    return raised_on.is_(None) | (raised_on <= as_at)
+
+
+def measure_kinds(session: Session) -> dict[str, Aggregation]:
+    """Flow or level of every metrics measure by code, read from how the engine combines a
+    period's observations (see :func:`bigov.metrics.models.aggregation_of`); empty when the
+    workspace has no metrics tables. One query."""
+    try:
+        from bigov.metrics.models import MetricMeasure, aggregation_of
+    except ImportError:  # pragma: no cover - metrics ships with bigov; kept for slim installs
+        return {}
+    if not inspect(session.get_bind()).has_table(MetricMeasure.__tablename__):
+        return {}
+    return {
+        code: aggregation_of(kind)
+        for code, kind in session.execute(
+            select(MetricMeasure.code, MetricMeasure.time_aggregation)
+        ).all()
+    }
 
 
 def money(value: Any) -> Decimal:
@@ -207,21 +299,27 @@ __all__ = [
     "CENT",
     "PCT",
     "ZERO",
+    "actual_as_at",
     "add_months",
     "as_float",
     "confidence_from_score",
     "confidence_score",
+    "cost_sums",
     "days_between",
     "fiscal_year_of",
     "label",
     "latest_status",
+    "measure_kinds",
     "money",
     "month_start",
     "months_between",
     "org_closure",
+    "outturn_as_at",
     "pct",
     "quantity",
+    "raid_known_as_at",
     "reporting_currency",
     "setting",
+    "to_date",
     "work_closure",
 ]

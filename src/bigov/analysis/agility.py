@@ -182,7 +182,7 @@ def agility(
             select(
                 CostLine.work_item_id,
                 CostLine.period,
-                *cost_sums(),
+                *cost_sums(as_at),
             )
             .where(CostLine.work_item_id.in_(wanted), CostLine.currency == currency)
             .group_by(CostLine.work_item_id, CostLine.period)

@@ -7,6 +7,7 @@ A fixed number of queries; hierarchy walks go through the cycle-safe closure.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
@@ -98,7 +99,7 @@ class AlignmentReport(BaseModel):
         return sum(len(v) for _k, v in self if isinstance(v, list))
 
 
-def gaps(session: Session) -> AlignmentReport:
+def gaps(session: Session, *, as_at: dt.date | None = None) -> AlignmentReport:
     """All alignment gaps in the workspace.
 
     Rules a caller may rely on:
@@ -115,7 +116,10 @@ def gaps(session: Session) -> AlignmentReport:
       under a governed parent is not enough: each accountable item needs its own board).
     * Per-OTC weights must sum to 1 (± 0.0001) over all contributors, closed ones included
       (weights are set over the whole life of the OTC); per work item not above 1.
+    * Money is as at ``as_at`` (default today): actual to date, forecast outturn, whole-life
+      budget (see :func:`~bigov.analysis._common.cost_sums`).
     """
+    as_at = as_at or dt.date.today()
     closure = work_closure()
     currency = reporting_currency(session)
     otcs = session.execute(
@@ -200,7 +204,7 @@ def gaps(session: Session) -> AlignmentReport:
         for wid, b, f, a in session.execute(
             select(
                 CostLine.work_item_id,
-                *cost_sums(),
+                *cost_sums(as_at),
             )
             .where(CostLine.currency == currency)
             .group_by(CostLine.work_item_id)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bigov.analysis._common import (
     PCT,
     ZERO,
+    actual_as_at,
     cost_sums,
     money,
     quantity,
@@ -68,6 +69,7 @@ class BalanceReport(BaseModel):
     grain: str
     currency: str
     target: dict[str, Decimal]
+    as_at: dt.date | None = None
     trend: list[BalanceRow]
     rows: list[BalanceRow]
     totals: list[BalanceRow]
@@ -113,6 +115,7 @@ def balance(
     grain: str = "month",
     start: dt.date | None = None,
     end: dt.date | None = None,
+    as_at: dt.date | None = None,
 ) -> BalanceReport:
     """Spend (budget, forecast, actual) and FTE (demanded and used) split by run / grow /
     transform, per period (``grain`` = ``month`` or ``year``, the fiscal year named by the year it
@@ -121,13 +124,17 @@ def balance(
     Work counts towards the business unit of its organisation unit (see
     :func:`business_unit_map`). FTE comes from committed demand (status not ``proposed``). Cost
     lines in another currency are left out. Periods not on the first of a month are counted in
-    their month. Four queries at any data size.
+    their month. Money is as at ``as_at`` (default today): budget whole-life, forecast the
+    outturn (actual to date + forecast of the remaining periods) and actual to date, as
+    :func:`~bigov.analysis._common.cost_sums` defines them; FTE used counts periods up to
+    ``as_at`` only. Four queries at any data size.
 
     Raises:
         ValueError: unknown grain.
     """
     if grain not in ("month", "year"):
         raise ValueError(f"unknown grain {grain!r}; use month or year")
+    as_at = as_at or dt.date.today()
     currency = reporting_currency(session)
     target = target_split(session)
     bu = business_unit_map(session)
@@ -154,7 +161,7 @@ def balance(
             CostLine.period,
             WorkItem.org_unit_id,
             WorkItem.category,
-            *cost_sums(),
+            *cost_sums(as_at),
         )
         .join(WorkItem, WorkItem.id == CostLine.work_item_id)
         .where(*cost_filter)
@@ -166,7 +173,7 @@ def balance(
             WorkItem.org_unit_id,
             WorkItem.category,
             func.sum(Demand.fte),
-            func.sum(Demand.actual_fte),
+            func.sum(actual_as_at(Demand.period, Demand.actual_fte, as_at)),
         )
         .join(WorkItem, WorkItem.id == Demand.work_item_id)
         .where(*demand_filter)
@@ -222,6 +229,7 @@ def balance(
     return BalanceReport(
         grain=grain,
         currency=currency,
+        as_at=as_at,
         target=target,
         trend=[row(k) for k in keys if k[0] is not None and k[1] == ALL_UNITS],
         rows=[row(k) for k in keys if k[0] is not None and k[1] != ALL_UNITS],

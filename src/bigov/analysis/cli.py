@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -35,6 +36,11 @@ def _m(value: Decimal | None) -> str:
 
 def _p(value: Decimal | float | None) -> str:
     return "–" if value is None else f"{value:.1f} %"
+
+
+def _capped(value: Decimal | None, raw: Decimal | None, overshoot: bool) -> str:
+    """An attainment shown capped at 100 %, with the raw overshoot after it."""
+    return f"{_p(value)} ▲ ({_p(raw)})" if overshoot else _p(value)
 
 
 def trace(
@@ -96,12 +102,12 @@ def trace(
         console.print(up)
 
 
-def gaps(db: DbOption = None, json_out: JsonOption = False) -> None:
+def gaps(db: DbOption = None, as_at: AsAtOption = None, json_out: JsonOption = False) -> None:
     """Alignment gaps: strategy nobody works on, work serving no strategy, loose benefits."""
     from bigov.analysis.alignment import gaps as run
 
     with open_workspace(db) as ws, ws.session() as s:
-        report = run(s)
+        report = run(s, as_at=_date(as_at))
     if json_out:
         print_json(report)
         return
@@ -162,7 +168,7 @@ def attainment(
             else "–"
         )
         table.add_row(
-            f"[bold]{a.code}[/] {a.title}",
+            f"[bold]{escape(a.code)}[/] {escape(a.title)}",
             "",
             "",
             _p(a.attained_pct),
@@ -173,13 +179,14 @@ def attainment(
             a.confidence or "–",
         )
         for k in a.key_results:
+            window = "" if k.window == "period" else f" ({k.window})"
             table.add_row(
                 "",
-                f"{k.code} {k.name}",
-                "–" if k.latest is None else f"{k.latest.normalize()}",
-                _p(k.attained_pct),
+                escape(f"{k.code} {k.name}{window}"),
+                "–" if k.latest is None else escape(f"{k.latest.normalize():f} {k.unit or ''}"),
+                _capped(k.attained_pct, k.attained_raw_pct, k.overshoot),
                 _p(k.expected_pct),
-                _p(k.forecast_pct),
+                _capped(k.forecast_pct, k.forecast_raw_pct, k.forecast_overshoot),
                 "–" if k.on_track is None else ("yes" if k.on_track else "no"),
                 "",
                 "",
@@ -199,9 +206,13 @@ def benefits(
     tolerance: Annotated[
         float, typer.Option(help="% shortfall of forecast against plan tolerated.")
     ] = 10.0,
+    late_days: Annotated[
+        int, typer.Option(help="Days enabling work may slip before a benefit is at risk.", min=0)
+    ] = 0,
     json_out: JsonOption = False,
 ) -> None:
-    """Benefits realisation: planned vs forecast vs actual, cumulative, at risk."""
+    """Benefits realisation: planned vs forecast (actual to date + forecast of the rest) vs
+    actual to date, cumulative, at risk."""
     from bigov.analysis.benefits import GROUPINGS, realisation
 
     if by not in GROUPINGS:
@@ -213,6 +224,7 @@ def benefits(
             as_at=_date(as_at),
             discount_rate=Decimal(str(discount_rate)),
             tolerance_pct=Decimal(str(tolerance)),
+            late_tolerance_days=late_days,
         )
     if json_out:
         print_json(report)
@@ -233,9 +245,9 @@ def benefits(
     for g in report.groups:
         f = g.figures
         table.add_row(
-            g.key,
-            g.name,
-            g.unit,
+            escape(g.key),
+            escape(g.name),
+            escape(g.unit),
             _m(f.planned),
             _m(f.forecast),
             _m(f.actual),
@@ -259,10 +271,17 @@ def benefits(
     )
     console.print(table)
     if report.at_risk:
-        risk = Table("benefit", "planned", "forecast", "short", "why", title="Benefits at risk")
+        risk = Table(
+            "benefit", "planned", "forecast", "short", "realised", "why", title="Benefits at risk"
+        )
         for r in report.at_risk:
             risk.add_row(
-                r.code, _m(r.planned), _m(r.forecast), _p(r.shortfall_pct), "; ".join(r.reasons)
+                escape(r.code),
+                _m(r.planned),
+                _m(r.forecast),
+                _p(r.shortfall_pct),
+                _p(r.realised_pct),
+                escape("; ".join(r.reasons)),
             )
         console.print(risk)
     if report.excluded_profile_rows:
@@ -275,6 +294,7 @@ def benefits(
 def balance(
     db: DbOption = None,
     grain: Annotated[str, typer.Option(help="month or year.")] = "month",
+    as_at: AsAtOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Run / grow / transform split of spend and FTE against the board's target."""
@@ -283,7 +303,7 @@ def balance(
     if grain not in ("month", "year"):
         raise ConfigError(f"unknown grain {grain!r}", hint="use month or year")
     with open_workspace(db) as ws, ws.session() as s:
-        report = run(s, grain=grain)
+        report = run(s, grain=grain, as_at=_date(as_at))
     if json_out:
         print_json(report)
         return
@@ -297,7 +317,7 @@ def balance(
         "transform",
         "vs target (pp)",
         "FTE r/g/t",
-        title=f"Run / grow / transform (target {tgt} %)",
+        title=f"Run / grow / transform (target {tgt} %, forecast outturn as at {report.as_at})",
     )
     for row in report.totals + report.trend:
         sh = row.forecast.shares
@@ -305,7 +325,7 @@ def balance(
         fte = row.fte.shares
         table.add_row(
             "all" if row.period is None else row.period.isoformat(),
-            row.unit,
+            escape(row.unit),
             _m(row.forecast.total),
             _p(sh["run"]),
             _p(sh["grow"]),
@@ -408,7 +428,7 @@ def rollup(
     )
     for r in report.rows:
         table.add_row(
-            "  " * r.depth + r.code,
+            "  " * r.depth + escape(r.code),
             r.kind,
             _m(r.total.budget),
             _m(r.total.forecast),

@@ -144,7 +144,11 @@ def rollup(
 
     Args:
         root: code of a work item whose subtree is the scope; None for every item.
-        as_at: the date milestones are judged against and status is read at (default today).
+        as_at: the date the figures are as at (default today): actuals of periods after it are
+            left out (they were booked later), forecast is the outturn (actual to date +
+            forecast of the remaining periods, see :func:`~bigov.analysis._common.cost_sums`),
+            milestones are judged against it and status is the latest report of a period on or
+            before it. Budget stays whole-life.
         start, end: half-open period range of cost lines (``start <= period < end``); None = all.
 
     Returns rows ordered by code. A fixed number of queries (about ten) at any data size; a cyclic
@@ -195,7 +199,7 @@ def rollup(
         for wid, b, f, a in session.execute(
             select(
                 CostLine.work_item_id,
-                *cost_sums(),
+                *cost_sums(as_at),
             )
             .join(scope, scope.c.id == CostLine.work_item_id)
             .where(*cost_filter)
@@ -207,7 +211,7 @@ def rollup(
         for aid, b, f, a in session.execute(
             select(
                 closure.c.ancestor_id,
-                *cost_sums(),
+                *cost_sums(as_at),
             )
             .join(scope, scope.c.id == closure.c.ancestor_id)
             .join(CostLine, CostLine.work_item_id == closure.c.descendant_id)
@@ -359,24 +363,22 @@ def rollup(
         schedule=_schedule(tuple(scope_schedule)),
         confidence_distribution=distribution,
         rows=rows,
-        by_org_unit=_org_rollup(session, scope, cost_filter),
+        by_org_unit=_org_rollup(session, scope, cost_filter, as_at),
         trend=trend,
         excluded_cost_lines=excluded,
     )
 
 
 def _org_rollup(
-    session: Session, scope: FromClause, cost_filter: Sequence[ColumnElement[bool]]
+    session: Session,
+    scope: FromClause,
+    cost_filter: Sequence[ColumnElement[bool]],
+    as_at: dt.date,
 ) -> list[OrgRollupRow]:
     """Cost of the in-scope work owned by each organisation unit, own and with its sub-units."""
     oc = org_closure()
     cost = (
-        select(
-            WorkItem.org_unit_id.label("org_unit_id"),
-            func.sum(CostLine.budget).label("budget"),
-            func.sum(CostLine.forecast).label("forecast"),
-            func.sum(CostLine.actual).label("actual"),
-        )
+        select(WorkItem.org_unit_id.label("org_unit_id"), *cost_sums(as_at))
         .join(WorkItem, WorkItem.id == CostLine.work_item_id)
         .join(scope, scope.c.id == CostLine.work_item_id)
         .where(*cost_filter, WorkItem.org_unit_id.is_not(None))

@@ -16,7 +16,7 @@ from html import escape  # quote=True by default: attribute-safe, unlike saxutil
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bigov.analysis._common import (
@@ -26,14 +26,13 @@ from bigov.analysis._common import (
     reporting_currency,
     work_closure,
 )
+from bigov.analysis.benefits import realisation
 from bigov.analysis.rollups import CostFigures
 from bigov.benefits.models import (
     Benefit,
     BenefitCategory,
     BenefitContribution,
     BenefitEnabler,
-    BenefitKind,
-    BenefitProfile,
 )
 from bigov.errors import NotFoundError
 from bigov.finance.models import CostLine
@@ -42,7 +41,9 @@ from bigov.work.models import Confidence, Contribution, WorkItem, WorkKind
 
 
 class BenefitFigures(BaseModel):
-    """Planned, forecast and actual benefit (all periods), dis-benefits negative. Money figures
+    """Planned (whole life), forecast (actual to date + forecast of the rest) and actual to date
+    of a benefit as at the trace's date, dis-benefits negative (see
+    :class:`~bigov.analysis.benefits.RealisationFigures`). Money figures
     are in the reporting currency and cover financial benefits only; a non-financial benefit's
     own node shows its own unit."""
 
@@ -143,7 +144,7 @@ def _load(session: Session, as_at: dt.date) -> _Graph:
     for aid, b, f, a in session.execute(
         select(
             closure.c.ancestor_id,
-            *cost_sums(),
+            *cost_sums(as_at),
         )
         .join(CostLine, CostLine.work_item_id == closure.c.descendant_id)
         .where(CostLine.currency == currency)
@@ -178,33 +179,21 @@ def _load(session: Session, as_at: dt.date) -> _Graph:
         select(BenefitContribution.benefit_id, BenefitContribution.otc_id)
     ).all():
         g.otc_benefits.setdefault(oid, []).append(bid)
-    sign = case((Benefit.kind == BenefitKind.DISBENEFIT, -1), else_=1)
-    usable = (Benefit.category == BenefitCategory.NON_FINANCIAL) | (
-        func.coalesce(BenefitProfile.currency, Benefit.currency, currency) == currency
-    )
-    for bid, code, name, kind, category, unit, p, f, a in session.execute(
-        select(
-            Benefit.id,
-            Benefit.code,
-            Benefit.name,
-            Benefit.kind,
-            Benefit.category,
-            Benefit.unit,
-            func.sum(sign * func.coalesce(BenefitProfile.planned, 0)),
-            func.sum(sign * func.coalesce(BenefitProfile.forecast, 0)),
-            func.sum(sign * func.coalesce(BenefitProfile.actual, 0)),
-        )
-        .outerjoin(BenefitProfile, (BenefitProfile.benefit_id == Benefit.id) & usable)
-        .group_by(
-            Benefit.id, Benefit.code, Benefit.name, Benefit.kind, Benefit.category, Benefit.unit
-        )
+    # benefit figures as at the date, as benefits realisation states them (actual to date,
+    # forecast = actual to date + forecast of the rest, levels never summed)
+    figures = {
+        grp.key: grp.figures for grp in realisation(session, by="benefit", as_at=as_at).groups
+    }
+    for bid, code, name, bkind, category, unit in session.execute(
+        select(Benefit.id, Benefit.code, Benefit.name, Benefit.kind, Benefit.category, Benefit.unit)
     ).all():
         financial = category != BenefitCategory.NON_FINANCIAL
-        g.benefits[bid] = (code, name, kind.value, category.value, financial)
+        g.benefits[bid] = (code, name, bkind.value, category.value, financial)
+        f = figures.get(code)
         g.benefit_figures[bid] = BenefitFigures(
-            planned=money(p),
-            forecast=money(f),
-            actual=money(a),
+            planned=money(f.planned if f else None),
+            forecast=money(f.forecast if f else None),
+            actual=money(f.actual if f else None),
             unit=currency if financial else (unit or ""),
         )
     latest_kr = (

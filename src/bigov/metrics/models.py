@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bigov.db.base import Base, Entity, enum_type, id_fk, utcnow
 from bigov.metrics.calendar import Frequency, Grain, grains_of
+from bigov.strategy.models import Aggregation
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
 
@@ -90,6 +91,22 @@ class MetricMeasure(Entity):
     def grain_set(self) -> frozenset[Grain]:
         """The stored grains as enum members."""
         return grains_of(self.grains)
+
+    @property
+    def aggregation(self) -> Aggregation:
+        """Flow or level, read from how the engine already combines observations in a period:
+        only a summed measure is a flow; last, mean, max and min describe a level, which no
+        analysis may add up over periods either."""
+        return aggregation_of(self.time_aggregation)
+
+
+def aggregation_of(time_aggregation: TimeAggregation | str) -> Aggregation:
+    """Flow for a summed measure, level for every other time aggregation."""
+    return (
+        Aggregation.FLOW
+        if TimeAggregation(time_aggregation) is TimeAggregation.SUM
+        else Aggregation.LEVEL
+    )
 
 
 class MetricSeries(Entity):
@@ -198,6 +215,7 @@ class MetricRawFile(Base):
 
 
 __all__ = [
+    "Aggregation",
     "MeasureDirection",
     "MetricAggregate",
     "MetricMeasure",
@@ -206,4 +224,5 @@ __all__ = [
     "MetricTarget",
     "OrgRollup",
     "TimeAggregation",
+    "aggregation_of",
 ]

@@ -46,6 +46,67 @@ class Trajectory(enum.StrEnum):
     STEP = "step"  # nothing until the target date
 
 
+class Aggregation(enum.StrEnum):
+    """How a measure's values combine over time.
+
+    A **flow** (cases handled, money saved, incidents) adds up over periods; a **level** (a
+    percentage, an index, a score, a satisfaction rating, a maturity level) is a state at a
+    point in time: over several periods it is the latest value or the mean, never the sum.
+    """
+
+    FLOW = "flow"
+    LEVEL = "level"
+
+
+class KrWindow(enum.StrEnum):
+    """The span of time a key result's actual covers, ending with its latest period.
+
+    ``period``: the latest period's value alone. ``ytd``: the fiscal year to date. ``r12``: the
+    twelve months to date (rolling). A flow adds its periods up over the window; a level takes
+    their mean (for ``period``: the latest value).
+    """
+
+    PERIOD = "period"
+    YTD = "ytd"
+    R12 = "r12"
+
+
+# Units read as levels when a measure does not say (lower case, as users type them).
+LEVEL_UNITS = frozenset(
+    {"%", "percent", "pct", "pp", "index", "score", "points", "level", "rating", "nps", "csat"}
+)
+# Units of whole things: their values are whole numbers, never "2.3 systems".
+COUNT_UNITS = frozenset(
+    {
+        "count",
+        "number",
+        "no.",
+        "#",
+        "items",
+        "systems",
+        "meters",
+        "calls",
+        "bills",
+        "complaints",
+        "incidents",
+        "cases",
+        "people",
+        "sites",
+    }
+)
+
+
+def aggregation_for_unit(unit: str | None) -> Aggregation:
+    """The default aggregation of a measure in ``unit``: level for percentages, indices, scores
+    and points; flow for everything else (money, counts, volumes)."""
+    return Aggregation.LEVEL if (unit or "").strip().lower() in LEVEL_UNITS else Aggregation.FLOW
+
+
+def is_count_unit(unit: str | None) -> bool:
+    """Whether values in ``unit`` count whole things (shown and compared as whole numbers)."""
+    return (unit or "").strip().lower() in COUNT_UNITS
+
+
 class Otig(Entity):
     """An Opportunity, Threat, Imperative or Goal: a driver seen by the main board."""
 
@@ -129,6 +190,19 @@ class KeyResult(Entity):
     trajectory: Mapped[Trajectory] = mapped_column(enum_type(Trajectory), default=Trajectory.LINEAR)
     # the operational measure (metrics context) that supplies actuals, when there is one
     measure_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # the span the actual covers; "period" keeps the behaviour of key results written before
+    # windows existed (the latest value)
+    window: Mapped[KrWindow] = mapped_column(
+        enum_type(KrWindow), default=KrWindow.PERIOD, server_default=KrWindow.PERIOD.value
+    )
+    # flow or level; None = the measure's own (metrics) or the default of the unit
+    aggregation: Mapped[Aggregation | None] = mapped_column(enum_type(Aggregation), nullable=True)
+
+    @property
+    def effective_aggregation(self) -> Aggregation:
+        """The declared aggregation, else the default of the unit (see
+        :func:`aggregation_for_unit`); a metrics measure's own kind is applied by the analysis."""
+        return self.aggregation or aggregation_for_unit(self.unit)
 
 
 class KeyResultActual(Entity):
