@@ -46,7 +46,7 @@ def test_next_cycle_shows_open_actions_and_effect_of_decisions(gov_ws: Workspace
     decision = april["decisions"][0]
     assert decision["code"] == "PB3-D001"
     changes = decision["effects"][0]["changes"]
-    assert "forecast cost: 690.00 → 624.00" in changes
+    assert "forecast cost: 690.00 → 657.00" in changes
     listed = gov.decisions(node="PB3")
     assert {d["code"]: d["exception"] for d in listed} == {
         "PB3-D001": exc["code"],

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bigov.demo import generate
+from bigov.metrics.demo import generate_observations
 from bigov.workspace import Workspace
 from tests.governance.test_governed_figures import assert_outputs_agree
 
@@ -19,12 +20,14 @@ QUARTER = ("2026-07", "2026-08", "2026-09")
 
 @pytest.fixture(scope="module")
 def demo_quarter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, str]]:
-    """The demo enterprise with a quarter of cycles for every node due, on SQLite."""
+    """The demo enterprise (``bigov demo``) with a quarter of cycles for every node due, on
+    SQLite — what ``make demo`` builds."""
     path: Path = tmp_path_factory.mktemp("demo-quarter") / "bigov.db"
     url = f"sqlite:///{path}"
     ws = Workspace.open(url)
     try:
         generate(ws)
+        generate_observations(ws)  # as `bigov demo` does: the operational KPIs boards read
         for month in QUARTER:
             ws.governance.run_all(month)
         yield ws, url

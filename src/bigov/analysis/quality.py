@@ -21,7 +21,15 @@ from bigov.finance.models import CostLine
 from bigov.org.models import OrgUnit
 from bigov.resources.models import Capacity, Demand
 from bigov.strategy.models import KeyResultActual, Otc
-from bigov.work.models import Contribution, Dependency, StatusReport, WorkItem
+from bigov.work.models import (
+    Category,
+    Contribution,
+    Dependency,
+    Nature,
+    Phase,
+    StatusReport,
+    WorkItem,
+)
 
 PERIOD_TABLES: tuple[Any, ...] = (
     CostLine,
@@ -64,7 +72,9 @@ def findings(session: Session) -> QualityReport:
 
     Checks: ``work_hierarchy_cycle``, ``org_hierarchy_cycle``, ``dependency_cycle``,
     ``work_weights_over_100``, ``otc_weights_over_100``, ``benefit_profile_currency``,
-    ``cost_line_currency``, ``off_calendar_period`` (a period not on the first of a month).
+    ``cost_line_currency``, ``off_calendar_period`` (a period not on the first of a month),
+    ``purpose_delivery_mismatch`` (live work whose run / grow / transform purpose and business-as-
+    usual / change delivery flag disagree, which is why the two change shares differ).
     """
     out: list[Finding] = []
     out += _hierarchy_cycles(session, WorkItem, "work_hierarchy_cycle", "work hierarchy")
@@ -73,6 +83,7 @@ def findings(session: Session) -> QualityReport:
     out += _weights(session)
     out += _currencies(session)
     out += _off_calendar(session)
+    out += _purpose_vs_delivery(session)
     return QualityReport(findings=out)
 
 
@@ -276,6 +287,48 @@ def _off_calendar(session: Session) -> list[Finding]:
             )
             for code, period in rows
         ]
+    return out
+
+
+def _purpose_vs_delivery(session: Session) -> list[Finding]:
+    """Live work delivered as business as usual whose purpose is grow or transform, and change
+    work whose purpose is run. Both are legitimate (a BAU team growing a service), so these are
+    warnings: they say which items make the change share by purpose differ from the change share
+    by delivery (see docs/figures.md)."""
+    rows = session.execute(
+        select(WorkItem.code, WorkItem.nature, WorkItem.category)
+        .where(WorkItem.phase.not_in([Phase.CLOSED, Phase.CANCELLED]))
+        .order_by(WorkItem.code)
+    ).all()
+    bau_change = [c for c, n, cat in rows if n == Nature.RUN and cat != Category.RUN]
+    change_run = [c for c, n, cat in rows if n == Nature.CHANGE and cat == Category.RUN]
+    out = []
+    if bau_change:
+        out.append(
+            Finding(
+                check="purpose_delivery_mismatch",
+                severity="warning",
+                message=(
+                    f"{len(bau_change)} live item(s) are delivered as business as usual but their "
+                    "purpose is grow or transform: the change share by purpose counts them, the "
+                    "change share by delivery does not"
+                ),
+                codes=bau_change,
+            )
+        )
+    if change_run:
+        out.append(
+            Finding(
+                check="purpose_delivery_mismatch",
+                severity="warning",
+                message=(
+                    f"{len(change_run)} live item(s) are delivered as change but their purpose is "
+                    "run: the change share by delivery counts them, the change share by purpose "
+                    "does not"
+                ),
+                codes=change_run,
+            )
+        )
     return out
 
 
