@@ -294,42 +294,71 @@ def benefits(
 def balance(
     db: DbOption = None,
     grain: Annotated[str, typer.Option(help="month or year.")] = "month",
+    measure: Annotated[
+        str, typer.Option(help="budget, forecast (outturn) or actual: which money is split.")
+    ] = "forecast",
+    fiscal_year: Annotated[
+        int | None,
+        typer.Option("--fiscal-year", help="Only this fiscal year (named by the year it ends in)."),
+    ] = None,
     as_at: AsAtOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Run / grow / transform split of spend and FTE against the board's target."""
+    """Run / grow / transform split of spend and FTE against the board's target.
+
+    The split is by purpose (the work item's run / grow / transform category), which is what the
+    target constrains; `bigov status` also shows the split by delivery (business as usual or
+    change). `--fiscal-year 2027 --measure budget` gives the figure the packs call
+    balance.change_share_by_purpose."""
     from bigov.analysis.balance import balance as run
+    from bigov.finance.service import fiscal_year_bounds
 
     if grain not in ("month", "year"):
         raise ConfigError(f"unknown grain {grain!r}", hint="use month or year")
+    if measure not in ("budget", "forecast", "actual"):
+        raise ConfigError(f"unknown measure {measure!r}", hint="use budget, forecast or actual")
     with open_workspace(db) as ws, ws.session() as s:
-        report = run(s, grain=grain, as_at=_date(as_at))
+        start = end = None
+        if fiscal_year is not None:
+            start, end = fiscal_year_bounds(ws, fiscal_year)
+        report = run(s, grain=grain, start=start, end=end, as_at=_date(as_at))
     if json_out:
         print_json(report)
         return
     tgt = " / ".join(f"{v:.0f}" for v in report.target.values())
+    scope = f"FY{fiscal_year}" if fiscal_year is not None else "all periods"
     table = Table(
         "period",
         "unit",
-        "forecast",
+        measure,
         "run",
         "grow",
         "transform",
+        "change (g+t)",
         "vs target (pp)",
         "FTE r/g/t",
-        title=f"Run / grow / transform (target {tgt} %, forecast outturn as at {report.as_at})",
+        title=f"{measure.capitalize()} by purpose, {scope} (target run / grow / transform "
+        f"{tgt} %; as at {report.as_at})",
     )
     for row in report.totals + report.trend:
-        sh = row.forecast.shares
-        dev = row.forecast.deviation_pp
+        split = getattr(row, measure)
+        sh = split.shares
+        dev = split.deviation_pp
         fte = row.fte.shares
+        # from the amounts, not the rounded shares: the same figure as the packs' change share
+        change = (
+            (split.amounts["grow"] + split.amounts["transform"]) * 100 / split.total
+            if split.total
+            else None
+        )
         table.add_row(
             "all" if row.period is None else row.period.isoformat(),
             escape(row.unit),
-            _m(row.forecast.total),
+            _m(split.total),
             _p(sh["run"]),
             _p(sh["grow"]),
             _p(sh["transform"]),
+            _p(change),
             " / ".join("–" if dev[c] is None else f"{dev[c]:+.1f}" for c in dev),
             " / ".join("–" if fte[c] is None else f"{fte[c]:.0f}" for c in fte),
         )
