@@ -29,8 +29,8 @@ from bigov.governance.models import (
 _TOLERANCES: dict[NodeKind, tuple[float, float, float, float, float]] = {
     # cost %, schedule days, benefit %, risk score, lowest confidence score tolerated
     NodeKind.MAIN_BOARD: (20, 180, 25, 20, 1),
-    NodeKind.BOARD_SUBGROUP: (20, 200, 30, 20, 1),
-    NodeKind.PORTFOLIO_DIRECTION: (20, 200, 30, 20, 1),
+    NodeKind.BOARD_SUBGROUP: (20, 200, 35, 20, 1),
+    NodeKind.PORTFOLIO_DIRECTION: (20, 200, 35, 20, 1),
     NodeKind.PORTFOLIO_PROGRESS: (10, 90, 15, 15, 2),
     NodeKind.FINANCE: (10, 90, 15, 16, 2),
     NodeKind.BUSINESS_SUPPORT: (10, 90, 15, 15, 2),
