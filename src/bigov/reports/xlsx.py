@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
@@ -92,12 +93,21 @@ def _cell(key: str, value: Any) -> Any:
     return value
 
 
+def _clean(value: Any) -> Any:
+    """Text without the control characters XML 1.0 cannot hold (a vertical tab in a name would
+    stop openpyxl with IllegalCharacterError, and with it a whole month of packs)."""
+    if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
 def append_text(ws: Any, values: list[Any]) -> int:
     """Append a row, keeping every string a string cell (never a formula), whatever it begins
     with: the values are data, not instructions for the spreadsheet. Returns the row's index.
 
     (``ws.max_row`` scans every cell, so it is never asked per row: that made a pack's
     provenance sheet quadratic.)"""
+    values = [_clean(v) for v in values]
     ws.append(values)
     row: int = ws._current_row
     for col, value in enumerate(values, start=1):
