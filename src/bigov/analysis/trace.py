@@ -417,12 +417,11 @@ def _up(g: _Graph, wid: int, currency: str) -> TraceNode:
 # -- strategy map ---------------------------------------------------------------------------
 
 _BOX_W, _BOX_H, _GAP_X, _GAP_Y, _MARGIN = 170, 46, 24, 110, 30
-_LAYER_TITLES = (
-    "Drivers (OTIG)",
-    "Objectives, targets, challenges",
-    "Portfolios and programmes",
-    "Benefits",
-)
+# a layer wider than this wraps onto more rows, so a map stays legible on a page (A4 landscape)
+# instead of growing one box wider per benefit
+_PER_ROW, _ROW_GAP = 7, 18
+_LAYER_TITLES = ("Drivers", "Objectives", "Work", "Benefits")
+_TITLE_W = 110  # the column of layer titles left of the boxes
 _FILL = {
     "otig": "#e8eaf6",
     "otc": "#e3f2fd",
@@ -550,15 +549,23 @@ def render_strategy_map(g: _Graph, root: str | None = None) -> str:
         for i, node in enumerate(layer):
             position[node[0]] = float(i)
 
-    widest = max((len(layer) for layer in layers), default=1) or 1
-    width = 2 * _MARGIN + widest * _BOX_W + (widest - 1) * _GAP_X + 150
-    height = 2 * _MARGIN + 4 * _BOX_H + 3 * _GAP_Y
+    widest = min(max((len(layer) for layer in layers), default=1) or 1, _PER_ROW)
+    rows = [max(1, -(-len(layer) // _PER_ROW)) for layer in layers]
+    tops: list[float] = []
+    y = float(_MARGIN)
+    for n_rows in rows:
+        tops.append(y)
+        y += n_rows * _BOX_H + (n_rows - 1) * _ROW_GAP + _GAP_Y
+    width = 2 * _MARGIN + widest * _BOX_W + (widest - 1) * _GAP_X + _TITLE_W
+    height = y - _GAP_Y + _MARGIN
     xy: dict[str, tuple[float, float]] = {}
     for depth, layer in enumerate(layers):
-        span = len(layer) * _BOX_W + max(len(layer) - 1, 0) * _GAP_X
-        left = 150 + _MARGIN + (widest * _BOX_W + (widest - 1) * _GAP_X - span) / 2
         for i, node in enumerate(layer):
-            xy[node[0]] = (left + i * (_BOX_W + _GAP_X), _MARGIN + depth * (_BOX_H + _GAP_Y))
+            row, col = divmod(i, _PER_ROW)
+            in_row = min(len(layer) - row * _PER_ROW, _PER_ROW)
+            span = in_row * _BOX_W + max(in_row - 1, 0) * _GAP_X
+            left = _TITLE_W + _MARGIN + (widest * _BOX_W + (widest - 1) * _GAP_X - span) / 2
+            xy[node[0]] = (left + col * (_BOX_W + _GAP_X), tops[depth] + row * (_BOX_H + _ROW_GAP))
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
@@ -566,8 +573,8 @@ def render_strategy_map(g: _Graph, root: str | None = None) -> str:
         "<title>Strategy map</title>",
     ]
     for depth, title in enumerate(_LAYER_TITLES):
-        y = _MARGIN + depth * (_BOX_H + _GAP_Y) + _BOX_H / 2 + 4
-        out.append(f'<text x="{_MARGIN}" y="{y:.0f}" font-weight="bold">{escape(title)}</text>')
+        ty = tops[depth] + _BOX_H / 2 + 4
+        out.append(f'<text x="{_MARGIN}" y="{ty:.0f}" font-weight="bold">{escape(title)}</text>')
     for src, dst, dashed in edges:
         if src not in xy or dst not in xy:
             continue

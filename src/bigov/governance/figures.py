@@ -160,6 +160,13 @@ class AnalysisFigures:
             self._maps[root] = render_strategy_map(self._map_graph, root)
         return self._maps[root]
 
+    def strategy_roots(self) -> list[str]:
+        """The OTIG codes of the map as at the date: one legible map each for a large board."""
+        if self._map_graph is None:
+            self._map_graph = strategy_map_graph(self.session, as_at=self.as_at)
+        g = self._map_graph
+        return sorted(g.otigs[i][0] for i in g.otigs)
+
     # -- measures (metrics engine) -----------------------------------------------------------
     def _metrics(self) -> MetricsService | None:
         """The metrics service, or None when this workspace has no metrics tables (one per

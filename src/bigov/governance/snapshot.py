@@ -782,8 +782,9 @@ def _strategy_map(
     facts: Facts, topo: Topology, node_id: int, figures: AnalysisFigures
 ) -> list[dict[str, str]]:
     """Strategy maps (:func:`bigov.analysis.trace.strategy_map_svg`) for a board that governs
-    OTCs: the whole map for a board governing everything or more than ``MAX_MAPS`` OTCs (one
-    picture reads better than a page per OTC), else one per OTC in its scope."""
+    OTCs: for a board governing everything or more than ``MAX_MAPS`` OTCs, one map per driver
+    (OTIG) — the whole map of an enterprise is too wide to read on A4 — else one per OTC in its
+    scope."""
     codes = list(
         dict.fromkeys(
             sorted(
@@ -795,7 +796,12 @@ def _strategy_map(
         )
     )
     if topo.governs_everything(node_id) or len(codes) > MAX_MAPS:
-        return [{"root": "", "svg": figures.strategy_map(None)}] if facts.otcs else []
+        if not facts.otcs:
+            return []
+        roots = figures.strategy_roots()
+        if not roots:  # OTCs that answer no driver: one map of them all
+            return [{"root": "", "svg": figures.strategy_map(None)}]
+        return [{"root": r, "svg": figures.strategy_map(r)} for r in roots]
     return [{"root": c, "svg": figures.strategy_map(c)} for c in codes]
 
 
