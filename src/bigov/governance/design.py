@@ -252,6 +252,42 @@ class _Checker:
             self.units = set(s.scalars(select(OrgUnit.code)))
             self.otcs = set(s.scalars(select(Otc.code)))
 
+    def _numbers(
+        self,
+        i: int,
+        code: Any,
+        values: Any,
+        field: str,
+        what: str,
+        ranges: dict[str, tuple[Decimal, Decimal]],
+        key_word: str = "",
+    ) -> None:
+        """Check a mapping of names to numbers (a node's tolerances or rule settings): every
+        name known, every value a number inside its documented range."""
+        if not values:
+            return
+        if not isinstance(values, dict):
+            self.add(i, field, f"{field} must map a {what} to a number")
+            return
+        for key, raw in values.items():
+            if key not in ranges:
+                name = f"{what} {key_word}".strip()
+                self.add(i, field, f"unknown {name} {key!r}; use {', '.join(ranges)}", key)
+                continue
+            try:
+                value = Decimal(str(raw))
+            except InvalidOperation:
+                self.add(i, f"{field}.{key}", f"{what} {key} must be a number", raw)
+                continue
+            lo, hi = ranges[key]
+            if not lo <= value <= hi:
+                self.add(
+                    i,
+                    f"{field}.{key}",
+                    f"{what} {key} of node {code} is {value}: out of range {lo}–{hi}",
+                    raw,
+                )
+
     def add(self, i: int, column: str, reason: str, value: Any = None) -> None:
         w = self.where.get(i, Where("design"))
         self.problems.append(
@@ -344,58 +380,10 @@ class _Checker:
                     self.add(
                         i, f"scope.{key}", f"no {key[:-1].replace('_', ' ')} with code {ref}", ref
                     )
-        tolerances = n.get("tolerances") or {}
-        if not isinstance(tolerances, dict):
-            self.add(i, "tolerances", "tolerances must map a dimension to a limit")
-            tolerances = {}
-        for dim, limit in tolerances.items():
-            if dim not in TOLERANCE_RANGES:
-                self.add(
-                    i,
-                    "tolerances",
-                    f"unknown tolerance dimension {dim!r}; use {', '.join(TOLERANCE_RANGES)}",
-                    dim,
-                )
-                continue
-            try:
-                value = Decimal(str(limit))
-            except InvalidOperation:
-                self.add(i, f"tolerances.{dim}", f"tolerance {dim} must be a number", limit)
-                continue
-            lo, hi = TOLERANCE_RANGES[dim]
-            if not lo <= value <= hi:
-                self.add(
-                    i,
-                    f"tolerances.{dim}",
-                    f"tolerance {dim} of node {code} is {value}: out of range {lo}–{hi}",
-                    limit,
-                )
-        rules = n.get("rules") or {}
-        if not isinstance(rules, dict):
-            self.add(i, "rules", "rules must map a rule setting to a value")
-            rules = {}
-        for key, value in rules.items():
-            if key not in RULE_SETTING_RANGES:
-                self.add(
-                    i,
-                    "rules",
-                    f"unknown rule setting {key!r}; use {', '.join(RULE_SETTING_RANGES)}",
-                    key,
-                )
-                continue
-            try:
-                number = Decimal(str(value))
-            except InvalidOperation:
-                self.add(i, f"rules.{key}", f"rule setting {key} must be a number", value)
-                continue
-            lo, hi = RULE_SETTING_RANGES[key]
-            if not lo <= number <= hi:
-                self.add(
-                    i,
-                    f"rules.{key}",
-                    f"rule setting {key} of node {code} is {number}: out of range {lo}–{hi}",
-                    value,
-                )
+        self._numbers(
+            i, code, n.get("tolerances"), "tolerances", "tolerance", TOLERANCE_RANGES, "dimension"
+        )
+        self._numbers(i, code, n.get("rules"), "rules", "rule setting", RULE_SETTING_RANGES)
         sequences: set[Any] = set()
         for a in n.get("agenda") or []:
             if not isinstance(a, dict):
