@@ -338,6 +338,16 @@ class Facts:
             )
         self._source_stats: dict[str, SourceStats] = {}
 
+    def benefits_of(self, node_id: int) -> list[BenefitFacts]:
+        """The benefits in a node's scope: every benefit for a node that governs everything,
+        else those enabled by the work it governs or owned by its organisation units."""
+        topo = self.topo
+        if topo.governs_everything(node_id):
+            return list(self.benefits.values())
+        ids = {bid for iid in topo.scope(node_id) for bid in self.benefits_by_item.get(iid, ())}
+        ids |= {bid for u in topo.units_of(node_id) for bid in self.benefits_by_unit.get(u, ())}
+        return [self.benefits[bid] for bid in sorted(ids)]
+
     def latest_status(self, item_id: int) -> tuple[StatusFacts | None, StatusFacts | None]:
         """(latest status report up to the period, the one before it)."""
         reports = self.status.get(item_id, [])

@@ -282,7 +282,7 @@ def assess(
                     if n
                     else f"no {spec.title.lower()} recorded for the scope.",
                 )
-            elif spec.key.startswith("benefits.") and not _benefits_due(facts, topo, node_id):
+            elif spec.key.startswith("benefits.") and not _benefits_due(facts, node_id):
                 row.update(
                     status="not due",
                     detail=f"no benefit in scope plans any value by {facts.period.label}.",
@@ -315,19 +315,13 @@ def assess(
     return rows
 
 
-def _benefits_due(facts: Facts, topo: Topology, node_id: int) -> bool:
+def _benefits_due(facts: Facts, node_id: int) -> bool:
     """Whether any benefit of the node's scope plans value in or before the cycle's month, so
     that its profile (actuals) is owed for this sitting."""
-    scope = topo.scope(node_id)
-    units = topo.units_of(node_id)
-    if topo.governs_everything(node_id):
-        chosen = list(facts.benefits.values())
-    else:
-        ids = {bid for iid in scope for bid in facts.benefits_by_item.get(iid, ())}
-        ids |= {bid for unit in units for bid in facts.benefits_by_unit.get(unit, ())}
-        chosen = [facts.benefits[bid] for bid in ids]
     month = facts.period.month
-    return any(b.first_planned is not None and b.first_planned <= month for b in chosen)
+    return any(
+        b.first_planned is not None and b.first_planned <= month for b in facts.benefits_of(node_id)
+    )
 
 
 def _list_missing(row: dict[str, Any], topo: Topology, items: list[int], _: set[int]) -> None:

@@ -420,16 +420,9 @@ def _benefits(
     from :func:`bigov.analysis.benefits.realisation` — dis-benefits negative, money totals over
     financial benefits only — and the shortfall of :func:`~bigov.analysis.benefits.
     benefits_at_risk`: forecast against plan over the profile's whole span."""
-    units = topo.units_of(node_id)
     groups, at_risk = figures.benefits()
     currency = figures.currency
-    if topo.governs_everything(node_id):
-        chosen = list(facts.benefits.values())
-    else:
-        # benefits enabled by the scope's work or owned by its units, through indexes
-        ids = {bid for iid in scope for bid in facts.benefits_by_item.get(iid, ())}
-        ids |= {bid for unit in units for bid in facts.benefits_by_unit.get(unit, ())}
-        chosen = [facts.benefits[bid] for bid in ids]
+    chosen = facts.benefits_of(node_id)
     # the node's own benefit tolerance says which shortfalls it calls "at risk" (else the
     # analysis default of 10 %)
     tolerance = topo.nodes[node_id].tolerances.get("benefit_pct", Decimal("10"))
