@@ -5,6 +5,7 @@ from here so every command behaves alike."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
-from rich.console import Console
+from rich.console import Console, HighlighterType
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,13 +22,90 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.style import Style
+from rich.text import Text
+from sqlalchemy import select
 from typer.core import TyperGroup
 
-from bigov.errors import BigovError, ValidationError
+from bigov.codes import safe_repr
+from bigov.errors import BigovError, NotFoundError, ValidationError
 from bigov.workspace import Workspace
 
-console = Console()
-err_console = Console(stderr=True)
+# Style tags the commands' own templates use. Only these are ever read as styling; everything
+# else in a printed string ("[/x]", "[link=...]", data of any kind) is shown as typed.
+_SAFE_TAG = re.compile(
+    r"\[(/?)((?:bold|dim|italic|underline|red|green|yellow|blue|cyan|magenta|white)"
+    r"(?: (?:bold|dim|italic|underline|red|green|yellow|blue|cyan|magenta|white))*)?\]"
+)
+# Characters a terminal would act on (escape sequences, bell, backspace, bidi reordering) are
+# shown escaped instead, so stored data cannot drive the terminal.
+_UNSAFE_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(text: str) -> str:
+    return _UNSAFE_CHARS.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+        ),
+        text,
+    )
+
+
+def safe_text(text: str, style: str | Style = "") -> Text:
+    """``text`` as a Rich Text, reading only the known style tags (``[bold]…[/]``) and never
+    raising: an unmatched or unknown tag, a ``[link=…]`` or any other bracket is literal."""
+    out = Text(style=style)
+    stack: list[str] = []
+    pos = 0
+    for m in _SAFE_TAG.finditer(text):
+        closing, name = m.group(1), m.group(2)
+        if closing and stack and (name is None or name == stack[-1]):
+            out.append(_visible(text[pos : m.start()]), style=" ".join(stack) or None)
+            stack.pop()
+        elif not closing and name:
+            out.append(_visible(text[pos : m.start()]), style=" ".join(stack) or None)
+            stack.append(name)
+        else:  # "[/]" with nothing open, "[]": literal
+            continue
+        pos = m.end()
+    out.append(_visible(text[pos:]), style=" ".join(stack) or None)
+    return out
+
+
+class SafeConsole(Console):
+    """A Console on which no string is ever parsed as Rich markup.
+
+    Every string Rich turns into text (printed, a table cell or title, a tree label) passes
+    through :meth:`render_str`; here it is read by :func:`safe_text`, so a ``[/x]`` in a name
+    cannot raise ``MarkupError`` and data cannot add links or drive the terminal. Emoji codes
+    (``:smile:``) are left as typed for the same reason."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("emoji", False)
+        super().__init__(**kwargs)
+
+    def render_str(
+        self,
+        text: str,
+        *,
+        style: str | Style = "",
+        justify: Any = None,
+        overflow: Any = None,
+        emoji: bool | None = None,
+        markup: bool | None = None,
+        highlight: bool | None = None,
+        highlighter: HighlighterType | None = None,
+    ) -> Text:
+        rich_text = safe_text(text, style)
+        rich_text.justify = justify
+        rich_text.overflow = overflow
+        if highlight or (highlight is None and self._highlight):
+            rich_text = (highlighter or self.highlighter)(rich_text)
+        return rich_text
+
+
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
 
 DbOption = Annotated[
     str | None,
@@ -41,10 +119,65 @@ DbOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
+# Commands that bring data into a workspace and so may create one; every other command needs
+# an existing workspace ("no workspace at …; run `bigov init`", exit 3) instead of silently
+# leaving an empty database behind a mistyped --db.
+CREATING_COMMANDS = frozenset(
+    {
+        "init",
+        "demo",
+        "import",
+        "restore",
+        "metrics load",
+        "metrics define",
+        "metrics import-definitions",
+        "governance init",
+        "governance import",
+    }
+)
+
+
+def _current_command() -> str:
+    # Typer vendors Click (typer._click); the running command's context lives there.
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return ""
+    return " ".join(ctx.command_path.split()[1:])  # without the program name
+
+
+def may_create() -> bool:
+    """Whether the running command may create a workspace (see :data:`CREATING_COMMANDS`)."""
+    return _current_command() in CREATING_COMMANDS
+
+
+def require_code(ws: Workspace, what: str, code: str | None, *columns: Any) -> None:
+    """Refuse a filter naming a code that exists in none of ``columns`` (exit 4), instead of
+    answering an empty list that looks like "nothing happened".
+
+    Raises:
+        NotFoundError: ``code`` is given and unknown.
+    """
+    if code is None:
+        return
+    with ws.session() as s:
+        for col in columns:
+            if s.scalar(select(col).where(col == code).limit(1)) is not None:
+                return
+    raise NotFoundError(f"no {what} with code {safe_repr(code)}")
+
+
 @contextmanager
-def open_workspace(db: str | None, *, migrate_schema: bool = True) -> Iterator[Workspace]:
-    """Open the workspace named by ``--db`` for the duration of a command."""
-    ws = Workspace.open(db, migrate_schema=migrate_schema)
+def open_workspace(
+    db: str | None, *, migrate_schema: bool = True, create: bool | None = None
+) -> Iterator[Workspace]:
+    """Open the workspace named by ``--db`` for the duration of a command.
+
+    ``create`` defaults to whether the running command is one of :data:`CREATING_COMMANDS`."""
+    if create is None:
+        create = may_create()
+    ws = Workspace.open(db, migrate_schema=migrate_schema, create=create)
     try:
         yield ws
     finally:
@@ -122,7 +255,7 @@ class RichReporter:
         if self._progress is None:
             self._progress = Progress(
                 SpinnerColumn(),
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),

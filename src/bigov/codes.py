@@ -24,11 +24,12 @@ tab and line breaks.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bigov.errors import Problem, ValidationError
+from bigov.errors import BigovError, Problem, ValidationError
 
 CODE_MAX = 64
 # Longest suffix added to a node code by a derived code: "-TOL-schedule_days" is 18, and
@@ -99,13 +100,26 @@ def code_problem(code: object, kind: str | None = None, *, fact: bool = False) -
     return None
 
 
-def check_code(code: object, kind: str | None = None) -> str:
+@functools.cache
+def is_fact_kind(kind: str) -> bool:
+    """True for kinds whose codes may be derived from a natural key (links and facts by
+    period: ``status_report``, ``node_scope``, ...), which the importer defines; such codes are
+    held to the fact-code rule (see :func:`code_problem`)."""
+    from bigov.ingest.spec import kind_spec  # the importer owns natural keys; imported late
+
+    try:
+        return bool(kind_spec(kind).natural_key)
+    except BigovError:  # not an importable kind (cycles, exceptions, series): the full rule
+        return False
+
+
+def check_code(code: object, kind: str | None = None, *, fact: bool = False) -> str:
     """``code`` when it obeys the rule.
 
     Raises:
         CodeError: with one problem naming the kind, the code and the reason.
     """
-    reason = code_problem(code, kind)
+    reason = code_problem(code, kind, fact=fact)
     if reason is None:
         assert isinstance(code, str)
         return code
@@ -193,6 +207,7 @@ __all__ = [
     "code_problem",
     "design_code_problems",
     "has_control",
+    "is_fact_kind",
     "max_length",
     "safe_repr",
     "strip_control",

@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, declared_attr, mapped_column
 
-from bigov.codes import check_code, has_control, strip_control
+from bigov.codes import check_code, has_control, is_fact_kind, strip_control
 
 # Named constraints make Alembic migrations deterministic on every backend (SQLite batch mode
 # needs names to drop or alter constraints).
@@ -154,7 +154,11 @@ def _check_entity(mapper: Mapper[Any], _conn: Connection, target: Any) -> None:
     # a stored code is checked when it is written, not on every later update of the row (codes
     # derived from natural keys by the importer may hold a title's spaces)
     if state.pending or state.transient or state.attrs.code.history.has_changes():
-        check_code(target.code, getattr(target, "__tablename__", None))
+        check_code(
+            target.code,
+            getattr(target, "__tablename__", None),
+            fact=is_fact_kind(getattr(target, "__tablename__", "")),
+        )
     for key, long_text in _text_columns(mapper):
         value = getattr(target, key, None)
         if isinstance(value, str) and has_control(value, long_text=long_text):
