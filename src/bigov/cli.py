@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from bigov import __version__
 from bigov.cli_support import (
@@ -196,6 +197,117 @@ def status(
     console.print(conf)
     if not any(summary.by_kind.values()):
         console.print("The workspace is empty: run [bold]bigov demo[/] or [bold]bigov import[/].")
+
+
+@app.command()
+def doctor(
+    db: DbOption = None,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Fix what is safe to fix: remove orphan and .part raw files, mark stuck "
+            "batches failed, re-render missing packs. Run it when no import or load is running.",
+        ),
+    ] = False,
+    packs: Annotated[
+        Path,
+        typer.Option("--packs", help="Folder for packs of cycles that have none recorded."),
+    ] = Path("packs"),
+    json_out: JsonOption = False,
+) -> None:
+    """Check the workspace is consistent (database integrity, metrics raw store, stuck batches,
+    published cycles without packs, snapshot hashes). Exit 0 when clean, 5 when problems
+    remain."""
+    from bigov.ops.doctor import diagnose
+
+    with open_workspace(db) as ws:
+        report = diagnose(ws, repair=repair, packs_dir=packs)
+    if json_out:
+        print_json({**report.model_dump(mode="json"), "ok": report.ok})
+    else:
+        if report.findings:
+            table = Table(
+                "check",
+                "severity",
+                Column("subject", overflow="fold"),
+                Column("problem", overflow="fold"),
+                "action",
+                "repaired",
+            )
+            for f in report.findings:
+                table.add_row(
+                    f.check,
+                    f.severity,
+                    f.subject,
+                    f.problem,
+                    f.action or "",
+                    "yes" if f.repaired else ("no" if f.repairable else "—"),
+                )
+            console.print(table)
+        for check, why in report.skipped.items():
+            console.print(f"{check}: skipped ({why})")
+        remaining = report.remaining
+        if not remaining:
+            console.print(
+                f"[green]{ws.describe()}: consistent[/]"
+                + (f" ({len(report.findings)} finding(s) repaired)" if report.findings else "")
+            )
+        else:
+            fixable = sum(1 for f in remaining if f.repairable)
+            console.print(
+                f"[red]{len(remaining)} problem(s) remain[/]"
+                + (f"; {fixable} can be fixed with --repair" if fixable and not repair else "")
+            )
+    if not report.ok:
+        raise typer.Exit(5)
+
+
+@app.command()
+def backup(
+    out: Annotated[Path, typer.Argument(help="Archive to write (.tar.gz).")],
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Back up the workspace (database and metrics raw store) into one archive with a manifest
+    and hashes (SQLite online backup, or pg_dump on PostgreSQL)."""
+    from bigov.ops.backup import backup as run_backup
+
+    with open_workspace(db) as ws:
+        result = run_backup(ws, out)
+    if json_out:
+        print_json(result)
+        return
+    console.print(
+        f"Backed up {result.backend} workspace (revision {result.revision}, "
+        f"{result.raw_files} raw metric file(s)) to {result.archive} ({result.bytes:,} bytes)."
+    )
+
+
+@app.command()
+def restore(
+    archive: Annotated[Path, typer.Argument(help="Archive written by bigov backup.")],
+    db: DbOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a workspace already at the target.")
+    ] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Restore a backup archive into the workspace named by --db (refuses a non-empty target
+    unless --force)."""
+    from bigov.db.engine import default_url
+    from bigov.ops.backup import restore as run_restore
+
+    if not archive.is_file():
+        raise ConfigError(f"no backup archive at {archive}")
+    result = run_restore(archive, db or default_url(), force=force)
+    if json_out:
+        print_json(result)
+        return
+    console.print(
+        f"Restored {result.archive} ({result.backend}, revision {result.revision}, "
+        f"{result.raw_files} raw metric file(s))."
+    )
 
 
 def _mount_subcommands() -> None:
