@@ -28,7 +28,7 @@ from sqlalchemy import select
 from typer.core import TyperGroup
 
 from bigov.codes import safe_repr
-from bigov.errors import BigovError, NotFoundError, ValidationError
+from bigov.errors import BigovError, ConfigError, NotFoundError, ValidationError
 from bigov.workspace import Workspace
 
 # Style tags the commands' own templates use. Only these are ever read as styling; everything
@@ -236,6 +236,13 @@ class ErrorHandlingGroup(TyperGroup):
         except BigovError as err:
             report_error(err)
             raise typer.Exit(err.exit_code) from err
+        except OSError as err:
+            # a path the user gave that cannot be read or written (missing folder, permission,
+            # a directory where a file was expected): their fix, so a message, not a traceback
+            where = f": {safe_repr(err.filename)}" if err.filename else ""
+            config = ConfigError(f"{err.strerror or err.__class__.__name__}{where}")
+            report_error(config)
+            raise typer.Exit(config.exit_code) from err
         except KeyboardInterrupt:
             err_console.print("[bold red]interrupted[/]: the current transaction was rolled back")
             raise typer.Exit(130) from None
