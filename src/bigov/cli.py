@@ -25,6 +25,7 @@ from bigov.cli_support import (
     open_workspace,
     print_json,
 )
+from bigov.codes import strip_control
 from bigov.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -76,7 +77,8 @@ def init(
     """Create (or migrate) a workspace and set its basic settings."""
     with open_workspace(db) as ws:
         if organisation:
-            ws.set_setting("organisation_name", organisation)
+            # shown on every pack: no control or bidi characters (a NUL cannot even be stored)
+            ws.set_setting("organisation_name", strip_control(organisation).strip())
         restate = False
         if fiscal_year_start:
             restate = fiscal_year_start != ws.fiscal_year_start_month and _has_metrics(ws)

@@ -25,6 +25,7 @@ from rich.progress import (
 from rich.style import Style
 from rich.text import Text
 from sqlalchemy import select
+from sqlalchemy.exc import DataError as SQLAlchemyDataError
 from typer.core import TyperGroup
 
 from bigov.codes import safe_repr
@@ -142,9 +143,12 @@ def _current_command() -> str:
     from typer._click.globals import get_current_context
 
     ctx = get_current_context(silent=True)
-    if ctx is None:
-        return ""
-    return " ".join(ctx.command_path.split()[1:])  # without the program name
+    names: list[str] = []
+    # the names below the root (the program name may be "python -m bigov.cli")
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(reversed(names))
 
 
 def may_create() -> bool:
@@ -236,6 +240,13 @@ class ErrorHandlingGroup(TyperGroup):
         except BigovError as err:
             report_error(err)
             raise typer.Exit(err.exit_code) from err
+        except SQLAlchemyDataError as err:
+            # a value the database cannot hold or compare (PostgreSQL refuses a NUL byte even
+            # in a look-up); nothing was written, the transaction rolled back
+            first = str(err.orig or err).strip().splitlines()[0] if str(err.orig or err) else ""
+            invalid = ValidationError(f"invalid input: the database refused a value ({first})")
+            report_error(invalid)
+            raise typer.Exit(invalid.exit_code) from err
         except OSError as err:
             # a path the user gave that cannot be read or written (missing folder, permission,
             # a directory where a file was expected): their fix, so a message, not a traceback

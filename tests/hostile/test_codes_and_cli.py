@@ -429,3 +429,78 @@ def payload_counts(tmp_path: Path) -> dict[str, int]:
         "codes": len(BAD_CODES) + len(GOOD_CODES),
         "cli_invocations": len(_invocations(tmp_path)) + len(_all_commands()),
     }
+
+
+def test_nul_in_a_node_code_and_a_tab_in_a_name_are_handled_at_the_door(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    path = tmp_path / "nodes.json"
+    path.write_text(
+        '[{"code": "GOV-\\u0000X", "name": "Board", "kind": "main_board", "cadence": "monthly"},'
+        f' {{"code": "{"G" * (NODE_CODE_MAX + 1)}", "name": "Long", "kind": "main_board",'
+        ' "cadence": "monthly"}]',
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        app, ["import", str(path), "--kind", "governance_node", "--db", _db(workspace)]
+    )
+    _ok(result)
+    assert result.exit_code == 6 and "U+0000" in result.output and "at most 40" in result.output
+    path.write_text(
+        '[{"code": "GOV-Y", "name": "Vertical\\u000btab", "kind": "main_board",'
+        ' "cadence": "monthly"}]',
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        app, ["import", str(path), "--kind", "governance_node", "--db", _db(workspace)]
+    )
+    _ok(result)
+    assert result.exit_code == 0, result.output
+    with workspace.session() as s:
+        assert s.scalars(select(GovernanceNode.name)).all() == ["Vertical tab"]
+
+
+def test_the_installed_command_creates_only_when_asked(tmp_path: Path) -> None:
+    """As users run it (`python -m bigov.cli`, a program name of several words)."""
+    import os
+    import subprocess
+    import sys
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bigov.cli", *args],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ),
+            check=False,
+        )
+
+    target = tmp_path / "ws.db"
+    missing = run("status", "--db", f"sqlite:///{target}")
+    assert missing.returncode == 3 and not target.exists()
+    assert run("init", "--db", f"sqlite:///{target}").returncode == 0
+    assert run("status", "--db", f"sqlite:///{target}").returncode == 0
+
+
+def test_nul_and_bidi_in_arguments_are_refused_cleanly_on_every_backend(
+    workspace: Workspace,
+) -> None:
+    for payload in ("A\x00B", "A\u202eB", "A%", "A\\B"):
+        for args in (
+            ["cycle", "show", payload],
+            ["cycle", "publish", payload],
+            ["cycle", "list", "--node", payload],
+            ["decision", "list", "--node", payload],
+            ["decision", "add", "--cycle", payload, "--title", payload],
+            ["trace", payload],
+            ["rollup", payload],
+            ["attainment", payload],
+            ["metrics", "show", payload],
+            ["metrics", "show", "kpi", "--org", payload],
+            ["cycle", "check", "--node", payload, "--period", "2026-09"],
+            ["init", "--organisation", payload],
+        ):
+            result = runner.invoke(app, [*args, "--db", _db(workspace)])
+            _ok(result)
+            assert result.exit_code in (0, 4, 6), (args, result.output)
+    assert "\x00" not in workspace.setting("organisation_name")

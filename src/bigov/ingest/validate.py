@@ -489,32 +489,14 @@ def _type_recordset(index: int, rs: RecordSet, spec: KindSpec, problems: _Proble
                     b,
                 ),
             )
-    frame = _codes_and_text(index, rs, spec, frame, problems)
-    return _with_codes(index, rs, spec, frame, problems)
+    frame = _clean_text(spec, frame, problems)
+    return _check_codes(index, rs, spec, _with_codes(index, rs, spec, frame, problems), problems)
 
 
-def _codes_and_text(
-    index: int, rs: RecordSet, spec: KindSpec, frame: pl.DataFrame, problems: _Problems
-) -> pl.DataFrame:
-    """The one rule for codes (:mod:`bigov.codes`) on every code given, each bad code a
-    problem; and control characters stripped from text fields, which master sources
-    legitimately carry (pasted names, exported descriptions), counted for the batch report.
-
-    Runs before codes are derived from natural keys, so derived codes are made of clean text;
-    they join the key's values with ``/`` and may hold a title's spaces, so codes of kinds with
-    a natural key (given or derived) are held to the fact-code rule (no control characters)."""
-    if "code" in frame.columns:
-        codes = frame["code"]
-        fact = bool(spec.natural_key)  # codes that may be derived from key values (titles)
-        shape = (
-            codes.str.contains(CONTROL_PATTERN_SHORT) if fact else ~codes.str.contains(CODE_PATTERN)
-        )
-        bad = codes.is_not_null() & (shape | (codes.str.len_chars() > max_length(spec.kind)))
-        for i in bad.fill_null(False).arg_true().to_list():
-            reason = code_problem(codes[i], spec.kind, fact=fact) or "invalid code"
-            problems.add(
-                (0, index, i, 4), _problem(rs, rs.row_numbers[i], reason, "code", codes[i])
-            )
+def _clean_text(spec: KindSpec, frame: pl.DataFrame, problems: _Problems) -> pl.DataFrame:
+    """Control characters stripped from text fields, which master sources legitimately carry
+    (pasted names, exported descriptions), counted for the batch report. Runs before codes are
+    derived from natural keys, so derived codes are made of clean text."""
     for name, f in spec.fields.items():
         if f.type != "str" or name not in frame.columns:
             continue
@@ -526,6 +508,47 @@ def _codes_and_text(
             clean = [strip_control(v, long_text=long_text) for v in frame[name].gather(at)]
             frame = frame.with_columns(frame[name].scatter(at, pl.Series(clean, dtype=pl.String)))
             problems.cleaned[spec.kind] = problems.cleaned.get(spec.kind, 0) + at.len()
+    return frame
+
+
+def _check_codes(
+    index: int, rs: RecordSet, spec: KindSpec, frame: pl.DataFrame, problems: _Problems
+) -> pl.DataFrame:
+    """The one rule for codes (:mod:`bigov.codes`) on every code of the batch, each bad code a
+    problem. Codes of kinds with a natural key may be derived from the key's values (a title's
+    spaces included), so they are held to the fact-code rule (no control characters).
+
+    A bad code, and a reference holding control characters (no stored code can), is set to
+    null once reported: it is never sent to the database as a look-up parameter (PostgreSQL
+    refuses a NUL byte in a query with an error instead of an answer)."""
+    codes = frame["code"]
+    fact = bool(spec.natural_key)
+    shape = codes.str.contains(CONTROL_PATTERN_SHORT) if fact else ~codes.str.contains(CODE_PATTERN)
+    bad = (
+        codes.is_not_null() & (shape | (codes.str.len_chars() > max_length(spec.kind)))
+    ).fill_null(False)
+    for i in bad.arg_true().to_list():
+        reason = code_problem(codes[i], spec.kind, fact=fact) or "invalid code"
+        problems.add((0, index, i, 4), _problem(rs, rs.row_numbers[i], reason, "code", codes[i]))
+    if bad.any():
+        frame = frame.with_columns(codes.set(bad, None))
+    for name, f in spec.fields.items():
+        if f.type != "ref" or name not in frame.columns:
+            continue
+        hit = frame[name].str.contains(CONTROL_PATTERN_SHORT).fill_null(False)
+        for i in hit.arg_true().to_list():
+            problems.add(
+                (0, index, i, 4),
+                _problem(
+                    rs,
+                    rs.row_numbers[i],
+                    f"unknown {f.ref} code (it holds control characters)",
+                    name,
+                    frame[name][i],
+                ),
+            )
+        if hit.any():
+            frame = frame.with_columns(frame[name].set(hit, None))
     return frame
 
 
