@@ -22,6 +22,7 @@ from typer.testing import CliRunner, Result
 
 from bigov.cli import app
 from bigov.db.batch import ImportBatch
+from bigov.governance.cycle_models import Cycle
 from bigov.metrics.models import MetricAggregate, MetricRawFile
 from bigov.org.models import OrgUnit
 from bigov.work.models import WorkItem
@@ -328,3 +329,58 @@ def test_killed_import_and_load_at_random_points(
         ["metrics", "load", str(obs)],
     ):
         _fault_round(workspace, tmp_path, command, rng.uniform(0.5, 6.0))
+
+
+def test_doctor_packs_and_snapshots(workspace: Workspace, tmp_path: Path) -> None:
+    from sqlalchemy import delete, update
+
+    from bigov.governance.cycle_models import CycleArtefact, CycleSnapshot
+    from bigov.governance.models import Cadence, GovernanceNode, NodeKind
+
+    with workspace.session() as s:
+        s.add(
+            GovernanceNode(
+                code="GOV-1", name="Board", kind=NodeKind.MAIN_BOARD, cadence=Cadence.MONTHLY
+            )
+        )
+    out = tmp_path / "packs"
+    for node_period in ("2026-08", "2026-09"):
+        result = _invoke(
+            workspace,
+            "cycle",
+            "run",
+            "--node",
+            "GOV-1",
+            "--period",
+            node_period,
+            "--out",
+            str(out),
+            "--format",
+            "html",
+        )
+        assert result.exit_code == 0, result.output
+    assert _doctor(workspace)[0] == 0
+    # a pack file lost, and a published cycle whose packs were never recorded
+    (out / "GOV-1_2026-09_v1.html").unlink()
+    with workspace.session() as s:
+        aug = s.scalars(select(Cycle.id).where(Cycle.code == "GOV-1/2026-08/v1")).one()
+        s.execute(delete(CycleArtefact).where(CycleArtefact.cycle_id == aug))
+    code, report = _doctor(workspace)
+    assert code == 5
+    assert sorted(f["subject"] for f in report["findings"]) == [
+        "cycle GOV-1/2026-08/v1",
+        "cycle GOV-1/2026-09/v1",
+    ]
+    again = tmp_path / "again"
+    code, report = _doctor(workspace, "--repair", "--packs", str(again))
+    assert code == 0, report
+    assert (out / "GOV-1_2026-09_v1.html").is_file()
+    assert {p.suffix for p in again.iterdir()} == {".html", ".pdf", ".xlsx"}
+    assert _doctor(workspace)[0] == 0
+    # a snapshot changed behind the cycle's back cannot be repaired, only reported
+    with workspace.session() as s:
+        s.execute(update(CycleSnapshot).values(sha256="0" * 64))
+    code, report = _doctor(workspace, "--repair")
+    assert code == 5
+    assert {f["check"] for f in report["findings"]} == {"snapshots"}
+    assert not any(f["repaired"] for f in report["findings"])
