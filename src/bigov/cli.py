@@ -40,9 +40,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
-    # Help text is shown as written: with Rich markup a "[/vN]" in a help string (or a
-    # default value) raised MarkupError. Sub-apps inherit the mode from the root.
-    rich_markup_mode=None,
+    # Help text is read as Markdown, never as Rich markup: "[/vN]" in a help string raised
+    # MarkupError under the "rich" mode. Sub-apps inherit the mode from the root.
+    rich_markup_mode="markdown",
 )
 
 
