@@ -384,3 +384,29 @@ def test_doctor_packs_and_snapshots(workspace: Workspace, tmp_path: Path) -> Non
     assert code == 5
     assert {f["check"] for f in report["findings"]} == {"snapshots"}
     assert not any(f["repaired"] for f in report["findings"])
+
+
+def test_doctor_cleans_legacy_text_and_reports_legacy_codes(workspace: Workspace) -> None:
+    from sqlalchemy import insert
+
+    # rows written before the rule (Core inserts bypass the ORM door, as an old bigov did)
+    with workspace.session() as s:
+        s.execute(
+            insert(WorkItem.__table__).values(
+                code="OLD-1",
+                name="Vertical\x0btab\u202e",
+                kind="project",
+                nature="change",
+                category="transform",
+                phase="identification",
+            )
+        )
+        s.execute(insert(OrgUnit.__table__).values(code="OLD UNIT", name="Unit", kind="department"))
+    code, report = _doctor(workspace)
+    assert code == 5
+    subjects = sorted(f["subject"] for f in report["findings"])
+    assert subjects == ["org_unit: 1 code(s)", "work_item: 1 row(s)"]
+    code, report = _doctor(workspace, "--repair")
+    assert code == 5  # the code is reported, never renamed
+    with workspace.session() as s:
+        assert s.scalars(select(WorkItem.name)).one() == "Vertical tab"

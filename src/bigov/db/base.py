@@ -125,7 +125,7 @@ class Entity(AuditMixin, ProvenanceMixin, Base):
 _TEXT_COLUMNS: dict[type[Any], list[tuple[str, bool]]] = {}
 
 
-def _text_columns(mapper: Mapper[Any]) -> list[tuple[str, bool]]:
+def text_columns(mapper: Mapper[Any]) -> list[tuple[str, bool]]:
     """(attribute, is long text) of every plain text column of a mapped class (enums excluded:
     their values are fixed by the code)."""
     cached = _TEXT_COLUMNS.get(mapper.class_)
@@ -159,7 +159,7 @@ def _check_entity(mapper: Mapper[Any], _conn: Connection, target: Any) -> None:
             getattr(target, "__tablename__", None),
             fact=is_fact_kind(getattr(target, "__tablename__", "")),
         )
-    for key, long_text in _text_columns(mapper):
+    for key, long_text in text_columns(mapper):
         value = getattr(target, key, None)
         if isinstance(value, str) and has_control(value, long_text=long_text):
             setattr(target, key, strip_control(value, long_text=long_text))
@@ -203,6 +203,7 @@ __all__ = [
     "VersionedMixin",
     "enum_type",
     "id_fk",
+    "text_columns",
     "utcnow",
 ]
 

@@ -11,10 +11,13 @@ Checks (each finding names its check, subject and what is wrong):
 * ``packs`` — published cycles whose packs are not recorded or whose files are missing or
   changed on disk.
 * ``snapshots`` — each cycle snapshot's hash recomputed from its stored document.
+* ``codes_and_text`` — stored records against the code rule, and text holding control or bidi
+  characters (data written before the rule existed).
 
 ``repair=True`` fixes what is safe to fix without losing data: it removes ``.part`` files and
 orphan raw files (nothing reads them; their batch never committed), marks running batches
-``failed``, and re-renders missing packs from the cycle's frozen snapshot. Repair assumes no
+``failed``, re-renders missing packs from the cycle's frozen snapshot and strips control
+characters from stored text. Repair assumes no
 import or load is running at the same time (their batches are ``running`` while they work).
 A corrupt database, a missing catalogued raw file or a snapshot whose hash differs cannot be
 repaired here: restore from a backup.
@@ -36,7 +39,7 @@ from bigov.errors import BigovError
 if TYPE_CHECKING:
     from bigov.workspace import Workspace
 
-CHECKS = ("integrity", "raw_store", "batches", "packs", "snapshots")
+CHECKS = ("integrity", "raw_store", "batches", "packs", "snapshots", "codes_and_text")
 # the formats `bigov cycle run` writes for one node, used when a cycle has no pack recorded
 DEFAULT_PACK_FORMATS = ("html", "pdf", "xlsx")
 
@@ -85,6 +88,7 @@ def diagnose(ws: Workspace, *, repair: bool = False, packs_dir: Path | None = No
     _batches(ws, report, repair)
     _packs(ws, report, repair, packs_dir or Path("packs"))
     _snapshots(ws, report)
+    _codes_and_text(ws, report, repair)
     return report
 
 
@@ -271,6 +275,58 @@ def _snapshots(ws: Workspace, report: DoctorReport) -> None:
                         action="restore from a backup; re-run the cycle as a new version",
                     )
                 )
+
+
+def _codes_and_text(ws: Workspace, report: DoctorReport, repair: bool) -> None:
+    """Stored records against the code rule and for control characters in text: data written
+    before the rule existed. Text is cleaned on repair (as the import door cleans it); a code
+    is only reported, since renaming a common reference is a decision for its owner."""
+    from bigov.codes import code_problem, has_control, is_fact_kind, safe_repr, strip_control
+    from bigov.db.base import Base, Entity, text_columns
+
+    mappers = [m for m in Base.registry.mappers if issubclass(m.class_, Entity)]
+    for mapper in sorted(mappers, key=lambda m: m.class_.__tablename__):
+        table = mapper.class_.__table__
+        kind = table.name
+        fact = is_fact_kind(kind)
+        texts = [(mapper.attrs[key].columns[0], long) for key, long in text_columns(mapper)]
+        bad_codes: list[str] = []
+        dirty: dict[int, dict[str, str]] = {}
+        with ws.engine.connect() as conn:
+            query = select(table.c.id, table.c.code, *(col for col, _ in texts))
+            for row in conn.execute(query).yield_per(5000):
+                if code_problem(row[1], kind, fact=fact) is not None:
+                    bad_codes.append(row[1])
+                for (col, long_text), value in zip(texts, row[2:], strict=True):
+                    if isinstance(value, str) and has_control(value, long_text=long_text):
+                        clean = strip_control(value, long_text=long_text)
+                        dirty.setdefault(row[0], {})[col.name] = clean
+        if bad_codes:
+            shown = ", ".join(safe_repr(c, 40) for c in bad_codes[:3])
+            report.findings.append(
+                Finding(
+                    check="codes_and_text",
+                    severity="warning",
+                    subject=f"{kind}: {len(bad_codes)} code(s)",
+                    problem=f"codes that break the code rule (e.g. {shown}); see docs/codes.md",
+                    action="re-key these records in their master source and re-import",
+                )
+            )
+        if dirty:
+            finding = Finding(
+                check="codes_and_text",
+                severity="warning",
+                subject=f"{kind}: {len(dirty)} row(s)",
+                problem="text holding control or bidi characters (can stop exports and packs)",
+                repairable=True,
+                action="strip the characters, as the import door does",
+            )
+            if repair:
+                with ws.engine.begin() as conn:
+                    for row_id, values in dirty.items():
+                        conn.execute(update(table).where(table.c.id == row_id).values(**values))
+                finding.repaired = True
+            report.findings.append(finding)
 
 
 def _sha256(path: Path) -> str:
