@@ -458,6 +458,28 @@ def test_nul_in_a_node_code_and_a_tab_in_a_name_are_handled_at_the_door(
     assert result.exit_code == 0, result.output
     with workspace.session() as s:
         assert s.scalars(select(GovernanceNode.name)).all() == ["Vertical tab"]
+    # and the month is not stopped: the node's cycle runs and its XLSX pack is written
+    out = tmp_path / "packs"
+    result = runner.invoke(
+        app,
+        [
+            "cycle",
+            "run",
+            "--node",
+            "GOV-Y",
+            "--period",
+            "2026-09",
+            "--out",
+            str(out),
+            "--format",
+            "xlsx",
+            "--db",
+            _db(workspace),
+        ],
+    )
+    _ok(result)
+    assert result.exit_code == 0, result.output
+    assert (out / "GOV-Y_2026-09_v1.xlsx").is_file()
 
 
 def test_the_installed_command_creates_only_when_asked(tmp_path: Path) -> None:
