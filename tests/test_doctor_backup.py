@@ -6,6 +6,8 @@ finds consistent (after ``--repair`` where needed) and where the next run comple
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import json
 import os
 import random
@@ -184,11 +186,28 @@ def test_restore_refuses_a_damaged_archive(sqlite_workspace: Workspace, tmp_path
             if member.name == "database/bigov.db":
                 body = body[:-1] + bytes([body[-1] ^ 1])
             member.size = len(body)
-            import io
-
             dst.addfile(member, io.BytesIO(body))
+    # a hand-made archive whose manifest names a path outside the store
+    evil = tmp_path / "evil.tar.gz"
+    body = b"x"
+    manifest = {
+        "format": "bigov-backup",
+        "version": 1,
+        "backend": "sqlite",
+        "files": [
+            {"path": "metrics/../../escaped", "size": 1, "sha256": hashlib.sha256(body).hexdigest()}
+        ],
+    }
+    with tarfile.open(evil, "w:gz") as dst:
+        for name, data in (
+            ("manifest.json", json.dumps(manifest).encode()),
+            ("metrics/../../escaped", body),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            dst.addfile(info, io.BytesIO(data))
     target = tmp_path / "r.db"
-    for bad in (damaged, tmp_path / "work.csv"):
+    for bad in (damaged, evil, tmp_path / "work.csv"):
         result = runner.invoke(app, ["restore", str(bad), "--db", f"sqlite:///{target}"])
         assert result.exit_code == 6, result.output
         assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -22,6 +22,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -245,6 +246,7 @@ def read_manifest(archive: Path) -> dict[str, Any]:
                     f"{archive}: backup format version {manifest.get('version')!r} is not "
                     f"supported by this bigov"
                 )
+            _check_entries(archive, manifest)
             for entry in manifest["files"]:
                 try:
                     fh = tar.extractfile(entry["path"])
@@ -260,6 +262,25 @@ def read_manifest(archive: Path) -> dict[str, Any]:
     except (tarfile.TarError, OSError, EOFError, json.JSONDecodeError) as exc:
         raise ValidationError(f"{archive}: cannot read the backup: {exc}") from exc
     return manifest
+
+
+# the only members a restore writes: the database and raw files named as the store names them
+_MEMBER = re.compile(r"^(database/(bigov\.db|workspace\.dump)|metrics/raw/batch-\d{8}\.parquet)$")
+
+
+def _check_entries(archive: Path, manifest: dict[str, Any]) -> None:
+    files = manifest.get("files")
+    ok = isinstance(files, list) and all(
+        isinstance(f, dict)
+        and isinstance(f.get("path"), str)
+        and isinstance(f.get("sha256"), str)
+        and _MEMBER.match(f["path"])
+        for f in files
+    )
+    expected = {"sqlite": SQLITE_MEMBER, "postgresql": PG_MEMBER}.get(str(manifest.get("backend")))
+    if not ok or not isinstance(files, list) or expected not in [f["path"] for f in files]:
+        # a hand-made manifest could name paths outside the store ("metrics/../../x")
+        raise ValidationError(f"{archive}: the backup manifest is malformed")
 
 
 def restore(archive: Path, db: str, *, force: bool = False) -> BackupResult:
