@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Column, Table
 
 from bigov import __version__
@@ -88,7 +89,7 @@ def init(
                 raise ConfigError(f"currency must be a 3-letter ISO code, not {currency!r}")
             ws.set_setting("currency", currency.upper())
         console.print(
-            f"Workspace ready at [bold]{ws.describe()}[/] "
+            f"Workspace ready at [bold]{escape(ws.describe())}[/] "
             f"(fiscal year starts in month {ws.fiscal_year_start_month})."
         )
         if restate:
@@ -151,7 +152,7 @@ def demo(
             + ", ".join(g.value for g in kpis.grains)
         )
         console.print(
-            f"Made [bold]{ws.setting('organisation_name')}[/] in {ws.describe()} "
+            f"Made [bold]{escape(ws.setting('organisation_name'))}[/] in {escape(ws.describe())} "
             f"in {seconds:.1f} s."
         )
 
@@ -170,7 +171,7 @@ def status(
     if json_out:
         print_json(summary)
         return
-    console.print(f"[bold]{summary.organisation}[/]")
+    console.print(f"[bold]{escape(summary.organisation)}[/]")
     kinds = Table("kind", "items", title="Work by kind")
     for k, n in summary.by_kind.items():
         kinds.add_row(k, str(n))
@@ -252,7 +253,7 @@ def doctor(
         remaining = report.remaining
         if not remaining:
             console.print(
-                f"[green]{ws.describe()}: consistent[/]"
+                f"[green]{escape(ws.describe())}: consistent[/]"
                 + (f" ({len(report.findings)} finding(s) repaired)" if report.findings else "")
             )
         else:

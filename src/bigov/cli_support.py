@@ -34,10 +34,12 @@ from bigov.workspace import Workspace
 
 # Style tags the commands' own templates use. Only these are ever read as styling; everything
 # else in a printed string ("[/x]", "[link=...]", data of any kind) is shown as typed.
-_SAFE_TAG = re.compile(
-    r"\[(/?)((?:bold|dim|italic|underline|red|green|yellow|blue|cyan|magenta|white)"
-    r"(?: (?:bold|dim|italic|underline|red|green|yellow|blue|cyan|magenta|white))*)?\]"
-)
+_STYLE_WORD = r"(?:bold|dim|italic|underline|red|green|yellow|blue|cyan|magenta|white)"
+_SAFE_TAG = re.compile(rf"(/?)({_STYLE_WORD}(?: {_STYLE_WORD})*)?")
+# Anything shaped like a Rich tag, with the backslashes before it: Rich's own escaping
+# (rich.markup.escape turns "[x]" into "\\[x]") is honoured, so a template may escape the
+# values it interpolates and get them back exactly as typed.
+_ANY_TAG = re.compile(r"(\\*)\[([a-z#/@][^\[]*?)\]")
 # Characters a terminal would act on (escape sequences, bell, backspace, bidi reordering) are
 # shown escaped instead, so stored data cannot drive the terminal.
 _UNSAFE_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -53,24 +55,48 @@ def _visible(text: str) -> str:
 
 
 def safe_text(text: str, style: str | Style = "") -> Text:
-    """``text`` as a Rich Text, reading only the known style tags (``[bold]…[/]``) and never
-    raising: an unmatched or unknown tag, a ``[link=…]`` or any other bracket is literal."""
+    """``text`` as a Rich Text, reading only the known style tags and never raising.
+
+    A tag styles only when it is one of the known style tags and is closed later in the same
+    string (``[bold]…[/]``), as the commands' templates write them; a lone ``[bold]`` (a value
+    someone typed), an unmatched ``[/x]``, an unknown tag, a ``[link=…]`` or any other bracket is
+    shown as typed, and ``\\[`` (``rich.markup.escape``) is a literal bracket."""
+    tags = list(_ANY_TAG.finditer(text))
+    styles: dict[int, tuple[bool, str | None]] = {}  # candidate tags: (closing, style)
+    for i, m in enumerate(tags):
+        shape = _SAFE_TAG.fullmatch(m.group(2))
+        if len(m.group(1)) % 2 == 0 and shape and (shape.group(1) or shape.group(2)):
+            styles[i] = (bool(shape.group(1)), shape.group(2))
+    paired: set[int] = set()
+    stack: list[int] = []
+    for i, (closing, name) in styles.items():
+        if not closing:
+            stack.append(i)
+        elif stack and (name is None or name == styles[stack[-1]][1]):
+            paired.update((stack.pop(), i))
     out = Text(style=style)
-    stack: list[str] = []
+    open_styles: list[str] = []
     pos = 0
-    for m in _SAFE_TAG.finditer(text):
-        closing, name = m.group(1), m.group(2)
-        if closing and stack and (name is None or name == stack[-1]):
-            out.append(_visible(text[pos : m.start()]), style=" ".join(stack) or None)
-            stack.pop()
-        elif not closing and name:
-            out.append(_visible(text[pos : m.start()]), style=" ".join(stack) or None)
-            stack.append(name)
-        else:  # "[/]" with nothing open, "[]": literal
-            continue
+    for i, m in enumerate(tags):
+        current = " ".join(open_styles) or None
+        slashes = m.group(1)[: len(m.group(1)) // 2]
+        out.append(_visible(text[pos : m.start()] + slashes), style=current)
+        if i in paired:
+            closing, name = styles[i]
+            if closing:
+                open_styles.pop()
+            else:
+                open_styles.append(name or "")
+        else:
+            out.append(_visible(f"[{m.group(2)}]"), style=current)
         pos = m.end()
-    out.append(_visible(text[pos:]), style=" ".join(stack) or None)
+    out.append(_visible(text[pos:]), style=" ".join(open_styles) or None)
     return out
+
+
+def plain_text(text: str, style: str | Style = "") -> Text:
+    """Untrusted ``text`` as Rich Text with no tag read at all (control characters escaped)."""
+    return Text(_visible(text), style=style)
 
 
 class SafeConsole(Console):
@@ -97,7 +123,10 @@ class SafeConsole(Console):
         highlight: bool | None = None,
         highlighter: HighlighterType | None = None,
     ) -> Text:
-        rich_text = safe_text(text, style)
+        if markup is False or (markup is None and not self._markup):
+            rich_text = plain_text(text, style)
+        else:
+            rich_text = safe_text(text, style)
         rich_text.justify = justify
         rich_text.overflow = overflow
         if highlight or (highlight is None and self._highlight):
@@ -209,19 +238,24 @@ def _plain(data: Any) -> Any:
 
 def report_error(err: BigovError) -> None:
     """The one-line message (plus the problem table for validation errors) a user sees."""
-    err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+    # messages and problems carry what the user typed or the file held: never read as tags
+    err_console.print(
+        Text.assemble(("error:", "bold red"), " ", plain_text(str(err))),
+        highlight=False,
+        soft_wrap=True,
+    )
     if isinstance(err, ValidationError) and err.problems:
         from rich.table import Table
 
         table = Table("file", "sheet", "row", "column", "value", "reason", show_lines=False)
         for p in err.problems[:50]:
             table.add_row(
-                p.file or "",
-                p.sheet or "",
+                plain_text(p.file or ""),
+                plain_text(p.sheet or ""),
                 "" if p.row is None else str(p.row),
-                p.column or "",
-                (p.value or "")[:40],
-                p.reason,
+                plain_text(p.column or ""),
+                plain_text((p.value or "")[:40]),
+                plain_text(p.reason),
             )
         err_console.print(table)
         if len(err.problems) > 50:

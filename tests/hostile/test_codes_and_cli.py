@@ -526,3 +526,18 @@ def test_nul_and_bidi_in_arguments_are_refused_cleanly_on_every_backend(
             _ok(result)
             assert result.exit_code in (0, 4, 6), (args, result.output)
     assert "\x00" not in workspace.setting("organisation_name")
+
+
+def test_style_tags_in_data_are_shown_as_typed(sqlite_workspace: Workspace) -> None:
+    from bigov.cli_support import safe_text
+
+    assert safe_text("[bold]x[/]").plain == "x"  # the commands' own templates still style
+    for typed in ("[bold]", "a [/x] b", "[red]", "[link=file:///etc/passwd]", "[/][bold]"):
+        assert safe_text(typed).plain == typed
+    sqlite_workspace.set_setting("organisation_name", "Acme [bold] [red]")
+    result = runner.invoke(app, ["status", "--db", _db(sqlite_workspace)])
+    _ok(result)
+    assert "Acme [bold] [red]" in result.output
+    result = runner.invoke(app, ["benefits", "--by", "[bold]", "--db", _db(sqlite_workspace)])
+    _ok(result)
+    assert result.exit_code == 2 and "'[bold]'" in result.output
