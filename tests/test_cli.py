@@ -52,6 +52,7 @@ def test_init_sets_settings(tmp_path: Path) -> None:
 
 
 def test_status_on_empty_workspace(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["init", "--db", _db(tmp_path)]).exit_code == 0
     result = runner.invoke(app, ["status", "--db", _db(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "workspace is empty" in result.output

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
+from rich.table import Column, Table
 
 from bigov import __version__
 from bigov.cli_support import (
@@ -24,6 +26,7 @@ from bigov.cli_support import (
     open_workspace,
     print_json,
 )
+from bigov.codes import strip_control
 from bigov.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -38,6 +41,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Help text is read as Markdown, never as Rich markup: "[/vN]" in a help string raised
+    # MarkupError under the "rich" mode. Sub-apps inherit the mode from the root.
+    rich_markup_mode="markdown",
 )
 
 
@@ -72,7 +78,8 @@ def init(
     """Create (or migrate) a workspace and set its basic settings."""
     with open_workspace(db) as ws:
         if organisation:
-            ws.set_setting("organisation_name", organisation)
+            # shown on every pack: no control or bidi characters (a NUL cannot even be stored)
+            ws.set_setting("organisation_name", strip_control(organisation).strip())
         restate = False
         if fiscal_year_start:
             restate = fiscal_year_start != ws.fiscal_year_start_month and _has_metrics(ws)
@@ -82,7 +89,7 @@ def init(
                 raise ConfigError(f"currency must be a 3-letter ISO code, not {currency!r}")
             ws.set_setting("currency", currency.upper())
         console.print(
-            f"Workspace ready at [bold]{ws.describe()}[/] "
+            f"Workspace ready at [bold]{escape(ws.describe())}[/] "
             f"(fiscal year starts in month {ws.fiscal_year_start_month})."
         )
         if restate:
@@ -145,7 +152,7 @@ def demo(
             + ", ".join(g.value for g in kpis.grains)
         )
         console.print(
-            f"Made [bold]{ws.setting('organisation_name')}[/] in {ws.describe()} "
+            f"Made [bold]{escape(ws.setting('organisation_name'))}[/] in {escape(ws.describe())} "
             f"in {seconds:.1f} s."
         )
 
@@ -164,8 +171,6 @@ def status(
     if json_out:
         print_json(summary)
         return
-    from rich.markup import escape
-
     from bigov.figures.catalog import CATALOG
 
     console.print(f"[bold]{escape(summary.organisation)}[/]")
@@ -222,6 +227,117 @@ def status(
     console.print(conf)
     if not any(summary.by_kind.values()):
         console.print("The workspace is empty: run [bold]bigov demo[/] or [bold]bigov import[/].")
+
+
+@app.command()
+def doctor(
+    db: DbOption = None,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Fix what is safe to fix: remove orphan and .part raw files, mark stuck "
+            "batches failed, re-render missing packs. Run it when no import or load is running.",
+        ),
+    ] = False,
+    packs: Annotated[
+        Path,
+        typer.Option("--packs", help="Folder for packs of cycles that have none recorded."),
+    ] = Path("packs"),
+    json_out: JsonOption = False,
+) -> None:
+    """Check the workspace is consistent (database integrity, metrics raw store, stuck batches,
+    published cycles without packs, snapshot hashes). Exit 0 when clean, 5 when problems
+    remain."""
+    from bigov.ops.doctor import diagnose
+
+    with open_workspace(db) as ws:
+        report = diagnose(ws, repair=repair, packs_dir=packs)
+    if json_out:
+        print_json({**report.model_dump(mode="json"), "ok": report.ok})
+    else:
+        if report.findings:
+            table = Table(
+                "check",
+                "severity",
+                Column("subject", overflow="fold"),
+                Column("problem", overflow="fold"),
+                "action",
+                "repaired",
+            )
+            for f in report.findings:
+                table.add_row(
+                    f.check,
+                    f.severity,
+                    f.subject,
+                    f.problem,
+                    f.action or "",
+                    "yes" if f.repaired else ("no" if f.repairable else "—"),
+                )
+            console.print(table)
+        for check, why in report.skipped.items():
+            console.print(f"{check}: skipped ({why})")
+        remaining = report.remaining
+        if not remaining:
+            console.print(
+                f"[green]{escape(ws.describe())}: consistent[/]"
+                + (f" ({len(report.findings)} finding(s) repaired)" if report.findings else "")
+            )
+        else:
+            fixable = sum(1 for f in remaining if f.repairable)
+            console.print(
+                f"[red]{len(remaining)} problem(s) remain[/]"
+                + (f"; {fixable} can be fixed with --repair" if fixable and not repair else "")
+            )
+    if not report.ok:
+        raise typer.Exit(5)
+
+
+@app.command()
+def backup(
+    out: Annotated[Path, typer.Argument(help="Archive to write (.tar.gz).")],
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Back up the workspace (database and metrics raw store) into one archive with a manifest
+    and hashes (SQLite online backup, or pg_dump on PostgreSQL)."""
+    from bigov.ops.backup import backup as run_backup
+
+    with open_workspace(db) as ws:
+        result = run_backup(ws, out)
+    if json_out:
+        print_json(result)
+        return
+    console.print(
+        f"Backed up {result.backend} workspace (revision {result.revision}, "
+        f"{result.raw_files} raw metric file(s)) to {result.archive} ({result.bytes:,} bytes)."
+    )
+
+
+@app.command()
+def restore(
+    archive: Annotated[Path, typer.Argument(help="Archive written by bigov backup.")],
+    db: DbOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a workspace already at the target.")
+    ] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Restore a backup archive into the workspace named by --db (refuses a non-empty target
+    unless --force)."""
+    from bigov.db.engine import default_url
+    from bigov.ops.backup import restore as run_restore
+
+    if not archive.is_file():
+        raise ConfigError(f"no backup archive at {archive}")
+    result = run_restore(archive, db or default_url(), force=force)
+    if json_out:
+        print_json(result)
+        return
+    console.print(
+        f"Restored {result.archive} ({result.backend}, revision {result.revision}, "
+        f"{result.raw_files} raw metric file(s))."
+    )
 
 
 def _mount_subcommands() -> None:

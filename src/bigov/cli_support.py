@@ -5,6 +5,7 @@ from here so every command behaves alike."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
-from rich.console import Console
+from rich.console import Console, HighlighterType
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,13 +22,120 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.style import Style
+from rich.text import Text
+from sqlalchemy import select
+from sqlalchemy.exc import DataError as SQLAlchemyDataError
 from typer.core import TyperGroup
 
-from bigov.errors import BigovError, ValidationError
+from bigov.codes import safe_repr
+from bigov.errors import BigovError, ConfigError, NotFoundError, ValidationError
 from bigov.workspace import Workspace
 
-console = Console()
-err_console = Console(stderr=True)
+# Style tags the commands' own templates use. Only these are ever read as styling; everything
+# else in a printed string ("[/x]", "[link=...]", data of any kind) is shown as typed.
+_STYLE_WORD = r"(?:bold|dim|italic|underline|red|green|yellow|blue|cyan|magenta|white)"
+_SAFE_TAG = re.compile(rf"(/?)({_STYLE_WORD}(?: {_STYLE_WORD})*)?")
+# Anything shaped like a Rich tag, with the backslashes before it: Rich's own escaping
+# (rich.markup.escape turns "[x]" into "\\[x]") is honoured, so a template may escape the
+# values it interpolates and get them back exactly as typed.
+_ANY_TAG = re.compile(r"(\\*)\[([a-z#/@][^\[]*?)\]")
+# Characters a terminal would act on (escape sequences, bell, backspace, bidi reordering) are
+# shown escaped instead, so stored data cannot drive the terminal.
+_UNSAFE_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(text: str) -> str:
+    return _UNSAFE_CHARS.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+        ),
+        text,
+    )
+
+
+def safe_text(text: str, style: str | Style = "") -> Text:
+    """``text`` as a Rich Text, reading only the known style tags and never raising.
+
+    A tag styles only when it is one of the known style tags and is closed later in the same
+    string (``[bold]…[/]``), as the commands' templates write them; a lone ``[bold]`` (a value
+    someone typed), an unmatched ``[/x]``, an unknown tag, a ``[link=…]`` or any other bracket is
+    shown as typed, and ``\\[`` (``rich.markup.escape``) is a literal bracket."""
+    tags = list(_ANY_TAG.finditer(text))
+    styles: dict[int, tuple[bool, str | None]] = {}  # candidate tags: (closing, style)
+    for i, m in enumerate(tags):
+        shape = _SAFE_TAG.fullmatch(m.group(2))
+        if len(m.group(1)) % 2 == 0 and shape and (shape.group(1) or shape.group(2)):
+            styles[i] = (bool(shape.group(1)), shape.group(2))
+    paired: set[int] = set()
+    stack: list[int] = []
+    for i, (closing, name) in styles.items():
+        if not closing:
+            stack.append(i)
+        elif stack and (name is None or name == styles[stack[-1]][1]):
+            paired.update((stack.pop(), i))
+    out = Text(style=style)
+    open_styles: list[str] = []
+    pos = 0
+    for i, m in enumerate(tags):
+        current = " ".join(open_styles) or None
+        slashes = m.group(1)[: len(m.group(1)) // 2]
+        out.append(_visible(text[pos : m.start()] + slashes), style=current)
+        if i in paired:
+            closing, name = styles[i]
+            if closing:
+                open_styles.pop()
+            else:
+                open_styles.append(name or "")
+        else:
+            out.append(_visible(f"[{m.group(2)}]"), style=current)
+        pos = m.end()
+    out.append(_visible(text[pos:]), style=" ".join(open_styles) or None)
+    return out
+
+
+def plain_text(text: str, style: str | Style = "") -> Text:
+    """Untrusted ``text`` as Rich Text with no tag read at all (control characters escaped)."""
+    return Text(_visible(text), style=style)
+
+
+class SafeConsole(Console):
+    """A Console on which no string is ever parsed as Rich markup.
+
+    Every string Rich turns into text (printed, a table cell or title, a tree label) passes
+    through :meth:`render_str`; here it is read by :func:`safe_text`, so a ``[/x]`` in a name
+    cannot raise ``MarkupError`` and data cannot add links or drive the terminal. Emoji codes
+    (``:smile:``) are left as typed for the same reason."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("emoji", False)
+        super().__init__(**kwargs)
+
+    def render_str(
+        self,
+        text: str,
+        *,
+        style: str | Style = "",
+        justify: Any = None,
+        overflow: Any = None,
+        emoji: bool | None = None,
+        markup: bool | None = None,
+        highlight: bool | None = None,
+        highlighter: HighlighterType | None = None,
+    ) -> Text:
+        if markup is False or (markup is None and not self._markup):
+            rich_text = plain_text(text, style)
+        else:
+            rich_text = safe_text(text, style)
+        rich_text.justify = justify
+        rich_text.overflow = overflow
+        if highlight or (highlight is None and self._highlight):
+            rich_text = (highlighter or self.highlighter)(rich_text)
+        return rich_text
+
+
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
 
 DbOption = Annotated[
     str | None,
@@ -41,10 +149,68 @@ DbOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
+# Commands that bring data into a workspace and so may create one; every other command needs
+# an existing workspace ("no workspace at …; run `bigov init`", exit 3) instead of silently
+# leaving an empty database behind a mistyped --db.
+CREATING_COMMANDS = frozenset(
+    {
+        "init",
+        "demo",
+        "import",
+        "restore",
+        "metrics load",
+        "metrics define",
+        "metrics import-definitions",
+        "governance init",
+        "governance import",
+    }
+)
+
+
+def _current_command() -> str:
+    # Typer vendors Click (typer._click); the running command's context lives there.
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    names: list[str] = []
+    # the names below the root (the program name may be "python -m bigov.cli")
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(reversed(names))
+
+
+def may_create() -> bool:
+    """Whether the running command may create a workspace (see :data:`CREATING_COMMANDS`)."""
+    return _current_command() in CREATING_COMMANDS
+
+
+def require_code(ws: Workspace, what: str, code: str | None, *columns: Any) -> None:
+    """Refuse a filter naming a code that exists in none of ``columns`` (exit 4), instead of
+    answering an empty list that looks like "nothing happened".
+
+    Raises:
+        NotFoundError: ``code`` is given and unknown.
+    """
+    if code is None:
+        return
+    with ws.session() as s:
+        for col in columns:
+            if s.scalar(select(col).where(col == code).limit(1)) is not None:
+                return
+    raise NotFoundError(f"no {what} with code {safe_repr(code)}")
+
+
 @contextmanager
-def open_workspace(db: str | None, *, migrate_schema: bool = True) -> Iterator[Workspace]:
-    """Open the workspace named by ``--db`` for the duration of a command."""
-    ws = Workspace.open(db, migrate_schema=migrate_schema)
+def open_workspace(
+    db: str | None, *, migrate_schema: bool = True, create: bool | None = None
+) -> Iterator[Workspace]:
+    """Open the workspace named by ``--db`` for the duration of a command.
+
+    ``create`` defaults to whether the running command is one of :data:`CREATING_COMMANDS`."""
+    if create is None:
+        create = may_create()
+    ws = Workspace.open(db, migrate_schema=migrate_schema, create=create)
     try:
         yield ws
     finally:
@@ -72,19 +238,24 @@ def _plain(data: Any) -> Any:
 
 def report_error(err: BigovError) -> None:
     """The one-line message (plus the problem table for validation errors) a user sees."""
-    err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+    # messages and problems carry what the user typed or the file held: never read as tags
+    err_console.print(
+        Text.assemble(("error:", "bold red"), " ", plain_text(str(err))),
+        highlight=False,
+        soft_wrap=True,
+    )
     if isinstance(err, ValidationError) and err.problems:
         from rich.table import Table
 
         table = Table("file", "sheet", "row", "column", "value", "reason", show_lines=False)
         for p in err.problems[:50]:
             table.add_row(
-                p.file or "",
-                p.sheet or "",
+                plain_text(p.file or ""),
+                plain_text(p.sheet or ""),
                 "" if p.row is None else str(p.row),
-                p.column or "",
-                (p.value or "")[:40],
-                p.reason,
+                plain_text(p.column or ""),
+                plain_text((p.value or "")[:40]),
+                plain_text(p.reason),
             )
         err_console.print(table)
         if len(err.problems) > 50:
@@ -103,6 +274,20 @@ class ErrorHandlingGroup(TyperGroup):
         except BigovError as err:
             report_error(err)
             raise typer.Exit(err.exit_code) from err
+        except SQLAlchemyDataError as err:
+            # a value the database cannot hold or compare (PostgreSQL refuses a NUL byte even
+            # in a look-up); nothing was written, the transaction rolled back
+            first = str(err.orig or err).strip().splitlines()[0] if str(err.orig or err) else ""
+            invalid = ValidationError(f"invalid input: the database refused a value ({first})")
+            report_error(invalid)
+            raise typer.Exit(invalid.exit_code) from err
+        except OSError as err:
+            # a path the user gave that cannot be read or written (missing folder, permission,
+            # a directory where a file was expected): their fix, so a message, not a traceback
+            where = f": {safe_repr(err.filename)}" if err.filename else ""
+            config = ConfigError(f"{err.strerror or err.__class__.__name__}{where}")
+            report_error(config)
+            raise typer.Exit(config.exit_code) from err
         except KeyboardInterrupt:
             err_console.print("[bold red]interrupted[/]: the current transaction was rolled back")
             raise typer.Exit(130) from None
@@ -122,7 +307,7 @@ class RichReporter:
         if self._progress is None:
             self._progress = Progress(
                 SpinnerColumn(),
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),

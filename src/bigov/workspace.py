@@ -52,18 +52,26 @@ class Workspace:
     # -- opening -----------------------------------------------------------------------------
     @classmethod
     def open(
-        cls, url: str | None = None, *, schema: str | None = None, migrate_schema: bool = True
+        cls,
+        url: str | None = None,
+        *,
+        schema: str | None = None,
+        migrate_schema: bool = True,
+        create: bool = True,
     ) -> Workspace:
         """Open (and by default create or migrate) the workspace at ``url``.
 
         ``url`` defaults to ``$BIGOV_DB`` or ``sqlite:///bigov.db``; a bare path means a SQLite
         file. ``schema`` (PostgreSQL) keeps the workspace in its own schema, created if absent;
         it can also be given in the URL as ``?schema=NAME``, so one ``--db`` string names it.
+        ``create=False`` opens only an existing workspace (a read-only command must not leave an
+        empty database behind a mistyped ``--db``).
 
         Raises:
             ConfigError: malformed or unsupported URL.
             DatabaseError: the database cannot be reached.
             SchemaVersionError: the database is from a newer bigov or is not a bigov database.
+            DatabaseError: ``create=False`` and there is no workspace at ``url``.
         """
         parsed = parse_url(url or default_url())
         if "schema" in parsed.query:
@@ -71,10 +79,23 @@ class Workspace:
             schema = schema or (in_url if isinstance(in_url, str) else in_url[0])
             parsed = parsed.difference_update_query(["schema"])
         load_models()
+        missing = DatabaseError(
+            f"no workspace at {parsed.render_as_string(hide_password=True)}"
+            + (f" (schema {schema})" if schema else ""),
+            hint="run `bigov init` (or check the --db URL)",
+        )
+        if not create and parsed.get_backend_name() == "sqlite":
+            database = parsed.database or ""
+            if not database or database == ":memory:" or not Path(database).expanduser().is_file():
+                raise missing
         engine: Engine | None = None
         try:
             engine = make_engine(parsed, schema=schema)
-            if schema and parsed.get_backend_name() == "postgresql":
+            if not create:
+                with engine.connect() as conn:
+                    if migrate.check_compatible(conn) is None:
+                        raise missing
+            if create and schema and parsed.get_backend_name() == "postgresql":
                 with engine.begin() as conn:
                     conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{_safe_ident(schema)}"'))
             if migrate_schema:

@@ -20,6 +20,7 @@ from typing import Annotated, Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Connection,
     Date,
     DateTime,
     ForeignKey,
@@ -28,10 +29,14 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    event,
     func,
+    inspect,
 )
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, declared_attr, mapped_column
+
+from bigov.codes import check_code, has_control, is_fact_kind, strip_control
 
 # Named constraints make Alembic migrations deterministic on every backend (SQLite batch mode
 # needs names to drop or alter constraints).
@@ -117,6 +122,53 @@ class Entity(AuditMixin, ProvenanceMixin, Base):
         return f"<{type(self).__name__} {self.code}>"
 
 
+_TEXT_COLUMNS: dict[type[Any], list[tuple[str, bool]]] = {}
+
+
+def text_columns(mapper: Mapper[Any]) -> list[tuple[str, bool]]:
+    """(attribute, is long text) of every plain text column of a mapped class (enums excluded:
+    their values are fixed by the code)."""
+    cached = _TEXT_COLUMNS.get(mapper.class_)
+    if cached is None:
+        cached = []
+        for attr in mapper.column_attrs:
+            col = attr.columns[0]
+            if attr.key == "code" or isinstance(col.type, SAEnum):
+                continue
+            if isinstance(col.type, Text) or (
+                isinstance(col.type, String) and (col.type.length or 10_000) > 255
+            ):
+                cached.append((attr.key, True))
+            elif isinstance(col.type, String):
+                cached.append((attr.key, False))
+        _TEXT_COLUMNS[mapper.class_] = cached
+    return cached
+
+
+def _check_entity(mapper: Mapper[Any], _conn: Connection, target: Any) -> None:
+    # The door every ORM write of a Core P3M record goes through (CLI, API, design import,
+    # cycles): a code that breaks the rule is refused here with a clear error before any SQL
+    # runs, and control characters are stripped from text so no stored name can later stop an
+    # export or a pack. Bulk imports are checked earlier, in ingest validation, row by row.
+    state = inspect(target)
+    # a stored code is checked when it is written, not on every later update of the row (codes
+    # derived from natural keys by the importer may hold a title's spaces)
+    if state.pending or state.transient or state.attrs.code.history.has_changes():
+        check_code(
+            target.code,
+            getattr(target, "__tablename__", None),
+            fact=is_fact_kind(getattr(target, "__tablename__", "")),
+        )
+    for key, long_text in text_columns(mapper):
+        value = getattr(target, key, None)
+        if isinstance(value, str) and has_control(value, long_text=long_text):
+            setattr(target, key, strip_control(value, long_text=long_text))
+
+
+event.listen(Entity, "before_insert", _check_entity, propagate=True)
+event.listen(Entity, "before_update", _check_entity, propagate=True)
+
+
 class VersionedMixin:
     """A current version number plus the date it took effect; history lives in a *_version table."""
 
@@ -151,6 +203,7 @@ __all__ = [
     "VersionedMixin",
     "enum_type",
     "id_fk",
+    "text_columns",
     "utcnow",
 ]
 

@@ -37,26 +37,39 @@ def parse_url(url: str) -> URL:
         text = f"sqlite:///{text}"
     try:
         parsed = make_url(text)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:
+        # the URL itself may hold a password: never echo it
         raise ConfigError(
-            f"cannot parse database URL {url!r}",
+            f"cannot parse database URL {_masked(text)}",
             hint="use sqlite:///path/to/file.db or postgresql+psycopg://user:pass@host:5432/db",
         ) from exc
+    # "postgres://" (Heroku, many PaaS) and plain "postgresql://" mean PostgreSQL through the
+    # psycopg driver bigov ships with
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
     backend = parsed.get_backend_name()
     if backend == "postgresql":
-        if parsed.drivername in ("postgresql", "postgres"):
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        elif parsed.drivername != "postgresql+psycopg":
+        if parsed.drivername != "postgresql+psycopg":
             raise ConfigError(
                 f"unsupported PostgreSQL driver {parsed.drivername!r}",
                 hint="use postgresql+psycopg://",
             )
     elif backend != "sqlite":
         raise ConfigError(
-            f"unsupported database backend {backend!r} in {url!r}",
+            f"unsupported database backend {backend!r} in "
+            f"{parsed.render_as_string(hide_password=True)}",
             hint="bigov runs on SQLite (embedded) or PostgreSQL",
         )
     return parsed
+
+
+def _masked(text: str) -> str:
+    """A URL that failed to parse, with anything between ``://`` and ``@`` (the credentials)
+    replaced, for messages."""
+    scheme, sep, rest = text.partition("://")
+    if sep and "@" in rest:
+        rest = "***@" + rest.rsplit("@", 1)[1]
+    return repr(f"{scheme}{sep}{rest}")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:

@@ -25,8 +25,10 @@ from bigov.cli_support import (
     console,
     open_workspace,
     print_json,
+    require_code,
 )
 from bigov.errors import ConfigError
+from bigov.governance.models import GovernanceNode
 
 governance_app = typer.Typer(
     name="governance",
@@ -357,6 +359,7 @@ def cycle_list(
 ) -> None:
     """Cycles run so far (newest period first)."""
     with open_workspace(db) as ws:
+        require_code(ws, "governance node", node, GovernanceNode.code)
         rows = ws.governance.list_cycles(node=node, period=period)
     if as_json:
         print_json(rows)
@@ -512,6 +515,7 @@ def decision_list(
 ) -> None:
     """Decisions and actions recorded at cycles."""
     with open_workspace(db) as ws:
+        require_code(ws, "governance node", node, GovernanceNode.code)
         rows = ws.governance.decisions(node=node, cycle=cycle)
     if as_json:
         print_json(rows)

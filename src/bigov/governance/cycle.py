@@ -916,15 +916,25 @@ def _effect(code: str, then: dict[str, Any] | None, now: dict[str, Any] | None) 
 # -- reading cycles -------------------------------------------------------------------------
 def get_cycle(s: Session, code: str) -> Cycle:
     """A cycle by code (``NODE/YYYY-MM/vN``; ``NODE/YYYY-MM`` means the latest version)."""
+    from bigov.governance.models import GovernanceNode
+
     cyc = s.scalar(select(Cycle).where(Cycle.code == code))
     if cyc is None and code.count("/") == 1:
+        # Exact look-up by node code and period, never a pattern: a '%' or '_' in what the
+        # user typed must not pick a cycle nobody named.
         node, _, period = code.partition("/")
-        cyc = s.scalar(
-            select(Cycle)
-            .where(Cycle.code.like(f"{node}/{period}/v%"))
-            .order_by(Cycle.version.desc())
-            .limit(1)
-        )
+        try:
+            month = parse_period(period)
+        except ConfigError:
+            month = None
+        if month is not None and period_label(month) == period:
+            cyc = s.scalar(
+                select(Cycle)
+                .join(GovernanceNode, GovernanceNode.id == Cycle.node_id)
+                .where(GovernanceNode.code == node, Cycle.period == month)
+                .order_by(Cycle.version.desc())
+                .limit(1)
+            )
     if cyc is None:
         raise NotFoundError(f"no cycle {code!r}", hint="see bigov cycle list")
     return cyc

@@ -68,7 +68,9 @@ def add_decision(
         prefix = f"{node.code}-{'D' if kind == 'decision' else 'A'}"
         n = int(
             s.scalar(
-                select(func.count()).select_from(RaidItem).where(RaidItem.code.like(f"{prefix}%"))
+                select(func.count())
+                .select_from(RaidItem)
+                .where(RaidItem.code.startswith(prefix, autoescape=True))
             )
             or 0
         )

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from sqlalchemy import delete, select
 
+from bigov.codes import design_code_problems
 from bigov.errors import ConfigError, Problem, ValidationError
 from bigov.governance.models import (
     AgendaItem,
@@ -454,6 +455,8 @@ def validate(ws: Workspace, nodes: list[dict[str, Any]], where: dict[int, Where]
     """Every problem of a design document (empty when it can be imported)."""
     checker = _Checker(ws, nodes, where)
     checker.check()
+    for i, column, reason, value in design_code_problems(nodes):  # the one rule for codes
+        checker.add(i, column, reason, value)
     return checker.problems
 
 

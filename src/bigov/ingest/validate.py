@@ -31,6 +31,14 @@ import polars as pl
 from sqlalchemy import Float, Integer, String, Table, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from bigov.codes import (
+    CODE_PATTERN,
+    CONTROL_PATTERN,
+    CONTROL_PATTERN_SHORT,
+    code_problem,
+    max_length,
+    strip_control,
+)
 from bigov.errors import Problem, ValidationError
 from bigov.ingest.mapping import Mapping, RecordSet
 from bigov.ingest.parse import (
@@ -113,15 +121,20 @@ class KindPlan:
     updates: list[tuple[tuple[str, ...], pl.DataFrame]] = field(default_factory=list)
     revisions: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     unchanged: int = 0
+    # text cells whose control characters were stripped (reported with the batch's counts)
+    cleaned: int = 0
 
     @property
     def counts(self) -> dict[str, int]:
-        return {
+        out = {
             "inserted": self.inserts.height,
             "updated": sum(f.height for _, f in self.updates) + len(self.revisions),
             "unchanged": self.unchanged,
             "rejected": 0,
         }
+        if self.cleaned:
+            out["control_chars_stripped"] = self.cleaned
+        return out
 
 
 @dataclass
@@ -382,6 +395,8 @@ class _Problems:
     """Problems with a sort key, so that they come out in file order whatever the check."""
 
     items: list[tuple[tuple[Any, ...], Problem]] = field(default_factory=list)
+    # per kind, text cells cleaned of control characters (not problems: the batch report says so)
+    cleaned: dict[str, int] = field(default_factory=dict)
 
     def add(self, key: tuple[Any, ...], problem: Problem) -> None:
         self.items.append((key, problem))
@@ -474,7 +489,67 @@ def _type_recordset(index: int, rs: RecordSet, spec: KindSpec, problems: _Proble
                     b,
                 ),
             )
-    return _with_codes(index, rs, spec, frame, problems)
+    frame = _clean_text(spec, frame, problems)
+    return _check_codes(index, rs, spec, _with_codes(index, rs, spec, frame, problems), problems)
+
+
+def _clean_text(spec: KindSpec, frame: pl.DataFrame, problems: _Problems) -> pl.DataFrame:
+    """Control characters stripped from text fields, which master sources legitimately carry
+    (pasted names, exported descriptions), counted for the batch report. Runs before codes are
+    derived from natural keys, so derived codes are made of clean text."""
+    for name, f in spec.fields.items():
+        if f.type != "str" or name not in frame.columns:
+            continue
+        long_text = f.max_length is None or f.max_length > 255
+        pattern = CONTROL_PATTERN if long_text else CONTROL_PATTERN_SHORT
+        hit = frame[name].str.contains(pattern).fill_null(False)
+        at = hit.arg_true()
+        if at.len():
+            clean = [strip_control(v, long_text=long_text) for v in frame[name].gather(at)]
+            frame = frame.with_columns(frame[name].scatter(at, pl.Series(clean, dtype=pl.String)))
+            problems.cleaned[spec.kind] = problems.cleaned.get(spec.kind, 0) + at.len()
+    return frame
+
+
+def _check_codes(
+    index: int, rs: RecordSet, spec: KindSpec, frame: pl.DataFrame, problems: _Problems
+) -> pl.DataFrame:
+    """The one rule for codes (:mod:`bigov.codes`) on every code of the batch, each bad code a
+    problem. Codes of kinds with a natural key may be derived from the key's values (a title's
+    spaces included), so they are held to the fact-code rule (no control characters).
+
+    A bad code, and a reference holding control characters (no stored code can), is set to
+    null once reported: it is never sent to the database as a look-up parameter (PostgreSQL
+    refuses a NUL byte in a query with an error instead of an answer)."""
+    codes = frame["code"]
+    fact = bool(spec.natural_key)
+    shape = codes.str.contains(CONTROL_PATTERN_SHORT) if fact else ~codes.str.contains(CODE_PATTERN)
+    bad = (
+        codes.is_not_null() & (shape | (codes.str.len_chars() > max_length(spec.kind)))
+    ).fill_null(False)
+    for i in bad.arg_true().to_list():
+        reason = code_problem(codes[i], spec.kind, fact=fact) or "invalid code"
+        problems.add((0, index, i, 4), _problem(rs, rs.row_numbers[i], reason, "code", codes[i]))
+    if bad.any():
+        frame = frame.with_columns(codes.set(bad, None))
+    for name, f in spec.fields.items():
+        if f.type != "ref" or name not in frame.columns:
+            continue
+        hit = frame[name].str.contains(CONTROL_PATTERN_SHORT).fill_null(False)
+        for i in hit.arg_true().to_list():
+            problems.add(
+                (0, index, i, 4),
+                _problem(
+                    rs,
+                    rs.row_numbers[i],
+                    f"unknown {f.ref} code (it holds control characters)",
+                    name,
+                    frame[name][i],
+                ),
+            )
+        if hit.any():
+            frame = frame.with_columns(frame[name].set(hit, None))
+    return frame
 
 
 def _with_codes(
@@ -768,6 +843,7 @@ def plan_import(
     for kind, frame in typed.items():
         spec = kind_spec(kind)
         plans[kind] = _plan_kind(session, spec, frame, sets, problems, order[kind], id_maps)
+        plans[kind].cleaned = problems.cleaned.get(kind, 0)
     if problems:
         ordered = problems.ordered()
         total = sum(f.height for f in typed.values())

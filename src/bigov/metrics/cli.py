@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bigov.cli_support import DbOption
+from bigov.cli_support import DbOption, may_create, require_code
 from bigov.metrics.calendar import Frequency, parse_grain
 from bigov.metrics.models import MeasureDirection, OrgRollup, TimeAggregation
 from bigov.metrics.schemas import (
@@ -34,7 +34,7 @@ app = typer.Typer(help="Measures at every rhythm: load observations, show harmon
 def _workspace(ctx: typer.Context, db: str | None) -> Workspace:
     if isinstance(ctx.obj, Workspace):
         return ctx.obj
-    ws = Workspace.open(db)
+    ws = Workspace.open(db, create=may_create())
     ctx.call_on_close(ws.close)
     return ws
 
@@ -45,10 +45,19 @@ def load_cmd(ws: Workspace, file: Path) -> LoadResult:
     return MetricsService(ws).load(file)
 
 
+def _known_org(ws: Workspace, org: str | None) -> None:
+    """An --org filter names an organisation unit, or the org of some series (exit 4 if not)."""
+    from bigov.metrics.models import MetricSeries
+    from bigov.org.models import OrgUnit
+
+    require_code(ws, "organisation unit", org, OrgUnit.code, MetricSeries.org_unit_code)
+
+
 def show_cmd(
     ws: Workspace, measure: str, grain: str, org: str | None, as_at: dt.datetime | None
 ) -> list[PeriodValue]:
     """A measure's values per period."""
+    _known_org(ws, org)
     return MetricsService(ws).values(measure, grain=parse_grain(grain), org=org, as_at=as_at)
 
 
@@ -56,6 +65,7 @@ def completeness_cmd(
     ws: Workspace, measure: str, grain: str, org: str | None, as_at: dt.datetime | None
 ) -> list[CompletenessRow]:
     """Observations received against expected, per series and period."""
+    _known_org(ws, org)
     return MetricsService(ws).completeness(measure, grain=parse_grain(grain), org=org, as_at=as_at)
 
 
@@ -63,6 +73,7 @@ def changes_cmd(
     ws: Workspace, measure: str, since: dt.datetime, grain: str, org: str | None
 ) -> list[PeriodChange]:
     """Periods whose figure changed since an as-at date (restatements and new periods)."""
+    _known_org(ws, org)
     return MetricsService(ws).changes_since(measure, since, grain=parse_grain(grain), org=org)
 
 

@@ -119,7 +119,9 @@ def _org_units(ws: Workspace, prefix: str) -> list[str]:
 
     with ws.session() as s:
         codes = s.scalars(
-            select(OrgUnit.code).where(OrgUnit.code.like(f"{prefix}%")).order_by(OrgUnit.code)
+            select(OrgUnit.code)
+            .where(OrgUnit.code.startswith(prefix, autoescape=True))
+            .order_by(OrgUnit.code)
         ).all()
     return list(codes) or [prefix]
 

@@ -1,0 +1,1 @@
+"""Operating a workspace: consistency checks and repair (``doctor``), backup and restore."""
