@@ -1,7 +1,8 @@
 """Hostile codes and names through the real output paths (issue #12, items 1 and 2).
 
-A workspace of the governance scenario (tests/governance/conftest.py) gets markup, formula and
-file-name payloads as codes and names; its cycles run and their HTML, PDF and XLSX packs are
+A workspace of the governance scenario (tests/governance/conftest.py) gets markup and formula
+payloads as names (codes cannot hold them: the code rule refuses them at the door, see
+test_codes_and_cli.py); its cycles run and their HTML, PDF and XLSX packs are
 written by ``write_packs``. Checks: the HTML parses with no live ``<script>``, ``<img>``, ``<a>``
 or injected attribute, and carries a strict Content-Security-Policy; the PDF embeds no file and
 fetches nothing (a local HTTP server counts requests); no XLSX cell is a formula; pack file names
@@ -180,11 +181,9 @@ def hostile(
     try:
         build_scenario(ws)
         with ws.session() as s:
-            work = ["PORT", "PROG", "PRJ-1", "PRJ-2", "PRJ-3"]
-            for code, name in zip(work, markup[:5], strict=True):
+            work = ["PRJ-2", "PROG", "PRJ-1", "PORT", "PRJ-3"]
+            for code, name in zip(work, [*markup[:4], formulas[0]], strict=True):
                 s.execute(update(WorkItem).where(WorkItem.code == code).values(name=name))
-            s.execute(update(WorkItem).where(WorkItem.code == "PRJ-2").values(code=markup[0]))
-            s.execute(update(WorkItem).where(WorkItem.code == "PRJ-3").values(code=formulas[0]))
             s.execute(update(Person).where(Person.code == "P-SRO").values(name=formulas[1]))
             s.execute(update(Person).where(Person.code == "P-CHAIR").values(name=markup[2]))
             for node, name in zip(
@@ -193,11 +192,6 @@ def hostile(
                 s.execute(
                     update(GovernanceNode).where(GovernanceNode.code == node).values(name=name)
                 )
-            s.execute(
-                update(GovernanceNode)
-                .where(GovernanceNode.code == "PB1")
-                .values(code=FILENAME_PAYLOAD)
-            )
         ws.set_setting("organisation_name", markup[1])
         yield ws, markup, formulas
     finally:
@@ -217,7 +211,7 @@ def test_packs_of_hostile_data_are_inert(
     out = tmp_path / "packs"
     written: dict[str, dict[str, str]] = {}
     for code in cycles:
-        fmts = ["html", "xlsx", "pdf"] if code.startswith(("PG/", "PF/", "..")) else ["html"]
+        fmts = ["html", "xlsx", "pdf"] if code.startswith(("PG/", "PF/", "PB1/")) else ["html"]
         written[code] = ws.governance.write_packs(code, out, fmts)
     # file names: one flat folder, nothing but safe characters
     files = sorted(p.name for p in out.iterdir())
@@ -225,7 +219,7 @@ def test_packs_of_hostile_data_are_inert(
     for name in files:
         assert not set(name) & {"\\", "/", "\n", "\r", "\u202e", "\x00"}, name
         assert not name.startswith("."), name
-    pb1 = next(c for c in cycles if c.startswith(".."))
+    pb1 = next(c for c in cycles if c.startswith("PB1/"))
     assert Path(written[pb1]["html"]).name == safe_filename(pb1) + ".html"
     # HTML: shown as text, nothing live
     for paths in written.values():
@@ -233,7 +227,7 @@ def test_packs_of_hostile_data_are_inert(
         assert_inert_html(html, [])
     pg = next(c for c in cycles if c.startswith("PG/"))
     html = Path(written[pg]["html"]).read_text(encoding="utf-8")
-    assert_inert_html(html, [markup[0], markup[2]])  # the item code, the board's name
+    assert_inert_html(html, [markup[0], markup[2]])  # an item's name, the board's name
     # PDF: no attachment, no fetched file
     for paths in written.values():
         if "pdf" in paths:
