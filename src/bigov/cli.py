@@ -163,11 +163,23 @@ def status(
     fiscal_year: Annotated[
         int | None, typer.Option(help="Fiscal year for the budget split (default: current).")
     ] = None,
+    as_at: Annotated[
+        str | None,
+        typer.Option(
+            "--as-at", help="Delivery confidence from reports up to this date (YYYY-MM-DD)."
+        ),
+    ] = None,
     json_out: JsonOption = False,
 ) -> None:
     """A portfolio summary: counts by kind and phase, run/change split, delivery confidence."""
+    import datetime as dt
+
+    try:
+        day = dt.date.fromisoformat(as_at) if as_at else None
+    except ValueError as exc:
+        raise ConfigError(f"--as-at {as_at!r} is not a date (YYYY-MM-DD)") from exc
     with open_workspace(db) as ws:
-        summary = ws.work.summary(fiscal_year)
+        summary = ws.work.summary(fiscal_year, day)
     if json_out:
         print_json(summary)
         return

@@ -5,12 +5,17 @@ and every exception a board owns or passes on has its card in its pack."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from bigov.cli import app
 from bigov.demo import generate
+from bigov.figures.compute import level_slug
 from bigov.metrics.demo import generate_observations
 from bigov.workspace import Workspace
 from tests.governance.test_governed_figures import assert_outputs_agree
@@ -73,6 +78,24 @@ def test_the_main_board_owns_a_handful_of_exceptions_that_tell_a_story(
     rules = {e["rule"] for e in owned}
     # money, delivery and people all reach the board, not one kind of noise
     assert {"cost_over_budget", "resource_over_capacity", "run_change_split"} <= rules
-    # the confidence tiles add up to the live items, and so does the trend's latest month
+    # the confidence tiles add up to the live items
     levels = [k for k in g if k.startswith("work.confidence.")]
     assert sum(g[k] for k in levels) == g["work.live_items"]
+
+
+def test_status_and_the_main_board_pack_say_the_same(demo_quarter: tuple[Workspace, str]) -> None:
+    ws, url = demo_quarter
+    g = ws.governance.cycle_document("GOV-BOARD/2026-09")["governed"]
+    out = CliRunner().invoke(
+        app, ["status", "--db", url, "--as-at", "2026-09-30", "--fiscal-year", "2027", "--json"]
+    )
+    assert out.exit_code == 0, out.output
+    status = json.loads(out.stdout)
+    for level, n in status["confidence"].items():
+        assert g[f"work.confidence.{level_slug(level)}"] == n, level
+    purpose = {k: Decimal(v) for k, v in status["budget_by_category"].items()}
+    delivery = {k: Decimal(v) for k, v in status["budget_by_nature"].items()}
+    share = (purpose["grow"] + purpose["transform"]) * 100 / sum(purpose.values())
+    assert round(share, 1) == Decimal(g["balance.change_share_by_purpose"])
+    share = delivery["change"] * 100 / sum(delivery.values())
+    assert round(share, 1) == Decimal(g["balance.change_share_by_delivery"])

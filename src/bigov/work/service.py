@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import Subquery, func, select
@@ -12,13 +13,13 @@ from bigov.work.models import Confidence, Phase, StatusReport, WorkItem, WorkKin
 from bigov.work.schemas import PortfolioSummary
 
 
-def latest_status_subquery() -> Subquery:
-    """Columns ``work_item_id`` and ``period``: each item's most recent status-report period."""
-    return (
-        select(StatusReport.work_item_id, func.max(StatusReport.period).label("period"))
-        .group_by(StatusReport.work_item_id)
-        .subquery()
-    )
+def latest_status_subquery(as_at: dt.date | None = None) -> Subquery:
+    """Columns ``work_item_id`` and ``period``: each item's most recent status-report period (of
+    the periods up to ``as_at``, when given)."""
+    q = select(StatusReport.work_item_id, func.max(StatusReport.period).label("period"))
+    if as_at is not None:
+        q = q.where(StatusReport.period <= as_at)
+    return q.group_by(StatusReport.work_item_id).subquery()
 
 
 class WorkService(Service):
@@ -37,13 +38,15 @@ class WorkService(Service):
         with self.ws.session() as s:
             return get_by_code(s, WorkItem, code)
 
-    def confidence_distribution(self, session: Session) -> dict[str, int]:
+    def confidence_distribution(
+        self, session: Session, as_at: dt.date | None = None
+    ) -> dict[str, int]:
         """Count of live work items at each DCA level, from each item's latest status report.
 
         One query whatever the number of items. Closed and cancelled items are left out: their
         confidence no longer says anything about delivery.
         """
-        latest = latest_status_subquery()
+        latest = latest_status_subquery(as_at)
         rows = session.execute(
             select(StatusReport.confidence, func.count())
             .join(
@@ -59,7 +62,9 @@ class WorkService(Service):
         found = {c.value: int(n) for c, n in rows if c is not None}
         return {c.value: found.get(c.value, 0) for c in Confidence}
 
-    def summary(self, fiscal_year: int | None = None) -> PortfolioSummary:
+    def summary(
+        self, fiscal_year: int | None = None, as_at: dt.date | None = None
+    ) -> PortfolioSummary:
         """Counts by kind and phase, the run/change split of budget in a fiscal year (default: the
         latest year with budget), and the delivery-confidence distribution. A fixed number of
         queries, independent of the size of the portfolio."""
@@ -70,7 +75,10 @@ class WorkService(Service):
             by_kind: dict[WorkKind, int] = {k: n for k, n in kinds}  # noqa: C416
             phases = s.execute(select(WorkItem.phase, func.count()).group_by(WorkItem.phase))
             by_phase: dict[Phase, int] = {p: n for p, n in phases}  # noqa: C416
-            period = s.scalar(select(func.max(StatusReport.period)))
+            last = select(func.max(StatusReport.period))
+            if as_at is not None:
+                last = last.where(StatusReport.period <= as_at)
+            period = s.scalar(last)
             fy, by_nature, by_category = budget_split(s, self.ws, fiscal_year)
             return PortfolioSummary(
                 organisation=self.ws.setting("organisation_name"),
@@ -79,7 +87,7 @@ class WorkService(Service):
                 by_phase={p.value: int(by_phase.get(p, 0)) for p in Phase},
                 budget_by_nature=by_nature,
                 budget_by_category=by_category,
-                confidence=self.confidence_distribution(s),
+                confidence=self.confidence_distribution(s, as_at),
                 confidence_period=period,
                 counts=table_counts(s),
             )
