@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from sqlalchemy import delete, select
 
+from bigov import safeload
 from bigov.errors import ConfigError, Problem, ValidationError
 from bigov.governance.models import (
     AgendaItem,
@@ -82,7 +83,7 @@ def load_document(path: Path) -> tuple[list[dict[str, Any]], dict[int, Where]]:
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = safeload.load_yaml(safeload.read_text(path), path.name)
         except yaml.YAMLError as exc:
             raise ValidationError(
                 f"{path.name} is not valid YAML",
@@ -117,6 +118,8 @@ def _rows(wb: Any, name: str) -> list[tuple[int, dict[str, Any]]]:
 def _load_xlsx(path: Path) -> tuple[list[dict[str, Any]], dict[int, Where]]:
     from openpyxl import load_workbook
 
+    safeload.check_size(path, "xlsx")
+    safeload.check_xlsx(path)  # before openpyxl parses: zip bombs and DOCTYPEs
     wb = load_workbook(path, read_only=True, data_only=True)
     nodes: list[dict[str, Any]] = []
     where: dict[int, Where] = {}
@@ -580,7 +583,7 @@ def apply_template(
         .joinpath("templates", TEMPLATES[template])
         .read_text("utf-8")
     )
-    data = yaml.safe_load(text)
+    data = safeload.load_yaml(text, TEMPLATES[template])
     nodes = data["nodes"]
     return _apply(
         ws,

@@ -36,6 +36,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
 
+from bigov import safeload
 from bigov.errors import ConfigError, Problem, ValidationError
 from bigov.ingest.parse import NumberFormat
 from bigov.ingest.readers import SourceTable
@@ -123,7 +124,7 @@ def load_mapping(path: Path) -> Mapping:
         ConfigError: missing file, bad YAML, unknown keys or kinds (the message says which).
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = safeload.read_text(path, "yaml", encoding="utf-8-sig")
     except OSError as exc:
         raise ConfigError(f"cannot read mapping file {path}: {exc.strerror}") from exc
     return parse_mapping(text, str(path))
@@ -132,7 +133,7 @@ def load_mapping(path: Path) -> Mapping:
 def parse_mapping(text: str, source: str = "mapping") -> Mapping:
     """A mapping from YAML text (see :func:`load_mapping`)."""
     try:
-        data = yaml.safe_load(text) or {}
+        data = safeload.load_yaml(text, source) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):

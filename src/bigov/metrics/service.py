@@ -19,6 +19,7 @@ import yaml
 from sqlalchemy import ColumnElement, Connection, Table, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from bigov import safeload
 from bigov.db.base import utcnow
 from bigov.db.batch import ImportBatch
 from bigov.db.settings import Setting
@@ -217,7 +218,7 @@ class MetricsService:
 
         file = Path(path)
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+            data = safeload.load_yaml(safeload.read_text(file), file.name)
             spec = DefinitionsFile.model_validate(data)
         except (yaml.YAMLError, OSError) as exc:
             raise ValidationError(f"{file.name}: cannot read definitions: {exc}") from exc
