@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticError
 
 from bigov import safeload
@@ -95,6 +95,20 @@ class Mapping(BaseModel):
     defaults: dict[str, Any] = Field(default_factory=dict)
     # importer-specific settings (e.g. the GMPP preset's rating scale)
     options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _separators(self) -> Mapping:
+        # A decimal comma makes the point the thousands separator unless another is named;
+        # the same character for both could never be read unambiguously.
+        if self.decimal not in (".", ","):
+            raise ValueError(f'decimal must be "." or ",", got {self.decimal!r}')
+        if self.thousands not in (",", ".", " ", "'", "\u00a0", ""):
+            raise ValueError(f"thousands must be one of , . ' or a blank, got {self.thousands!r}")
+        if self.decimal == self.thousands:
+            if "thousands" in self.model_fields_set:
+                raise ValueError("decimal and thousands separators must differ")
+            self.thousands = "." if self.decimal == "," else ","
+        return self
 
     @property
     def date_formats(self) -> list[str]:

@@ -34,11 +34,16 @@ from sqlalchemy.orm import Session
 from bigov.errors import Problem, ValidationError
 from bigov.ingest.mapping import Mapping, RecordSet
 from bigov.ingest.parse import (
+    DATE_MAX,
+    DATE_MIN,
     DEFAULT_NUMBER_FORMAT,
     EMPTY_MARKERS,
+    EXACT_DIGITS,
     FALSE_WORDS,
     TRUE_WORDS,
     ParseError,
+    check_stored_exactly,
+    decimal_limit,
     enum_lookup,
     parse_bool,
     parse_date,
@@ -164,7 +169,7 @@ def converter(f: FieldSpec, mapping: Mapping | None) -> Converter:
 
     elif f.type == "decimal":
         quantum = Decimal(1).scaleb(-(f.scale or 0))
-        limit = Decimal(10) ** ((f.precision or 38) - (f.scale or 0))
+        limit = decimal_limit(f.precision, f.scale)
         plain = fmt.decimal == "." and factor is None
 
         def base(v: Any) -> Any:
@@ -188,8 +193,7 @@ def converter(f: FieldSpec, mapping: Mapping | None) -> Converter:
                 raise ParseError(f"number {v!r} is too large") from exc
             if f.non_negative and number < 0:
                 raise ParseError("must not be negative")
-            if abs(number) >= limit:
-                raise ParseError(f"number {v!r} is too large for {f.name}")
+            check_stored_exactly(number, v, limit, f.name)
             return number
 
     elif f.type == "int":
@@ -286,7 +290,10 @@ def _fast(
         if fmt.decimal != "." or factor is not None:  # formats the cast does not know
             return pl.Series(s.name, [None] * len(s), dtype=dtype), ~null
         scale = f.scale or 0
-        whole = max((f.precision or 38) - scale, 1)
+        # plain cells cast here have at most EXACT_DIGITS digits and fit the column; any other
+        # goes through the parser, which says why it is refused
+        limit_digits = len(str(decimal_limit(f.precision, scale))) - 1
+        whole = max(min(limit_digits, EXACT_DIGITS - scale), 1)
         sign = r"\+?" if f.non_negative else r"[+-]?"
         frac = rf"(\.\d{{0,{scale}}})?" if scale else ""
         plain = col.str.contains(rf"^{sign}\d{{1,{whole}}}{frac}$")
@@ -310,6 +317,10 @@ def _fast(
             .then(col + "-01")
             .otherwise(None)
             .str.to_date("%Y-%m-%d", strict=False)
+        )
+        # dates outside the accepted range go to the parser, whose message names the range
+        value_expr = pl.when(value_expr.is_between(pl.lit(DATE_MIN), pl.lit(DATE_MAX))).then(
+            value_expr
         )
         # cells that look like dates but are not (31 Feb) are left to the parser's message
         slow_expr = (col != "") & value_expr.is_null()
