@@ -32,7 +32,13 @@ from bigov.metrics.calendar import (
     grains_of,
     parse_grain,
 )
-from bigov.metrics.harmonise import AGG_COLUMNS, RECORD_COLUMNS, Harmoniser, StageStats
+from bigov.metrics.harmonise import (
+    AGG_COLUMNS,
+    RECORD_COLUMNS,
+    Harmoniser,
+    StageStats,
+    read_records,
+)
 from bigov.metrics.models import (
     MeasureDirection,
     MetricAggregate,
@@ -89,6 +95,37 @@ def _close_batch(conn: Connection, batch_id: int, now: dt.datetime, counts: dict
     )
 
 
+class _Spill:
+    """Aggregates of one load or recompute, waiting in Parquet files (in the store's tmp folder)
+    for the single write transaction. Millions of aggregates never exist as one Python list:
+    they reach the database a chunk at a time."""
+
+    def __init__(self, folder: Path, batch_id: int) -> None:
+        self.folder = folder
+        self.batch_id = batch_id
+        self.files: list[Path] = []
+        self.rows = 0
+
+    def take(self, engine: Harmoniser, *, text_times: bool) -> None:
+        """Add what ``engine`` last built."""
+        path = self.folder / f"agg-{self.batch_id:08d}-{len(self.files):04d}.parquet"
+        self.rows += engine.spill_records(path, text_times=text_times)
+        self.files.append(path)
+
+    def chunks(self) -> Iterator[list[tuple[Any, ...]]]:
+        """Every record, a chunk at a time, in :data:`RECORD_COLUMNS` order."""
+        for path in self.files:
+            yield from read_records(path)
+
+    def discard(self) -> None:
+        for path in self.files:
+            path.unlink(missing_ok=True)
+        self.files = []
+
+    def __len__(self) -> int:
+        return self.rows
+
+
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector for a load: its bulk rows are acyclic tuples, and a
@@ -107,7 +144,8 @@ class MetricsService:
     """Measures, observations and harmonised period values of one workspace.
 
     ``store_dir`` overrides where raw observations live (see :mod:`bigov.metrics.store`);
-    ``memory_limit`` / ``threads`` bound the engine (DuckDB spills to the store's tmp folder).
+    ``memory_limit`` / ``threads`` bound the engine (DuckDB spills to the store's tmp folder;
+    the default limit is :func:`bigov.metrics.harmonise.memory_limit_setting`).
     """
 
     def __init__(
@@ -115,7 +153,7 @@ class MetricsService:
         ws: Workspace,
         *,
         store_dir: Path | str | None = None,
-        memory_limit: str | None = "4GB",
+        memory_limit: str | None = None,
         threads: int | None = None,
     ) -> None:
         self.ws = ws
@@ -268,6 +306,7 @@ class MetricsService:
             batch_id = batch.id
             _, series_map = self._series_catalogue(s)
         reporter.start(f"load {name}", total=3)
+        spill = _Spill(store.temp_dir, batch_id)
         try:
             with _gc_paused(), self._engine() as engine:
                 # one read of the source writes the raw file; one pass over that validates it and
@@ -287,8 +326,8 @@ class MetricsService:
                 reporter.advance()
                 if grains is not None or len(groups) <= 1:
                     wanted = set(grains) if grains is not None else set(present)
-                    records, recomputed, existing = self._aggregate(
-                        engine, wanted, stats, batch_id, merge=grains is None
+                    recomputed, existing = self._aggregate(
+                        engine, wanted, stats, batch_id, merge=grains is None, spill=spill
                     )
                 else:
                     # Series of different grains in one file: each set of grains is aggregated
@@ -296,7 +335,7 @@ class MetricsService:
                     # grains (one computed at another's finer grain would go stale when loaded
                     # alone). Each set re-reads its rows from the raw file just written.
                     wanted = set(present)
-                    records, recomputed, existing = [], False, False
+                    recomputed, existing = False, False
                     for grains_text, ids in groups.items():
                         with self._engine() as part:
                             part_stats = part.stage_raw(
@@ -304,16 +343,20 @@ class MetricsService:
                             )
                             if part_stats is None:
                                 continue
-                            got, again, stored = self._aggregate(
-                                part, set(grains_of(grains_text)), part_stats, batch_id, merge=True
+                            again, stored = self._aggregate(
+                                part,
+                                set(grains_of(grains_text)),
+                                part_stats,
+                                batch_id,
+                                merge=True,
+                                spill=spill,
                             )
-                        records += got
                         recomputed, existing = recomputed or again, existing or stored
                 base = base_grain(wanted)
             reporter.advance()
             computed_at = utcnow()
             with _gc_paused():
-                superseded = self._write(records, batch_id, computed_at, stats, store, existing)
+                superseded = self._write(spill, batch_id, computed_at, stats, store, existing)
         except ValidationError as exc:
             self._reject(batch_id, exc)
             store.discard(batch_id)
@@ -323,6 +366,7 @@ class MetricsService:
             store.discard(batch_id)
             raise
         finally:
+            spill.discard()
             reporter.finish()
         return LoadResult(
             batch_id=batch_id,
@@ -331,7 +375,7 @@ class MetricsService:
             min_ts=stats.min_ts,
             max_ts=stats.max_ts,
             grains=sorted(set(wanted) | {base}, key=list(Grain).index),
-            aggregates_written=len(records),
+            aggregates_written=len(spill),
             superseded=superseded,
             recomputed_from_prior=recomputed,
             computed_at=computed_at,
@@ -367,10 +411,11 @@ class MetricsService:
         batch_id: int,
         *,
         merge: bool,
-    ) -> tuple[list[tuple[Any, ...]], bool, bool]:
-        """Aggregate the staged rows of one load to ``wanted`` grains: records to store, whether
-        earlier raw files were re-read (a correction), and whether any current aggregate of
-        these series was stored before (so the records may supersede some).
+        spill: _Spill,
+    ) -> tuple[bool, bool]:
+        """Aggregate the staged rows of one load to ``wanted`` grains into ``spill``; returns
+        whether earlier raw files were re-read (a correction), and whether any current aggregate
+        of these series was stored before (so the records may supersede some).
 
         An append (no (series, ts) seen before) merges into the stored periods when ``merge``
         allows; a correction re-reads the touched periods' raw rows."""
@@ -397,7 +442,7 @@ class MetricsService:
                 )
                 .limit(1)
             ).first()
-        engine.aggregate(
+        engine.build(
             wanted,
             batch_id=batch_id,
             prior_files=[path for path, _ in prior],
@@ -405,8 +450,8 @@ class MetricsService:
             # (no merge under a grains override: the stored grains may be others)
             prior_end=max((_utc(end) for _, end in prior), default=None) if merge else None,
         )
-        records = engine.records(text_times=self._sqlite())
-        return records, engine.recomputed, existing is not None
+        spill.take(engine, text_times=self._sqlite())
+        return engine.recomputed, existing is not None
 
     def _engine(self) -> Harmoniser:
         """A harmonisation engine in the workspace calendar, bounded as configured (it spills to
@@ -448,7 +493,7 @@ class MetricsService:
 
     def _write(
         self,
-        records: list[tuple[Any, ...]],
+        records: _Spill,
         batch_id: int,
         computed_at: dt.datetime,
         stats: Any,
@@ -458,23 +503,26 @@ class MetricsService:
         """Supersede the current versions of the recomputed periods and insert the new ones,
         register the raw file and close the batch — one transaction.
 
-        ``records`` are :data:`RECORD_COLUMNS` tuples as :meth:`Harmoniser.records` gives them
-        (times as text on SQLite). They go to the driver's ``executemany`` as they are: tens of
-        thousands of rows per load, where SQLAlchemy's per-row parameter processing cost more
-        than the database's own work.
+        ``records`` hold :data:`RECORD_COLUMNS` tuples as :meth:`Harmoniser.records` gives them
+        (times as text on SQLite). They go to the driver's ``executemany`` as they are, a chunk
+        at a time: tens of thousands of rows per load, where SQLAlchemy's per-row parameter
+        processing cost more than the database's own work.
         """
         now, stamp = self._stamp(computed_at)
         mark = self._mark()
         superseded = 0
         with self.ws.engine.begin() as conn:
-            if existing and records:
-                result = conn.exec_driver_sql(
-                    f"UPDATE {AGG.name} SET superseded_at = {mark} WHERE series_id = {mark} "
-                    f"AND grain = {mark} AND period_start = {mark} AND superseded_at IS NULL",
-                    [(stamp, r[0], r[1], r[2]) for r in records],
-                )
-                superseded = max(result.rowcount or 0, 0)
-            self._insert_aggregates(conn, records, batch_id, stamp)
+            if existing and len(records):
+                # every supersede before any insert: the new rows must not match the UPDATE
+                for chunk in records.chunks():
+                    result = conn.exec_driver_sql(
+                        f"UPDATE {AGG.name} SET superseded_at = {mark} WHERE series_id = {mark} "
+                        f"AND grain = {mark} AND period_start = {mark} AND superseded_at IS NULL",
+                        [(stamp, r[0], r[1], r[2]) for r in chunk],
+                    )
+                    superseded += max(result.rowcount or 0, 0)
+            for chunk in records.chunks():
+                self._insert_aggregates(conn, chunk, batch_id, stamp)
             conn.execute(
                 insert(RAW_FILES).values(
                     batch_id=batch_id,
@@ -555,7 +603,7 @@ class MetricsService:
             groups.setdefault(r[3], []).append(int(r[1]))
         computed_at = utcnow()
         now, stamp = self._stamp(computed_at)
-        records: list[tuple[Any, ...]] = []
+        records = _Spill(store.temp_dir, batch_id)
         raw_rows = 0
         reporter.start(f"recompute {measure or 'every measure'}", total=len(groups))
         try:
@@ -568,8 +616,8 @@ class MetricsService:
                         stats = engine.stage_raw(files, series_map, ids)
                         if stats is not None and grains:
                             raw_rows += stats.rows
-                            engine.aggregate(grains, batch_id=batch_id)
-                            records += engine.records(text_times=self._sqlite())
+                            engine.build(grains, batch_id=batch_id)
+                            records.take(engine, text_times=self._sqlite())
                     reporter.advance()
                 ids_all = [int(r[1]) for r in chosen]
                 with self.ws.engine.begin() as conn:
@@ -581,13 +629,15 @@ class MetricsService:
                             .values(superseded_at=now)
                         )
                         superseded = max(result.rowcount or 0, 0)
-                    self._insert_aggregates(conn, records, batch_id, stamp)
+                    for chunk in records.chunks():
+                        self._insert_aggregates(conn, chunk, batch_id, stamp)
                     counts = {"raw_rows": raw_rows, "aggregates": len(records)}
                     _close_batch(conn, batch_id, now, counts)
         except BaseException:
             self._reject(batch_id, None)
             raise
         finally:
+            records.discard()
             reporter.finish()
         return RecomputeResult(
             batch_id=batch_id,
