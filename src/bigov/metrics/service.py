@@ -10,13 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import math
+import re
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows has no advisory file locks
+    fcntl = None  # type: ignore[assignment]
 
 import yaml
 from sqlalchemy import ColumnElement, Connection, Table, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bigov import safeload
@@ -93,6 +101,50 @@ def _close_batch(conn: Connection, batch_id: int, now: dt.datetime, counts: dict
         .where(BATCHES.c.id == batch_id)
         .values(status="committed", finished_at=now, counts=counts)
     )
+
+
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+class _LoadLock:
+    """An advisory lock file held for the whole of a load or recompute (taken before its batch
+    row exists, so a batch marked ``running`` whose lock is free belongs to a dead process)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.token = uuid.uuid4().hex
+        self.path = folder / f"{self.token}.lock"
+        self._fh: IO[str] | None = None
+
+    def __enter__(self) -> _LoadLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = self.path.open("a+", encoding="ascii")
+        if fcntl is not None:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._fh = fh
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fh is not None:
+            self.path.unlink(missing_ok=True)
+            self._fh.close()  # closing releases the lock
+            self._fh = None
+
+    @staticmethod
+    def held(path: Path) -> bool:
+        """True when a live process holds the lock file at ``path``."""
+        if fcntl is None:  # pragma: no cover - no advisory locks: never take a batch as dead
+            return True
+        try:
+            fh = path.open("r", encoding="ascii")
+        except OSError:
+            return False
+        with fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            return False
 
 
 class _Spill:
@@ -186,8 +238,31 @@ class MetricsService:
     # -- definitions -------------------------------------------------------------------------
     def define(self, spec: MeasureSpec) -> None:
         """Create or update a measure with its series and targets (matched by code; series by
-        measure and org unit; targets by grain, org and period)."""
+        measure and org unit; targets by grain, org and period).
+
+        Raises:
+            ValidationError: two series of the measure for one org unit (a measure has one
+                series per org unit), or a series code that belongs to another measure.
+        """
         cal = self.calendar()
+        by_org: dict[str, str] = {}
+        for ser in spec.series:
+            first = by_org.setdefault(ser.org, ser.code)
+            if first != ser.code:
+                raise ValidationError(
+                    f"measure {spec.code}: series {first} and {ser.code} are both for org unit "
+                    f"{ser.org} (a measure has one series per org unit)"
+                )
+        try:
+            self._define(spec, cal)
+        except IntegrityError as exc:
+            # a series stored earlier already measures one of these org units
+            raise ValidationError(
+                f"measure {spec.code}: an org unit would have two series (a measure has one "
+                "series per org unit; give the stored series' code to update it)"
+            ) from exc
+
+    def _define(self, spec: MeasureSpec, cal: FiscalCalendar) -> None:
         with self.ws.session() as s:
             measure = s.scalar(select(MetricMeasure).where(MetricMeasure.code == spec.code))
             if measure is None:
@@ -277,6 +352,59 @@ class MetricsService:
         return measure
 
     # -- loading -----------------------------------------------------------------------------
+    def recover_interrupted(self) -> list[int]:
+        """Close what a killed load or recompute left behind; returns the batches closed.
+
+        A running load holds an advisory lock file (``<store>/locks/<token>.lock``) whose
+        token its batch records. A ``running`` batch whose lock nobody holds belongs to a process
+        that died (``kill -9``, power cut): it is marked ``rejected`` and its staging, raw and
+        scratch files are removed (its aggregates were never committed, so nothing else is to
+        undo). Staging files of no live batch go too. Loads and recomputes call this first.
+        """
+        store = self.store
+        locks = store.root / "locks"
+        stale: list[tuple[int, str | None]] = []
+        alive: set[int] = set()
+        now = utcnow()
+        with self.ws.session() as s:
+            running = s.execute(
+                select(ImportBatch.id, ImportBatch.counts).where(
+                    ImportBatch.source == "metrics", ImportBatch.status == "running"
+                )
+            ).all()
+            for batch_id, counts in running:
+                token = (counts or {}).get("lock") if isinstance(counts, dict) else None
+                token = token if isinstance(token, str) and _TOKEN.fullmatch(token) else None
+                if token is not None and _LoadLock.held(locks / f"{token}.lock"):
+                    alive.add(int(batch_id))
+                else:
+                    stale.append((int(batch_id), token))
+            for batch_id, _ in stale:
+                s.execute(
+                    update(BATCHES)
+                    .where(BATCHES.c.id == batch_id, BATCHES.c.status == "running")
+                    .values(
+                        status="rejected",
+                        finished_at=now,
+                        counts={"rejected": 0},
+                        message="interrupted: the process stopped before the load finished; "
+                        "nothing of it was stored (cleaned up by the next metrics command)",
+                    )
+                )
+        for batch_id, token in stale:
+            store.discard(batch_id)
+            for path in store.temp_dir.glob(f"agg-{batch_id:08d}-*.parquet"):
+                path.unlink(missing_ok=True)
+            if token is not None:
+                (locks / f"{token}.lock").unlink(missing_ok=True)
+        raw = store.root / "raw"
+        if raw.is_dir():
+            for part in raw.glob(".batch-*.parquet.part"):
+                number = part.name.removeprefix(".batch-").split(".", 1)[0]
+                if not number.isdigit() or int(number) not in alive:
+                    part.unlink(missing_ok=True)
+        return [batch_id for batch_id, _ in stale]
+
     def load(
         self,
         source: Any,
@@ -292,15 +420,35 @@ class MetricsService:
         Touched periods are recomputed from every raw row of the period, the newest batch
         winning for a repeated (series, ts) — late and corrected data replace, never add. Only
         touched periods are recomputed. ``grains`` overrides the measures' stored grains.
+        What an interrupted earlier load left is cleaned up first (:meth:`recover_interrupted`).
 
         Raises:
             ValidationError: bad rows (counted by kind, first rows shown); nothing is stored.
         """
+        if isinstance(source, str | Path):
+            safeload.check_size(Path(source), "metrics")
+        self.recover_interrupted()
+        with _LoadLock(self.store.root / "locks") as lock:
+            return self._load(
+                source, label=label, grains=grains, reporter=reporter, user=user, token=lock.token
+            )
+
+    def _load(
+        self,
+        source: Any,
+        *,
+        label: str | None,
+        grains: Sequence[Grain] | None,
+        reporter: Reporter,
+        user: str | None,
+        token: str,
+    ) -> LoadResult:
         store = self.store
         name = label or (Path(source).name if isinstance(source, str | Path) else "<frame>")
         with self.ws.session() as s:
             batch = ImportBatch(source="metrics", kind="metric_observation", file_name=name)
             batch.user = user
+            batch.counts = {"lock": token}
             s.add(batch)
             s.flush()
             batch_id = batch.id
@@ -584,6 +732,13 @@ class MetricsService:
         Raises:
             NotFoundError: unknown measure.
         """
+        self.recover_interrupted()
+        with _LoadLock(self.store.root / "locks") as lock:
+            return self._recompute(measure, reporter=reporter, user=user, token=lock.token)
+
+    def _recompute(
+        self, measure: str | None, *, reporter: Reporter, user: str | None, token: str
+    ) -> RecomputeResult:
         store = self.store
         with self.ws.session() as s:
             if measure is not None:
@@ -593,6 +748,7 @@ class MetricsService:
                 source="metrics", kind="metric_recompute", file_name=measure or "every measure"
             )
             batch.user = user
+            batch.counts = {"lock": token}
             s.add(batch)
             s.flush()
             batch_id = batch.id
