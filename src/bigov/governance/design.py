@@ -15,6 +15,7 @@ each imported node's members, scope, tolerances and agenda, in one transaction.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from importlib import resources
@@ -25,7 +26,7 @@ import yaml
 from sqlalchemy import delete, select
 
 from bigov import safeload
-from bigov.errors import ConfigError, Problem, ValidationError
+from bigov.errors import BigovError, ConfigError, Problem, ValidationError
 from bigov.governance.models import (
     AgendaItem,
     AgendaSection,
@@ -97,7 +98,16 @@ def load_document(path: Path) -> tuple[list[dict[str, Any]], dict[int, Where]]:
         nodes = [n if isinstance(n, dict) else {"_bad": n} for n in data["nodes"]]
         return nodes, {i: Where(path.name, None, i + 1) for i in range(len(nodes))}
     if suffix == ".xlsx":
-        return _load_xlsx(path)
+        try:
+            return _load_xlsx(path)
+        except BigovError:
+            raise
+        except (
+            Exception
+        ) as exc:  # openpyxl reports a damaged part with whatever its XML layer raised
+            raise ValidationError(
+                f"{path.name} is not a readable XLSX workbook ({type(exc).__name__}: {exc})"
+            ) from None
     raise ConfigError(f"unsupported design file {path.name}: use .yaml, .yml or .xlsx")
 
 
@@ -120,7 +130,8 @@ def _load_xlsx(path: Path) -> tuple[list[dict[str, Any]], dict[int, Where]]:
 
     safeload.check_size(path, "xlsx")
     safeload.check_xlsx(path)  # before openpyxl parses: zip bombs and DOCTYPEs
-    wb = load_workbook(path, read_only=True, data_only=True)
+    # from bytes: a workbook openpyxl fails to read must not leave its file open
+    wb = load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
     nodes: list[dict[str, Any]] = []
     where: dict[int, Where] = {}
     index: dict[str, dict[str, Any]] = {}

@@ -219,8 +219,10 @@ def read_xlsx(
     # sizes, compression ratio and DOCTYPEs are checked before any XML parser runs
     safeload.check_xlsx(path)
     try:
-        values_wb = openpyxl.load_workbook(path, data_only=True, read_only=False)
-        formulas_wb = openpyxl.load_workbook(path, data_only=False, read_only=False)
+        # from bytes, not the path: openpyxl leaves its file open when a part fails to parse
+        data = path.read_bytes()
+        values_wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
+        formulas_wb = openpyxl.load_workbook(io.BytesIO(data), data_only=False, read_only=False)
     except BigovError:
         raise
     except (zipfile.BadZipFile, InvalidFileException) as exc:
