@@ -1,5 +1,5 @@
 """Hostile files, built in the tests (small on disk): YAML and JSON bombs, deep nesting, zip-bomb
-and DOCTYPE workbooks. Imported by module name (tests have no packages)."""
+and DOCTYPE workbooks, for the tests of this folder."""
 
 from __future__ import annotations
 

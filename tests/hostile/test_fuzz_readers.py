@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import payloads as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,6 +23,7 @@ from bigov.ingest.registry import ImportOptions
 from bigov.ingest.tabular import TabularImporter
 from bigov.portfolio.ahp import load_pairwise
 from bigov.portfolio.problem import load_problem
+from tests.hostile import payloads as pl
 
 pytestmark = pytest.mark.slow
 

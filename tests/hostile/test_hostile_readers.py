@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import payloads as pl
 import pytest
 from sqlalchemy import inspect, select
 from typer.testing import CliRunner
@@ -22,6 +21,7 @@ from bigov.cli import app
 from bigov.db.base import Base
 from bigov.db.batch import ImportBatch
 from bigov.workspace import Workspace
+from tests.hostile import payloads as pl
 
 runner = CliRunner()
 
