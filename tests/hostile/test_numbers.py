@@ -260,3 +260,21 @@ def test_parser_rules() -> None:
         with pytest.raises(ParseError):
             parse_decimal(bad)
     assert Decimal(10) ** 13 == MONEY_LIMIT
+
+
+@pytest.mark.parametrize("value", ["3000000000", "-2147483648", "99999999999999999999"])
+def test_whole_numbers_beyond_32_bits_are_refused_not_a_database_error(
+    workspace: Workspace, tmp_path: Path, value: str
+) -> None:
+    before = dump(workspace)
+    data = _csv(
+        tmp_path / "n.csv",
+        "code,name,kind,sitting_day",
+        "N1,Board,main_board,3",  # a plain cell (the vectorised path) beside it
+        f"N2,Hostile,main_board,{value}",
+    )
+    result = _import(workspace, data, "--kind", "governance_node")
+    assert result.exit_code == 6, result.output
+    assert dump(workspace) == before
+    status, message = _last_batch(workspace)
+    assert status == "rejected" and "sitting_day" in message and "too large" in message

@@ -58,6 +58,8 @@ CHUNK = 5000
 # above this many codes, a look-up may read the whole table instead (see rows_with_codes)
 SCAN_FROM = 500
 CODE_LENGTH = 64
+# whole-number fields are INTEGER columns (32-bit on PostgreSQL)
+INT_LIMIT = 2**31 - 1
 MAX_PROBLEMS = 10_000
 
 # (start, finish) field pairs that must not run backwards
@@ -199,7 +201,11 @@ def converter(f: FieldSpec, mapping: Mapping | None) -> Converter:
     elif f.type == "int":
 
         def base(v: Any) -> Any:
-            return parse_int(v, fmt=fmt)
+            number = parse_int(v, fmt=fmt)
+            if number is not None and abs(number) > INT_LIMIT:
+                # INTEGER columns are 32-bit on PostgreSQL: refuse here, not as a database error
+                raise ParseError(f"whole number {v!r} is too large (at most {INT_LIMIT:,})")
+            return number
 
     elif f.type == "date":
 
@@ -302,7 +308,7 @@ def _fast(
         )
         slow_expr = (col != "") & value_expr.is_null()
     elif kind == "int":
-        plain = col.str.contains(r"^[+-]?\d{1,18}$")
+        plain = col.str.contains(r"^[+-]?\d{1,9}$")  # larger ones: the parser checks the limit
         value_expr = pl.when(plain).then(col).otherwise(None).cast(pl.Int64, strict=False)
         slow_expr = (col != "") & value_expr.is_null()
     elif kind == "date":

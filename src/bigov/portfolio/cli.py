@@ -357,7 +357,7 @@ def scenario_import(
     solution = None
     if solution_file is not None:
         try:
-            solution = Solution.model_validate_json(solution_file.read_text(encoding="utf-8"))
+            solution = Solution.model_validate_json(safeload.read_text(solution_file, "json"))
         except (OSError, ValueError) as exc:
             raise ValidationError(f"cannot read solution {solution_file}: {exc}") from None
     with open_workspace(db) as ws:
