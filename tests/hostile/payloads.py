@@ -95,6 +95,17 @@ def zip_bomb(path: Path, uncompressed: int = 1_100 * 1024**2) -> Path:
     return path
 
 
+def many_parts_xlsx(path: Path, parts: int = 20_000) -> Path:
+    """A workbook padded with thousands of empty parts (its zip directory is the bomb)."""
+    base = zipfile.ZipFile(io.BytesIO(workbook_bytes()))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as out:
+        for info in base.infolist():
+            out.writestr(info.filename, base.read(info.filename))
+        for i in range(parts):
+            out.writestr(f"xl/media/p{i}.bin", b"")
+    return path
+
+
 def doctype_xlsx(path: Path, *, encoding: str = "utf-8") -> Path:
     """A workbook whose sheet declares entities (billion laughs in XML)."""
     sheet = (

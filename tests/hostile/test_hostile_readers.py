@@ -108,6 +108,7 @@ PAYLOADS: dict[str, tuple[Build, bool]] = {
         True,
     ),
     "xlsx-doctype": (_import("doctype.xlsx", pl.doctype_xlsx), True),
+    "xlsx-20k-parts": (_import("parts.xlsx", pl.many_parts_xlsx), True),
     "xlsx-doctype-utf16": (
         _import("doctype16.xlsx", lambda p: pl.doctype_xlsx(p, encoding="utf-16")),
         True,
