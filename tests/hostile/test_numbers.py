@@ -278,3 +278,24 @@ def test_whole_numbers_beyond_32_bits_are_refused_not_a_database_error(
     assert dump(workspace) == before
     status, message = _last_batch(workspace)
     assert status == "rejected" and "sitting_day" in message and "too large" in message
+
+
+@pytest.mark.parametrize(
+    "ts", ["9999-12-31T12:00:00Z", "9999-12-31 12:00:00", "1899-12-31T23:00:00Z", "1000-01-01"]
+)
+def test_observation_times_outside_the_range_are_refused(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ts: str
+) -> None:
+    """A year-9999 observation used to end in an OverflowError traceback (its period's end)."""
+    monkeypatch.setenv("BIGOV_METRICS_STORE", str(tmp_path / "store"))
+    url = _url(workspace)
+    define = ["metrics", "define", "m", "--name", "M", "--series", "S1=ORG1", "--db", url]
+    assert runner.invoke(app, define).exit_code == 0
+    before = dump(workspace)
+    obs = _csv(tmp_path / "obs.csv", "series,ts,value", "S1,2025-01-01T00:00:00Z,1", f"S1,{ts},2")
+    result = runner.invoke(app, ["metrics", "load", str(obs), "--db", url])
+    assert result.exit_code == 6, result.output
+    assert "Traceback" not in result.stderr
+    assert "timestamp outside the accepted range 1900-01-01 to 2200-12-31" in result.stderr
+    assert dump(workspace) == before
+    assert _last_batch(workspace)[0] == "rejected"

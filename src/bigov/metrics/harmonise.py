@@ -54,6 +54,11 @@ from bigov.metrics.calendar import (
 # Example rows shown per kind of problem; the counts are always complete.
 EXAMPLES_PER_KIND = 5
 _TZ_NAME = re.compile(r"^[A-Za-z0-9_+\-/]+$")
+# Observation times accepted (as in data imports): a year such as 9999 is a slip or a "never"
+# marker, and its periods end beyond what the calendar (Python dates) can represent.
+TS_MIN, TS_END = "1900-01-01 00:00:00+00", "2201-01-01 00:00:00+00"
+_TS_MIN_US = int(dt.datetime(1900, 1, 1, tzinfo=dt.UTC).timestamp() * 1_000_000)
+_TS_END_US = int(dt.datetime(2201, 1, 1, tzinfo=dt.UTC).timestamp() * 1_000_000)
 # What DuckDB may hold in memory during a load before it spills to disk. With the Python side
 # streaming its results, a 5M-row load at every grain peaks well under 1 GB (docs/metrics.md).
 DEFAULT_MEMORY_LIMIT = "512MB"
@@ -831,6 +836,8 @@ class Harmoniser:
         rows, bad, first_u, last_u, min_sid, max_sid, collisions = row
         if not rows or bad:
             return None
+        if first_u < _TS_MIN_US or last_u >= _TS_END_US:  # the exact pass names the rows
+            return None
         if collisions:
             # rows sharing a slot: a duplicate, or timestamps finer than the slot — decide
             # exactly (a second read, only for such files)
@@ -876,10 +883,13 @@ class Harmoniser:
             "count(*) FILTER (weight IS NULL OR NOT isfinite(weight) OR weight < 0), "
             "count(*) FILTER (has_tz AND ts IS NOT NULL), "
             "count(*) FILTER (NOT has_tz AND ts IS NOT NULL), "
-            "min(ts), max(ts), min(series_id), max(series_id) FROM staged"
+            "min(ts), max(ts), min(series_id), max(series_id), "
+            f"count(*) FILTER (ts < TIMESTAMPTZ '{TS_MIN}' OR ts >= TIMESTAMPTZ '{TS_END}') "
+            "FROM staged"
         ).fetchall()[0]
         assert row is not None
         rows, bad_series, bad_ts, bad_value, bad_weight, n_tz, n_naive = row[:7]
+        out_of_range = int(row[11] or 0)
         rejects = 0
         if kind == "csv":
             rejects_row = self.con.execute("SELECT count(*) FROM reject_errors").fetchall()[0]
@@ -898,6 +908,16 @@ class Harmoniser:
                     "timestamp does not parse",
                     bad_ts,
                     f"{ts_expr} IS NULL",
+                    "ts",
+                    "r.ts::VARCHAR",
+                )
+            )
+        if out_of_range:
+            findings.append(
+                self._examples(
+                    "timestamp outside the accepted range 1900-01-01 to 2200-12-31",
+                    out_of_range,
+                    f"{ts_expr} < TIMESTAMPTZ '{TS_MIN}' OR {ts_expr} >= TIMESTAMPTZ '{TS_END}'",
                     "ts",
                     "r.ts::VARCHAR",
                 )
@@ -936,7 +956,7 @@ class Harmoniser:
             assert stats_row is not None
             min_ts, max_ts, min_sid, max_sid = stats_row
         else:
-            min_ts, max_ts, min_sid, max_sid = row[7:]
+            min_ts, max_ts, min_sid, max_sid = row[7:11]
         if not findings:
             dup = self._duplicates()
             if dup is not None:
