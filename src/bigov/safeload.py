@@ -212,7 +212,12 @@ def load_yaml(
         if node is None:
             return None
         _check_graph(node, max_depth, alias_budget)
-        return loader.construct_document(node)
+        try:
+            return loader.construct_document(node)
+        except (ValueError, OverflowError, TypeError) as exc:
+            # a scalar PyYAML cannot build: an integer over Python's 4,300-digit limit, a
+            # timestamp such as 2025-13-45 (unknown tags are YAMLErrors, for the caller)
+            raise _RefusedError(f"a value cannot be read ({exc})") from None
     except _RefusedError as exc:
         raise refuse(f"{source}: refused YAML: {exc}") from None
     finally:
@@ -250,6 +255,10 @@ def load_json(text: str, source: str, *, max_depth: int = MAX_DEPTH, walk: bool 
         data = json.loads(text)
     except RecursionError:
         raise refuse(f"{source}: refused JSON: nested deeper than {max_depth} levels") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:  # an integer over Python's 4,300-digit conversion limit
+        raise refuse(f"{source}: refused JSON: a value cannot be read ({exc})") from None
     if walk:
         check_depth(data, source, max_depth=max_depth)
     return data

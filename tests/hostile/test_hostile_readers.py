@@ -102,6 +102,10 @@ PAYLOADS: dict[str, tuple[Build, bool]] = {
     # data files given to `bigov import`
     "json-100k-deep": (_import("deep.json", lambda p: write(p, pl.deep_json())), True),
     "json-cell-200-deep": (_import("cell.json", lambda p: write(p, pl.deep_json_cell())), True),
+    "json-5000-digit-number": (
+        _import("n.json", lambda p: write(p, '{"work_item": [{"code": ' + "9" * 5000 + "}]}")),
+        True,
+    ),
     "xlsx-zip-bomb-1.1GB": (_import("bomb.xlsx", pl.zip_bomb), True),
     "xlsx-ratio-bomb": (
         _import("ratio.xlsx", lambda p: pl.zip_bomb(p, uncompressed=100 * 1024**2)),
@@ -127,6 +131,7 @@ PAYLOADS: dict[str, tuple[Build, bool]] = {
     "mapping-python-tag": (_with_mapping(pl.PYTHON_TAG), False),
     "mapping-100k-deep": (_with_mapping(pl.deep_yaml()), False),
     "mapping-recursive-alias": (_with_mapping(pl.RECURSIVE_ALIAS), False),
+    "mapping-5000-digit-number": (_with_mapping("skip_rows: " + "9" * 5000 + "\n"), False),
     # portfolio problem, pairwise and ratings files
     "optimise-billion-laughs": (
         _file_command(["portfolio", "optimise"], "p.yaml", pl.BILLION_LAUGHS),
@@ -149,6 +154,10 @@ PAYLOADS: dict[str, tuple[Build, bool]] = {
     # governance designs
     "design-billion-laughs": (
         _file_command(["governance", "import"], "d.yaml", pl.BILLION_LAUGHS),
+        False,
+    ),
+    "design-month-13-timestamp": (
+        _file_command(["governance", "import"], "d.yaml", "nodes:\n  - since: 2025-13-45\n"),
         False,
     ),
     "design-100k-deep": (_file_command(["governance", "import"], "d.yaml", pl.deep_yaml()), False),
