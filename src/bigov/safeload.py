@@ -53,6 +53,9 @@ XLSX_MAX_UNCOMPRESSED = 128 * 1024**2
 XLSX_MAX_RATIO = 200
 XLSX_RATIO_FLOOR = 16 * 1024**2
 XLSX_MAX_PARTS = 10_000
+# Cells a worksheet may span (rows x columns of its used range): readers walk the whole range, so
+# one stray cell at XFD1048576 in a 5 KB file would mean 17 billion cells.
+XLSX_MAX_SHEET_CELLS = 20_000_000
 
 _DECLARATION = re.compile(
     b"|".join(
@@ -326,6 +329,17 @@ def check_xlsx(
                 )
 
 
+def check_sheet_extent(file: str, sheet: str, rows: int | None, columns: int | None) -> None:
+    """Refuse a worksheet whose used range spans more than :data:`XLSX_MAX_SHEET_CELLS`."""
+    span = (rows or 0) * (columns or 0)
+    if span > XLSX_MAX_SHEET_CELLS:
+        raise refuse(
+            f"{file}: refused workbook: sheet {sheet[:64]!r} spans {rows:,} rows x {columns:,} "
+            f"columns ({span:,} cells, at most {XLSX_MAX_SHEET_CELLS:,}); delete the stray "
+            "cells far from the data, or export the sheet as CSV"
+        )
+
+
 def _declared_parts(path: Path) -> int | None:
     """The number of parts the archive's end record declares, read before zipfile builds one
     object per part (None when it cannot be told: the workbook reader reports a bad archive)."""
@@ -358,9 +372,11 @@ __all__ = [
     "MAX_DEPTH",
     "XLSX_MAX_PARTS",
     "XLSX_MAX_RATIO",
+    "XLSX_MAX_SHEET_CELLS",
     "XLSX_MAX_UNCOMPRESSED",
     "YAML_ALIAS_BUDGET",
     "check_depth",
+    "check_sheet_extent",
     "check_size",
     "check_xlsx",
     "load_json",

@@ -56,6 +56,19 @@ def workbook_bytes() -> bytes:
     return buf.getvalue()
 
 
+def sparse_xlsx(path: Path, sheet: str = "work_item", kind: str = "project") -> Path:
+    """A 5 KB workbook with one stray cell at XFD1048576: its used range is 17 billion cells."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = sheet
+    ws.append(["code", "name", "kind"])
+    ws.append(["W1", "Alpha", kind])
+    ws["XFD1048576"] = "x"
+    wb.save(path)
+    return path
+
+
 def rewrite_xlsx(
     path: Path,
     *,

@@ -113,6 +113,7 @@ PAYLOADS: dict[str, tuple[Build, bool]] = {
     ),
     "xlsx-doctype": (_import("doctype.xlsx", pl.doctype_xlsx), True),
     "xlsx-20k-parts": (_import("parts.xlsx", pl.many_parts_xlsx), True),
+    "xlsx-stray-cell-17G-cells": (_import("sparse.xlsx", pl.sparse_xlsx), True),
     "xlsx-doctype-utf16": (
         _import("doctype16.xlsx", lambda p: pl.doctype_xlsx(p, encoding="utf-16")),
         True,
@@ -163,6 +164,14 @@ PAYLOADS: dict[str, tuple[Build, bool]] = {
     "design-100k-deep": (_file_command(["governance", "import"], "d.yaml", pl.deep_yaml()), False),
     "design-doctype-xlsx": (
         lambda tmp: ["governance", "import", str(pl.doctype_xlsx(tmp / "d.xlsx"))],
+        False,
+    ),
+    "design-stray-cell-xlsx": (
+        lambda tmp: [
+            "governance",
+            "import",
+            str(pl.sparse_xlsx(tmp / "d.xlsx", sheet="Nodes", kind="main_board")),
+        ],
         False,
     ),
     "design-zip-bomb-xlsx": (

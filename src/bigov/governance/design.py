@@ -115,6 +115,7 @@ def _rows(wb: Any, name: str) -> list[tuple[int, dict[str, Any]]]:
     if name not in wb.sheetnames:
         return []
     sheet = wb[name]
+    safeload.check_sheet_extent("design workbook", name, sheet.max_row, sheet.max_column)
     it = sheet.iter_rows(values_only=True)
     header = [str(h).strip() if h is not None else "" for h in next(it, ())]
     out = []

@@ -251,6 +251,8 @@ def read_xlsx(
         tables = []
         problems: list[Problem] = []
         for sheet_name in names:
+            sheet_ws = values_wb[sheet_name]
+            safeload.check_sheet_extent(name, sheet_name, sheet_ws.max_row, sheet_ws.max_column)
             table = _read_sheet(
                 values_wb[sheet_name], formulas_wb[sheet_name], name, skip_rows, header, problems
             )
