@@ -394,13 +394,13 @@ def read_json(path: Path, *, encoding: str | None = None) -> list[SourceTable]:
     for sheet, items in groups:
         if not isinstance(items, list):
             raise fail(f"{sheet!r} must hold a list of objects", name, sheet=sheet)
-        headers: list[str] = []
+        # an ordered set: a list's membership test made a file of many distinct keys quadratic
+        seen: dict[str, None] = {}
         for item in items:
             if not isinstance(item, dict):
                 raise fail("every entry must be an object", name, sheet=sheet)
-            for key in item:
-                if key not in headers:
-                    headers.append(str(key))
+            seen.update(dict.fromkeys(item))
+        headers = list(seen)
         rows = [[_json_cell(item.get(h), name) for h in headers] for item in items]
         tables.append(SourceTable(name, sheet, headers, rows, list(range(2, len(items) + 2))))
     if not any(t.rows for t in tables):
