@@ -295,3 +295,27 @@ def test_legitimate_aliases_and_workbooks_still_load(seeded: Workspace, tmp_path
     book.write_bytes(pl.workbook_bytes())
     result = runner.invoke(app, ["import", str(book), "--db", _url(seeded)])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    "mapping",
+    [
+        'kind: work_item\ncolumns:\n  "re:(": code\n',
+        'sheets:\n  S: {kind: work_item, columns: {"re:[": code}}\n',
+        'kind: work_item\ndelimiter: "ab"\n',
+        'kind: work_item\ndecimal: "x"\n',
+    ],
+)
+def test_a_broken_mapping_is_a_one_line_settings_error(
+    seeded: Workspace, tmp_path: Path, mapping: str
+) -> None:
+    """Bad settings in a mapping (a pattern that does not compile, a delimiter of two
+    characters) were a re.error / TypeError traceback: exit 2 (bad settings), nothing stored."""
+    data = write(tmp_path / "rows.csv", "code,name,kind\nW1,Alpha,project\n")
+    before = dump(seeded)
+    path = write(tmp_path / "map.yaml", mapping)
+    result = runner.invoke(app, ["import", str(data), "--mapping", str(path), "--db", _url(seeded)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error: ")
+    assert dump(seeded) == before

@@ -104,6 +104,18 @@ class Mapping(BaseModel):
             raise ValueError(f'decimal must be "." or ",", got {self.decimal!r}')
         if self.thousands not in (",", ".", " ", "'", "\u00a0", ""):
             raise ValueError(f"thousands must be one of , . ' or a blank, got {self.thousands!r}")
+        if self.delimiter is not None and len(self.delimiter) != 1:
+            raise ValueError(f"delimiter must be one character, got {self.delimiter!r}")
+        sheet_columns = [e.columns for e in self.sheets.values() if isinstance(e, SheetMapping)]
+        for columns in (self.columns, *sheet_columns):
+            for source in columns:
+                if source.startswith("re:"):
+                    try:
+                        re.compile(source[3:])
+                    except re.error as exc:
+                        raise ValueError(
+                            f"columns: {source!r} is not a valid pattern: {exc}"
+                        ) from None
         if self.decimal == self.thousands:
             if "thousands" in self.model_fields_set:
                 raise ValueError("decimal and thousands separators must differ")
