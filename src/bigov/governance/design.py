@@ -15,6 +15,7 @@ each imported node's members, scope, tolerances and agenda, in one transaction.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from importlib import resources
@@ -24,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from sqlalchemy import delete, select
 
+from bigov import safeload
 from bigov.codes import design_code_problems
-from bigov.errors import ConfigError, Problem, ValidationError
+from bigov.errors import BigovError, ConfigError, Problem, ValidationError
 from bigov.governance.models import (
     AgendaItem,
     AgendaSection,
@@ -93,7 +95,7 @@ def load_document(path: Path) -> tuple[list[dict[str, Any]], dict[int, Where]]:
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = safeload.load_yaml(safeload.read_text(path), path.name)
         except yaml.YAMLError as exc:
             raise ValidationError(
                 f"{path.name} is not valid YAML",
@@ -107,7 +109,16 @@ def load_document(path: Path) -> tuple[list[dict[str, Any]], dict[int, Where]]:
         nodes = [n if isinstance(n, dict) else {"_bad": n} for n in data["nodes"]]
         return nodes, {i: Where(path.name, None, i + 1) for i in range(len(nodes))}
     if suffix == ".xlsx":
-        return _load_xlsx(path)
+        try:
+            return _load_xlsx(path)
+        except BigovError:
+            raise
+        except (
+            Exception
+        ) as exc:  # openpyxl reports a damaged part with whatever its XML layer raised
+            raise ValidationError(
+                f"{path.name} is not a readable XLSX workbook ({type(exc).__name__}: {exc})"
+            ) from None
     raise ConfigError(f"unsupported design file {path.name}: use .yaml, .yml or .xlsx")
 
 
@@ -115,6 +126,7 @@ def _rows(wb: Any, name: str) -> list[tuple[int, dict[str, Any]]]:
     if name not in wb.sheetnames:
         return []
     sheet = wb[name]
+    safeload.check_sheet_extent("design workbook", name, sheet.max_row, sheet.max_column)
     it = sheet.iter_rows(values_only=True)
     header = [str(h).strip() if h is not None else "" for h in next(it, ())]
     out = []
@@ -128,7 +140,10 @@ def _rows(wb: Any, name: str) -> list[tuple[int, dict[str, Any]]]:
 def _load_xlsx(path: Path) -> tuple[list[dict[str, Any]], dict[int, Where]]:
     from openpyxl import load_workbook
 
-    wb = load_workbook(path, read_only=True, data_only=True)
+    safeload.check_size(path, "xlsx")
+    safeload.check_xlsx(path)  # before openpyxl parses: zip bombs and DOCTYPEs
+    # from bytes: a workbook openpyxl fails to read must not leave its file open
+    wb = load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
     nodes: list[dict[str, Any]] = []
     where: dict[int, Where] = {}
     index: dict[str, dict[str, Any]] = {}
@@ -612,7 +627,7 @@ def apply_template(
         .joinpath("templates", TEMPLATES[template])
         .read_text("utf-8")
     )
-    data = yaml.safe_load(text)
+    data = safeload.load_yaml(text, TEMPLATES[template])
     nodes = data["nodes"]
     return _apply(
         ws,

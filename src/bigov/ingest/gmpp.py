@@ -32,7 +32,7 @@ from typing import Any
 from bigov.errors import Problem, ValidationError
 from bigov.ingest.mapping import Mapping, RecordSet, normalise_header
 from bigov.ingest.parse import ParseError, enum_key, is_empty, parse_date, parse_decimal
-from bigov.ingest.readers import DEFAULT_MAX_BYTES, SourceTable, read_tables
+from bigov.ingest.readers import SourceTable, read_tables
 from bigov.ingest.registry import ImportOptions, register
 from bigov.work.models import Confidence
 
@@ -235,7 +235,7 @@ class GmppImporter:
             sheet=mapping.sheet,
             encoding=mapping.encoding,
             header=False,
-            max_bytes=int(options.extra.get("max_bytes", DEFAULT_MAX_BYTES)),
+            max_bytes=options.max_bytes(),
         )
         period = period_from(options, path)
         if period is None:

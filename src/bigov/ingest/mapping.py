@@ -33,9 +33,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticError
 
+from bigov import safeload
 from bigov.errors import ConfigError, Problem, ValidationError
 from bigov.ingest.parse import NumberFormat
 from bigov.ingest.readers import SourceTable
@@ -95,6 +96,32 @@ class Mapping(BaseModel):
     # importer-specific settings (e.g. the GMPP preset's rating scale)
     options: dict[str, Any] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _separators(self) -> Mapping:
+        # A decimal comma makes the point the thousands separator unless another is named;
+        # the same character for both could never be read unambiguously.
+        if self.decimal not in (".", ","):
+            raise ValueError(f'decimal must be "." or ",", got {self.decimal!r}')
+        if self.thousands not in (",", ".", " ", "'", "\u00a0", ""):
+            raise ValueError(f"thousands must be one of , . ' or a blank, got {self.thousands!r}")
+        if self.delimiter is not None and len(self.delimiter) != 1:
+            raise ValueError(f"delimiter must be one character, got {self.delimiter!r}")
+        sheet_columns = [e.columns for e in self.sheets.values() if isinstance(e, SheetMapping)]
+        for columns in (self.columns, *sheet_columns):
+            for source in columns:
+                if source.startswith("re:"):
+                    try:
+                        re.compile(source[3:])
+                    except re.error as exc:
+                        raise ValueError(
+                            f"columns: {source!r} is not a valid pattern: {exc}"
+                        ) from None
+        if self.decimal == self.thousands:
+            if "thousands" in self.model_fields_set:
+                raise ValueError("decimal and thousands separators must differ")
+            self.thousands = "." if self.decimal == "," else ","
+        return self
+
     @property
     def date_formats(self) -> list[str]:
         """The user's date formats, tried before the built-in ones."""
@@ -123,7 +150,7 @@ def load_mapping(path: Path) -> Mapping:
         ConfigError: missing file, bad YAML, unknown keys or kinds (the message says which).
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = safeload.read_text(path, "yaml", encoding="utf-8-sig")
     except OSError as exc:
         raise ConfigError(f"cannot read mapping file {path}: {exc.strerror}") from exc
     return parse_mapping(text, str(path))
@@ -132,7 +159,7 @@ def load_mapping(path: Path) -> Mapping:
 def parse_mapping(text: str, source: str = "mapping") -> Mapping:
     """A mapping from YAML text (see :func:`load_mapping`)."""
     try:
-        data = yaml.safe_load(text) or {}
+        data = safeload.load_yaml(text, source) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):

@@ -67,7 +67,8 @@ class MpxjImporter:
             return True
         if suffix == ".xml":  # MSPDI or PMXML; other XML is not ours
             try:
-                head = path.read_bytes()[:4096].decode("utf-8", errors="replace")
+                with path.open("rb") as fh:  # the head only: the file may be large
+                    head = fh.read(4096).decode("utf-8", errors="replace")
             except OSError:
                 return False
             return "schemas.microsoft.com/project" in head or "<APIBusinessObjects" in head

@@ -21,6 +21,16 @@ from typing import Any
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 # Serials outside this range are not plausible dates in project data (years 1900–2199).
 EXCEL_SERIAL_RANGE = (1, 109574)
+# Dates accepted on import: a year such as 9999 is a typing slip or a "never" marker, and one
+# such date used to stop a whole governance cycle (the period after it does not exist).
+DATE_MIN = dt.date(1900, 1, 1)
+DATE_MAX = dt.date(2200, 12, 31)
+
+# Numbers every backend stores exactly. SQLite keeps NUMERIC columns as binary floats, which
+# hold 15 significant decimal digits exactly; PostgreSQL NUMERIC(p, s) holds p - s whole digits.
+EXACT_DIGITS = 15
+# Money (2 decimals) must be below 10^13 in absolute value: 9,999,999,999,999.99 at most.
+MONEY_LIMIT = Decimal(10) ** 13
 
 EMPTY_MARKERS = frozenset({"", "-", "—", "–", "n/a", "na", "null", "none", "#n/a"})
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "x", "✓", "on"})
@@ -50,9 +60,40 @@ class ParseError(ValueError):
     """A value that cannot be read as the wanted type; the message is the user-facing reason."""
 
 
+def decimal_limit(precision: int | None, scale: int | None) -> Decimal:
+    """The magnitude a decimal column of this precision and scale accepts (exclusive): what the
+    column holds, and for money (2 decimals) :data:`MONEY_LIMIT`."""
+    whole = (precision or 38) - (scale or 0)
+    limit = Decimal(10) ** whole
+    return min(limit, MONEY_LIMIT) if scale == 2 else limit
+
+
+def check_stored_exactly(number: Decimal, raw: Any, limit: Decimal, name: str = "") -> None:
+    """Refuse a (rounded) number that a backend would not store exactly: too large for the
+    column, or more significant digits than a float keeps (SQLite)."""
+    where = f" for {name}" if name else ""
+    if abs(number) >= limit:
+        raise ParseError(
+            f"number {raw!r} is too large{where} (the limit is {limit - 1:,} and a bit, "
+            "so that every database stores it exactly)"
+            if limit < Decimal(10) ** 30
+            else f"number {raw!r} is too large{where}"
+        )
+    if number and len(number.normalize().as_tuple().digits) > EXACT_DIGITS:
+        raise ParseError(
+            f"number {raw!r} has more than {EXACT_DIGITS} significant digits{where}; "
+            "it would not be stored exactly"
+        )
+
+
 @dataclass(frozen=True)
 class NumberFormat:
-    """How numbers are written: ``decimal`` and ``thousands`` separators (a mapping setting)."""
+    """How numbers are written: ``decimal`` and ``thousands`` separators (a mapping setting).
+
+    The thousands separator (and blanks or ``'``) is accepted only between groups of three
+    digits, so a decimal comma is never read as a thousands separator: with the default format
+    ``1,234.5`` is 1234.5 and ``1,5`` is refused; with ``decimal=","`` (thousands then ``.``)
+    ``1.234,50`` is 1234.50 and ``1,5`` is 1.5."""
 
     decimal: str = "."
     thousands: str = ","
@@ -73,7 +114,25 @@ def is_empty(value: Any) -> bool:
 
 
 _CURRENCY = re.compile(r"[£$€¥]|\b(?:GBP|USD|EUR)\b", re.IGNORECASE)
-_SPACES = re.compile(r"[\s\u00a0\u202f']+")
+# Separators of digit groups besides the format's own: blanks (also no-break) and apostrophes.
+_GROUP_MARKS = " \u00a0\u202f'"
+_NUMBER_CACHE: dict[NumberFormat, re.Pattern[str]] = {}
+
+
+def _number_pattern(fmt: NumberFormat) -> re.Pattern[str]:
+    """sign, whole part (plain, or in groups of three with one separator throughout),
+    fraction, exponent."""
+    pattern = _NUMBER_CACHE.get(fmt)
+    if pattern is None:
+        marks = "".join(dict.fromkeys(fmt.thousands + _GROUP_MARKS))
+        sep = "[" + re.escape(marks) + "]"
+        dec = re.escape(fmt.decimal)
+        pattern = re.compile(
+            rf"(?P<sign>[+-]?)(?P<whole>[0-9]+|[0-9]{{1,3}}(?P<sep>{sep})[0-9]{{3}}"
+            rf"(?:(?P=sep)[0-9]{{3}})*)?(?:{dec}(?P<frac>[0-9]*))?(?P<exp>[eE][+-]?[0-9]{{1,3}})?"
+        )
+        _NUMBER_CACHE[fmt] = pattern
+    return pattern
 
 
 def parse_decimal(
@@ -126,21 +185,33 @@ def _slow_decimal(raw: str, s: str, fmt: NumberFormat) -> Decimal:
     negative = False
     if s.startswith("(") and s.endswith(")"):
         negative, s = True, s[1:-1]
-    s = _CURRENCY.sub("", s).replace("\u2212", "-")
+    s = _CURRENCY.sub("", s).replace("\u2212", "-").strip()
     if s.endswith("%"):
-        s = s[:-1]
-    s = _SPACES.sub("", s)
-    if fmt.thousands and fmt.thousands not in (" ",):
-        s = s.replace(fmt.thousands, "")
-    if fmt.decimal != ".":
-        s = s.replace(fmt.decimal, ".")
-    if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?", s):
-        raise ParseError(f"expected a number, got {raw!r}")
+        s = s[:-1].strip()
+    if s[:1] in ("+", "-"):  # "- 1,234" and "-£1,234" once the currency is gone
+        s = s[0] + s[1:].lstrip()
+    match = _number_pattern(fmt).fullmatch(s)
+    if match is None or (match["whole"] is None and not match["frac"]):
+        raise ParseError(f"expected a number, got {raw!r}{_separator_hint(s, fmt)}")
+    whole = (match["whole"] or "0").replace(match["sep"] or " ", "")
+    text = f"{match['sign']}{whole}.{match['frac'] or '0'}{match['exp'] or ''}"
     try:
-        number = Decimal(s)
+        number = Decimal(text)
     except InvalidOperation as exc:  # pragma: no cover - the regex already filters
         raise ParseError(f"expected a number, got {raw!r}") from exc
     return -number if negative else number
+
+
+def _separator_hint(s: str, fmt: NumberFormat) -> str:
+    """Why a number with separators was refused (the commonest surprise in imported files)."""
+    if fmt.decimal == "." and "," in s:
+        return (
+            " (a comma is read only as a thousands separator between groups of three digits; "
+            'for a decimal comma set decimal: "," in the mapping)'
+        )
+    if fmt.decimal == "," and "." in s:
+        return " (with decimal comma, a point is read only between groups of three digits)"
+    return ""
 
 
 def parse_int(value: Any, *, fmt: NumberFormat = DEFAULT_NUMBER_FORMAT) -> int | None:
@@ -180,7 +251,23 @@ def excel_serial_to_date(serial: float) -> dt.date:
     return EXCEL_EPOCH + dt.timedelta(days=int(serial))
 
 
+def _in_range(value: dt.date, raw: Any) -> dt.date:
+    if DATE_MIN <= value <= DATE_MAX:
+        return value
+    raise ParseError(
+        f"date {raw!s:.40} is outside the accepted range {DATE_MIN.isoformat()} to "
+        f"{DATE_MAX.isoformat()}"
+    )
+
+
 def parse_date(value: Any, *, formats: Sequence[str] = ()) -> dt.date | None:
+    """A date between :data:`DATE_MIN` and :data:`DATE_MAX`, or None when empty (see
+    :func:`_parse_date` for the spellings accepted)."""
+    parsed = _parse_date(value, formats=formats)
+    return None if parsed is None else _in_range(parsed, value)
+
+
+def _parse_date(value: Any, *, formats: Sequence[str] = ()) -> dt.date | None:
     """A date, or None when empty.
 
     Accepts date/datetime objects, Excel serial numbers, ISO text (also with a time), the

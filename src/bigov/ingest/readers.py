@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bigov.errors import Problem, ValidationError
+from bigov import safeload
+from bigov.errors import BigovError, Problem, ValidationError
 from bigov.ingest.csv_guard import unguard
 
 CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
@@ -30,8 +31,9 @@ TABULAR_SUFFIXES = CSV_SUFFIXES | XLSX_SUFFIXES | JSON_SUFFIXES
 
 # A single CSV field longer than this is almost certainly a broken quote, not data.
 MAX_FIELD_CHARS = 1_000_000
-# Files above this size are refused before reading (a misdirected dump, not a data extract).
-DEFAULT_MAX_BYTES = 2 * 1024**3
+# Files above this size are refused before reading (a misdirected dump, not a data extract);
+# each kind of file has its own limit (bigov.safeload.max_bytes), this is the CSV one.
+DEFAULT_MAX_BYTES = safeload.DEFAULT_MAX_BYTES["csv"]
 
 
 @dataclass
@@ -63,8 +65,15 @@ def fail(
     return ValidationError(f"{file}: {message}", [problem], hint=hint)
 
 
-def check_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-    """Refuse a missing, unreadable, empty or oversized file before parsing it."""
+def file_kind(path: Path) -> str:
+    """The kind of a tabular file for its size limit (``csv``, ``xlsx`` or ``json``)."""
+    suffix = path.suffix.casefold()
+    return "xlsx" if suffix in XLSX_SUFFIXES else "json" if suffix in JSON_SUFFIXES else "csv"
+
+
+def check_file(path: Path, *, max_bytes: int | None = None) -> None:
+    """Refuse a missing, unreadable, empty or oversized file before parsing it (``max_bytes``
+    None: the limit of the file's kind, see :func:`bigov.safeload.max_bytes`)."""
     name = path.name
     if not path.exists():
         raise fail("file not found", name)
@@ -73,11 +82,13 @@ def check_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
     size = path.stat().st_size
     if size == 0:
         raise fail("the file is empty", name)
-    if size > max_bytes:
-        raise fail(
-            f"the file is {size:,} bytes, over the limit of {max_bytes:,}",
-            name,
-            hint="split the extract, or raise the limit with --option max_bytes=N",
+    kind = file_kind(path)
+    limit = safeload.max_bytes(kind) if max_bytes is None else max_bytes
+    if size > limit:
+        raise safeload.refuse(
+            f"{name}: the file is {size:,} bytes, over the limit of {limit:,} for {kind} files "
+            f"(split the extract, or raise the limit with --option max_bytes=N or "
+            f"$BIGOV_MAX_{kind.upper()}_BYTES)"
         )
 
 
@@ -106,7 +117,7 @@ def read_tables(
     skip_rows: int = 0,
     encoding: str | None = None,
     delimiter: str | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = None,
     header: bool = True,
 ) -> list[SourceTable]:
     """Every table in ``path`` (one per CSV, per non-empty worksheet, per JSON kind).
@@ -208,19 +219,26 @@ def read_xlsx(
     from openpyxl.utils.exceptions import InvalidFileException
 
     name = path.name
+    # sizes, compression ratio and DOCTYPEs are checked before any XML parser runs
+    safeload.check_xlsx(path)
     try:
-        values_wb = openpyxl.load_workbook(path, data_only=True, read_only=False)
-        formulas_wb = openpyxl.load_workbook(path, data_only=False, read_only=False)
-    except (
-        zipfile.BadZipFile,
-        InvalidFileException,
-        KeyError,
-        OSError,
-        ValueError,
-        TypeError,
-        IndexError,
-        AttributeError,
-    ) as exc:
+        # from bytes, not the path: openpyxl leaves its file open when a part fails to parse
+        data = path.read_bytes()
+        values_wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
+        formulas_wb = openpyxl.load_workbook(io.BytesIO(data), data_only=False, read_only=False)
+    except BigovError:
+        raise
+    except (zipfile.BadZipFile, InvalidFileException) as exc:
+        raise fail(
+            f"not a readable XLSX workbook ({type(exc).__name__}: {exc})",
+            name,
+            hint="open it in Excel and save it again as .xlsx",
+        ) from exc
+    except RecursionError as exc:
+        raise fail("not a readable XLSX workbook (its XML is nested too deeply)", name) from exc
+    except Exception as exc:
+        # openpyxl reports damaged parts with whatever its XML layer raised (ParseError,
+        # KeyError, TypeError, zlib.error, ...): all mean "this file is not a usable workbook"
         raise fail(
             f"not a readable XLSX workbook ({type(exc).__name__}: {exc})",
             name,
@@ -236,6 +254,8 @@ def read_xlsx(
         tables = []
         problems: list[Problem] = []
         for sheet_name in names:
+            sheet_ws = values_wb[sheet_name]
+            safeload.check_sheet_extent(name, sheet_name, sheet_ws.max_row, sheet_ws.max_column)
             table = _read_sheet(
                 values_wb[sheet_name], formulas_wb[sheet_name], name, skip_rows, header, problems
             )
@@ -357,7 +377,9 @@ def read_json(path: Path, *, encoding: str | None = None) -> list[SourceTable]:
     name = path.name
     text = decode_text(path.read_bytes(), name, encoding)
     try:
-        data = json.loads(text)
+        # the structure read here is two levels deep; deeper values become text cells (their
+        # depth is checked before they are written back as JSON, see _json_cell)
+        data = safeload.load_json(text, name, walk=False)
     except json.JSONDecodeError as exc:
         raise fail(
             f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
@@ -375,22 +397,23 @@ def read_json(path: Path, *, encoding: str | None = None) -> list[SourceTable]:
     for sheet, items in groups:
         if not isinstance(items, list):
             raise fail(f"{sheet!r} must hold a list of objects", name, sheet=sheet)
-        headers: list[str] = []
+        # an ordered set: a list's membership test made a file of many distinct keys quadratic
+        seen: dict[str, None] = {}
         for item in items:
             if not isinstance(item, dict):
                 raise fail("every entry must be an object", name, sheet=sheet)
-            for key in item:
-                if key not in headers:
-                    headers.append(str(key))
-        rows = [[_json_cell(item.get(h)) for h in headers] for item in items]
+            seen.update(dict.fromkeys(item))
+        headers = list(seen)
+        rows = [[_json_cell(item.get(h), name) for h in headers] for item in items]
         tables.append(SourceTable(name, sheet, headers, rows, list(range(2, len(items) + 2))))
     if not any(t.rows for t in tables):
         raise fail("the file has no data", name)
     return [t for t in tables if t.rows]
 
 
-def _json_cell(value: Any) -> Any:
+def _json_cell(value: Any, file: str) -> Any:
     if isinstance(value, dict | list):
+        safeload.check_depth(value, file, max_depth=safeload.MAX_DEPTH - 2)
         return json.dumps(value)
     return value
 

@@ -34,6 +34,20 @@ class ImportOptions:
     kind: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def max_bytes(self) -> int | None:
+        """The ``max_bytes`` option (None: the limit of the file's kind).
+
+        Raises:
+            ConfigError: not a whole number.
+        """
+        raw = self.extra.get("max_bytes")
+        if raw is None or raw == "":
+            return None
+        try:
+            return int(str(raw).replace("_", ""))
+        except ValueError:
+            raise ConfigError(f"--option max_bytes={raw!r}: expected a whole number") from None
+
 
 @runtime_checkable
 class Importer(Protocol):

@@ -28,6 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from bigov import safeload
 from bigov.errors import ConfigError, ValidationError
 from bigov.ingest.schedule_models import (
     MonthAmount,
@@ -249,6 +250,7 @@ def _check_file(file: Path) -> None:
         raise ValidationError(f"{file}: not a file")
     if file.stat().st_size == 0:
         raise ValidationError(f"{file}: the file is empty")
+    safeload.check_size(file, "schedule")
 
 
 # ------------------------------------------------------------------------------------------------

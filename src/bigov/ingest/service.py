@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bigov.db.base import utcnow
 from bigov.db.batch import ImportBatch
-from bigov.errors import ConfigError, DatabaseError, Problem, ValidationError
+from bigov.errors import ConfigError, ConflictError, DatabaseError, Problem, ValidationError
 from bigov.ingest.load import execute_plan
 from bigov.ingest.mapping import Mapping, RecordSet, load_mapping, load_preset
 from bigov.ingest.registry import Importer, ImportOptions, choose_importer, get_importer
@@ -211,7 +211,25 @@ def import_records(
             _record_rejected(ws, source, file_name, file_hash, user, err, dict(sizes))
         raise
     except IntegrityError as exc:
-        # A rule the validator does not know (e.g. a unique constraint other than code):
+        if _unique_violation(exc):
+            # Validation saw these codes as new, so another import wrote them since: two imports
+            # of the same data at once. The transaction is rolled back; nothing was written.
+            conflict = ConflictError(
+                "another import of the same codes is in progress or committed first; "
+                "nothing was imported",
+                hint="run the import again: rows already stored count as unchanged or updated",
+            )
+            _record_rejected(
+                ws,
+                source,
+                file_name,
+                file_hash,
+                user,
+                ValidationError(conflict.message),
+                dict(sizes),
+            )
+            raise conflict from None
+        # A rule the validator does not know (e.g. a check constraint):
         # the transaction is rolled back, so nothing was written.
         refused = ValidationError(
             "the database refused the batch; nothing was imported",
@@ -233,6 +251,19 @@ def import_records(
         user=user,
         counts=counts,
     )
+
+
+def _unique_violation(exc: IntegrityError) -> bool:
+    """True when the database refused a duplicate *code* (PostgreSQL SQLSTATE 23505 on a code
+    index, SQLite's "UNIQUE constraint failed: <table>.code"): validation checked codes against
+    what was stored, so only a concurrent writer can cause it."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "23505":
+        diag = getattr(orig, "diag", None)
+        name = str(getattr(diag, "constraint_name", "") or "")
+        return name.endswith("_code")
+    text = str(orig)
+    return "UNIQUE constraint failed" in text and text.rstrip().endswith(".code")
 
 
 def _totals_text(counts: dict[str, dict[str, int]]) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bigov.errors import Problem, ValidationError
 from bigov.ingest.mapping import RecordSet, apply_mapping
-from bigov.ingest.readers import DEFAULT_MAX_BYTES, TABULAR_SUFFIXES, read_tables
+from bigov.ingest.readers import TABULAR_SUFFIXES, read_tables
 from bigov.ingest.registry import ImportOptions, register
 
 SKIPPED_SHEETS = frozenset({"readme", "read me", "about", "notes", "instructions"})
@@ -34,7 +34,7 @@ class TabularImporter:
             skip_rows=mapping.skip_rows,
             encoding=mapping.encoding,
             delimiter=mapping.delimiter,
-            max_bytes=int(options.extra.get("max_bytes", DEFAULT_MAX_BYTES)),
+            max_bytes=options.max_bytes(),
         )
         out: list[RecordSet] = []
         problems: list[Problem] = []

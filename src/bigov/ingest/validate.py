@@ -42,11 +42,16 @@ from bigov.codes import (
 from bigov.errors import Problem, ValidationError
 from bigov.ingest.mapping import Mapping, RecordSet
 from bigov.ingest.parse import (
+    DATE_MAX,
+    DATE_MIN,
     DEFAULT_NUMBER_FORMAT,
     EMPTY_MARKERS,
+    EXACT_DIGITS,
     FALSE_WORDS,
     TRUE_WORDS,
     ParseError,
+    check_stored_exactly,
+    decimal_limit,
     enum_lookup,
     parse_bool,
     parse_date,
@@ -61,6 +66,8 @@ CHUNK = 5000
 # above this many codes, a look-up may read the whole table instead (see rows_with_codes)
 SCAN_FROM = 500
 CODE_LENGTH = 64
+# whole-number fields are INTEGER columns (32-bit on PostgreSQL)
+INT_LIMIT = 2**31 - 1
 MAX_PROBLEMS = 10_000
 
 # (start, finish) field pairs that must not run backwards
@@ -177,7 +184,7 @@ def converter(f: FieldSpec, mapping: Mapping | None) -> Converter:
 
     elif f.type == "decimal":
         quantum = Decimal(1).scaleb(-(f.scale or 0))
-        limit = Decimal(10) ** ((f.precision or 38) - (f.scale or 0))
+        limit = decimal_limit(f.precision, f.scale)
         plain = fmt.decimal == "." and factor is None
 
         def base(v: Any) -> Any:
@@ -201,14 +208,17 @@ def converter(f: FieldSpec, mapping: Mapping | None) -> Converter:
                 raise ParseError(f"number {v!r} is too large") from exc
             if f.non_negative and number < 0:
                 raise ParseError("must not be negative")
-            if abs(number) >= limit:
-                raise ParseError(f"number {v!r} is too large for {f.name}")
+            check_stored_exactly(number, v, limit, f.name)
             return number
 
     elif f.type == "int":
 
         def base(v: Any) -> Any:
-            return parse_int(v, fmt=fmt)
+            number = parse_int(v, fmt=fmt)
+            if number is not None and abs(number) > INT_LIMIT:
+                # INTEGER columns are 32-bit on PostgreSQL: refuse here, not as a database error
+                raise ParseError(f"whole number {v!r} is too large (at most {INT_LIMIT:,})")
+            return number
 
     elif f.type == "date":
 
@@ -299,7 +309,10 @@ def _fast(
         if fmt.decimal != "." or factor is not None:  # formats the cast does not know
             return pl.Series(s.name, [None] * len(s), dtype=dtype), ~null
         scale = f.scale or 0
-        whole = max((f.precision or 38) - scale, 1)
+        # plain cells cast here have at most EXACT_DIGITS digits and fit the column; any other
+        # goes through the parser, which says why it is refused
+        limit_digits = len(str(decimal_limit(f.precision, scale))) - 1
+        whole = max(min(limit_digits, EXACT_DIGITS - scale), 1)
         sign = r"\+?" if f.non_negative else r"[+-]?"
         frac = rf"(\.\d{{0,{scale}}})?" if scale else ""
         plain = col.str.contains(rf"^{sign}\d{{1,{whole}}}{frac}$")
@@ -308,7 +321,7 @@ def _fast(
         )
         slow_expr = (col != "") & value_expr.is_null()
     elif kind == "int":
-        plain = col.str.contains(r"^[+-]?\d{1,18}$")
+        plain = col.str.contains(r"^[+-]?\d{1,9}$")  # larger ones: the parser checks the limit
         value_expr = pl.when(plain).then(col).otherwise(None).cast(pl.Int64, strict=False)
         slow_expr = (col != "") & value_expr.is_null()
     elif kind == "date":
@@ -323,6 +336,10 @@ def _fast(
             .then(col + "-01")
             .otherwise(None)
             .str.to_date("%Y-%m-%d", strict=False)
+        )
+        # dates outside the accepted range go to the parser, whose message names the range
+        value_expr = pl.when(value_expr.is_between(pl.lit(DATE_MIN), pl.lit(DATE_MAX))).then(
+            value_expr
         )
         # cells that look like dates but are not (31 Feb) are left to the parser's message
         slow_expr = (col != "") & value_expr.is_null()

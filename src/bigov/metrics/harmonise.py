@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -53,6 +54,15 @@ from bigov.metrics.calendar import (
 # Example rows shown per kind of problem; the counts are always complete.
 EXAMPLES_PER_KIND = 5
 _TZ_NAME = re.compile(r"^[A-Za-z0-9_+\-/]+$")
+# Observation times accepted (as in data imports): a year such as 9999 is a slip or a "never"
+# marker, and its periods end beyond what the calendar (Python dates) can represent.
+TS_MIN, TS_END = "1900-01-01 00:00:00+00", "2201-01-01 00:00:00+00"
+_TS_MIN_US = int(dt.datetime(1900, 1, 1, tzinfo=dt.UTC).timestamp() * 1_000_000)
+_TS_END_US = int(dt.datetime(2201, 1, 1, tzinfo=dt.UTC).timestamp() * 1_000_000)
+# What DuckDB may hold in memory during a load before it spills to disk. With the Python side
+# streaming its results, a 5M-row load at every grain peaks well under 1 GB (docs/metrics.md).
+DEFAULT_MEMORY_LIMIT = "512MB"
+MEMORY_ENV = "BIGOV_METRICS_MEMORY_LIMIT"
 
 # An explicit offset or Z at the end of a timestamp text; a bare date or local time has none.
 _TZ_SQL = (
@@ -358,11 +368,29 @@ def _local_to_utc_us(tz: str, w: str, lo: int | None = None, hi: int | None = No
     return f"({w} - {_case_tree(w, [b for b, _ in walls], offsets)})"
 
 
+def memory_limit_setting(configured: str | None = None) -> str:
+    """The engine's memory limit: ``configured``, else ``$BIGOV_METRICS_MEMORY_LIMIT``, else
+    :data:`DEFAULT_MEMORY_LIMIT`. DuckDB spills beyond it to its temp directory, so a load of
+    any size runs in bounded memory (measured in docs/metrics.md)."""
+    return configured or os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT
+
+
+def read_records(path: Path, chunk: int = 50_000) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of a :meth:`Harmoniser.spill_records` file, ``chunk`` at a time, as tuples in
+    :data:`RECORD_COLUMNS` order (the values :meth:`Harmoniser.records` would give)."""
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as file:
+        for batch in file.iter_batches(batch_size=chunk):
+            yield list(zip(*(col.to_pylist() for col in batch.columns), strict=True))
+
+
 class Harmoniser:
     """One load's DuckDB workspace. Use as a context manager; not thread-safe.
 
-    ``memory_limit`` (e.g. ``"4GB"``) and ``temp_dir`` bound memory: DuckDB spills the staged
-    table and large aggregations to ``temp_dir`` beyond the limit.
+    ``memory_limit`` (e.g. ``"4GB"``; default :func:`memory_limit_setting`) and ``temp_dir``
+    bound memory: DuckDB spills the staged table and large aggregations to ``temp_dir`` beyond
+    the limit.
     """
 
     def __init__(
@@ -376,15 +404,19 @@ class Harmoniser:
         self.calendar = calendar
         if not _TZ_NAME.match(calendar.tz):
             raise ConfigError(f"unusable time zone name {calendar.tz!r}")
-        config: dict[str, Any] = {}
+        config: dict[str, Any] = {"memory_limit": memory_limit_setting(memory_limit)}
         if threads:
             config["threads"] = threads
-        if memory_limit:
-            config["memory_limit"] = memory_limit
         if temp_dir is not None:
             temp_dir.mkdir(parents=True, exist_ok=True)
             config["temp_directory"] = str(temp_dir)
-        self.con = duckdb.connect(config=config)
+        try:
+            self.con = duckdb.connect(config=config)
+        except duckdb.Error as exc:  # e.g. an unreadable memory limit in the environment
+            raise ConfigError(
+                f"cannot start the metrics engine: {str(exc).splitlines()[0]}",
+                hint=f"check ${MEMORY_ENV} (e.g. 512MB)",
+            ) from None
         # Parse in UTC (cheap); naive local timestamps are re-interpreted afterwards.
         self.con.execute("SET TimeZone='UTC'")
         self._stats: StageStats | None = None
@@ -804,6 +836,8 @@ class Harmoniser:
         rows, bad, first_u, last_u, min_sid, max_sid, collisions = row
         if not rows or bad:
             return None
+        if first_u < _TS_MIN_US or last_u >= _TS_END_US:  # the exact pass names the rows
+            return None
         if collisions:
             # rows sharing a slot: a duplicate, or timestamps finer than the slot — decide
             # exactly (a second read, only for such files)
@@ -849,10 +883,13 @@ class Harmoniser:
             "count(*) FILTER (weight IS NULL OR NOT isfinite(weight) OR weight < 0), "
             "count(*) FILTER (has_tz AND ts IS NOT NULL), "
             "count(*) FILTER (NOT has_tz AND ts IS NOT NULL), "
-            "min(ts), max(ts), min(series_id), max(series_id) FROM staged"
+            "min(ts), max(ts), min(series_id), max(series_id), "
+            f"count(*) FILTER (ts < TIMESTAMPTZ '{TS_MIN}' OR ts >= TIMESTAMPTZ '{TS_END}') "
+            "FROM staged"
         ).fetchall()[0]
         assert row is not None
         rows, bad_series, bad_ts, bad_value, bad_weight, n_tz, n_naive = row[:7]
+        out_of_range = int(row[11] or 0)
         rejects = 0
         if kind == "csv":
             rejects_row = self.con.execute("SELECT count(*) FROM reject_errors").fetchall()[0]
@@ -871,6 +908,16 @@ class Harmoniser:
                     "timestamp does not parse",
                     bad_ts,
                     f"{ts_expr} IS NULL",
+                    "ts",
+                    "r.ts::VARCHAR",
+                )
+            )
+        if out_of_range:
+            findings.append(
+                self._examples(
+                    "timestamp outside the accepted range 1900-01-01 to 2200-12-31",
+                    out_of_range,
+                    f"{ts_expr} < TIMESTAMPTZ '{TS_MIN}' OR {ts_expr} >= TIMESTAMPTZ '{TS_END}'",
                     "ts",
                     "r.ts::VARCHAR",
                 )
@@ -909,7 +956,7 @@ class Harmoniser:
             assert stats_row is not None
             min_ts, max_ts, min_sid, max_sid = stats_row
         else:
-            min_ts, max_ts, min_sid, max_sid = row[7:]
+            min_ts, max_ts, min_sid, max_sid = row[7:11]
         if not findings:
             dup = self._duplicates()
             if dup is not None:
@@ -1148,6 +1195,26 @@ class Harmoniser:
         fetch_stored: StoredFetcher | None = None,
         prior_end: dt.datetime | None = None,
     ) -> pa.Table:
+        """The aggregates :meth:`build` computes, as one Arrow table (held in memory: loads use
+        :meth:`build` and :meth:`spill_records` instead)."""
+        self.build(
+            grains,
+            batch_id=batch_id,
+            prior_files=prior_files,
+            fetch_stored=fetch_stored,
+            prior_end=prior_end,
+        )
+        return self.con.sql("SELECT * FROM agg_out").to_arrow_table()
+
+    def build(
+        self,
+        grains: set[Grain] | frozenset[Grain],
+        *,
+        batch_id: int,
+        prior_files: Sequence[Path] = (),
+        fetch_stored: StoredFetcher | None = None,
+        prior_end: dt.datetime | None = None,
+    ) -> int:
         """Aggregates of every grain in ``grains`` (plus the base grain) for the periods the staged
         rows touch.
 
@@ -1164,8 +1231,9 @@ class Harmoniser:
         exactly (sums, counts, min, max, the last value by time) — so appending a day costs a
         day's work, not a re-read of the month. :attr:`recomputed` tells which way was taken.
 
-        Returns an Arrow table: ``grain``, :data:`AGG_COLUMNS` but ``batches`` as ``batch_ids``
-        (comma-separated ascending), and ``expected`` (observations expected in the period).
+        The result stays in the engine (table ``agg_out``: ``grain``, :data:`AGG_COLUMNS` but
+        ``batches`` as ``batch_ids``, comma-separated ascending, and ``expected``, observations
+        expected in the period); returns its number of rows.
         """
         base = base_grain(grains)
         wanted = sorted(set(grains) | {base}, key=GRAIN_ORDER.index)
@@ -1249,18 +1317,34 @@ class Harmoniser:
             "LEFT JOIN expected_map e ON e.frequency = m.frequency AND e.grain = a.grain "
             "AND e.period_start = a.period_start"
         )
-        return self.con.sql("SELECT * FROM agg_out").to_arrow_table()
+        # fetchall: DuckDB refuses other work while a result is only partly fetched
+        return int(self.con.execute("SELECT count(*) FROM agg_out").fetchall()[0][0])
 
-    def records(self, *, text_times: bool = False) -> list[tuple[Any, ...]]:
-        """The rows :meth:`aggregate` returned, as tuples in :data:`RECORD_COLUMNS` order (without
-        going through Arrow). ``text_times`` gives the times as the text SQLite stores
-        (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC for ``last_ts``), so no Python datetime is built."""
+    def _record_sql(self, text_times: bool) -> str:
         cols = list(RECORD_COLUMNS)
         if text_times:
             fmt = "'%Y-%m-%d %H:%M:%S.%f'"
             cols[cols.index("period_start")] = f"strftime(period_start, {fmt})"
             cols[cols.index("last_ts")] = f"strftime(last_ts, {fmt})"
-        return self.con.execute(f"SELECT {', '.join(cols)} FROM agg_out").fetchall()
+        return f"SELECT {', '.join(cols)} FROM agg_out"
+
+    def records(self, *, text_times: bool = False) -> list[tuple[Any, ...]]:
+        """The rows :meth:`build` computed, as tuples in :data:`RECORD_COLUMNS` order (without
+        going through Arrow). ``text_times`` gives the times as the text SQLite stores
+        (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC for ``last_ts``), so no Python datetime is built."""
+        return self.con.execute(self._record_sql(text_times)).fetchall()
+
+    def spill_records(self, path: Path, *, text_times: bool = False) -> int:
+        """Write the rows :meth:`build` computed to a Parquet file (as :meth:`records` gives
+        them); returns their number. A load of millions of aggregates then reaches the database
+        in chunks (:func:`read_records`) instead of as one list of Python tuples, which held
+        several GB for a 5M-row load at every grain."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.con.execute(
+            f"COPY ({self._record_sql(text_times)}) TO {_q(str(path))} (FORMAT parquet)"
+        )
+        # fetchall: DuckDB refuses other work while a result is only partly fetched
+        return int(self.con.execute("SELECT count(*) FROM agg_out").fetchall()[0][0])
 
     def _recompute_source(self, base: Grain, batch_id: int, prior_files: Sequence[Path]) -> None:
         self._period_table("staged", base, "staged_p")

@@ -10,15 +10,24 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import math
+import re
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows has no advisory file locks
+    fcntl = None  # type: ignore[assignment]
 
 import yaml
 from sqlalchemy import ColumnElement, Connection, Table, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bigov import safeload
 from bigov.db.base import utcnow
 from bigov.db.batch import ImportBatch
 from bigov.db.settings import Setting
@@ -31,7 +40,13 @@ from bigov.metrics.calendar import (
     grains_of,
     parse_grain,
 )
-from bigov.metrics.harmonise import AGG_COLUMNS, RECORD_COLUMNS, Harmoniser, StageStats
+from bigov.metrics.harmonise import (
+    AGG_COLUMNS,
+    RECORD_COLUMNS,
+    Harmoniser,
+    StageStats,
+    read_records,
+)
 from bigov.metrics.models import (
     MeasureDirection,
     MetricAggregate,
@@ -88,6 +103,81 @@ def _close_batch(conn: Connection, batch_id: int, now: dt.datetime, counts: dict
     )
 
 
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+class _LoadLock:
+    """An advisory lock file held for the whole of a load or recompute (taken before its batch
+    row exists, so a batch marked ``running`` whose lock is free belongs to a dead process)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.token = uuid.uuid4().hex
+        self.path = folder / f"{self.token}.lock"
+        self._fh: IO[str] | None = None
+
+    def __enter__(self) -> _LoadLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = self.path.open("a+", encoding="ascii")
+        if fcntl is not None:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._fh = fh
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fh is not None:
+            self.path.unlink(missing_ok=True)
+            self._fh.close()  # closing releases the lock
+            self._fh = None
+
+    @staticmethod
+    def held(path: Path) -> bool:
+        """True when a live process holds the lock file at ``path``."""
+        if fcntl is None:  # pragma: no cover - no advisory locks: never take a batch as dead
+            return True
+        try:
+            fh = path.open("r", encoding="ascii")
+        except OSError:
+            return False
+        with fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            return False
+
+
+class _Spill:
+    """Aggregates of one load or recompute, waiting in Parquet files (in the store's tmp folder)
+    for the single write transaction. Millions of aggregates never exist as one Python list:
+    they reach the database a chunk at a time."""
+
+    def __init__(self, folder: Path, batch_id: int) -> None:
+        self.folder = folder
+        self.batch_id = batch_id
+        self.files: list[Path] = []
+        self.rows = 0
+
+    def take(self, engine: Harmoniser, *, text_times: bool) -> None:
+        """Add what ``engine`` last built."""
+        path = self.folder / f"agg-{self.batch_id:08d}-{len(self.files):04d}.parquet"
+        self.rows += engine.spill_records(path, text_times=text_times)
+        self.files.append(path)
+
+    def chunks(self) -> Iterator[list[tuple[Any, ...]]]:
+        """Every record, a chunk at a time, in :data:`RECORD_COLUMNS` order."""
+        for path in self.files:
+            yield from read_records(path)
+
+    def discard(self) -> None:
+        for path in self.files:
+            path.unlink(missing_ok=True)
+        self.files = []
+
+    def __len__(self) -> int:
+        return self.rows
+
+
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector for a load: its bulk rows are acyclic tuples, and a
@@ -106,7 +196,8 @@ class MetricsService:
     """Measures, observations and harmonised period values of one workspace.
 
     ``store_dir`` overrides where raw observations live (see :mod:`bigov.metrics.store`);
-    ``memory_limit`` / ``threads`` bound the engine (DuckDB spills to the store's tmp folder).
+    ``memory_limit`` / ``threads`` bound the engine (DuckDB spills to the store's tmp folder;
+    the default limit is :func:`bigov.metrics.harmonise.memory_limit_setting`).
     """
 
     def __init__(
@@ -114,7 +205,7 @@ class MetricsService:
         ws: Workspace,
         *,
         store_dir: Path | str | None = None,
-        memory_limit: str | None = "4GB",
+        memory_limit: str | None = None,
         threads: int | None = None,
     ) -> None:
         self.ws = ws
@@ -147,8 +238,31 @@ class MetricsService:
     # -- definitions -------------------------------------------------------------------------
     def define(self, spec: MeasureSpec) -> None:
         """Create or update a measure with its series and targets (matched by code; series by
-        measure and org unit; targets by grain, org and period)."""
+        measure and org unit; targets by grain, org and period).
+
+        Raises:
+            ValidationError: two series of the measure for one org unit (a measure has one
+                series per org unit), or a series code that belongs to another measure.
+        """
         cal = self.calendar()
+        by_org: dict[str, str] = {}
+        for ser in spec.series:
+            first = by_org.setdefault(ser.org, ser.code)
+            if first != ser.code:
+                raise ValidationError(
+                    f"measure {spec.code}: series {first} and {ser.code} are both for org unit "
+                    f"{ser.org} (a measure has one series per org unit)"
+                )
+        try:
+            self._define(spec, cal)
+        except IntegrityError as exc:
+            # a series stored earlier already measures one of these org units
+            raise ValidationError(
+                f"measure {spec.code}: an org unit would have two series (a measure has one "
+                "series per org unit; give the stored series' code to update it)"
+            ) from exc
+
+    def _define(self, spec: MeasureSpec, cal: FiscalCalendar) -> None:
         with self.ws.session() as s:
             measure = s.scalar(select(MetricMeasure).where(MetricMeasure.code == spec.code))
             if measure is None:
@@ -217,7 +331,7 @@ class MetricsService:
 
         file = Path(path)
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+            data = safeload.load_yaml(safeload.read_text(file), file.name)
             spec = DefinitionsFile.model_validate(data)
         except (yaml.YAMLError, OSError) as exc:
             raise ValidationError(f"{file.name}: cannot read definitions: {exc}") from exc
@@ -238,6 +352,59 @@ class MetricsService:
         return measure
 
     # -- loading -----------------------------------------------------------------------------
+    def recover_interrupted(self) -> list[int]:
+        """Close what a killed load or recompute left behind; returns the batches closed.
+
+        A running load holds an advisory lock file (``<store>/locks/<token>.lock``) whose
+        token its batch records. A ``running`` batch whose lock nobody holds belongs to a process
+        that died (``kill -9``, power cut): it is marked ``rejected`` and its staging, raw and
+        scratch files are removed (its aggregates were never committed, so nothing else is to
+        undo). Staging files of no live batch go too. Loads and recomputes call this first.
+        """
+        store = self.store
+        locks = store.root / "locks"
+        stale: list[tuple[int, str | None]] = []
+        alive: set[int] = set()
+        now = utcnow()
+        with self.ws.session() as s:
+            running = s.execute(
+                select(ImportBatch.id, ImportBatch.counts).where(
+                    ImportBatch.source == "metrics", ImportBatch.status == "running"
+                )
+            ).all()
+            for batch_id, counts in running:
+                token = (counts or {}).get("lock") if isinstance(counts, dict) else None
+                token = token if isinstance(token, str) and _TOKEN.fullmatch(token) else None
+                if token is not None and _LoadLock.held(locks / f"{token}.lock"):
+                    alive.add(int(batch_id))
+                else:
+                    stale.append((int(batch_id), token))
+            for batch_id, _ in stale:
+                s.execute(
+                    update(BATCHES)
+                    .where(BATCHES.c.id == batch_id, BATCHES.c.status == "running")
+                    .values(
+                        status="rejected",
+                        finished_at=now,
+                        counts={"rejected": 0},
+                        message="interrupted: the process stopped before the load finished; "
+                        "nothing of it was stored (cleaned up by the next metrics command)",
+                    )
+                )
+        for batch_id, token in stale:
+            store.discard(batch_id)
+            for path in store.temp_dir.glob(f"agg-{batch_id:08d}-*.parquet"):
+                path.unlink(missing_ok=True)
+            if token is not None:
+                (locks / f"{token}.lock").unlink(missing_ok=True)
+        raw = store.root / "raw"
+        if raw.is_dir():
+            for part in raw.glob(".batch-*.parquet.part"):
+                number = part.name.removeprefix(".batch-").split(".", 1)[0]
+                if not number.isdigit() or int(number) not in alive:
+                    part.unlink(missing_ok=True)
+        return [batch_id for batch_id, _ in stale]
+
     def load(
         self,
         source: Any,
@@ -253,20 +420,41 @@ class MetricsService:
         Touched periods are recomputed from every raw row of the period, the newest batch
         winning for a repeated (series, ts) — late and corrected data replace, never add. Only
         touched periods are recomputed. ``grains`` overrides the measures' stored grains.
+        What an interrupted earlier load left is cleaned up first (:meth:`recover_interrupted`).
 
         Raises:
             ValidationError: bad rows (counted by kind, first rows shown); nothing is stored.
         """
+        if isinstance(source, str | Path):
+            safeload.check_size(Path(source), "metrics")
+        self.recover_interrupted()
+        with _LoadLock(self.store.root / "locks") as lock:
+            return self._load(
+                source, label=label, grains=grains, reporter=reporter, user=user, token=lock.token
+            )
+
+    def _load(
+        self,
+        source: Any,
+        *,
+        label: str | None,
+        grains: Sequence[Grain] | None,
+        reporter: Reporter,
+        user: str | None,
+        token: str,
+    ) -> LoadResult:
         store = self.store
         name = label or (Path(source).name if isinstance(source, str | Path) else "<frame>")
         with self.ws.session() as s:
             batch = ImportBatch(source="metrics", kind="metric_observation", file_name=name)
             batch.user = user
+            batch.counts = {"lock": token}
             s.add(batch)
             s.flush()
             batch_id = batch.id
             _, series_map = self._series_catalogue(s)
         reporter.start(f"load {name}", total=3)
+        spill = _Spill(store.temp_dir, batch_id)
         try:
             with _gc_paused(), self._engine() as engine:
                 # one read of the source writes the raw file; one pass over that validates it and
@@ -286,8 +474,8 @@ class MetricsService:
                 reporter.advance()
                 if grains is not None or len(groups) <= 1:
                     wanted = set(grains) if grains is not None else set(present)
-                    records, recomputed, existing = self._aggregate(
-                        engine, wanted, stats, batch_id, merge=grains is None
+                    recomputed, existing = self._aggregate(
+                        engine, wanted, stats, batch_id, merge=grains is None, spill=spill
                     )
                 else:
                     # Series of different grains in one file: each set of grains is aggregated
@@ -295,7 +483,7 @@ class MetricsService:
                     # grains (one computed at another's finer grain would go stale when loaded
                     # alone). Each set re-reads its rows from the raw file just written.
                     wanted = set(present)
-                    records, recomputed, existing = [], False, False
+                    recomputed, existing = False, False
                     for grains_text, ids in groups.items():
                         with self._engine() as part:
                             part_stats = part.stage_raw(
@@ -303,16 +491,20 @@ class MetricsService:
                             )
                             if part_stats is None:
                                 continue
-                            got, again, stored = self._aggregate(
-                                part, set(grains_of(grains_text)), part_stats, batch_id, merge=True
+                            again, stored = self._aggregate(
+                                part,
+                                set(grains_of(grains_text)),
+                                part_stats,
+                                batch_id,
+                                merge=True,
+                                spill=spill,
                             )
-                        records += got
                         recomputed, existing = recomputed or again, existing or stored
                 base = base_grain(wanted)
             reporter.advance()
             computed_at = utcnow()
             with _gc_paused():
-                superseded = self._write(records, batch_id, computed_at, stats, store, existing)
+                superseded = self._write(spill, batch_id, computed_at, stats, store, existing)
         except ValidationError as exc:
             self._reject(batch_id, exc)
             store.discard(batch_id)
@@ -322,6 +514,7 @@ class MetricsService:
             store.discard(batch_id)
             raise
         finally:
+            spill.discard()
             reporter.finish()
         return LoadResult(
             batch_id=batch_id,
@@ -330,7 +523,7 @@ class MetricsService:
             min_ts=stats.min_ts,
             max_ts=stats.max_ts,
             grains=sorted(set(wanted) | {base}, key=list(Grain).index),
-            aggregates_written=len(records),
+            aggregates_written=len(spill),
             superseded=superseded,
             recomputed_from_prior=recomputed,
             computed_at=computed_at,
@@ -366,10 +559,11 @@ class MetricsService:
         batch_id: int,
         *,
         merge: bool,
-    ) -> tuple[list[tuple[Any, ...]], bool, bool]:
-        """Aggregate the staged rows of one load to ``wanted`` grains: records to store, whether
-        earlier raw files were re-read (a correction), and whether any current aggregate of
-        these series was stored before (so the records may supersede some).
+        spill: _Spill,
+    ) -> tuple[bool, bool]:
+        """Aggregate the staged rows of one load to ``wanted`` grains into ``spill``; returns
+        whether earlier raw files were re-read (a correction), and whether any current aggregate
+        of these series was stored before (so the records may supersede some).
 
         An append (no (series, ts) seen before) merges into the stored periods when ``merge``
         allows; a correction re-reads the touched periods' raw rows."""
@@ -396,7 +590,7 @@ class MetricsService:
                 )
                 .limit(1)
             ).first()
-        engine.aggregate(
+        engine.build(
             wanted,
             batch_id=batch_id,
             prior_files=[path for path, _ in prior],
@@ -404,8 +598,8 @@ class MetricsService:
             # (no merge under a grains override: the stored grains may be others)
             prior_end=max((_utc(end) for _, end in prior), default=None) if merge else None,
         )
-        records = engine.records(text_times=self._sqlite())
-        return records, engine.recomputed, existing is not None
+        spill.take(engine, text_times=self._sqlite())
+        return engine.recomputed, existing is not None
 
     def _engine(self) -> Harmoniser:
         """A harmonisation engine in the workspace calendar, bounded as configured (it spills to
@@ -447,7 +641,7 @@ class MetricsService:
 
     def _write(
         self,
-        records: list[tuple[Any, ...]],
+        records: _Spill,
         batch_id: int,
         computed_at: dt.datetime,
         stats: Any,
@@ -457,23 +651,26 @@ class MetricsService:
         """Supersede the current versions of the recomputed periods and insert the new ones,
         register the raw file and close the batch — one transaction.
 
-        ``records`` are :data:`RECORD_COLUMNS` tuples as :meth:`Harmoniser.records` gives them
-        (times as text on SQLite). They go to the driver's ``executemany`` as they are: tens of
-        thousands of rows per load, where SQLAlchemy's per-row parameter processing cost more
-        than the database's own work.
+        ``records`` hold :data:`RECORD_COLUMNS` tuples as :meth:`Harmoniser.records` gives them
+        (times as text on SQLite). They go to the driver's ``executemany`` as they are, a chunk
+        at a time: tens of thousands of rows per load, where SQLAlchemy's per-row parameter
+        processing cost more than the database's own work.
         """
         now, stamp = self._stamp(computed_at)
         mark = self._mark()
         superseded = 0
         with self.ws.engine.begin() as conn:
-            if existing and records:
-                result = conn.exec_driver_sql(
-                    f"UPDATE {AGG.name} SET superseded_at = {mark} WHERE series_id = {mark} "
-                    f"AND grain = {mark} AND period_start = {mark} AND superseded_at IS NULL",
-                    [(stamp, r[0], r[1], r[2]) for r in records],
-                )
-                superseded = max(result.rowcount or 0, 0)
-            self._insert_aggregates(conn, records, batch_id, stamp)
+            if existing and len(records):
+                # every supersede before any insert: the new rows must not match the UPDATE
+                for chunk in records.chunks():
+                    result = conn.exec_driver_sql(
+                        f"UPDATE {AGG.name} SET superseded_at = {mark} WHERE series_id = {mark} "
+                        f"AND grain = {mark} AND period_start = {mark} AND superseded_at IS NULL",
+                        [(stamp, r[0], r[1], r[2]) for r in chunk],
+                    )
+                    superseded += max(result.rowcount or 0, 0)
+            for chunk in records.chunks():
+                self._insert_aggregates(conn, chunk, batch_id, stamp)
             conn.execute(
                 insert(RAW_FILES).values(
                     batch_id=batch_id,
@@ -535,6 +732,13 @@ class MetricsService:
         Raises:
             NotFoundError: unknown measure.
         """
+        self.recover_interrupted()
+        with _LoadLock(self.store.root / "locks") as lock:
+            return self._recompute(measure, reporter=reporter, user=user, token=lock.token)
+
+    def _recompute(
+        self, measure: str | None, *, reporter: Reporter, user: str | None, token: str
+    ) -> RecomputeResult:
         store = self.store
         with self.ws.session() as s:
             if measure is not None:
@@ -544,6 +748,7 @@ class MetricsService:
                 source="metrics", kind="metric_recompute", file_name=measure or "every measure"
             )
             batch.user = user
+            batch.counts = {"lock": token}
             s.add(batch)
             s.flush()
             batch_id = batch.id
@@ -554,7 +759,7 @@ class MetricsService:
             groups.setdefault(r[3], []).append(int(r[1]))
         computed_at = utcnow()
         now, stamp = self._stamp(computed_at)
-        records: list[tuple[Any, ...]] = []
+        records = _Spill(store.temp_dir, batch_id)
         raw_rows = 0
         reporter.start(f"recompute {measure or 'every measure'}", total=len(groups))
         try:
@@ -567,8 +772,8 @@ class MetricsService:
                         stats = engine.stage_raw(files, series_map, ids)
                         if stats is not None and grains:
                             raw_rows += stats.rows
-                            engine.aggregate(grains, batch_id=batch_id)
-                            records += engine.records(text_times=self._sqlite())
+                            engine.build(grains, batch_id=batch_id)
+                            records.take(engine, text_times=self._sqlite())
                     reporter.advance()
                 ids_all = [int(r[1]) for r in chosen]
                 with self.ws.engine.begin() as conn:
@@ -580,13 +785,15 @@ class MetricsService:
                             .values(superseded_at=now)
                         )
                         superseded = max(result.rowcount or 0, 0)
-                    self._insert_aggregates(conn, records, batch_id, stamp)
+                    for chunk in records.chunks():
+                        self._insert_aggregates(conn, chunk, batch_id, stamp)
                     counts = {"raw_rows": raw_rows, "aggregates": len(records)}
                     _close_batch(conn, batch_id, now, counts)
         except BaseException:
             self._reject(batch_id, None)
             raise
         finally:
+            records.discard()
             reporter.finish()
         return RecomputeResult(
             batch_id=batch_id,

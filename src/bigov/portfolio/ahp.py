@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from bigov import safeload
 from bigov.errors import Problem, ValidationError
 
 __all__ = [
@@ -189,7 +190,7 @@ def load_pairwise(path: str | Path) -> AhpResult:
     """Read ``{drivers: [...], matrix: [[...]]}`` from YAML or JSON and compute the weights."""
     p = Path(path)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = safeload.load_yaml(safeload.read_text(p), str(p))
     except OSError as exc:
         raise ValidationError(
             f"cannot read {p}: {exc.strerror}", [Problem("unreadable", str(p))]

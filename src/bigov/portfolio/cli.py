@@ -18,6 +18,7 @@ import typer
 import yaml
 from rich.table import Table
 
+from bigov import safeload
 from bigov.cli_support import (
     DbOption,
     ErrorHandlingGroup,
@@ -356,7 +357,7 @@ def scenario_import(
     solution = None
     if solution_file is not None:
         try:
-            solution = Solution.model_validate_json(solution_file.read_text(encoding="utf-8"))
+            solution = Solution.model_validate_json(safeload.read_text(solution_file, "json"))
         except (OSError, ValueError) as exc:
             raise ValidationError(f"cannot read solution {solution_file}: {exc}") from None
     with open_workspace(db) as ws:
@@ -584,7 +585,7 @@ def prioritise(
         result = load_pairwise(pairwise)  # validates the judgements and reports CR problems
         if result.warning:
             err_console.print(f"[bold yellow]warning:[/] {result.warning}")
-        data = yaml.safe_load(pairwise.read_text(encoding="utf-8"))
+        data = safeload.load_yaml(safeload.read_text(pairwise), str(pairwise))
         matrix = PairwiseInput.model_validate(
             {"drivers": data["drivers"], "matrix": data["matrix"]}
         )
@@ -611,6 +612,45 @@ def prioritise(
         console.print(f"consistency ratio {latest['consistency_ratio']:.4f}")
 
 
+def _ratings_file(file: Path) -> dict[str, dict[str, float]]:
+    """``{item: {driver: score}}`` from a YAML/JSON file, every shape error a clear refusal."""
+    is_json = file.suffix.lower() == ".json"
+    try:
+        text = safeload.read_text(file, "json" if is_json else "yaml")
+        data = (
+            safeload.load_json(text, file.name) if is_json else safeload.load_yaml(text, file.name)
+        )
+    except OSError as exc:
+        raise ValidationError(f"{file.name}: cannot read the file: {exc.strerror}") from None
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValidationError(
+            f"{file.name}: not valid {'JSON' if is_json else 'YAML'}: {first}"
+        ) from None
+    shape = "expected a mapping of item → {driver: score}"
+    if not isinstance(data, dict):
+        raise ValidationError(f"{file.name}: {shape}, got a {type(data).__name__}")
+    table: dict[str, dict[str, float]] = {}
+    for item, row in data.items():
+        if not isinstance(row, dict):
+            raise ValidationError(
+                f"{file.name}: item {str(item)[:64]!r}: {shape}, got a {type(row).__name__}"
+            )
+        scores: dict[str, float] = {}
+        for driver, value in row.items():
+            try:
+                if isinstance(value, bool):
+                    raise TypeError
+                scores[str(driver)] = float(value)
+            except (TypeError, ValueError, OverflowError):
+                raise ValidationError(
+                    f"{file.name}: item {str(item)[:64]!r}, driver {str(driver)[:64]!r}: "
+                    f"the score must be a number, got {str(value)[:40]!r}"
+                ) from None
+        table[str(item)] = scores
+    return table
+
+
 @app.command()
 def rate(
     ratings: Annotated[
@@ -625,11 +665,7 @@ def rate(
     """Rate work items against drivers (replacing earlier ratings of the same pairs)."""
     table: dict[str, dict[str, float]] = {}
     if file is not None:
-        text = file.read_text(encoding="utf-8")
-        data = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
-        if not isinstance(data, dict):
-            raise ValidationError(f"{file}: expected a mapping of item → {{driver: score}}")
-        table = {str(i): {str(d): float(v) for d, v in row.items()} for i, row in data.items()}
+        table = _ratings_file(file)
     if ratings:
         item, *pairs = ratings
         if not pairs:

@@ -24,6 +24,7 @@ import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from bigov import safeload
 from bigov.errors import Problem, ValidationError
 
 __all__ = [
@@ -457,13 +458,17 @@ def load_problem(path: str | Path) -> PortfolioProblem:
     """Read a problem from a ``.json``, ``.yaml`` or ``.yml`` file and validate it."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = safeload.read_text(p, "json" if p.suffix.lower() == ".json" else "yaml")
     except OSError as exc:
         raise ValidationError(
             f"cannot read problem file {p}: {exc.strerror}", [Problem("unreadable", file=str(p))]
         ) from None
     try:
-        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = (
+            safeload.load_json(text, str(p))
+            if p.suffix.lower() == ".json"
+            else safeload.load_yaml(text, str(p))
+        )
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise ValidationError(
             f"{p} is not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {exc}",
