@@ -66,7 +66,10 @@ def trace(
         return
 
     def label(n: TraceNode) -> str:
-        parts = [f"[dim]{n.relation}[/] " if n.relation else "", f"[bold]{n.code}[/] {n.name}"]
+        parts = [
+            f"[dim]{n.relation}[/] " if n.relation else "",
+            f"[bold]{escape(n.code)}[/] {escape(n.name)}",
+        ]
         parts.append(f" [dim]({n.kind}{', ' + n.status if n.status else ''})[/]")
         if n.weight is not None:
             parts.append(f" w={n.weight:.2f}")

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Column, Table
 from rich.text import Text
 
@@ -136,7 +137,8 @@ def governance_init(
     with open_workspace(db) as ws:
         counts = ws.governance.init_template(template)
     console.print(
-        f"Template [bold]{template}[/] applied: " + ", ".join(f"{v} {k}" for k, v in counts.items())
+        f"Template [bold]{escape(template)}[/] applied: "
+        + ", ".join(f"{v} {k}" for k, v in counts.items())
     )
 
 
@@ -158,7 +160,7 @@ def governance_export(
     """Export the governance design to edit and re-import."""
     with open_workspace(db) as ws:
         ws.governance.export_design(path)
-    console.print(f"Design written to [bold]{path}[/]")
+    console.print(f"Design written to [bold]{escape(str(path))}[/]")
 
 
 @governance_app.command("show")
@@ -237,7 +239,7 @@ def governance_propose(
         console.print("OTCs no node governs: " + ", ".join(proposal.ungoverned_otcs))
     if out is not None:
         console.print(
-            f"{len(proposal.new_nodes)} proposed nodes written to [bold]{out}[/]; "
+            f"{len(proposal.new_nodes)} proposed nodes written to [bold]{escape(str(out))}[/]; "
             "review, then [bold]bigov governance import[/] it."
         )
 
@@ -309,7 +311,7 @@ def cycle_run(
     for r in results:
         table.add_row(*_result_row(r))
     console.print(table)
-    console.print(f"{len(results)} cycle(s); packs in [bold]{out.resolve()}[/]")
+    console.print(f"{len(results)} cycle(s); packs in [bold]{escape(str(out.resolve()))}[/]")
 
 
 @cycle_app.command("check")
@@ -452,7 +454,7 @@ def cycle_show(
         print_json(doc)
         return
     console.print(
-        f"[bold]{doc['node']['name']}[/] — {doc['period']['label']} "
+        f"[bold]{escape(doc['node']['name'])}[/] — {doc['period']['label']} "
         f"(as at {doc['period']['as_at']}), "
         f"cycle {doc['cycle']['code']}"
     )
@@ -503,7 +505,7 @@ def decision_add(
             due=_date(due, "--due"),
             description=description,
         )
-    console.print(f"Recorded {kind} [bold]{code}[/]")
+    console.print(f"Recorded {kind} [bold]{escape(code)}[/]")
 
 
 @decision_app.command("list")

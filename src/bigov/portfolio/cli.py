@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Table
 
 from bigov import safeload
@@ -329,7 +330,8 @@ def scenario_save(
         print_json(summary)
         return
     console.print(
-        f"scenario [bold]{summary.name}[/] ({summary.code}, {summary.planning_round}): value "
+        f"scenario [bold]{escape(summary.name)}[/] ({summary.code}, "
+        f"{summary.planning_round}): value "
         f"{summary.value:.4g}, {len(summary.selected)} selected, {len(summary.excluded)} out"
         + ("" if summary.proven_optimal else f", gap {summary.gap:.2%}")
     )
@@ -368,7 +370,8 @@ def scenario_import(
         print_json(summary)
         return
     console.print(
-        f"imported scenario [bold]{summary.name}[/] ({summary.code}): value {summary.value:.4g}"
+        f"imported scenario [bold]{escape(summary.name)}[/] ({summary.code}): "
+        f"value {summary.value:.4g}"
     )
 
 
@@ -510,7 +513,8 @@ def rebalance(
         return
     r = report.result
     console.print(
-        f"{report.planning_round}: plan of record [bold]{report.plan_of_record}[/] is now worth "
+        f"{report.planning_round}: plan of record "
+        f"[bold]{escape(str(report.plan_of_record))}[/] is now worth "
         f"{r.reference_value:.4g}; best possible {r.optimum_value:.4g}; with "
         f"{len(r.changes)} change(s) {r.value:.4g} ({r.run_time:.2f} s)"
     )
