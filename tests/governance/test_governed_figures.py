@@ -161,6 +161,13 @@ def test_a_persisting_breach_keeps_its_code_and_grows_older(gov_ws: Workspace) -
     assert ages == [("2026-01-01", 1), ("2026-01-01", 2), ("2026-01-01", 3)]
     march = gov_ws.governance.cycle_document("PF/2026-03")
     assert march["governed"]["exceptions.new"] < march["governed"]["exceptions.owned"]
+    # the movements since the last sitting compare with February's governed figures
+    february = gov_ws.governance.cycle_document("PF/2026-02")
+    assert march["previous"] == {
+        "cycle": "PF/2026-02/v1",
+        "period": "2026-02",
+        "governed": february["governed"],
+    }
     # a decision can name the breach by the code the pack shows
     gov_ws.governance.add_decision("PF/2026-03", "Re-baseline PRJ-3", exception=codes[0])
     listed = gov_ws.governance.decisions(node="PF")

@@ -413,6 +413,9 @@ def _run_one(
         "has_data": doc["has_data"],
         "items": len(doc["work"]),
         "sha256": sha,
+        # the governed figures again, small, so the next cycle's movements need not load this
+        # cycle's whole document (megabytes for a board that governs everything)
+        "governed": doc["governed"],
     }
     s.flush()
     return (
@@ -436,16 +439,21 @@ def _previous_figures(s: Session, node_id: int, month: dt.date) -> dict[str, Any
     """The governed figures of the node's last cycle before ``month`` (its latest version), for
     the movements a pack reports; None at a node's first cycle."""
     row = s.execute(
-        select(Cycle.code, Cycle.period, CycleSnapshot.document)
-        .join(CycleSnapshot, CycleSnapshot.cycle_id == Cycle.id)
+        select(Cycle.id, Cycle.code, Cycle.period, Cycle.summary)
         .where(Cycle.node_id == node_id, Cycle.period < month)
         .order_by(Cycle.period.desc(), Cycle.version.desc())
         .limit(1)
     ).first()
     if row is None:
         return None
-    code, period, document = row
-    return {"cycle": code, "period": period_label(period), "governed": governed_figures(document)}
+    cycle_id, code, period, summary = row
+    figures = (summary or {}).get("governed")
+    if not figures:  # a cycle run before the summary kept them: read its document
+        document = s.scalar(
+            select(CycleSnapshot.document).where(CycleSnapshot.cycle_id == cycle_id)
+        )
+        figures = governed_figures(document or {})
+    return {"cycle": code, "period": period_label(period), "governed": figures}
 
 
 def measure_view(code: str, m: MeasureView) -> dict[str, Any]:
