@@ -1,0 +1,11 @@
+"""/api/v1: one router per context."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from bigov.api import analysis, audit, benefits, cycles, governance, session, work
+
+router = APIRouter()
+for module in (session, work, benefits, cycles, analysis, governance, audit):
+    router.include_router(module.router)
