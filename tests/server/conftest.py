@@ -1,11 +1,11 @@
 """A small organisation on a real workspace (SQLite, and PostgreSQL when configured), one user
 per role with a bearer token, and a TestClient on the real app.
 
-    GROUP ─┬─ U-A ── U-A1          N-BOARD (main board)   N-FIN (finance: no scope, governs everything)
-           └─ U-B                   └─ N-PB-A (programme board; scope: PG-A)
+    GROUP ─┬─ U-A ── U-A1     N-BOARD (main board) ── N-PB-A (programme board; scope: PG-A)
+           └─ U-B             N-FIN (finance: no scope, so it governs everything)
 
-    PG-A  (U-A, node N-PB-A) ── PRJ-A1 (U-A1)         BEN-A owned by ben@, unit U-A, enabled by PRJ-A1
-    PG-B  (U-B, owner mgr@)  ── PRJ-B1 (U-B)          BEN-B owned by other, unit U-B, enabled by PG-B
+    PG-A  (U-A, node N-PB-A) ── PRJ-A1 (U-A1)    BEN-A: owner ben@, unit U-A, enabled by PRJ-A1
+    PG-B  (U-B, owner mgr@)  ── PRJ-B1 (U-B)     BEN-B: owner other, unit U-B, enabled by PG-B
     PRJ-B2 (U-B, owner other)
 """
 
@@ -57,7 +57,9 @@ def seed(ws: Workspace) -> None:
         s.add_all([ua1, mgr, ben, other, board])
         s.flush()
         pb = GovernanceNode(
-            code="N-PB-A", name="Programme A board", kind=NodeKind.PROGRAMME_BOARD,
+            code="N-PB-A",
+            name="Programme A board",
+            kind=NodeKind.PROGRAMME_BOARD,
             parent_id=board.id,
         )
         # a finance committee with no scope of its own governs the whole organisation
@@ -66,8 +68,14 @@ def seed(ws: Workspace) -> None:
         s.flush()
 
         def item(code: str, kind: WorkKind, unit: OrgUnit, **kw: object) -> WorkItem:
-            wi = WorkItem(code=code, name=f"Item {code}", kind=kind, org_unit_id=unit.id,
-                          phase=Phase.DELIVERY, **kw)
+            wi = WorkItem(
+                code=code,
+                name=f"Item {code}",
+                kind=kind,
+                org_unit_id=unit.id,
+                phase=Phase.DELIVERY,
+                **kw,
+            )
             s.add(wi)
             s.flush()
             return wi
@@ -79,12 +87,28 @@ def seed(ws: Workspace) -> None:
         b2 = item("PRJ-B2", WorkKind.PROJECT, ub, owner_id=other.id)
         s.add(NodeScope(code="NS-1", node_id=pb.id, work_item_id=pga.id))
         for wi in (pga, a1, pgb, b1, b2):
-            s.add(StatusReport(code=f"SR-{wi.code}", work_item_id=wi.id,
-                               period=dt.date(2026, 9, 1), confidence=Confidence.AMBER))
-        bena = Benefit(code="BEN-A", name="Benefit A", category=BenefitCategory.CASHABLE,
-                       owner_id=ben.id, owner_unit_id=ua.id)
-        benb = Benefit(code="BEN-B", name="Benefit B", category=BenefitCategory.CASHABLE,
-                       owner_id=other.id, owner_unit_id=ub.id)
+            s.add(
+                StatusReport(
+                    code=f"SR-{wi.code}",
+                    work_item_id=wi.id,
+                    period=dt.date(2026, 9, 1),
+                    confidence=Confidence.AMBER,
+                )
+            )
+        bena = Benefit(
+            code="BEN-A",
+            name="Benefit A",
+            category=BenefitCategory.CASHABLE,
+            owner_id=ben.id,
+            owner_unit_id=ua.id,
+        )
+        benb = Benefit(
+            code="BEN-B",
+            name="Benefit B",
+            category=BenefitCategory.CASHABLE,
+            owner_id=other.id,
+            owner_unit_id=ub.id,
+        )
         s.add_all([bena, benb])
         s.flush()
         s.add(BenefitEnabler(code="BE-1", benefit_id=bena.id, work_item_id=a1.id))
@@ -103,7 +127,7 @@ def add_users(ws: Workspace) -> dict[str, str]:
     }
     tokens: dict[str, str] = {}
     with ws.session() as s:
-        for who, (email, role, units, nodes) in specs.items():
+        for email, role, units, nodes in specs.values():
             add_user(s, email, role, password=PASSWORD, units=units, nodes=nodes)
         s.flush()
         for who, (email, *_rest) in specs.items():

@@ -48,8 +48,12 @@ MATRIX: list[tuple[str, str, dict[str, int], dict[str, int]]] = [
     ("GET", "/api/v1/analysis/attainment", ORGANISATION, ORGANISATION),
     ("GET", "/api/v1/governance/nodes", ALL, ALL),
     ("GET", "/api/v1/governance/nodes/N-PB-A", ALL, ALL),
-    ("GET", "/api/v1/audit", {**dict.fromkeys(ROLES, 403), "admin": 200, "pmo": 200},
-     {**dict.fromkeys(ROLES, 403), "admin": 200, "pmo": 200}),
+    (
+        "GET",
+        "/api/v1/audit",
+        {**dict.fromkeys(ROLES, 403), "admin": 200, "pmo": 200},
+        {**dict.fromkeys(ROLES, 403), "admin": 200, "pmo": 200},
+    ),
     ("GET", "/api/v1/me", ALL, ALL),
 ]
 
@@ -82,7 +86,12 @@ def test_authorisation_matrix(org: Org) -> None:
                     )
                 if got.status_code >= 400:
                     assert got.headers["content-type"] == "application/problem+json"
-                if method == "GET" and got.status_code == 200 and "?" in path and "items" in got.json():
+                if (
+                    method == "GET"
+                    and got.status_code == 200
+                    and "?" in path
+                    and "items" in got.json()
+                ):
                     codes = {r.get("code") or r.get("work_item") for r in got.json()["items"]}
                     own, other = IN_SCOPE[who], OUT_OF_SCOPE.get(who, (None, None))
                     if "benefits" in path:
@@ -126,7 +135,9 @@ def test_writes_cannot_leave_the_scope(org: Org) -> None:
         headers=org.auth("mgr"),
     )
     assert moved.status_code == 403
-    assert org.client.get("/api/v1/work-items/PRJ-NEW2", headers=org.auth("admin")).status_code == 404
+    assert (
+        org.client.get("/api/v1/work-items/PRJ-NEW2", headers=org.auth("admin")).status_code == 404
+    )
     # moving an own item under someone else's programme is refused and changes nothing
     current = org.client.get("/api/v1/work-items/PRJ-B1", headers=org.auth("mgr"))
     away = org.client.put(
@@ -139,6 +150,8 @@ def test_writes_cannot_leave_the_scope(org: Org) -> None:
     assert after["parent"] == "PG-B"
     # viewers never write, even a new code
     new = org.client.put(
-        "/api/v1/work-items/PRJ-V", json={"name": "v", "kind": "project"}, headers=org.auth("viewer")
+        "/api/v1/work-items/PRJ-V",
+        json={"name": "v", "kind": "project"},
+        headers=org.auth("viewer"),
     )
     assert new.status_code == 403

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, and_, or_, select, tuple_
+from sqlalchemy import CursorResult, Select, and_, or_, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from bigov.api.common import (
@@ -26,6 +27,7 @@ from bigov.api.common import (
 )
 from bigov.auth.scope import Scope, scope_for
 from bigov.auth.service import record
+from bigov.db.base import utcnow
 from bigov.governance.models import GovernanceNode
 from bigov.org.models import OrgUnit, Person
 from bigov.server.deps import StateDep, UserDep, client_ip, scoped_read
@@ -273,22 +275,25 @@ def put_work_item(
             raise not_found("work item", code)
         if not scope.may_write_work():
             raise Problem(403, f"your role ({user.role.value}) may not change work items")
-        if current is not None:
+        item = s.scalar(select(WorkItem).where(WorkItem.code == code))
+        if current is not None and item is not None:
             if if_match is None:
                 raise Problem(428, "send If-Match with the ETag of the version you edited")
             if if_match.strip() not in (_etag(current), "*"):
-                return JSONResponse(
-                    {
-                        "type": "about:blank",
-                        "title": "Precondition failed",
-                        "status": 412,
-                        "detail": f"work item {code} changed since you read it",
-                        "current": current.model_dump(mode="json"),
-                    },
-                    status_code=412,
-                    media_type="application/problem+json",
-                    headers={"ETag": _etag(current)},
-                )
+                return _stale(code, current)
+            # compare-and-set on the version read: a writer that read the same version and
+            # committed first leaves no row to claim, whatever the backend's locking
+            claimed = s.execute(
+                update(WorkItem)
+                .where(WorkItem.id == item.id, WorkItem.updated_at == item.updated_at)
+                .values(updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            if cast(CursorResult[Any], claimed).rowcount != 1:
+                s.rollback()
+                latest = _read_one(s, scope, code)
+                assert latest is not None
+                return _stale(code, latest)
         refs = {
             "parent_id": _resolve(s, WorkItem, body.parent, "parent"),
             "owner_id": _resolve(s, Person, body.owner, "owner"),
@@ -296,7 +301,6 @@ def put_work_item(
             "org_unit_id": _resolve(s, OrgUnit, body.org_unit, "org_unit"),
         }
         fields = body.model_dump(exclude={"parent", "owner", "governing_node", "org_unit"})
-        item = s.scalar(select(WorkItem).where(WorkItem.code == code))
         if item is None:
             item = WorkItem(code=code)
             s.add(item)
@@ -305,7 +309,13 @@ def put_work_item(
         for name, value in {**fields, **refs}.items():
             setattr(item, name, value)
         item.written_by = user.email
-        s.flush()
+        try:
+            s.flush()
+        except IntegrityError:
+            # two creates of one new code at once: the other committed first
+            raise Problem(
+                409, f"work item {code} was created meanwhile; read it and retry"
+            ) from None
         after = _read_one(s, scope, code)
         if after is None:
             # the write would put the item outside what this user may change
@@ -325,6 +335,21 @@ def put_work_item(
         after.model_dump(mode="json"),
         status_code=200 if current is not None else 201,
         headers={"ETag": _etag(after)},
+    )
+
+
+def _stale(code: str, latest: WorkItemOut) -> JSONResponse:
+    return JSONResponse(
+        {
+            "type": "about:blank",
+            "title": "Precondition failed",
+            "status": 412,
+            "detail": f"work item {code} changed since you read it",
+            "current": latest.model_dump(mode="json"),
+        },
+        status_code=412,
+        media_type="application/problem+json",
+        headers={"ETag": _etag(latest)},
     )
 
 
