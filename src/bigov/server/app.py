@@ -127,5 +127,12 @@ def create_app(settings: ServerSettings, workspace: Workspace | None = None) -> 
 
 def app_from_env() -> FastAPI:
     """Factory for uvicorn worker processes (``bigov serve`` passes settings by environment)."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    log = logging.getLogger("bigov")
+    if not log.handlers:
+        # our lines only (access log as JSON, errors); Alembic's start-up chatter stays quiet
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
     return create_app(ServerSettings.from_env())
