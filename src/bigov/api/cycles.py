@@ -49,8 +49,12 @@ def _visible(scope: Scope) -> Any:
 
 def _resolve(st: StateDep, user: UserDep, code: str) -> str:
     """The full code of a cycle the user may read (404 otherwise: absent or out of scope)."""
+    return _resolve_with_status(st, user, code)[0]
+
+
+def _resolve_with_status(st: StateDep, user: UserDep, code: str) -> tuple[str, str]:
     with scoped_read(st, user) as (s, scope):
-        q = select(Cycle.code).where(_visible(scope))
+        q = select(Cycle.code, Cycle.status).where(_visible(scope))
         if code.count("/") == 2:
             q = q.where(Cycle.code == code)
         else:
@@ -65,10 +69,10 @@ def _resolve(st: StateDep, user: UserDep, code: str) -> str:
                 .order_by(Cycle.version.desc())
                 .limit(1)
             )
-        found = s.scalar(q)
+        found = s.execute(q).first()
     if found is None:
         raise not_found("cycle", code)
-    return str(found)
+    return str(found[0]), found[1].value
 
 
 @router.get("", response_model=list[CycleRow])
@@ -114,8 +118,19 @@ def cycle_figures(code: CycleCode, st: StateDep, user: UserDep) -> Any:
     values as its pack's `data-figure`s and `bigov figures`."""
     from bigov.figures import figure_rows
 
-    doc = st.ws.governance.cycle_document(_resolve(st, user, code))
-    return {"cycle": doc["cycle"]["code"], "figures": figure_rows(doc)}
+    full, status = _resolve_with_status(st, user, code)
+    key = f"figures {full}"
+    cached = st.published.get(key)
+    if cached is not None:
+        return cached
+    doc = st.ws.governance.cycle_document(full)
+    out = {"cycle": doc["cycle"]["code"], "figures": figure_rows(doc)}
+    if status == "published":
+        # a published cycle never changes, so its figures can be kept (bounded, per process)
+        if len(st.published) >= 256:
+            st.published.pop(next(iter(st.published)))
+        st.published[key] = out
+    return out
 
 
 @router.get("/{code:path}/exceptions")

@@ -8,7 +8,7 @@ import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -36,6 +36,8 @@ class ServerState:
     settings: ServerSettings
     signer: URLSafeTimedSerializer
     write_lock: threading.Lock | None
+    # what a published cycle answers never changes: kept per app instance, bounded by callers
+    published: dict[str, Any] = field(default_factory=dict)
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
