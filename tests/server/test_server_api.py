@@ -208,3 +208,48 @@ def test_cycles_are_scoped_to_the_nodes(org: Org) -> None:
         org.client.get("/api/v1/cycles/N-PB-A/2026-13", headers=org.auth("board")).status_code
         == 422
     )
+
+
+def test_status_report_upsert_with_etag_and_audit(org: Org) -> None:
+    url = f"{ITEMS}/PRJ-B1/status-reports/2026-10"
+    body = {"confidence": "amber/red", "overall": "red", "narrative": "<b>late</b>"}
+    created = org.client.put(url, json=body, headers=org.auth("mgr"))
+    assert created.status_code == 201, created.text
+    read = org.client.get(url, headers=org.auth("mgr"))
+    assert read.headers["etag"] == created.headers["etag"]
+    assert read.json()["narrative"] == "<b>late</b>"  # data stays data
+    assert org.client.put(url, json=body, headers=org.auth("mgr")).status_code == 428
+    changed = org.client.put(
+        url,
+        json={**body, "overall": "amber"},
+        headers={**org.auth("mgr"), "If-Match": created.headers["etag"]},
+    )
+    assert changed.status_code == 200
+    stale = org.client.put(
+        url, json=body, headers={**org.auth("mgr"), "If-Match": created.headers["etag"]}
+    )
+    assert stale.status_code == 412 and stale.json()["current"]["overall"] == "amber"
+    # out of scope: 404; read-only role: 403; a month that does not exist: 422
+    assert (
+        org.client.put(
+            f"{ITEMS}/PRJ-A1/status-reports/2026-10", json=body, headers=org.auth("mgr")
+        ).status_code
+        == 404
+    )
+    assert org.client.put(url, json=body, headers=org.auth("board")).status_code == 404
+    assert (
+        org.client.put(
+            f"{ITEMS}/PRJ-A1/status-reports/2026-10", json=body, headers=org.auth("viewer")
+        ).status_code
+        == 403
+    )
+    assert (
+        org.client.put(
+            f"{ITEMS}/PRJ-B1/status-reports/2026-13", json=body, headers=org.auth("mgr")
+        ).status_code
+        == 422
+    )
+    audit = org.client.get(
+        "/api/v1/audit", params={"entity": "PRJ-B1/2026-10"}, headers=org.auth("pmo")
+    ).json()["events"]
+    assert [e["action"] for e in audit] == ["update", "create"]

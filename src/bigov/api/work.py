@@ -8,7 +8,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal, cast
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import CursorResult, Select, and_, or_, select, tuple_, update
@@ -431,6 +431,151 @@ def list_status_reports(
     rows = rows[:limit]
     nxt = encode_cursor([rows[-1].period.isoformat(), rows[-1].work_item]) if more else None
     return StatusReportPage(items=rows, next_cursor=nxt)
+
+
+class StatusReportIn(BaseModel):
+    """A status report as written by PUT (the whole report: omitted fields become empty)."""
+
+    model_config = ConfigDict(extra="forbid")
+    confidence: Confidence | None = None
+    overall: Rag | None = None
+    schedule: Rag | None = None
+    cost: Rag | None = None
+    scope: Rag | None = None
+    benefits: Rag | None = None
+    risk: Rag | None = None
+    resources: Rag | None = None
+    narrative: str | None = Field(None, max_length=20000)
+    reported_on: dt.date | None = None
+
+
+PeriodPath = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+def _report(s: Session, scope: Scope, code: str, period: dt.date) -> StatusReportOut | None:
+    row = s.execute(
+        select(*REPORT_COLUMNS, StatusReport.updated_at)
+        .join(WorkItem, WorkItem.id == StatusReport.work_item_id)
+        .where(scope.work, WorkItem.code == code, StatusReport.period == period)
+    ).first()
+    if row is None:
+        return None
+    return StatusReportOut.model_validate(dict(row._mapping))
+
+
+def _report_etag(report: StatusReportOut, updated: dt.datetime | None) -> str:
+    if updated is not None and updated.tzinfo is None:
+        updated = updated.replace(tzinfo=dt.UTC)  # SQLite hands UTC back naive
+    stamp = updated.isoformat() if updated is not None else None
+    return etag_of({**report.model_dump(mode="json"), "updated_at": stamp})
+
+
+@router.put(
+    "/work-items/{code}/status-reports/{period}",
+    response_model=StatusReportOut,
+    tags=["status"],
+    responses={201: {}, 403: {}, 404: {}, 412: {}, 422: {}, 428: {}},
+)
+def put_status_report(
+    code: CodePath,
+    period: PeriodPath,
+    body: StatusReportIn,
+    request: Request,
+    st: StateDep,
+    user: UserDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Any:
+    """Create or replace a work item's status report for a month (If-Match to replace)."""
+    month = dt.date(int(period[:4]), int(period[5:7]), 1)
+    with st.writing() as s:
+        scope = scope_for(s, user)
+        item = _read_one(s, scope, code)
+        if item is None:
+            raise not_found("work item", code)
+        if not scope.may_write_work():
+            raise Problem(403, f"your role ({user.role.value}) may not change status reports")
+        row = s.scalar(
+            select(StatusReport)
+            .join(WorkItem, WorkItem.id == StatusReport.work_item_id)
+            .where(WorkItem.code == code, StatusReport.period == month)
+            .with_for_update(of=StatusReport)
+        )
+        before = _report(s, scope, code, month)
+        if row is not None and before is not None:
+            current_tag = _report_etag(before, row.updated_at)
+            if if_match is None:
+                raise Problem(428, "send If-Match with the ETag of the version you edited")
+            if if_match.strip() not in (current_tag, "*"):
+                raise Problem(
+                    412,
+                    f"status report {code} {period} changed since you read it",
+                    current=before.model_dump(mode="json"),
+                )
+            claimed = s.execute(
+                update(StatusReport)
+                .where(StatusReport.id == row.id, StatusReport.updated_at == row.updated_at)
+                .values(updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            if cast(CursorResult[Any], claimed).rowcount != 1:
+                s.rollback()
+                raise Problem(
+                    412,
+                    f"status report {code} {period} changed since you read it",
+                    current=before.model_dump(mode="json"),
+                )
+        if row is None:
+            item_id = s.scalar(select(WorkItem.id).where(WorkItem.code == code))
+            row = StatusReport(code=f"SR-{code}-{period}", work_item_id=item_id, period=month)
+            s.add(row)
+        for name, value in body.model_dump().items():
+            setattr(row, name, value)
+        row.written_by = user.email
+        try:
+            s.flush()
+        except IntegrityError:
+            raise Problem(409, f"status report {code} {period} was written meanwhile") from None
+        after = _report(s, scope, code, month)
+        assert after is not None
+        record(
+            s,
+            who=user.email,
+            ip=client_ip(request),
+            action="update" if before is not None else "create",
+            kind="status_report",
+            code=f"{code}/{period}",
+            before=before.model_dump(mode="json") if before else None,
+            after=after.model_dump(mode="json"),
+        )
+        tag = _report_etag(after, row.updated_at)
+    return JSONResponse(
+        after.model_dump(mode="json"),
+        status_code=200 if before is not None else 201,
+        headers={"ETag": tag},
+    )
+
+
+@router.get(
+    "/work-items/{code}/status-reports/{period}",
+    response_model=StatusReportOut,
+    tags=["status"],
+    responses={404: {}},
+)
+def get_status_report(code: CodePath, period: PeriodPath, st: StateDep, user: UserDep) -> Any:
+    """One status report with its ETag."""
+    month = dt.date(int(period[:4]), int(period[5:7]), 1)
+    with scoped_read(st, user) as (s, scope):
+        report = _report(s, scope, code, month)
+        updated = s.scalar(
+            select(StatusReport.updated_at)
+            .join(WorkItem, WorkItem.id == StatusReport.work_item_id)
+            .where(WorkItem.code == code, StatusReport.period == month)
+        )
+    if report is None:
+        raise not_found("status report", f"{code} {period}")
+    return JSONResponse(
+        report.model_dump(mode="json"), headers={"ETag": _report_etag(report, updated)}
+    )
 
 
 __all__ = ["router"]
