@@ -452,6 +452,13 @@ class StatusReportIn(BaseModel):
 PeriodPath = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 
+def _month(period: str) -> dt.date:
+    try:
+        return dt.date(int(period[:4]), int(period[5:7]), 1)
+    except ValueError:
+        raise Problem(422, f"field 'period': {period} is not a month") from None
+
+
 def _report(s: Session, scope: Scope, code: str, period: dt.date) -> StatusReportOut | None:
     row = s.execute(
         select(*REPORT_COLUMNS, StatusReport.updated_at)
@@ -486,7 +493,7 @@ def put_status_report(
     if_match: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Create or replace a work item's status report for a month (If-Match to replace)."""
-    month = dt.date(int(period[:4]), int(period[5:7]), 1)
+    month = _month(period)
     with st.writing() as s:
         scope = scope_for(s, user)
         item = _read_one(s, scope, code)
@@ -563,7 +570,7 @@ def put_status_report(
 )
 def get_status_report(code: CodePath, period: PeriodPath, st: StateDep, user: UserDep) -> Any:
     """One status report with its ETag."""
-    month = dt.date(int(period[:4]), int(period[5:7]), 1)
+    month = _month(period)
     with scoped_read(st, user) as (s, scope):
         report = _report(s, scope, code, month)
         updated = s.scalar(
