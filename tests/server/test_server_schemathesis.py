@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -30,7 +29,7 @@ def test_no_server_errors_anywhere(org: Org) -> None:
             try:
                 case.validate_response(response, checks=[not_a_server_error])
             except (AssertionError, FailureGroup) as err:
-                failures.append(f"{operation.label}: {str(err).splitlines()[0]}")
+                failures.append(f"{case.operation.label}: {str(err).splitlines()[0]}")
 
         try:
             run()
