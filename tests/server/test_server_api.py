@@ -253,3 +253,33 @@ def test_status_report_upsert_with_etag_and_audit(org: Org) -> None:
         "/api/v1/audit", params={"entity": "PRJ-B1/2026-10"}, headers=org.auth("pmo")
     ).json()["events"]
     assert [e["action"] for e in audit] == ["update", "create"]
+
+
+def test_benefit_upsert_scope_and_audit(org: Org) -> None:
+    mine = {"name": "Fewer calls", "category": "cashable", "owner": "P-BEN", "currency": "GBP"}
+    created = org.client.put("/api/v1/benefits/BEN-C", json=mine, headers=org.auth("ben"))
+    assert created.status_code == 201, created.text
+    theirs = {"name": "Not mine", "category": "cashable", "owner": "P-OTHER"}
+    refused = org.client.put("/api/v1/benefits/BEN-D", json=theirs, headers=org.auth("ben"))
+    assert refused.status_code == 403
+    bad = org.client.put(
+        "/api/v1/benefits/BEN-E", json={**mine, "currency": "pounds"}, headers=org.auth("ben")
+    )
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("field 'currency'")
+    etag = created.headers["etag"]
+    assert org.client.get("/api/v1/benefits/BEN-C", headers=org.auth("ben")).headers["etag"] == etag
+    changed = org.client.put(
+        "/api/v1/benefits/BEN-C",
+        json={**mine, "status": "realising"},
+        headers={**org.auth("ben"), "If-Match": etag},
+    )
+    assert changed.status_code == 200
+    stale = org.client.put(
+        "/api/v1/benefits/BEN-C", json=mine, headers={**org.auth("pmo"), "If-Match": etag}
+    )
+    assert stale.status_code == 412 and stale.json()["current"]["status"] == "realising"
+    events = org.client.get(
+        "/api/v1/audit", params={"entity": "BEN-C"}, headers=org.auth("admin")
+    ).json()["events"]
+    assert [e["action"] for e in events] == ["update", "create"]
+    assert org.client.get("/api/v1/benefits/BEN-D", headers=org.auth("admin")).status_code == 404
