@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
@@ -125,3 +126,22 @@ def test_sign_in_form_needs_its_csrf_token(org: Org) -> None:
     )
     assert good.status_code == 303
     assert org.client.get("/api/v1/me").json()["email"] == "admin@example.org"
+
+
+def test_oidc_is_configured_from_settings(org: Org) -> None:
+    from bigov.errors import ConfigError
+    from bigov.server import ServerSettings, create_app
+    from bigov.server.settings import OidcSettings
+
+    # not configured: the routes answer 404
+    assert org.client.get("/auth/oidc/login", follow_redirects=False).status_code == 404
+    oidc = OidcSettings(
+        metadata_url="https://login.example.invalid/.well-known/openid-configuration",
+        client_id="bigov",
+        client_secret="s",
+    )
+    with pytest.raises(ConfigError, match="BIGOV_SERVER_SECRET_KEY"):
+        create_app(ServerSettings(oidc=oidc), org.ws)
+    app = create_app(ServerSettings(oidc=oidc, secret_key="k"), org.ws)
+    with TestClient(app):
+        assert app.state.oidc.oidc.client_id == "bigov"  # Authlib's registered client
