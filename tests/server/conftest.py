@@ -22,6 +22,7 @@ from bigov.auth.service import add_user, create_token
 from bigov.benefits.models import Benefit, BenefitCategory, BenefitEnabler
 from bigov.governance.models import GovernanceNode, NodeKind, NodeScope
 from bigov.org.models import OrgUnit, OrgUnitKind, Person
+from bigov.raid.models import RaidItem, RaidKind
 from bigov.server import ServerSettings, create_app
 from bigov.work.models import Confidence, Phase, StatusReport, WorkItem, WorkKind
 from bigov.workspace import Workspace
@@ -113,6 +114,16 @@ def seed(ws: Workspace) -> None:
         s.flush()
         s.add(BenefitEnabler(code="BE-1", benefit_id=bena.id, work_item_id=a1.id))
         s.add(BenefitEnabler(code="BE-2", benefit_id=benb.id, work_item_id=pgb.id))
+        for wi in (a1, b1, b2):
+            s.add(
+                RaidItem(
+                    code=f"R-{wi.code}",
+                    kind=RaidKind.RISK,
+                    title=f"Risk on {wi.code}",
+                    work_item_id=wi.id,
+                )
+            )
+        s.add(RaidItem(code="R-NODE", kind=RaidKind.ISSUE, title="Board's own", node_id=pb.id))
 
 
 def add_users(ws: Workspace) -> dict[str, str]:

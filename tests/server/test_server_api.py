@@ -283,3 +283,14 @@ def test_benefit_upsert_scope_and_audit(org: Org) -> None:
     ).json()["events"]
     assert [e["action"] for e in events] == ["update", "create"]
     assert org.client.get("/api/v1/benefits/BEN-D", headers=org.auth("admin")).status_code == 404
+
+
+def test_raid_follows_what_it_concerns(org: Org) -> None:
+    def codes(who: str) -> set[str]:
+        page = org.client.get("/api/v1/raid", headers=org.auth(who)).json()
+        return {r["code"] for r in page["items"]}
+
+    assert codes("board") == {"R-PRJ-A1", "R-NODE"}  # the node's own log too
+    assert codes("mgr") == {"R-PRJ-B1"}
+    assert codes("viewer") == {"R-PRJ-A1"}
+    assert codes("pmo") == {"R-PRJ-A1", "R-PRJ-B1", "R-PRJ-B2", "R-NODE"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bigov.api import analysis, audit, benefits, cycles, governance, session, work
+from bigov.api import analysis, audit, benefits, cycles, governance, org, raid, session, work
 
 router = APIRouter()
-for module in (session, work, benefits, cycles, analysis, governance, audit):
+for module in (session, work, benefits, raid, cycles, analysis, governance, org, audit):
     router.include_router(module.router)
