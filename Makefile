@@ -41,9 +41,11 @@ demo: $(STAMP)
 	$(BIN)/bigov cycle show $(DEMO_BOARD)/$(lastword $(DEMO_PERIODS)) --db $(DEMO_DB) \
 	  --render $(DEMO_DIR)/packs -f html -f pdf -f xlsx
 	@echo "MI packs: $(CURDIR)/$(DEMO_DIR)/packs (main board: $(DEMO_BOARD)/$(lastword $(DEMO_PERIODS)))"
+	$(BIN)/python scripts/demo_users.py $(DEMO_DB)
 
-# The REST API on the demo database (after `make demo`): one user per role with the passwords
-# printed, then `bigov serve` on http://127.0.0.1:8000 (OpenAPI at /api/v1/docs); Ctrl-C stops it.
+# The REST API on the demo database (after `make demo`, which printed one user per role and their
+# passwords): a fresh admin token, then `bigov serve` on http://127.0.0.1:8000 (OpenAPI at
+# /api/v1/docs); Ctrl-C stops it.
 serve: $(STAMP)
 	$(BIN)/python scripts/demo_users.py $(DEMO_DB)
 	$(BIN)/bigov serve --db $(DEMO_DB)
