@@ -294,3 +294,14 @@ def test_raid_follows_what_it_concerns(org: Org) -> None:
     assert codes("mgr") == {"R-PRJ-B1"}
     assert codes("viewer") == {"R-PRJ-A1"}
     assert codes("pmo") == {"R-PRJ-A1", "R-PRJ-B1", "R-PRJ-B2", "R-NODE"}
+
+
+def test_nul_characters_are_refused_at_the_edge(org: Org) -> None:
+    before, audit = _snapshot(org), _audit_count(org)
+    got = org.client.put(
+        f"{ITEMS}/PRJ-NUL", json={"name": "a\x00b", "kind": "project"}, headers=org.auth("admin")
+    )
+    assert got.status_code == 422 and got.json()["detail"].startswith("field 'name'")
+    query = org.client.get(ITEMS, params={"unit": "U\x00A"}, headers=org.auth("admin"))
+    assert query.status_code == 422
+    assert _snapshot(org) == before and _audit_count(org) == audit

@@ -135,6 +135,7 @@ def test_serve_answers_and_stops_gracefully(sqlite_workspace: Workspace) -> None
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{base}/api/v1/work-items", timeout=5)
         assert refused.value.code == 401
+        refused.value.close()  # the error holds the response's socket
     finally:
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=30)

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from bigov.api.common import SafeStr
 from bigov.auth.service import audit_rows
 from bigov.server.deps import StateDep, UserDep
 from bigov.server.problems import Problem
@@ -17,7 +18,9 @@ router = APIRouter(tags=["audit"])
 def audit(
     st: StateDep,
     user: UserDep,
-    entity: Annotated[str | None, Query(max_length=128, description="Entity code (exact).")] = None,
+    entity: Annotated[
+        SafeStr | None, Query(max_length=128, description="Entity code (exact).")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: Annotated[int | None, Query(ge=1, description="Events older than this id.")] = None,
 ) -> Any:

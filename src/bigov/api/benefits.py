@@ -17,6 +17,7 @@ from bigov.api.common import (
     CodePath,
     Cursor,
     Limit,
+    SafeStr,
     check_code,
     decode_cursor,
     encode_cursor,
@@ -60,17 +61,17 @@ class BenefitIn(BaseModel):
     """A benefit as written by PUT (the whole benefit: omitted fields become empty)."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=255)
+    name: SafeStr = Field(min_length=1, max_length=255)
     kind: BenefitKind = BenefitKind.BENEFIT
     category: BenefitCategory
     status: BenefitStatus = BenefitStatus.PLANNED
-    description: str | None = Field(None, max_length=20000)
-    owner: str | None = Field(None, max_length=64, description="Code of the owning person.")
-    owner_unit: str | None = Field(None, max_length=64)
-    realising_team: str | None = Field(None, max_length=64)
-    measure: str | None = Field(None, max_length=255)
-    unit: str | None = Field(None, max_length=32)
-    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    description: SafeStr | None = Field(None, max_length=20000)
+    owner: SafeStr | None = Field(None, max_length=64, description="Code of the owning person.")
+    owner_unit: SafeStr | None = Field(None, max_length=64)
+    realising_team: SafeStr | None = Field(None, max_length=64)
+    measure: SafeStr | None = Field(None, max_length=255)
+    unit: SafeStr | None = Field(None, max_length=32)
+    currency: SafeStr | None = Field(None, pattern=r"^[A-Z]{3}$")
 
 
 class ProfileRow(BaseModel):
@@ -119,7 +120,7 @@ def list_benefits(
     user: UserDep,
     status: BenefitStatus | None = None,
     category: BenefitCategory | None = None,
-    owner_unit: Annotated[str | None, Query(max_length=64)] = None,
+    owner_unit: Annotated[SafeStr | None, Query(max_length=64)] = None,
     sort: Literal["code", "-code"] = "code",
     limit: Limit = 50,
     cursor: Cursor = None,

@@ -10,8 +10,19 @@ import re
 from typing import Annotated, Any
 
 from fastapi import Path, Query
+from pydantic import AfterValidator
 
 from bigov.server.problems import Problem
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it at the edge rather than fail in the database
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
+    return value
+
+
+SafeStr = Annotated[str, AfterValidator(_no_nul)]
 
 # a code as master sources write it; anything else (slashes, quotes, %, spaces) is refused
 CODE_RE = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"

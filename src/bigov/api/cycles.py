@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from bigov.api.common import not_found
+from bigov.api.common import SafeStr, not_found
 from bigov.auth.scope import Scope
 from bigov.governance.cycle_models import Cycle
 from bigov.governance.models import GovernanceNode
@@ -79,7 +79,7 @@ def _resolve_with_status(st: StateDep, user: UserDep, code: str) -> tuple[str, s
 def list_cycles(
     st: StateDep,
     user: UserDep,
-    node: Annotated[str | None, Query(max_length=64)] = None,
+    node: Annotated[SafeStr | None, Query(max_length=64)] = None,
     period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
 ) -> Any:
     """Cycles of the nodes you may see, newest period first."""

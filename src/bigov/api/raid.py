@@ -11,7 +11,15 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import aliased
 
-from bigov.api.common import CodePath, Cursor, Limit, decode_cursor, encode_cursor, not_found
+from bigov.api.common import (
+    CodePath,
+    Cursor,
+    Limit,
+    SafeStr,
+    decode_cursor,
+    encode_cursor,
+    not_found,
+)
 from bigov.auth.scope import Scope
 from bigov.benefits.models import Benefit
 from bigov.governance.models import GovernanceNode
@@ -85,7 +93,7 @@ def list_raid(
     user: UserDep,
     kind: RaidKind | None = None,
     status: RaidStatus | None = None,
-    work_item: Annotated[str | None, Query(max_length=64)] = None,
+    work_item: Annotated[SafeStr | None, Query(max_length=64)] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from bigov.api.common import SafeStr
 from bigov.auth.web import attempt_sign_in, set_session
 from bigov.server.deps import SESSION_COOKIE, StateDep, UserDep
 
@@ -16,8 +17,8 @@ router = APIRouter(tags=["session"])
 
 class SignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: str = Field(max_length=255)
-    password: str = Field(max_length=1024)
+    email: SafeStr = Field(max_length=255)
+    password: SafeStr = Field(max_length=1024)
 
 
 class SignedIn(BaseModel):

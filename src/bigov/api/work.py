@@ -19,6 +19,7 @@ from bigov.api.common import (
     CodePath,
     Cursor,
     Limit,
+    SafeStr,
     check_code,
     decode_cursor,
     encode_cursor,
@@ -53,16 +54,16 @@ class WorkItemIn(BaseModel):
     """A work item as written by PUT (the whole item: omitted fields become empty)."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=255)
+    name: SafeStr = Field(min_length=1, max_length=255)
     kind: WorkKind
-    parent: str | None = Field(None, max_length=64, description="Code of the parent item.")
+    parent: SafeStr | None = Field(None, max_length=64, description="Code of the parent item.")
     nature: Nature = Nature.CHANGE
     category: Category = Category.TRANSFORM
     phase: Phase = Phase.IDENTIFICATION
-    description: str | None = Field(None, max_length=20000)
-    owner: str | None = Field(None, max_length=64, description="Code of the SRO (a person).")
-    governing_node: str | None = Field(None, max_length=64)
-    org_unit: str | None = Field(None, max_length=64)
+    description: SafeStr | None = Field(None, max_length=20000)
+    owner: SafeStr | None = Field(None, max_length=64, description="Code of the SRO (a person).")
+    governing_node: SafeStr | None = Field(None, max_length=64)
+    org_unit: SafeStr | None = Field(None, max_length=64)
     baseline_start: dt.date | None = None
     baseline_finish: dt.date | None = None
     forecast_start: dt.date | None = None
@@ -166,8 +167,10 @@ def list_work_items(
     phase: Phase | None = None,
     nature: Nature | None = None,
     category: Category | None = None,
-    parent: Annotated[str | None, Query(max_length=64)] = None,
-    unit: Annotated[str | None, Query(max_length=64, description="Org unit code (exact).")] = None,
+    parent: Annotated[SafeStr | None, Query(max_length=64)] = None,
+    unit: Annotated[
+        SafeStr | None, Query(max_length=64, description="Org unit code (exact).")
+    ] = None,
     sort: SortParam = "code",
     limit: Limit = 50,
     cursor: Cursor = None,
@@ -394,7 +397,7 @@ REPORT_COLUMNS = (
 def list_status_reports(
     st: StateDep,
     user: UserDep,
-    work_item: Annotated[str | None, Query(max_length=64)] = None,
+    work_item: Annotated[SafeStr | None, Query(max_length=64)] = None,
     period: Annotated[dt.date | None, Query(description="A month start, e.g. 2026-09-01.")] = None,
     confidence: Confidence | None = None,
     limit: Limit = 100,
@@ -445,7 +448,7 @@ class StatusReportIn(BaseModel):
     benefits: Rag | None = None
     risk: Rag | None = None
     resources: Rag | None = None
-    narrative: str | None = Field(None, max_length=20000)
+    narrative: SafeStr | None = Field(None, max_length=20000)
     reported_on: dt.date | None = None
 
 

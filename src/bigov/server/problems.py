@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError as SQLAlchemyDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bigov.errors import (
@@ -121,6 +122,18 @@ def install(app: FastAPI) -> None:
             log.error("unhandled %s: %s", type(exc).__name__, exc)
             return problem_response(500, "the server could not complete the request")
         return problem_response(status, str(exc), **extra)
+
+    @app.exception_handler(SQLAlchemyDataError)
+    async def _data(request: Request, exc: SQLAlchemyDataError) -> JSONResponse:
+        # the database refused a value (out of range, unstorable character): bad input that got
+        # past validation; the unit of work was rolled back, so nothing changed
+        log.warning(
+            "database refused a value on %s %s: %s",
+            request.method,
+            request.url.path,
+            str(exc.orig).splitlines()[0] if exc.orig else exc,
+        )
+        return problem_response(422, "a value the database cannot store; nothing was changed")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
