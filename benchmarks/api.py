@@ -121,6 +121,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, help="server processes (default 4 on PostgreSQL)")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=15.0, help="length of the mix phase")
+    parser.add_argument(
+        "--mix",
+        default=",".join(f"{k}={w}" for k, w in MIX),
+        help="weights of the request kinds, e.g. list=4,detail=3,figures=2,analysis=1",
+    )
     args = parser.parse_args()
     workers = args.workers or (4 if args.db_url else 1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -172,7 +177,13 @@ def main() -> None:
             run_clients(port, token, ["/api/v1/work-items?limit=5"], args.clients, 2.0)
             static, _, _ = run_clients(port, token, ["/healthz"], args.clients, args.seconds / 3)
             paths: list[str] = []
-            for kind, weight in MIX:
+            weights = dict(MIX)
+            for part in args.mix.split(","):
+                name, _, value = part.partition("=")
+                if name not in weights or not value.isdigit():
+                    raise SystemExit(f"--mix: {part!r} is not KIND=WEIGHT with a known kind")
+                weights[name] = int(value)
+            for kind, weight in weights.items():
                 for i in range(weight):
                     code = codes[(i * 37) % len(codes)]
                     paths.append(
