@@ -14,15 +14,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
 
 from bigov.auth.service import add_user, create_token
 from bigov.benefits.models import Benefit, BenefitCategory, BenefitEnabler
+from bigov.finance.models import CostLine
 from bigov.governance.models import GovernanceNode, NodeKind, NodeScope
 from bigov.org.models import OrgUnit, OrgUnitKind, Person
 from bigov.raid.models import RaidItem, RaidKind
+from bigov.resources.models import Demand, Skill
 from bigov.server import ServerSettings, create_app
 from bigov.work.models import Confidence, Phase, StatusReport, WorkItem, WorkKind
 from bigov.workspace import Workspace
@@ -124,6 +127,28 @@ def seed(ws: Workspace) -> None:
                 )
             )
         s.add(RaidItem(code="R-NODE", kind=RaidKind.ISSUE, title="Board's own", node_id=pb.id))
+        skill = Skill(code="SK-PM", name="Project management")
+        s.add(skill)
+        s.flush()
+        for wi in (pga, a1, pgb, b1, b2):
+            s.add(
+                CostLine(
+                    code=f"C-{wi.code}",
+                    work_item_id=wi.id,
+                    period=dt.date(2026, 9, 1),
+                    budget=Decimal("1000.00"),
+                    forecast=Decimal("1100.00"),
+                )
+            )
+            s.add(
+                Demand(
+                    code=f"D-{wi.code}",
+                    work_item_id=wi.id,
+                    skill_id=skill.id,
+                    period=dt.date(2026, 9, 1),
+                    fte=Decimal("1.50"),
+                )
+            )
 
 
 def add_users(ws: Workspace) -> dict[str, str]:

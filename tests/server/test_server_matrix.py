@@ -57,6 +57,8 @@ MATRIX: list[tuple[str, str, dict[str, int], dict[str, int]]] = [
     ("GET", "/api/v1/analysis/attainment", ORGANISATION, ORGANISATION),
     ("GET", "/api/v1/raid/R-{item}", ALL, dict.fromkeys(ROLES, 404)),
     ("GET", "/api/v1/raid?limit=500", ALL, ALL),
+    ("GET", "/api/v1/finance/cost-lines?limit=500", ALL, ALL),
+    ("GET", "/api/v1/resources/demand?limit=500", ALL, ALL),
     ("GET", "/api/v1/org/units", ALL, ALL),
     ("GET", "/api/v1/strategy/otcs", ALL, ALL),
     ("GET", "/api/v1/governance/nodes", ALL, ALL),
@@ -113,7 +115,7 @@ def test_authorisation_matrix(org: Org) -> None:
                 ):
                     rows = got.json()["items"]
                     codes = {r.get("code") or r.get("work_item") for r in rows}
-                    if "/raid" in path:
+                    if "/raid" in path or "/finance" in path or "/resources" in path:
                         codes = {r["work_item"] for r in rows if r["work_item"]}
                     own, other = IN_SCOPE[who], OUT_OF_SCOPE.get(who, (None, None))
                     if "benefits" in path:

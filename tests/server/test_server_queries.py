@@ -22,6 +22,8 @@ REQUESTS = [
     ("ben", "/api/v1/benefits"),
     ("admin", "/api/v1/analysis/rollup"),
     ("admin", "/api/v1/governance/nodes"),
+    ("mgr", "/api/v1/finance/cost-lines?limit=500"),
+    ("viewer", "/api/v1/raid?limit=500"),
 ]
 
 

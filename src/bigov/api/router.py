@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bigov.api import analysis, audit, benefits, cycles, governance, org, raid, session, work
+from bigov.api import (
+    analysis,
+    audit,
+    benefits,
+    cycles,
+    governance,
+    money,
+    org,
+    raid,
+    session,
+    work,
+)
 
 router = APIRouter()
-for module in (session, work, benefits, raid, cycles, analysis, governance, org, audit):
+for module in (session, work, benefits, raid, money, cycles, analysis, governance, org, audit):
     router.include_router(module.router)
