@@ -201,6 +201,10 @@ def test_cycles_are_scoped_to_the_nodes(org: Org) -> None:
     from bigov.figures import figure_rows
 
     assert figures["figures"] == figure_rows(doc)  # the governed figures, not a re-computation
+    made = org.ws.governance.add_decision(figures["cycle"], "Re-plan A1", items=["PRJ-A1"])
+    decisions = org.client.get("/api/v1/decisions", headers=org.auth("board")).json()
+    assert [(d["code"], d["items"]) for d in decisions] == [(made, ["PRJ-A1"])]
+    assert org.client.get("/api/v1/decisions", headers=org.auth("mgr")).json() == []
     assert (
         org.client.get("/api/v1/cycles/N-FIN/2026-09", headers=org.auth("board")).status_code == 404
     )

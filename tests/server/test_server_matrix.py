@@ -59,6 +59,8 @@ MATRIX: list[tuple[str, str, dict[str, int], dict[str, int]]] = [
     ("GET", "/api/v1/raid?limit=500", ALL, ALL),
     ("GET", "/api/v1/finance/cost-lines?limit=500", ALL, ALL),
     ("GET", "/api/v1/resources/demand?limit=500", ALL, ALL),
+    ("GET", "/api/v1/decisions", ALL, ALL),
+    ("GET", "/api/v1/cycles", ALL, ALL),
     ("GET", "/api/v1/org/units", ALL, ALL),
     ("GET", "/api/v1/strategy/otcs", ALL, ALL),
     ("GET", "/api/v1/governance/nodes", ALL, ALL),

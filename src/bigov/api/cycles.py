@@ -173,3 +173,78 @@ def cycle_pack(
 def cycle_document(code: CycleCode, st: StateDep, user: UserDep) -> Any:
     """The frozen snapshot document the packs are rendered from."""
     return JSONResponse(st.ws.governance.cycle_document(_resolve(st, user, code)))
+
+
+class DecisionOut(BaseModel):
+    code: str
+    kind: str
+    title: str
+    status: str
+    node: str
+    cycle: str
+    due_on: dt.date | None
+    decided_on: dt.date | None
+    items: list[str]
+    exception: str | None
+
+
+decisions_router = APIRouter(prefix="/decisions", tags=["decisions"])
+
+
+@decisions_router.get("", response_model=list[DecisionOut])
+def list_decisions(
+    st: StateDep,
+    user: UserDep,
+    node: Annotated[SafeStr | None, Query(max_length=64)] = None,
+) -> Any:
+    """Decisions and actions recorded at the sittings of the nodes whose cycles you may see,
+    with the work they affect (as `bigov decision list`)."""
+    from bigov.governance.cycle_models import CycleDecision, CycleException
+    from bigov.raid.models import RaidItem
+    from bigov.work.models import WorkItem
+
+    with scoped_read(st, user) as (s, scope):
+        q = (
+            select(
+                RaidItem.code,
+                RaidItem.kind,
+                RaidItem.title,
+                RaidItem.status,
+                GovernanceNode.code.label("node"),
+                Cycle.code.label("cycle"),
+                RaidItem.due_on,
+                RaidItem.raised_on,
+                WorkItem.code.label("item"),
+                CycleException.code.label("exception"),
+            )
+            .select_from(CycleDecision)
+            .join(Cycle, Cycle.id == CycleDecision.cycle_id)
+            .join(RaidItem, RaidItem.id == CycleDecision.raid_item_id)
+            .join(GovernanceNode, GovernanceNode.id == Cycle.node_id)
+            .outerjoin(WorkItem, WorkItem.id == CycleDecision.work_item_id)
+            .outerjoin(CycleException, CycleException.id == CycleDecision.exception_id)
+            .where(_visible(scope))
+            .order_by(Cycle.period, RaidItem.code)
+        )
+        if node is not None:
+            q = q.where(GovernanceNode.code == node)
+        out: dict[str, DecisionOut] = {}
+        for r in s.execute(q):
+            row = out.get(r.code)
+            if row is None:
+                row = out[r.code] = DecisionOut(
+                    code=r.code,
+                    kind=r.kind.value,
+                    title=r.title,
+                    status=r.status.value,
+                    node=r.node,
+                    cycle=r.cycle,
+                    due_on=r.due_on,
+                    decided_on=r.raised_on,
+                    items=[],
+                    # the breach's thread code, as packs show it (the row is per period)
+                    exception=r.exception.split("/")[0] if r.exception else None,
+                )
+            if r.item:
+                row.items.append(r.item)
+    return list(out.values())

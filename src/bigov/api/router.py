@@ -20,3 +20,4 @@ from bigov.api import (
 router = APIRouter()
 for module in (session, work, benefits, raid, money, cycles, analysis, governance, org, audit):
     router.include_router(module.router)
+router.include_router(cycles.decisions_router)
