@@ -77,5 +77,5 @@ def test_query_count_per_request_does_not_grow_with_data(org: Org) -> None:
     _grow(org, 200)
     large = _counts(org)
     assert large == small
-    # pinned: token + user + scope, then the request's own statements (a roll-up's ~12)
+    # pinned: one for the token (user and scope joined), then the request's own (a roll-up ~12)
     assert max(small.values()) <= 16, small

@@ -188,19 +188,36 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def principal_for_token(s: Session, secret: str) -> Principal | None:
-    """The user a bearer token belongs to, or None (unknown, expired, revoked, disabled)."""
-    row = s.execute(
-        select(AppUser, ApiToken.expires_at, ApiToken.revoked_at)
+    """The user a bearer token belongs to, or None (unknown, expired, revoked, disabled).
+
+    One statement: the token, its user and the user's scope rows (outer join), because it
+    runs on every API request."""
+    rows = s.execute(
+        select(
+            AppUser.id,
+            AppUser.email,
+            AppUser.role,
+            AppUser.disabled,
+            ApiToken.expires_at,
+            ApiToken.revoked_at,
+            UserScope.org_unit_id,
+            UserScope.node_id,
+        )
         .join(ApiToken, ApiToken.user_id == AppUser.id)
+        .outerjoin(UserScope, UserScope.user_id == AppUser.id)
         .where(ApiToken.token_hash == hash_token(secret))
-    ).first()
-    if row is None:
+    ).all()
+    if not rows:
         return None
-    user, expires, revoked = row
-    expires = _aware(expires)
-    if revoked is not None or user.disabled or (expires is not None and expires <= utcnow()):
+    first = rows[0]
+    expires = _aware(first.expires_at)
+    if first.revoked_at is not None or first.disabled:
         return None
-    return _principal(s, user)
+    if expires is not None and expires <= utcnow():
+        return None
+    units = frozenset(r.org_unit_id for r in rows if r.org_unit_id is not None)
+    nodes = frozenset(r.node_id for r in rows if r.node_id is not None)
+    return Principal(first.id, first.email, first.role, units, nodes)
 
 
 def principal_for_user(s: Session, user_id: int) -> Principal | None:
