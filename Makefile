@@ -10,7 +10,7 @@ DEMO_DIR ?= demo-output
 DEMO_DB := sqlite:///$(DEMO_DIR)/bigov.db
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-all lint typecheck format bench clean system-deps
+.PHONY: setup demo serve test test-all lint typecheck format bench clean system-deps
 
 setup: $(STAMP)
 
@@ -41,6 +41,14 @@ demo: $(STAMP)
 	$(BIN)/bigov cycle show $(DEMO_BOARD)/$(lastword $(DEMO_PERIODS)) --db $(DEMO_DB) \
 	  --render $(DEMO_DIR)/packs -f html -f pdf -f xlsx
 	@echo "MI packs: $(CURDIR)/$(DEMO_DIR)/packs (main board: $(DEMO_BOARD)/$(lastword $(DEMO_PERIODS)))"
+	$(BIN)/python scripts/demo_users.py $(DEMO_DB)
+
+# The REST API on the demo database (after `make demo`, which printed one user per role and their
+# passwords): a fresh admin token, then `bigov serve` on http://127.0.0.1:8000 (OpenAPI at
+# /api/v1/docs); Ctrl-C stops it.
+serve: $(STAMP)
+	$(BIN)/python scripts/demo_users.py $(DEMO_DB)
+	$(BIN)/bigov serve --db $(DEMO_DB)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -367,6 +367,7 @@ def _mount_subcommands() -> None:
     app.add_typer(
         portfolio_app, name="portfolio", help="Prioritise and optimally select the portfolio."
     )
+    __import__("bigov.server.cli", fromlist=["register"]).register(app)  # serve, user, token, audit
 
 
 _mount_subcommands()

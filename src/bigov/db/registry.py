@@ -30,6 +30,7 @@ OPTIONAL_MODEL_MODULES: tuple[str, ...] = (
     "bigov.metrics.models",
     "bigov.governance.cycle_models",
     "bigov.portfolio.models",
+    "bigov.auth.models",
 )
 
 

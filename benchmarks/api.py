@@ -1,0 +1,228 @@
+"""The REST API under load: N server processes, concurrent loopback clients, a fixed mix of
+list, detail, figure and analysis requests, against a demo workspace.
+
+Runs ``/healthz`` (no database) with the same clients first, so the result is a ratio measured
+in the same run on the same machine. Loopback only, bounded in time. Last line:
+
+    api: p50_ms=A p95_ms=B rps=C static_ratio=D queries_per_request_max=E
+
+    python benchmarks/api.py                                   # SQLite, small, 1 process
+    python benchmarks/api.py --db-url postgresql+psycopg://... --scale large --workers 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import json
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import select, text
+
+from bigov.auth.service import add_user, create_token
+from bigov.work.models import WorkItem, WorkKind
+from bigov.workspace import Workspace
+
+# the fixed mix, by weight: what a dashboard and an integration ask most
+MIX = (("list", 4), ("detail", 3), ("figures", 2), ("analysis", 1))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def prepare(ws: Workspace, scale: str) -> tuple[str, list[str], str, str]:
+    """Demo data, one governance cycle, an admin token; returns (token, item codes, cycle code,
+    programme code for roll-ups)."""
+    from bigov.demo import generate
+
+    report = generate(ws, scale=scale, seed=42)
+    period = f"{report.as_of.year:04d}-{report.as_of.month:02d}"
+    if ws.backend == "postgresql":
+        with ws.engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    ws.governance.run_cycle("GOV-BOARD", period)
+    with ws.session() as s:
+        add_user(s, "bench@example.org", "admin", password=secrets.token_urlsafe(16))
+        s.flush()
+        token = create_token(s, "bench@example.org", name="bench")
+        codes = list(s.scalars(select(WorkItem.code).order_by(WorkItem.code).limit(500)))
+        programme = s.scalar(
+            select(WorkItem.code).where(WorkItem.kind == WorkKind.PROGRAMME).limit(1)
+        )
+    assert programme is not None
+    return token, codes, f"GOV-BOARD/{period}", programme
+
+
+def run_clients(
+    port: int, token: str, paths: list[str], clients: int, seconds: float
+) -> tuple[list[float], int, int]:
+    """Each client cycles through ``paths`` (offset by its number) on one keep-alive
+    connection until time is up. Returns (latencies in ms, requests, max X-Query-Count)."""
+    latencies: list[float] = []
+    max_queries = [0]
+    errors: list[str] = []
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def client(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        headers = {"Authorization": f"Bearer {token}"}
+        mine: list[float] = []
+        worst = 0
+        for path in itertools.islice(itertools.cycle(paths), n, None):
+            if time.perf_counter() >= deadline:
+                break
+            started = time.perf_counter()
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            mine.append((time.perf_counter() - started) * 1000)
+            if response.status != 200:
+                errors.append(f"{path}: {response.status}")
+            worst = max(worst, int(response.getheader("x-query-count") or 0))
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            max_queries[0] = max(max_queries[0], worst)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise SystemExit(f"{len(errors)} failed requests, first: {errors[0]}")
+    return latencies, len(latencies), max_queries[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db-url", help="PostgreSQL URL (default: a SQLite file)")
+    parser.add_argument("--scale", choices=("small", "large"), default="small")
+    parser.add_argument("--workers", type=int, help="server processes (default 4 on PostgreSQL)")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of the mix phase")
+    parser.add_argument(
+        "--mix",
+        default=",".join(f"{k}={w}" for k, w in MIX),
+        help="weights of the request kinds, e.g. list=4,detail=3,figures=2,analysis=1",
+    )
+    args = parser.parse_args()
+    workers = args.workers or (4 if args.db_url else 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        schema = None
+        if args.db_url:
+            schema = f"bench_{secrets.token_hex(4)}"
+            ws = Workspace.open(args.db_url, schema=schema)
+        else:
+            ws = Workspace.open(f"sqlite:///{Path(tmp) / 'api.db'}")
+        proc: subprocess.Popen[str] | None = None
+        try:
+            started = time.perf_counter()
+            token, codes, cycle, programme = prepare(ws, args.scale)
+            print(
+                f"prepared {args.scale} demo with {len(codes)}+ items in "
+                f"{time.perf_counter() - started:.0f} s on {ws.backend}"
+            )
+            port = _free_port()
+            env = {**os.environ, "BIGOV_SERVER_COUNT_QUERIES": "1"}
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "bigov.cli",
+                    "serve",
+                    "--db",
+                    ws.describe(hide_password=False),
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(workers),
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+            for _ in range(300):
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+                    conn.request("GET", "/healthz")
+                    if conn.getresponse().status == 200:
+                        break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                raise SystemExit("server did not start")
+            # warm every worker's connection pool and caches before measuring
+            run_clients(port, token, ["/api/v1/work-items?limit=5"], args.clients, 2.0)
+            static, _, _ = run_clients(port, token, ["/healthz"], args.clients, args.seconds / 3)
+            paths: list[str] = []
+            weights = dict(MIX)
+            for part in args.mix.split(","):
+                name, _, value = part.partition("=")
+                if name not in weights or not value.isdigit():
+                    raise SystemExit(f"--mix: {part!r} is not KIND=WEIGHT with a known kind")
+                weights[name] = int(value)
+            for kind, weight in weights.items():
+                for i in range(weight):
+                    code = codes[(i * 37) % len(codes)]
+                    paths.append(
+                        {
+                            "list": f"/api/v1/work-items?limit=50&sort={('code', '-name')[i % 2]}",
+                            "detail": f"/api/v1/work-items/{code}",
+                            "figures": f"/api/v1/cycles/{cycle}/figures",
+                            "analysis": f"/api/v1/analysis/rollup?root={programme}",
+                        }[kind]
+                    )
+            t0 = time.perf_counter()
+            mixed, count, queries = run_clients(port, token, paths, args.clients, args.seconds)
+            elapsed = time.perf_counter() - t0
+        finally:
+            if proc is not None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=30)
+            if schema:
+                with ws.engine.begin() as conn2:
+                    conn2.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            ws.close()
+    p50, p95 = statistics.median(mixed), _percentile(mixed, 0.95)
+    static_p95 = _percentile(static, 0.95)
+    print(
+        json.dumps(
+            {
+                "workers": workers,
+                "clients": args.clients,
+                "requests": count,
+                "healthz_p95_ms": round(static_p95, 2),
+                "scale": args.scale,
+            }
+        )
+    )
+    print(
+        f"api: p50_ms={p50:.1f} p95_ms={p95:.1f} rps={count / elapsed:.0f} "
+        f"static_ratio={p95 / static_p95:.1f} queries_per_request_max={queries}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Analysis over the whole organisation: roll-ups, benefits realisation, balance, attainment and
+alignment gaps, as the analysis services compute them (nothing is added up here).
+
+Organisation-wide answers are for those who see the organisation (admin, PMO, members of a
+board that governs everything); a roll-up of one item is for anyone who may read that item."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from bigov.api.common import CODE_RE, not_found
+from bigov.auth.scope import Scope
+from bigov.server.deps import StateDep, UserDep, scoped_read
+from bigov.server.problems import Problem
+from bigov.work.models import WorkItem
+
+router = APIRouter(prefix="/analysis", tags=["analysis"])
+AsAt = Annotated[dt.date | None, Query(description="As-at date (default today).")]
+
+
+def _organisation(scope: Scope) -> None:
+    if not scope.organisation:
+        raise Problem(
+            403,
+            "organisation-wide analysis needs the admin or pmo role, or a "
+            "seat on a board that governs the whole organisation",
+        )
+
+
+@router.get("/rollup")
+def rollup(
+    st: StateDep,
+    user: UserDep,
+    root: Annotated[str | None, Query(pattern=CODE_RE)] = None,
+    as_at: AsAt = None,
+) -> Any:
+    """Cost, schedule and confidence rolled up the work hierarchy (of `root`, or of all)."""
+    from bigov.analysis.rollups import rollup as run
+
+    with scoped_read(st, user) as (s, scope):
+        if root is None:
+            _organisation(scope)
+        elif s.scalar(select(WorkItem.id).where(WorkItem.code == root, scope.work)) is None:
+            raise not_found("work item", root)
+        return run(s, root, as_at=as_at).model_dump(mode="json")
+
+
+@router.get("/benefits")
+def benefits(
+    st: StateDep,
+    user: UserDep,
+    by: Literal["benefit", "owner", "unit", "otc", "portfolio"] = "benefit",
+    as_at: AsAt = None,
+) -> Any:
+    """Benefits realisation: planned against forecast and actual, grouped `by`."""
+    from bigov.analysis.benefits import realisation
+
+    with scoped_read(st, user) as (s, scope):
+        _organisation(scope)
+        return realisation(s, by=by, as_at=as_at).model_dump(mode="json")
+
+
+@router.get("/balance")
+def balance(st: StateDep, user: UserDep, as_at: AsAt = None) -> Any:
+    """Run / grow / transform split of spend and FTE against the board's target."""
+    from bigov.analysis.balance import balance as run
+
+    with scoped_read(st, user) as (s, scope):
+        _organisation(scope)
+        return run(s, as_at=as_at).model_dump(mode="json")
+
+
+@router.get("/attainment")
+def attainment(
+    st: StateDep,
+    user: UserDep,
+    otc: Annotated[str | None, Query(pattern=CODE_RE)] = None,
+    as_at: AsAt = None,
+) -> Any:
+    """Attainment of each OTC (or one) against its key results' trajectories."""
+    from bigov.analysis.attainment import attainment as run
+    from bigov.analysis.attainment import metrics_source
+
+    with scoped_read(st, user) as (s, scope):
+        _organisation(scope)
+        rows = run(s, otc, as_at=as_at, measures=metrics_source(st.ws))
+        return [r.model_dump(mode="json") for r in rows]
+
+
+@router.get("/gaps")
+def gaps(st: StateDep, user: UserDep, as_at: AsAt = None) -> Any:
+    """Objectives nobody works on, work serving no objective, benefits with no owner, …"""
+    from bigov.analysis.alignment import gaps as run
+
+    with scoped_read(st, user) as (s, scope):
+        _organisation(scope)
+        return run(s, as_at=as_at).model_dump(mode="json")

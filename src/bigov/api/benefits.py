@@ -1,0 +1,277 @@
+"""Benefits (scoped list, detail with the profile by period)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal, cast
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import CursorResult, Select, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from bigov.api.common import (
+    CodePath,
+    Cursor,
+    Limit,
+    SafeStr,
+    check_code,
+    decode_cursor,
+    encode_cursor,
+    etag_of,
+    not_found,
+)
+from bigov.auth.scope import Scope, scope_for
+from bigov.auth.service import record
+from bigov.benefits.models import (
+    Benefit,
+    BenefitCategory,
+    BenefitKind,
+    BenefitProfile,
+    BenefitStatus,
+)
+from bigov.db.base import utcnow
+from bigov.org.models import ManagementTeam, OrgUnit, Person
+from bigov.server.deps import StateDep, UserDep, client_ip, scoped_read
+from bigov.server.problems import Problem
+
+router = APIRouter(prefix="/benefits", tags=["benefits"])
+Owner = aliased(Person, name="benefit_owner")
+
+
+class BenefitOut(BaseModel):
+    code: str
+    name: str
+    kind: BenefitKind
+    category: BenefitCategory
+    status: BenefitStatus
+    owner: str | None
+    owner_unit: str | None
+    realising_team: str | None
+    measure: str | None
+    unit: str | None
+    currency: str | None
+    updated_at: dt.datetime | None = None
+
+
+class BenefitIn(BaseModel):
+    """A benefit as written by PUT (the whole benefit: omitted fields become empty)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: SafeStr = Field(min_length=1, max_length=255)
+    kind: BenefitKind = BenefitKind.BENEFIT
+    category: BenefitCategory
+    status: BenefitStatus = BenefitStatus.PLANNED
+    description: SafeStr | None = Field(None, max_length=20000)
+    owner: SafeStr | None = Field(None, max_length=64, description="Code of the owning person.")
+    owner_unit: SafeStr | None = Field(None, max_length=64)
+    realising_team: SafeStr | None = Field(None, max_length=64)
+    measure: SafeStr | None = Field(None, max_length=255)
+    unit: SafeStr | None = Field(None, max_length=32)
+    currency: SafeStr | None = Field(None, pattern=r"^[A-Z]{3}$")
+
+
+class ProfileRow(BaseModel):
+    period: dt.date
+    planned: Decimal | None
+    forecast: Decimal | None
+    actual: Decimal | None
+    currency: str | None
+
+
+class BenefitDetail(BenefitOut):
+    profile: list[ProfileRow]
+
+
+class BenefitPage(BaseModel):
+    items: list[BenefitOut]
+    next_cursor: str | None
+
+
+def benefit_query(scope: Scope) -> Select[*tuple[Any, ...]]:
+    return (
+        select(
+            Benefit.code,
+            Benefit.name,
+            Benefit.kind,
+            Benefit.category,
+            Benefit.status,
+            Owner.code.label("owner"),
+            OrgUnit.code.label("owner_unit"),
+            ManagementTeam.code.label("realising_team"),
+            Benefit.measure,
+            Benefit.unit,
+            Benefit.currency,
+            Benefit.updated_at,
+        )
+        .outerjoin(Owner, Owner.id == Benefit.owner_id)
+        .outerjoin(OrgUnit, OrgUnit.id == Benefit.owner_unit_id)
+        .outerjoin(ManagementTeam, ManagementTeam.id == Benefit.realising_team_id)
+        .where(scope.benefits)
+    )
+
+
+@router.get("", response_model=BenefitPage)
+def list_benefits(
+    st: StateDep,
+    user: UserDep,
+    status: BenefitStatus | None = None,
+    category: BenefitCategory | None = None,
+    owner_unit: Annotated[SafeStr | None, Query(max_length=64)] = None,
+    sort: Literal["code", "-code"] = "code",
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Any:
+    """Benefits in your scope, by code, a page at a time."""
+    with scoped_read(st, user) as (s, scope):
+        q = benefit_query(scope)
+        if status is not None:
+            q = q.where(Benefit.status == status)
+        if category is not None:
+            q = q.where(Benefit.category == category)
+        if owner_unit is not None:
+            q = q.where(OrgUnit.code == owner_unit)
+        desc = sort == "-code"
+        if cursor is not None:
+            (last,) = decode_cursor(cursor, 1)
+            q = q.where(
+                tuple_(Benefit.code) < tuple_(str(last))
+                if desc
+                else tuple_(Benefit.code) > tuple_(str(last))
+            )
+        q = q.order_by(Benefit.code.desc() if desc else Benefit.code).limit(limit + 1)
+        rows = [_out(r) for r in s.execute(q)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return BenefitPage(items=rows, next_cursor=encode_cursor([rows[-1].code]) if more else None)
+
+
+@router.get("/{code}", response_model=BenefitDetail, responses={404: {}})
+def get_benefit(code: CodePath, st: StateDep, user: UserDep) -> Any:
+    """One benefit with its planned / forecast / actual profile by period."""
+    with scoped_read(st, user) as (s, scope):
+        row = s.execute(benefit_query(scope).where(Benefit.code == code)).first()
+        if row is None:
+            raise not_found("benefit", code)
+        profile = [
+            ProfileRow.model_validate(dict(r._mapping))
+            for r in s.execute(
+                select(
+                    BenefitProfile.period,
+                    BenefitProfile.planned,
+                    BenefitProfile.forecast,
+                    BenefitProfile.actual,
+                    BenefitProfile.currency,
+                )
+                .join(Benefit, Benefit.id == BenefitProfile.benefit_id)
+                .where(Benefit.code == code)
+                .order_by(BenefitProfile.period)
+            )
+        ]
+    out = _out(row)
+    return JSONResponse(
+        BenefitDetail(**out.model_dump(), profile=profile).model_dump(mode="json"),
+        headers={"ETag": etag_of(out.model_dump(mode="json"))},
+    )
+
+
+def _out(row: Any) -> BenefitOut:
+    data = dict(row._mapping)
+    if data.get("updated_at") is not None and data["updated_at"].tzinfo is None:
+        data["updated_at"] = data["updated_at"].replace(tzinfo=dt.UTC)
+    return BenefitOut.model_validate(data)
+
+
+def _read(s: Session, scope: Scope, code: str) -> BenefitOut | None:
+    row = s.execute(benefit_query(scope).where(Benefit.code == code)).first()
+    return _out(row) if row is not None else None
+
+
+def _ref(s: Session, model: Any, code: str | None, field: str) -> int | None:
+    if code is None:
+        return None
+    check_code(code, field)
+    found = s.scalar(select(model.id).where(model.code == code))
+    if found is None:
+        raise Problem(422, f"field {field!r}: no such code {code}")
+    return int(found)
+
+
+@router.put(
+    "/{code}",
+    response_model=BenefitOut,
+    responses={201: {}, 403: {}, 404: {}, 412: {}, 422: {}, 428: {}},
+)
+def put_benefit(
+    code: CodePath,
+    body: BenefitIn,
+    request: Request,
+    st: StateDep,
+    user: UserDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Any:
+    """Create or replace a benefit (If-Match to replace; 412 with the current one if stale)."""
+    with st.writing() as s:
+        scope = scope_for(s, user)
+        row = s.scalar(select(Benefit).where(Benefit.code == code).with_for_update())
+        current = _read(s, scope, code)
+        if row is not None and current is None:
+            raise not_found("benefit", code)
+        if not scope.may_write_benefits():
+            raise Problem(403, f"your role ({user.role.value}) may not change benefits")
+        if row is not None and current is not None:
+            if if_match is None:
+                raise Problem(428, "send If-Match with the ETag of the version you edited")
+            stale = Problem(
+                412,
+                f"benefit {code} changed since you read it",
+                current=current.model_dump(mode="json"),
+            )
+            if if_match.strip() not in (etag_of(current.model_dump(mode="json")), "*"):
+                raise stale
+            claimed = s.execute(
+                update(Benefit)
+                .where(Benefit.id == row.id, Benefit.updated_at == row.updated_at)
+                .values(updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            if cast(CursorResult[Any], claimed).rowcount != 1:
+                raise stale
+        refs = {
+            "owner_id": _ref(s, Person, body.owner, "owner"),
+            "owner_unit_id": _ref(s, OrgUnit, body.owner_unit, "owner_unit"),
+            "realising_team_id": _ref(s, ManagementTeam, body.realising_team, "realising_team"),
+        }
+        if row is None:
+            row = Benefit(code=code)
+            s.add(row)
+        fields = body.model_dump(exclude={"owner", "owner_unit", "realising_team"})
+        for name, value in {**fields, **refs}.items():
+            setattr(row, name, value)
+        row.written_by = user.email
+        try:
+            s.flush()
+        except IntegrityError:
+            raise Problem(409, f"benefit {code} was created meanwhile; read it and retry") from None
+        after = _read(s, scope, code)
+        if after is None:
+            raise Problem(403, f"benefit {code} would fall outside your scope")
+        record(
+            s,
+            who=user.email,
+            ip=client_ip(request),
+            action="update" if current is not None else "create",
+            kind="benefit",
+            code=code,
+            before=current.model_dump(mode="json") if current else None,
+            after=after.model_dump(mode="json"),
+        )
+    body_out = after.model_dump(mode="json")
+    return JSONResponse(
+        body_out,
+        status_code=200 if current is not None else 201,
+        headers={"ETag": etag_of(body_out)},
+    )

@@ -1,0 +1,23 @@
+"""/api/v1: one router per context."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from bigov.api import (
+    analysis,
+    audit,
+    benefits,
+    cycles,
+    governance,
+    money,
+    org,
+    raid,
+    session,
+    work,
+)
+
+router = APIRouter()
+for module in (session, work, benefits, raid, money, cycles, analysis, governance, org, audit):
+    router.include_router(module.router)
+router.include_router(cycles.decisions_router)

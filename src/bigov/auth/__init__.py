@@ -1,0 +1,1 @@
+"""Users, password hashes, API tokens, roles and scope rules, the audit trail of writes."""
