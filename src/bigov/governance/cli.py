@@ -460,10 +460,24 @@ def cycle_show(
     )
     if not doc["has_data"]:
         console.print("[red]No data for this period.[/]")
+    # what the board owns or passed on, as its pack shows them; those managed below are a count
+    # (`bigov cycle exceptions CODE --all` lists them)
+    shown = [e for e in doc["exceptions"] if e["role"] != "managed below"]
+    below = len(doc["exceptions"]) - len(shown)
     table = Table("exception", "role", "owner", "path")
-    for e in doc["exceptions"]:
-        table.add_row(e["title"], e["role"], e["owner"], " → ".join(p["node"] for p in e["path"]))
+    for e in shown:
+        table.add_row(
+            Text(e["title"]),
+            e["role"],
+            Text(e["owner"]),
+            Text(" → ".join(p["node"] for p in e["path"])),
+        )
     console.print(table)
+    if below:
+        console.print(
+            f"{below} more managed within the tolerance of boards below "
+            "(bigov cycle exceptions CODE --all)."
+        )
     for fmt, path in written.items():
         console.print(f"{fmt}: {path}")
 
