@@ -61,12 +61,15 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
-# The suite minus tests marked slow; `make test-all` runs everything.
+# The suite minus tests marked slow; `make test-all` runs everything. One worker per core
+# (pytest-xdist), a test file per worker at a time so module fixtures (the demo quarter) are
+# built once; each worker has its own PostgreSQL schema and SQLite template.
+XDIST ?= -n auto --dist loadfile
 test: lint typecheck
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" $(XDIST) $(PYTEST_ARGS)
 
 test-all: lint typecheck
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
