@@ -4,28 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import CursorResult, Select, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
 from bigov.api.common import (
+    PUT_RESPONSES,
     CodePath,
     Cursor,
+    IfMatch,
     Limit,
     SafeStr,
-    check_code,
-    decode_cursor,
-    encode_cursor,
+    after_code,
+    audited,
+    aware,
+    claim_version,
     etag_of,
+    flush_or_conflict,
+    next_page,
     not_found,
+    resolve_code,
+    where_given,
+    written,
 )
 from bigov.auth.scope import Scope, scope_for
-from bigov.auth.service import record
 from bigov.benefits.models import (
     Benefit,
     BenefitCategory,
@@ -33,9 +39,8 @@ from bigov.benefits.models import (
     BenefitProfile,
     BenefitStatus,
 )
-from bigov.db.base import utcnow
 from bigov.org.models import ManagementTeam, OrgUnit, Person
-from bigov.server.deps import StateDep, UserDep, client_ip, scoped_read
+from bigov.server.deps import StateDep, UserDep, scoped_read
 from bigov.server.problems import Problem
 
 router = APIRouter(prefix="/benefits", tags=["benefits"])
@@ -127,26 +132,20 @@ def list_benefits(
 ) -> Any:
     """Benefits in your scope, by code, a page at a time."""
     with scoped_read(st, user) as (s, scope):
-        q = benefit_query(scope)
-        if status is not None:
-            q = q.where(Benefit.status == status)
-        if category is not None:
-            q = q.where(Benefit.category == category)
-        if owner_unit is not None:
-            q = q.where(OrgUnit.code == owner_unit)
+        q = where_given(
+            benefit_query(scope),
+            (Benefit.status, status),
+            (Benefit.category, category),
+            (OrgUnit.code, owner_unit),
+        )
         desc = sort == "-code"
-        if cursor is not None:
-            (last,) = decode_cursor(cursor, 1)
-            q = q.where(
-                tuple_(Benefit.code) < tuple_(str(last))
-                if desc
-                else tuple_(Benefit.code) > tuple_(str(last))
-            )
+        after = after_code(cursor, Benefit.code, desc=desc)
+        if after is not None:
+            q = q.where(after)
         q = q.order_by(Benefit.code.desc() if desc else Benefit.code).limit(limit + 1)
         rows = [_out(r) for r in s.execute(q)]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return BenefitPage(items=rows, next_cursor=encode_cursor([rows[-1].code]) if more else None)
+    rows, nxt = next_page(rows, limit, lambda last: [last.code])
+    return BenefitPage(items=rows, next_cursor=nxt)
 
 
 @router.get("/{code}", response_model=BenefitDetail, responses={404: {}})
@@ -179,10 +178,7 @@ def get_benefit(code: CodePath, st: StateDep, user: UserDep) -> Any:
 
 
 def _out(row: Any) -> BenefitOut:
-    data = dict(row._mapping)
-    if data.get("updated_at") is not None and data["updated_at"].tzinfo is None:
-        data["updated_at"] = data["updated_at"].replace(tzinfo=dt.UTC)
-    return BenefitOut.model_validate(data)
+    return BenefitOut.model_validate(aware(row))
 
 
 def _read(s: Session, scope: Scope, code: str) -> BenefitOut | None:
@@ -190,20 +186,10 @@ def _read(s: Session, scope: Scope, code: str) -> BenefitOut | None:
     return _out(row) if row is not None else None
 
 
-def _ref(s: Session, model: Any, code: str | None, field: str) -> int | None:
-    if code is None:
-        return None
-    check_code(code, field)
-    found = s.scalar(select(model.id).where(model.code == code))
-    if found is None:
-        raise Problem(422, f"field {field!r}: no such code {code}")
-    return int(found)
-
-
 @router.put(
     "/{code}",
     response_model=BenefitOut,
-    responses={201: {}, 403: {}, 404: {}, 412: {}, 422: {}, 428: {}},
+    responses=PUT_RESPONSES,
 )
 def put_benefit(
     code: CodePath,
@@ -211,7 +197,7 @@ def put_benefit(
     request: Request,
     st: StateDep,
     user: UserDep,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Any:
     """Create or replace a benefit (If-Match to replace; 412 with the current one if stale)."""
     with st.writing() as s:
@@ -223,27 +209,25 @@ def put_benefit(
         if not scope.may_write_benefits():
             raise Problem(403, f"your role ({user.role.value}) may not change benefits")
         if row is not None and current is not None:
-            if if_match is None:
-                raise Problem(428, "send If-Match with the ETag of the version you edited")
-            stale = Problem(
-                412,
-                f"benefit {code} changed since you read it",
-                current=current.model_dump(mode="json"),
+            before = current
+            claim_version(
+                s,
+                Benefit,
+                row,
+                if_match,
+                etag_of(before.model_dump(mode="json")),
+                lambda: Problem(
+                    412,
+                    f"benefit {code} changed since you read it",
+                    current=before.model_dump(mode="json"),
+                ),
             )
-            if if_match.strip() not in (etag_of(current.model_dump(mode="json")), "*"):
-                raise stale
-            claimed = s.execute(
-                update(Benefit)
-                .where(Benefit.id == row.id, Benefit.updated_at == row.updated_at)
-                .values(updated_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
-            if cast(CursorResult[Any], claimed).rowcount != 1:
-                raise stale
         refs = {
-            "owner_id": _ref(s, Person, body.owner, "owner"),
-            "owner_unit_id": _ref(s, OrgUnit, body.owner_unit, "owner_unit"),
-            "realising_team_id": _ref(s, ManagementTeam, body.realising_team, "realising_team"),
+            "owner_id": resolve_code(s, Person, body.owner, "owner"),
+            "owner_unit_id": resolve_code(s, OrgUnit, body.owner_unit, "owner_unit"),
+            "realising_team_id": resolve_code(
+                s, ManagementTeam, body.realising_team, "realising_team"
+            ),
         }
         if row is None:
             row = Benefit(code=code)
@@ -252,26 +236,9 @@ def put_benefit(
         for name, value in {**fields, **refs}.items():
             setattr(row, name, value)
         row.written_by = user.email
-        try:
-            s.flush()
-        except IntegrityError:
-            raise Problem(409, f"benefit {code} was created meanwhile; read it and retry") from None
+        flush_or_conflict(s, f"benefit {code} was created meanwhile; read it and retry")
         after = _read(s, scope, code)
         if after is None:
             raise Problem(403, f"benefit {code} would fall outside your scope")
-        record(
-            s,
-            who=user.email,
-            ip=client_ip(request),
-            action="update" if current is not None else "create",
-            kind="benefit",
-            code=code,
-            before=current.model_dump(mode="json") if current else None,
-            after=after.model_dump(mode="json"),
-        )
-    body_out = after.model_dump(mode="json")
-    return JSONResponse(
-        body_out,
-        status_code=200 if current is not None else 201,
-        headers={"ETag": etag_of(body_out)},
-    )
+        audited(s, request, user, kind="benefit", code=code, before=current, after=after)
+    return written(after, created=current is None, etag=etag_of(after.model_dump(mode="json")))

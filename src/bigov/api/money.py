@@ -4,18 +4,27 @@ belong to (a user sees the money and people of the work they may see)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
-from bigov.api.common import Cursor, Limit, SafeStr, decode_cursor, encode_cursor
+from bigov.api.common import (
+    Cursor,
+    Limit,
+    SafeStr,
+    after_period_code,
+    next_page,
+    where_given,
+)
+from bigov.auth.scope import Scope
+from bigov.auth.service import Principal
 from bigov.finance.models import CostLine, FundingSource
 from bigov.resources.models import Demand, Skill
-from bigov.server.deps import StateDep, UserDep, scoped_read
-from bigov.server.problems import Problem
+from bigov.server.deps import ServerState, StateDep, UserDep, scoped_read
 from bigov.work.models import WorkItem
 
 router = APIRouter(tags=["finance", "resources"])
@@ -55,16 +64,67 @@ class DemandPage(BaseModel):
     next_cursor: str | None
 
 
-def _after(cursor: str | None, period_col: Any, code_col: Any) -> Any:
-    """Keyset condition for (period, code) ordering from a cursor (None: from the start)."""
-    if cursor is None:
-        return None
-    last_period, last_code = decode_cursor(cursor, 2)
-    try:
-        day = dt.date.fromisoformat(str(last_period))
-    except ValueError:
-        raise Problem(422, "field 'cursor': not a cursor this API returned") from None
-    return or_(period_col > day, and_(period_col == day, code_col > str(last_code)))
+T = TypeVar("T", CostLineOut, DemandOut)
+
+
+def _page(
+    st: ServerState,
+    user: Principal,
+    query: Callable[[Scope], Any],
+    period_col: Any,
+    code_col: Any,
+    filters: tuple[str | None, dt.date | None],
+    limit: int,
+    cursor: str | None,
+    out: Callable[[Any], T],
+) -> tuple[list[T], str | None]:
+    """One page of ``query`` in the user's scope, filtered by work item code and month,
+    ordered by month then code from the cursor on, and the cursor of the next page."""
+    work_item, period = filters
+    with scoped_read(st, user) as (s, scope):
+        q = where_given(query(scope), (WorkItem.code, work_item), (period_col, period))
+        after = after_period_code(cursor, period_col, code_col)
+        if after is not None:
+            q = q.where(after)
+        q = q.order_by(period_col, code_col).limit(limit + 1)
+        rows = [out(r) for r in s.execute(q)]
+    return next_page(rows, limit, lambda last: [last.period.isoformat(), last.code])
+
+
+def _cost_lines(scope: Scope) -> Any:
+    return (
+        select(
+            CostLine.code,
+            WorkItem.code.label("work_item"),
+            CostLine.period,
+            FundingSource.code.label("funding_source"),
+            CostLine.expenditure,
+            CostLine.budget,
+            CostLine.forecast,
+            CostLine.actual,
+            CostLine.currency,
+        )
+        .join(WorkItem, WorkItem.id == CostLine.work_item_id)
+        .outerjoin(FundingSource, FundingSource.id == CostLine.funding_source_id)
+        .where(scope.work)
+    )
+
+
+def _demand(scope: Scope) -> Any:
+    return (
+        select(
+            Demand.code,
+            WorkItem.code.label("work_item"),
+            Skill.code.label("skill"),
+            Demand.period,
+            Demand.fte,
+            Demand.actual_fte,
+            Demand.status,
+        )
+        .join(WorkItem, WorkItem.id == Demand.work_item_id)
+        .join(Skill, Skill.id == Demand.skill_id)
+        .where(scope.work)
+    )
 
 
 @router.get("/finance/cost-lines", response_model=CostPage)
@@ -77,37 +137,17 @@ def list_cost_lines(
     cursor: Cursor = None,
 ) -> Any:
     """Budget, forecast and actual by work item and month, for work in your scope."""
-    with scoped_read(st, user) as (s, scope):
-        q = (
-            select(
-                CostLine.code,
-                WorkItem.code.label("work_item"),
-                CostLine.period,
-                FundingSource.code.label("funding_source"),
-                CostLine.expenditure,
-                CostLine.budget,
-                CostLine.forecast,
-                CostLine.actual,
-                CostLine.currency,
-            )
-            .join(WorkItem, WorkItem.id == CostLine.work_item_id)
-            .outerjoin(FundingSource, FundingSource.id == CostLine.funding_source_id)
-            .where(scope.work)
-        )
-        if work_item is not None:
-            q = q.where(WorkItem.code == work_item)
-        if period is not None:
-            q = q.where(CostLine.period == period)
-        after = _after(cursor, CostLine.period, CostLine.code)
-        if after is not None:
-            q = q.where(after)
-        rows = [
-            CostLineOut.model_validate({**r._mapping, "expenditure": r.expenditure.value})
-            for r in s.execute(q.order_by(CostLine.period, CostLine.code).limit(limit + 1))
-        ]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    nxt = encode_cursor([rows[-1].period.isoformat(), rows[-1].code]) if more else None
+    rows, nxt = _page(
+        st,
+        user,
+        _cost_lines,
+        CostLine.period,
+        CostLine.code,
+        (work_item, period),
+        limit,
+        cursor,
+        lambda r: CostLineOut.model_validate({**r._mapping, "expenditure": r.expenditure.value}),
+    )
     return CostPage(items=rows, next_cursor=nxt)
 
 
@@ -121,33 +161,15 @@ def list_demand(
     cursor: Cursor = None,
 ) -> Any:
     """FTE demand by work item, skill and month, for work in your scope."""
-    with scoped_read(st, user) as (s, scope):
-        q = (
-            select(
-                Demand.code,
-                WorkItem.code.label("work_item"),
-                Skill.code.label("skill"),
-                Demand.period,
-                Demand.fte,
-                Demand.actual_fte,
-                Demand.status,
-            )
-            .join(WorkItem, WorkItem.id == Demand.work_item_id)
-            .join(Skill, Skill.id == Demand.skill_id)
-            .where(scope.work)
-        )
-        if work_item is not None:
-            q = q.where(WorkItem.code == work_item)
-        if period is not None:
-            q = q.where(Demand.period == period)
-        after = _after(cursor, Demand.period, Demand.code)
-        if after is not None:
-            q = q.where(after)
-        rows = [
-            DemandOut.model_validate(dict(r._mapping))
-            for r in s.execute(q.order_by(Demand.period, Demand.code).limit(limit + 1))
-        ]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    nxt = encode_cursor([rows[-1].period.isoformat(), rows[-1].code]) if more else None
+    rows, nxt = _page(
+        st,
+        user,
+        _demand,
+        Demand.period,
+        Demand.code,
+        (work_item, period),
+        limit,
+        cursor,
+        lambda r: DemandOut.model_validate(dict(r._mapping)),
+    )
     return DemandPage(items=rows, next_cursor=nxt)

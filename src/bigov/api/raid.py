@@ -16,9 +16,10 @@ from bigov.api.common import (
     Cursor,
     Limit,
     SafeStr,
-    decode_cursor,
-    encode_cursor,
+    after_code,
+    next_page,
     not_found,
+    where_given,
 )
 from bigov.auth.scope import Scope
 from bigov.benefits.models import Benefit
@@ -99,23 +100,21 @@ def list_raid(
 ) -> Any:
     """RAID entries you may see, by code, a page at a time."""
     with scoped_read(st, user) as (s, scope):
-        q = _query(scope)
-        if kind is not None:
-            q = q.where(RaidItem.kind == kind)
-        if status is not None:
-            q = q.where(RaidItem.status == status)
-        if work_item is not None:
-            q = q.where(Item.code == work_item)
-        if cursor is not None:
-            (last,) = decode_cursor(cursor, 1)
-            q = q.where(RaidItem.code > str(last))
+        q = where_given(
+            _query(scope),
+            (RaidItem.kind, kind),
+            (RaidItem.status, status),
+            (Item.code, work_item),
+        )
+        after = after_code(cursor, RaidItem.code)
+        if after is not None:
+            q = q.where(after)
         rows = [
             RaidOut.model_validate(dict(r._mapping))
             for r in s.execute(q.order_by(RaidItem.code).limit(limit + 1))
         ]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return RaidPage(items=rows, next_cursor=encode_cursor([rows[-1].code]) if more else None)
+    rows, nxt = next_page(rows, limit, lambda last: [last.code])
+    return RaidPage(items=rows, next_cursor=nxt)
 
 
 @router.get("/{code}", response_model=RaidOut, responses={404: {}})

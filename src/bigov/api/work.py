@@ -6,32 +6,38 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import CursorResult, Select, and_, or_, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from bigov.api.common import (
+    PUT_RESPONSES,
     CodePath,
     Cursor,
+    IfMatch,
     Limit,
     SafeStr,
-    check_code,
+    after_period_code,
+    audited,
+    aware,
+    claim_version,
     decode_cursor,
-    encode_cursor,
     etag_of,
+    flush_or_conflict,
+    next_page,
     not_found,
+    resolve_code,
+    where_given,
+    written,
 )
 from bigov.auth.scope import Scope, scope_for
-from bigov.auth.service import record
-from bigov.db.base import utcnow
 from bigov.governance.models import GovernanceNode
 from bigov.org.models import OrgUnit, Person
-from bigov.server.deps import StateDep, UserDep, client_ip, scoped_read
+from bigov.server.deps import StateDep, UserDep, scoped_read
 from bigov.server.problems import Problem
 from bigov.work.models import (
     Category,
@@ -149,10 +155,7 @@ def item_query(scope: Scope) -> Select[*tuple[Any, ...]]:
 
 
 def _out(row: Any) -> WorkItemOut:
-    data = dict(row._mapping)
-    if data["updated_at"] is not None and data["updated_at"].tzinfo is None:
-        data["updated_at"] = data["updated_at"].replace(tzinfo=dt.UTC)
-    return WorkItemOut.model_validate(data)
+    return WorkItemOut.model_validate(aware(row))
 
 
 def _etag(item: WorkItemOut) -> str:
@@ -180,19 +183,15 @@ def list_work_items(
     desc = sort.startswith("-")
     column = SORTS[key]
     with scoped_read(st, user) as (s, scope):
-        q = item_query(scope)
-        for col, value in (
+        q = where_given(
+            item_query(scope),
             (WorkItem.kind, kind),
             (WorkItem.phase, phase),
             (WorkItem.nature, nature),
             (WorkItem.category, category),
-        ):
-            if value is not None:
-                q = q.where(col == value)
-        if parent is not None:
-            q = q.where(Parent.code == parent)
-        if unit is not None:
-            q = q.where(OrgUnit.code == unit)
+            (Parent.code, parent),
+            (OrgUnit.code, unit),
+        )
         if cursor is not None:
             last_value, last_code = decode_cursor(cursor, 2)
             pair = tuple_(column, WorkItem.code)
@@ -203,13 +202,8 @@ def list_work_items(
             )
         order = [column.desc(), WorkItem.code.desc()] if desc else [column, WorkItem.code]
         rows = [_out(r) for r in s.execute(q.order_by(*order).limit(limit + 1))]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = None
-    if more and rows:
-        last = rows[-1].model_dump(mode="json")
-        next_cursor = encode_cursor([last[key], last["code"]])
-    return WorkItemPage(items=rows, next_cursor=next_cursor)
+    rows, nxt = next_page(rows, limit, lambda last: [last.model_dump(mode="json")[key], last.code])
+    return WorkItemPage(items=rows, next_cursor=nxt)
 
 
 def _read_one(s: Session, scope: Scope, code: str, *, lock: bool = False) -> WorkItemOut | None:
@@ -232,16 +226,6 @@ def get_work_item(code: CodePath, st: StateDep, user: UserDep) -> Any:
     return JSONResponse(item.model_dump(mode="json"), headers={"ETag": _etag(item)})
 
 
-def _resolve(s: Session, model: Any, code: str | None, field: str) -> int | None:
-    if code is None:
-        return None
-    check_code(code, field)
-    found = s.scalar(select(model.id).where(model.code == code))
-    if found is None:
-        raise Problem(422, f"field {field!r}: no such code {code}")
-    return int(found)
-
-
 def _is_ancestor(s: Session, item_id: int, parent_id: int) -> bool:
     """True when ``item_id`` is ``parent_id`` or one of its ancestors (the PUT would loop)."""
     up = (
@@ -256,7 +240,7 @@ def _is_ancestor(s: Session, item_id: int, parent_id: int) -> bool:
 @router.put(
     "/work-items/{code}",
     response_model=WorkItemOut,
-    responses={201: {}, 403: {}, 404: {}, 412: {}, 422: {}, 428: {}},
+    responses=PUT_RESPONSES,
 )
 def put_work_item(
     code: CodePath,
@@ -264,7 +248,7 @@ def put_work_item(
     request: Request,
     st: StateDep,
     user: UserDep,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Any:
     """Create or replace a work item. Replacing needs `If-Match` with the ETag you read: a
     stale one answers 412 with the current version, so no edit is silently overwritten."""
@@ -280,28 +264,23 @@ def put_work_item(
             raise Problem(403, f"your role ({user.role.value}) may not change work items")
         item = s.scalar(select(WorkItem).where(WorkItem.code == code))
         if current is not None and item is not None:
-            if if_match is None:
-                raise Problem(428, "send If-Match with the ETag of the version you edited")
-            if if_match.strip() not in (_etag(current), "*"):
-                return _stale(code, current)
-            # compare-and-set on the version read: a writer that read the same version and
-            # committed first leaves no row to claim, whatever the backend's locking
-            claimed = s.execute(
-                update(WorkItem)
-                .where(WorkItem.id == item.id, WorkItem.updated_at == item.updated_at)
-                .values(updated_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
-            if cast(CursorResult[Any], claimed).rowcount != 1:
-                s.rollback()
+            before = current
+
+            def lost() -> Problem:
                 latest = _read_one(s, scope, code)
                 assert latest is not None
                 return _stale(code, latest)
+
+            claim_version(
+                s, WorkItem, item, if_match, _etag(before), lambda: _stale(code, before), lost
+            )
         refs = {
-            "parent_id": _resolve(s, WorkItem, body.parent, "parent"),
-            "owner_id": _resolve(s, Person, body.owner, "owner"),
-            "governing_node_id": _resolve(s, GovernanceNode, body.governing_node, "governing_node"),
-            "org_unit_id": _resolve(s, OrgUnit, body.org_unit, "org_unit"),
+            "parent_id": resolve_code(s, WorkItem, body.parent, "parent"),
+            "owner_id": resolve_code(s, Person, body.owner, "owner"),
+            "governing_node_id": resolve_code(
+                s, GovernanceNode, body.governing_node, "governing_node"
+            ),
+            "org_unit_id": resolve_code(s, OrgUnit, body.org_unit, "org_unit"),
         }
         fields = body.model_dump(exclude={"parent", "owner", "governing_node", "org_unit"})
         if item is None:
@@ -312,47 +291,24 @@ def put_work_item(
         for name, value in {**fields, **refs}.items():
             setattr(item, name, value)
         item.written_by = user.email
-        try:
-            s.flush()
-        except IntegrityError:
-            # two creates of one new code at once: the other committed first
-            raise Problem(
-                409, f"work item {code} was created meanwhile; read it and retry"
-            ) from None
+        # two creates of one new code at once: the other committed first
+        flush_or_conflict(s, f"work item {code} was created meanwhile; read it and retry")
         after = _read_one(s, scope, code)
         if after is None:
             # the write would put the item outside what this user may change
             s.rollback()
             raise Problem(403, f"work item {code} would fall outside your scope")
-        record(
-            s,
-            who=user.email,
-            ip=client_ip(request),
-            action="update" if current is not None else "create",
-            kind="work_item",
-            code=code,
-            before=current.model_dump(mode="json") if current else None,
-            after=after.model_dump(mode="json"),
-        )
-    return JSONResponse(
-        after.model_dump(mode="json"),
-        status_code=200 if current is not None else 201,
-        headers={"ETag": _etag(after)},
-    )
+        audited(s, request, user, kind="work_item", code=code, before=current, after=after)
+    return written(after, created=current is None, etag=_etag(after))
 
 
-def _stale(code: str, latest: WorkItemOut) -> JSONResponse:
-    return JSONResponse(
-        {
-            "type": "about:blank",
-            "title": "Precondition failed",
-            "status": 412,
-            "detail": f"work item {code} changed since you read it",
-            "current": latest.model_dump(mode="json"),
-        },
-        status_code=412,
-        media_type="application/problem+json",
+def _stale(code: str, latest: WorkItemOut) -> Problem:
+    # the current version rides along (with its ETag) so the client can merge and retry
+    return Problem(
+        412,
+        f"work item {code} changed since you read it",
         headers={"ETag": _etag(latest)},
+        current=latest.model_dump(mode="json"),
     )
 
 
@@ -405,34 +361,20 @@ def list_status_reports(
 ) -> Any:
     """Status reports of work in your scope, newest period first, then by item code."""
     with scoped_read(st, user) as (s, scope):
-        q = (
+        q = where_given(
             select(*REPORT_COLUMNS)
             .join(WorkItem, WorkItem.id == StatusReport.work_item_id)
-            .where(scope.work)
+            .where(scope.work),
+            (WorkItem.code, work_item),
+            (StatusReport.period, period),
+            (StatusReport.confidence, confidence),
         )
-        if work_item is not None:
-            q = q.where(WorkItem.code == work_item)
-        if period is not None:
-            q = q.where(StatusReport.period == period)
-        if confidence is not None:
-            q = q.where(StatusReport.confidence == confidence)
-        if cursor is not None:
-            last_period, last_code = decode_cursor(cursor, 2)
-            try:
-                day = dt.date.fromisoformat(str(last_period))
-            except ValueError:
-                raise Problem(422, "field 'cursor': not a cursor this API returned") from None
-            q = q.where(
-                or_(
-                    StatusReport.period < day,
-                    and_(StatusReport.period == day, WorkItem.code > str(last_code)),
-                )
-            )
+        after = after_period_code(cursor, StatusReport.period, WorkItem.code, newest_first=True)
+        if after is not None:
+            q = q.where(after)
         q = q.order_by(StatusReport.period.desc(), WorkItem.code).limit(limit + 1)
         rows = [StatusReportOut.model_validate(dict(r._mapping)) for r in s.execute(q)]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    nxt = encode_cursor([rows[-1].period.isoformat(), rows[-1].work_item]) if more else None
+    rows, nxt = next_page(rows, limit, lambda last: [last.period.isoformat(), last.work_item])
     return StatusReportPage(items=rows, next_cursor=nxt)
 
 
@@ -484,7 +426,7 @@ def _report_etag(report: StatusReportOut, updated: dt.datetime | None) -> str:
     "/work-items/{code}/status-reports/{period}",
     response_model=StatusReportOut,
     tags=["status"],
-    responses={201: {}, 403: {}, 404: {}, 412: {}, 422: {}, 428: {}},
+    responses=PUT_RESPONSES,
 )
 def put_status_report(
     code: CodePath,
@@ -493,7 +435,7 @@ def put_status_report(
     request: Request,
     st: StateDep,
     user: UserDep,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Any:
     """Create or replace a work item's status report for a month (If-Match to replace)."""
     month = _month(period)
@@ -512,28 +454,19 @@ def put_status_report(
         )
         before = _report(s, scope, code, month)
         if row is not None and before is not None:
-            current_tag = _report_etag(before, row.updated_at)
-            if if_match is None:
-                raise Problem(428, "send If-Match with the ETag of the version you edited")
-            if if_match.strip() not in (current_tag, "*"):
-                raise Problem(
+            current = before
+            claim_version(
+                s,
+                StatusReport,
+                row,
+                if_match,
+                _report_etag(current, row.updated_at),
+                lambda: Problem(
                     412,
                     f"status report {code} {period} changed since you read it",
-                    current=before.model_dump(mode="json"),
-                )
-            claimed = s.execute(
-                update(StatusReport)
-                .where(StatusReport.id == row.id, StatusReport.updated_at == row.updated_at)
-                .values(updated_at=utcnow())
-                .execution_options(synchronize_session=False)
+                    current=current.model_dump(mode="json"),
+                ),
             )
-            if cast(CursorResult[Any], claimed).rowcount != 1:
-                s.rollback()
-                raise Problem(
-                    412,
-                    f"status report {code} {period} changed since you read it",
-                    current=before.model_dump(mode="json"),
-                )
         if row is None:
             item_id = s.scalar(select(WorkItem.id).where(WorkItem.code == code))
             row = StatusReport(code=f"SR-{code}-{period}", work_item_id=item_id, period=month)
@@ -541,28 +474,20 @@ def put_status_report(
         for name, value in body.model_dump().items():
             setattr(row, name, value)
         row.written_by = user.email
-        try:
-            s.flush()
-        except IntegrityError:
-            raise Problem(409, f"status report {code} {period} was written meanwhile") from None
+        flush_or_conflict(s, f"status report {code} {period} was written meanwhile")
         after = _report(s, scope, code, month)
         assert after is not None
-        record(
+        audited(
             s,
-            who=user.email,
-            ip=client_ip(request),
-            action="update" if before is not None else "create",
+            request,
+            user,
             kind="status_report",
             code=f"{code}/{period}",
-            before=before.model_dump(mode="json") if before else None,
-            after=after.model_dump(mode="json"),
+            before=before,
+            after=after,
         )
         tag = _report_etag(after, row.updated_at)
-    return JSONResponse(
-        after.model_dump(mode="json"),
-        status_code=200 if before is not None else 201,
-        headers={"ETag": tag},
-    )
+    return written(after, created=before is None, etag=tag)
 
 
 @router.get(
