@@ -119,7 +119,8 @@ _ASSIGNMENTS = _props(
     AssignmentBaselineStartDate:date AssignmentBaselineFinishDate:date
     AssignmentWork:decimal AssignmentActualWork:decimal AssignmentBaselineWork:decimal
     AssignmentRemainingWork:decimal AssignmentCost:decimal AssignmentActualCost:decimal
-    AssignmentBaselineCost:decimal AssignmentRemainingCost:decimal AssignmentPercentWorkCompleted:int
+    AssignmentBaselineCost:decimal AssignmentRemainingCost:decimal
+    AssignmentPercentWorkCompleted:int
     AssignmentType:int TypeDescription AssignmentIsPublished:bool AssignmentIsOverallocated:bool
     AssignmentBookingId:int AssignmentBookingName AssignmentCreatedDate:date
     AssignmentModifiedDate:date
@@ -277,9 +278,7 @@ ENTITY_SETS: dict[str, EntitySet] = {
             "AssignmentTimephasedDataSet", ("ProjectId", "AssignmentId", "TimeByDay"), _TIMEPHASED
         ),
         EntitySet("Resources", ("ResourceId",), _RESOURCES, has_custom_fields=True),
-        EntitySet(
-            "ResourceTimephasedDataSet", ("ResourceId", "TimeByDay"), _RESOURCE_TIMEPHASED
-        ),
+        EntitySet("ResourceTimephasedDataSet", ("ResourceId", "TimeByDay"), _RESOURCE_TIMEPHASED),
         EntitySet("BusinessDrivers", ("BusinessDriverId",), _DRIVERS),
         EntitySet("Prioritizations", ("PrioritizationId",), _PRIORITIZATIONS),
         EntitySet(

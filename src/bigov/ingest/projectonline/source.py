@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -98,7 +99,7 @@ class _Table:
     set_name: str
     file: str
     sheet: str | None
-    records: list[tuple[int | None, dict[str, Any]]]
+    records: Sequence[tuple[int | None, dict[str, Any]]]
     next_link: str | None = None
     is_json: bool = False
 
@@ -284,13 +285,11 @@ def _typed(set_name: str, group: list[_Table], options: SourceOptions) -> Entity
         for _, record in table.records:
             headers.extend(h for h in record if h not in headers)
         names = canonical_headers(set_name, headers)
-        for header, prop in names.items():
+        for prop in names.values():
             if prop not in entity.properties and prop not in data.custom_fields:
                 data.custom_fields.append(prop)
         for number, record in table.records:
-            raw_rows.append(
-                (table, number, {names[h]: v for h, v in record.items() if h in names})
-            )
+            raw_rows.append((table, number, {names[h]: v for h, v in record.items() if h in names}))
     orders = _date_orders(entity.properties, [r for _, _, r in raw_rows], options.date_order)
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for table, number, record in raw_rows:

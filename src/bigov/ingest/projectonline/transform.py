@@ -272,9 +272,7 @@ class _Planner:
         )
         return code
 
-    def person(
-        self, batch: str, name: str, where: SourceRow | None, **extra: Any
-    ) -> str:
+    def person(self, batch: str, name: str, where: SourceRow | None, **extra: Any) -> str:
         code = self._translate("owner", name) or self._translate("person", name)
         if code:
             return code
@@ -633,6 +631,7 @@ class _Planner:
             if problem is not None:
                 self._reject("ResourceTimephasedDataSet", problem)
                 continue
+            assert rid is not None
             role, org = roles[rid]
             org = org or self.org_unit(batch, self.config.default_org_unit, None)
             day: dt.date = v["TimeByDay"]
