@@ -51,6 +51,9 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 PROJECT_CODE_LENGTH = 32  # as schedules: room for "-D-<skill:20>-YYYY-MM" in 64 characters
 SKILL_CODE_LENGTH = 20
+# Drivers and prioritisations: the portfolio service codes a weight "<prioritisation>/vN/<driver>",
+# which must fit 64 characters with both prefixes.
+NAME_CODE_LENGTH = 24
 
 NATURES = ("run", "change")
 CATEGORIES = ("run", "grow", "transform")
@@ -583,7 +586,7 @@ class _Planner:
                             f"{row.file} row {row.row}: {prop} {text!r} is not an impact rating"
                         )
                         continue
-                driver_code = "DRV-" + slug(driver, 40)
+                driver_code = "DRV-" + slug(driver, NAME_CODE_LENGTH)
                 self.plan.ratings.setdefault(code, {})[driver_code] = float(score)
 
     def _resources(self) -> dict[str, tuple[str, str | None]]:
@@ -863,7 +866,7 @@ class _Planner:
                 if problem is not None:
                     self._reject("BusinessDrivers", problem)
                     continue
-                code = "DRV-" + slug(str(v["BusinessDriverName"]), 40)
+                code = "DRV-" + slug(str(v["BusinessDriverName"]), NAME_CODE_LENGTH)
                 if v.get("BusinessDriverId"):
                     by_guid[v["BusinessDriverId"]] = code
                 if code not in seen:
@@ -896,7 +899,7 @@ class _Planner:
                             "BusinessDriverId", v.get("BusinessDriverId"), "no such business driver"
                         )
                     else:
-                        driver = "DRV-" + slug(str(name), 40)
+                        driver = "DRV-" + slug(str(name), NAME_CODE_LENGTH)
                         if driver not in seen:
                             seen.add(driver)
                             self.plan.drivers.append(DriverSpec(driver, str(name), None, None))
@@ -928,7 +931,7 @@ class _Planner:
                 self._reject("Prioritizations", problem or row.where(reason="bad row"))
                 continue
             assert guid is not None and name is not None
-            code = "PRI-" + slug(str(name), 40)
+            code = "PRI-" + slug(str(name), NAME_CODE_LENGTH)
             modified = v.get("PrioritizationModifiedDate") or v.get("PrioritizationCreatedDate")
             department = v.get("DepartmentName")
             spec = PrioritisationSpec(
