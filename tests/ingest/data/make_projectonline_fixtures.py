@@ -155,7 +155,7 @@ TASKS: list[dict[str, Any]] = [
     {"ProjectId": P1, "TaskId": "c1000000-0000-4000-8000-000000000002", "TaskName": "Design approved", "TaskIndex": 2, "TaskOutlineLevel": 1, "TaskIsMilestone": True, "TaskIsSummary": False, "TaskIsProjectSummary": False, "TaskStartDate": d("2027-02-26T17:00"), "TaskFinishDate": d("2027-02-26T17:00"), "TaskBaselineStartDate": d("2027-02-19T17:00"), "TaskBaselineFinishDate": d("2027-02-19T17:00"), "TaskActualFinishDate": d("2027-02-26T17:00")},
     {"ProjectId": P1, "TaskId": "c1000000-0000-4000-8000-000000000003", "TaskName": "Wall handed over", "TaskIndex": 3, "TaskOutlineLevel": 1, "TaskIsMilestone": True, "TaskIsSummary": False, "TaskIsProjectSummary": False, "TaskStartDate": d("2027-06-25T17:00"), "TaskFinishDate": d("2027-06-25T17:00"), "TaskBaselineStartDate": d("2027-05-28T17:00"), "TaskBaselineFinishDate": d("2027-05-28T17:00"), "TaskActualFinishDate": None},
     # Customer Portal: only the project summary task (a proposal without a plan)
-    {"ProjectId": P6, "TaskId": "c6000000-0000-4000-8000-000000000000", "TaskName": "Customer Portal", "TaskIndex": 0, "TaskOutlineLevel": 0, "TaskIsMilestone": False, "TaskIsSummary": True, "TaskIsProjectSummary": True, "TaskStartDate": d("2028-04-03T08:00"), "TaskFinishDate": d("2028-12-22T17:00"), "TaskBaselineStartDate": d("2028-04-03T08:00"), "TaskBaselineFinishDate": d("2028-12-22T17:00"), "TaskActualFinishDate": None},
+    {"ProjectId": P6, "TaskId": "c6000000-0000-4000-8000-000000000000", "TaskName": "Customer Portal", "TaskIndex": 0, "TaskOutlineLevel": 0, "TaskIsMilestone": False, "TaskIsSummary": True, "TaskIsProjectSummary": True, "TaskStartDate": d("2027-09-06T08:00"), "TaskFinishDate": d("2028-03-24T17:00"), "TaskBaselineStartDate": d("2027-09-06T08:00"), "TaskBaselineFinishDate": d("2028-03-24T17:00"), "TaskActualFinishDate": None},
     # a task of the rejected Data Centre Exit, and one with an impossible date
     {"ProjectId": P4, "TaskId": "c4000000-0000-4000-8000-000000000001", "TaskName": "Exit signed off", "TaskIndex": 1, "TaskOutlineLevel": 1, "TaskIsMilestone": True, "TaskIsSummary": False, "TaskIsProjectSummary": False, "TaskStartDate": d("2027-10-29T17:00"), "TaskFinishDate": d("2027-10-29T17:00"), "TaskBaselineStartDate": None, "TaskBaselineFinishDate": None, "TaskActualFinishDate": None},
     {"ProjectId": P1, "TaskId": "c1000000-0000-4000-8000-000000000004", "TaskName": "Snagging", "TaskIndex": 4, "TaskOutlineLevel": 1, "TaskIsMilestone": False, "TaskIsSummary": False, "TaskIsProjectSummary": False, "TaskStartDate": "31/02/2027 08:00", "TaskFinishDate": d("2027-06-25T17:00"), "TaskBaselineStartDate": None, "TaskBaselineFinishDate": None, "TaskActualFinishDate": None},
@@ -212,8 +212,8 @@ def timephased() -> list[dict[str, Any]]:
 def resource_capacity() -> list[dict[str, Any]]:
     rows = []
     for rid, name in ((R_ANA, "Ana Engineer"), (R_RAJ, "Raj Patel")):
-        for day in weekdays(dt.date(2027, 1, 1), dt.date(2027, 2, 28)):
-            rows.append({"ResourceId": rid, "TimeByDay": dt.datetime.combine(day, dt.time()), "ResourceName": name, "BaseCapacity": Decimal("7.5"), "Capacity": Decimal("7.5")})  # fmt: skip
+        for day in weekdays(dt.date(2027, 1, 1), dt.date(2028, 3, 31)):
+            rows.append({"ResourceId": rid, "TimeByDay": dt.datetime.combine(day, dt.time()), "ResourceName": name, "BaseCapacity": Decimal("8"), "Capacity": Decimal("8")})  # fmt: skip
     return rows
 
 
@@ -310,16 +310,25 @@ def write_json(folder: Path) -> None:
                 ]  # fmt: skip
                 body: dict[str, Any] = {"results": results}
                 if page == 1:
-                    body["__next"] = f"{SITE}/Tasks?$skiptoken=guid'{chunk[-1]['ProjectId']}',guid'{chunk[-1]['TaskId']}'"
-                (folder / f"Tasks_page{page}.json").write_text(json.dumps({"d": body}, indent=1), encoding="utf-8")
+                    body["__next"] = (
+                        f"{SITE}/Tasks?$skiptoken=guid'{chunk[-1]['ProjectId']}',guid'{chunk[-1]['TaskId']}'"
+                    )
+                (folder / f"Tasks_page{page}.json").write_text(
+                    json.dumps({"d": body}, indent=1), encoding="utf-8"
+                )
             continue
         pages = [rows[:3], rows[3:]] if name == "Projects" else [rows]
         for page, chunk in enumerate(pages, start=1):
-            doc: dict[str, Any] = {"odata.metadata": f"{SITE}/$metadata#{name}", "value": [{k: _light(v) for k, v in r.items()} for r in chunk]}
+            doc: dict[str, Any] = {
+                "odata.metadata": f"{SITE}/$metadata#{name}",
+                "value": [{k: _light(v) for k, v in r.items()} for r in chunk],
+            }
             if page < len(pages):
                 doc["odata.nextLink"] = f"{SITE}/{name}?$skiptoken=guid'{chunk[-1]['ProjectId']}'"
             suffix = f"-{page}" if len(pages) > 1 else ""
-            (folder / f"{name}{suffix}.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+            (folder / f"{name}{suffix}.json").write_text(
+                json.dumps(doc, indent=1), encoding="utf-8"
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -454,6 +463,7 @@ options:
 
 
 def main() -> None:
+    HERE.mkdir(parents=True, exist_ok=True)
     (HERE / "mapping.yaml").write_text(MAPPING.format(decimal="."), encoding="utf-8")
     (HERE / "mapping-csv.yaml").write_text(MAPPING.format(decimal=","), encoding="utf-8")
     write_json(HERE / "json")
