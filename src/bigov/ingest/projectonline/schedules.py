@@ -123,10 +123,13 @@ def import_schedules(
     user: str | None = None,
     dry_run: bool = False,
     currency: str | None = None,
+    planned: dict[str, tuple[str, str]] | None = None,
     reporter: Reporter = SILENT,
 ) -> BulkScheduleResult:
     """Import every schedule file of ``folder`` (see the module docstring).
 
+    ``planned`` adds projects a dry-run migration would create ({GUID: (code, name)}), so a dry
+    run matches files as the real run will; with ``dry_run`` files are read and matched only.
     Never raises for a bad file: each failure is a ``failed`` entry naming the reason.
     """
     from bigov.ingest.mpxj_importer import rows_to_recordset
@@ -134,6 +137,10 @@ def import_schedules(
 
     results: list[ScheduleFileResult] = []
     guids, names, codes = _migrated(ws)
+    for planned_guid, (planned_code, name) in (planned or {}).items():
+        guids.setdefault(planned_guid.lower(), planned_code)
+        names.setdefault(header_key(name), planned_code)
+        codes.add(planned_code)
     currency = currency or ws.setting("currency")
     files = schedule_files(folder)
     reporter.start(f"importing {len(files)} schedule file(s)", total=len(files))
@@ -166,8 +173,11 @@ def import_schedules(
             sets: list[RecordSet] = [
                 rows_to_recordset(kind, rows, path.name) for kind, rows in records.items() if rows
             ]
+            if dry_run:
+                result.status = "dry-run"
+                continue
             if not sets:
-                result.status = "dry-run" if dry_run else "committed"
+                result.status = "committed"
                 result.message = "nothing to add: the migrated project already holds it all"
                 continue
             imported = import_records(

@@ -115,7 +115,13 @@ def migrate(
     schedule_results: list[ScheduleFileResult] = []
     if folder is not None and folder.is_dir() and source.is_dir():
         schedule_results = import_schedules(
-            ws, folder, user=user, dry_run=dry_run, currency=config.currency, reporter=reporter
+            ws,
+            folder,
+            user=user,
+            dry_run=dry_run,
+            currency=config.currency,
+            planned={f.guid: (c, f.name) for c, f in plan.projects.items()},
+            reporter=reporter,
         ).files
     elif schedules is not None:
         plan.notes.append(f"no schedule folder at {schedules}")
@@ -146,7 +152,7 @@ def _import_batches(
 
     lines: list[BatchLine] = []
     if dry_run:
-        everything: list[RecordSet] = [rs for sets in plan.batches.values() for rs in sets]
+        everything = _merged(plan)
         if not everything:
             return lines
         try:
@@ -173,6 +179,29 @@ def _import_batches(
         finally:
             reporter.finish()
     return lines
+
+
+def _merged(plan: MigrationPlan) -> list[RecordSet]:
+    """Every batch as one set of rows for a dry run: a row several batches carry (a person who
+    owns a project and is a resource) is merged by code, as the batches would upsert it."""
+    merged: dict[tuple[str, str], dict[str, object]] = {}
+    out: list[RecordSet] = []
+    for sets in plan.batches.values():
+        for rs in sets:
+            copy = RecordSet(rs.kind, rs.file, rs.sheet)
+            for values, row in zip(rs.rows, rs.row_numbers, strict=True):
+                code = values.get("code")
+                key = (rs.kind, str(code))
+                if code is not None and key in merged:
+                    merged[key].update(values)
+                    continue
+                kept = dict(values)
+                if code is not None:
+                    merged[key] = kept
+                copy.add(kept, row)
+            if len(copy):
+                out.append(copy)
+    return out
 
 
 def _batch_failed(
