@@ -232,7 +232,15 @@ def test_cli_migrate_report_and_optimise(tmp_path: Path) -> None:
               "--db", db, "--json"],
     )  # fmt: skip
     assert dry.exit_code == 0, dry.output
-    assert json.loads(dry.stdout)["dry_run"] is True
+    planned = json.loads(dry.stdout)
+    assert planned["dry_run"] is True and planned["reconciled"] is True
+    assert [b["status"] for b in planned["batches"]] == ["dry-run"]
+    assert {f["file"]: f["matched_by"] for f in planned["schedules"]} == {
+        "broken.mpp": None,
+        "harbour-wall.xml": "guid",
+        "payroll.xml": "name",
+        "skunkworks.xml": None,
+    }
     assert runner.invoke(app, ["batches", "--db", db, "--json"]).stdout.strip() == "[]"
 
     r = runner.invoke(
