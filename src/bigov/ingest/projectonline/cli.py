@@ -74,7 +74,8 @@ def projectonline(
 
     if report is not None and report.suffix.casefold() != ".xlsx":
         raise ConfigError(f"the report is an .xlsx workbook, not {report.name!r}")
-    with open_workspace(db) as ws:
+    # like `bigov import`, a migration may create the workspace it brings the data into
+    with open_workspace(db, create=True) as ws:
         result = migrate(
             ws,
             source,
