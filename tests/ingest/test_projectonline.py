@@ -378,7 +378,7 @@ def test_date_order_is_read_from_the_column(tmp_path: Path) -> None:
         "0f0f0f0f-0000-4000-8000-000000000002,B,6/25/2027\n",
         encoding="utf-8",
     )
-    rows = read_source(tmp_path)["Projects"].rows
+    rows = read_source(tmp_path).sets["Projects"].rows
     assert [str(r.values["ProjectStartDate"]) for r in rows] == ["2027-03-04", "2027-06-25"]
 
 
@@ -395,3 +395,47 @@ def test_names_of_sets_and_headers() -> None:
         ("notes", None),
     ):
         assert entity_set_for(name) == expected
+
+
+def test_decimal_commas_are_read_without_being_told(tmp_path: Path) -> None:
+    """The European CSV with the mapping that keeps the decimal point: columns that only read
+    with a decimal comma are read so, and the report says so."""
+    ws = Workspace.open(f"sqlite:///{tmp_path / 'eu.db'}")
+    try:
+        report = _migrate(ws, CSV_EXPORT, MAPPING)
+        assert report.reconciled
+        assert _totals(report)["cost"][1] == Decimal("3012346.17")
+        assert any(
+            "Projects.ProjectCost: numbers read with a decimal comma" in n for n in report.notes
+        )
+    finally:
+        ws.close()
+
+
+def test_a_project_center_view_export(tmp_path: Path) -> None:
+    """A view exported to Excel: its own file name, display headers, no GUID column, US dates."""
+    export = tmp_path / "pwa"
+    export.mkdir()
+    (export / "ProjectData - Projects.csv").write_text(
+        "Project Name,Owner,Enterprise Project Type,Start,Finish,Cost,Actual Cost,Work,% Complete\n"
+        'Alpha,Ana Smith,Enterprise Project,1/4/2027 8:00 AM,6/25/2027 5:00 PM,"1,000.10",0,10h,5%'
+        "\n"
+        "Beta,Bo Jones,Enterprise Project,2/1/2027 8:00 AM,3/31/2027 5:00 PM,500.05,100,0h,50%\n",
+        encoding="utf-8",
+    )
+    (export / "readme.txt").write_text("exported from PWA\n", encoding="utf-8")
+    ws = Workspace.open(f"sqlite:///{tmp_path / 'view.db'}")
+    try:
+        report = migrate(ws, export)
+        assert [p.code for p in report.projects] == ["ALPHA", "BETA"]
+        assert report.reconciled
+        assert _totals(report)["cost"][1] == Decimal("1500.15")
+        assert any("identified by ProjectName" in n for n in report.notes)
+        assert any("readme.txt" in n for n in report.notes)
+        with ws.session() as s:
+            alpha = s.scalar(select(WorkItem).where(WorkItem.code == "ALPHA"))
+            assert alpha is not None and str(alpha.forecast_finish) == "2027-06-25"
+        # a second run finds the same projects by their (name-made) identity
+        assert not migrate(ws, export).changed
+    finally:
+        ws.close()

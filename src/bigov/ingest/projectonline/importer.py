@@ -34,7 +34,7 @@ class ProjectOnlineImporter:
                 date_formats=options.mapping.date_formats,
             ),
         )
-        plan = plan_migration(data, config, codes=options.mapping.codes)
+        plan = plan_migration(data.sets, config, codes=options.mapping.codes)
         if plan.rejects:
             raise ValidationError(
                 f"{path.name}: {len(plan.rejects)} row(s) rejected; nothing was imported",

@@ -324,10 +324,18 @@ def entity_set_for(name: str) -> str | None:
     key = header_key(name.rsplit("/", 1)[-1])
     key = re.sub(r"(page)?\d+$", "", key)  # page suffixes: Projects_2, Projects-page002
     key = re.sub(r"page$", "", key)
-    for set_name in sorted(ENTITY_SETS, key=len, reverse=True):
+    by_length = sorted(ENTITY_SETS, key=len, reverse=True)
+    for set_name in by_length:
         if key == header_key(set_name):
             return set_name
-    return ENTITY_TYPES.get(key)
+    if key in ENTITY_TYPES:
+        return ENTITY_TYPES[key]
+    # "ProjectData - Projects", "pwa_Risks", "Tasks export": the set's name at either end
+    for set_name in by_length:
+        set_key = header_key(set_name)
+        if len(key) > len(set_key) and (key.endswith(set_key) or key.startswith(set_key)):
+            return set_name
+    return None
 
 
 def canonical_headers(set_name: str, headers: list[str]) -> dict[str, str]:

@@ -97,7 +97,7 @@ def migrate(
     user = user or current_user()
     loaded, config = load_migration_mapping(mapping)
     reporter.start(f"reading {source.name}")
-    data = read_source(
+    source_data = read_source(
         source,
         SourceOptions(
             number_format=loaded.number_format,
@@ -106,7 +106,9 @@ def migrate(
         ),
     )
     reporter.finish()
+    data = source_data.sets
     plan = plan_migration(data, config, known=stored_codes(ws), codes=loaded.codes)
+    plan.notes[:0] = source_data.notes
     batches = _import_batches(ws, plan, source, user=user, dry_run=dry_run, reporter=reporter)
     if not dry_run:
         _remember_projects(ws, plan)

@@ -34,7 +34,14 @@ from typing import Any
 
 from bigov import safeload
 from bigov.errors import Problem, ValidationError
-from bigov.ingest.parse import NumberFormat, ParseError, is_empty, parse_bool, parse_decimal
+from bigov.ingest.parse import (
+    NumberFormat,
+    ParseError,
+    is_empty,
+    parse_bool,
+    parse_date,
+    parse_decimal,
+)
 from bigov.ingest.projectonline.schema import (
     ENTITY_SETS,
     ENTITY_TYPES,
@@ -83,6 +90,18 @@ class EntityData:
     # headers that are not standard properties (custom fields), in first-seen order
     custom_fields: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Source:
+    """An export as read: typed rows per entity set, and what was noticed on the way."""
+
+    sets: dict[str, EntityData]
+    notes: list[str] = field(default_factory=list)
+
+    def get(self, name: str) -> EntityData | None:
+        return self.sets.get(name)
 
 
 @dataclass
@@ -104,7 +123,7 @@ class _Table:
     is_json: bool = False
 
 
-def read_source(path: Path, options: SourceOptions | None = None) -> dict[str, EntityData]:
+def read_source(path: Path, options: SourceOptions | None = None) -> Source:
     """The export at ``path`` (a folder or one file) as typed rows per entity set.
 
     Only the entity sets present are returned. Rows with cells that cannot be typed keep the
@@ -136,6 +155,7 @@ def read_source(path: Path, options: SourceOptions | None = None) -> dict[str, E
             "nothing was imported",
             problems,
         )
+    ignored = sorted({t.file for t in tables if not t.set_name})
     tables = [t for t in tables if t.set_name]
     if not tables:
         raise ValidationError(
@@ -148,7 +168,14 @@ def read_source(path: Path, options: SourceOptions | None = None) -> dict[str, E
                 )
             ],
         )
-    return _assemble(tables, options)
+    source = Source(_assemble(tables, options))
+    if ignored:
+        source.notes.append(
+            "not an entity set of the ProjectData feed, left out: " + ", ".join(ignored)
+        )
+    for data in source.sets.values():
+        source.notes.extend(data.notes)
+    return source
 
 
 def _read_json(file: Path, rel: str) -> _Table:
@@ -212,6 +239,7 @@ def _read_tabular(file: Path, rel: str) -> list[_Table]:
         if set_name is None:
             set_name = entity_set_for(file.stem)
         if set_name is None:
+            out.append(_Table("", rel, table.sheet, []))
             continue
         records = [
             (
@@ -291,6 +319,12 @@ def _typed(set_name: str, group: list[_Table], options: SourceOptions) -> Entity
         for number, record in table.records:
             raw_rows.append((table, number, {names[h]: v for h, v in record.items() if h in names}))
     orders = _date_orders(entity.properties, [r for _, _, r in raw_rows], options.date_order)
+    formats = _number_formats(entity.properties, [r for _, _, r in raw_rows], options)
+    for prop, fmt in formats.items():
+        if fmt != options.number_format:
+            data.notes.append(
+                f"{set_name}.{prop}: numbers read with a decimal comma (as the column is written)"
+            )
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for table, number, record in raw_rows:
         row = SourceRow({}, table.file, number, table.sheet)
@@ -299,10 +333,23 @@ def _typed(set_name: str, group: list[_Table], options: SourceOptions) -> Entity
         for prop, raw in record.items():
             kind = entity.properties.get(prop, "text")
             try:
-                row.values[prop] = convert(raw, kind, options, orders.get(prop))
+                row.values[prop] = convert(
+                    raw, kind, _with_format(options, formats.get(prop)), orders.get(prop)
+                )
             except ParseError as exc:
                 row.values[prop] = None
                 data.problems.append(row.where(prop, raw, str(exc)))
+        if (
+            set_name == "Projects"
+            and not row.values.get("ProjectId")
+            and row.values.get("ProjectName")
+        ):
+            # a PWA view exported to Excel has no GUID column: the name identifies the project
+            row.values["ProjectId"] = str(uuid.uuid5(_NAME_IDS, str(row.values["ProjectName"])))
+            if not any("without a ProjectId" in n for n in data.notes):
+                data.notes.append(
+                    "Projects without a ProjectId (a view export): identified by ProjectName"
+                )
         key = tuple(row.values.get(k) for k in entity.key)
         if all(k is not None for k in key):
             if key in seen:
@@ -319,6 +366,47 @@ def _typed(set_name: str, group: list[_Table], options: SourceOptions) -> Entity
             seen[key] = row.values
         data.rows.append(row)
     return data
+
+
+_NAME_IDS = uuid.UUID("6f1d2a9e-3c55-4c1e-9a57-5e0b1c9d7a11")  # namespace of name-made ids
+
+
+def _with_format(options: SourceOptions, fmt: NumberFormat | None) -> SourceOptions:
+    if fmt is None or fmt == options.number_format:
+        return options
+    return SourceOptions(fmt, options.date_order, options.date_formats)
+
+
+def _number_formats(
+    props: dict[str, str], records: list[dict[str, Any]], options: SourceOptions
+) -> dict[str, NumberFormat]:
+    """The number format of each text number column: the mapping's, unless the mapping keeps
+    the decimal point and the column only reads with a decimal comma (``1.650.000,00``)."""
+    out: dict[str, NumberFormat] = {}
+    if options.number_format.decimal != ".":
+        return out
+    comma = NumberFormat(decimal=",", thousands=".")
+    for prop, kind in props.items():
+        if kind not in ("decimal", "int"):
+            continue
+        texts = [
+            _UNITS.sub("", v.strip())
+            for r in records
+            if isinstance(v := r.get(prop), str) and not is_empty(v)
+        ]
+        if not texts or all(_reads(t, options.number_format) for t in texts):
+            continue
+        if all(_reads(t, comma) for t in texts):
+            out[prop] = comma
+    return out
+
+
+def _reads(text: str, fmt: NumberFormat) -> bool:
+    try:
+        parse_decimal(text, fmt=fmt)
+    except ParseError:
+        return False
+    return True
 
 
 def _date_orders(
@@ -411,6 +499,11 @@ def parse_odata_date(raw: Any, order: str = "dmy", formats: list[str] | None = N
     try:
         return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).date()
     except ValueError:
-        raise ParseError(
-            f"expected a date, got {text[:60]!r} (ISO, /Date(ms)/, or day/month/year)"
-        ) from None
+        pass
+    try:
+        parsed = parse_date(text)  # the other spellings bigov reads: "4 Jan 2027", "Jan-27"
+    except ParseError:
+        parsed = None
+    if parsed is None:
+        raise ParseError(f"expected a date, got {text[:60]!r} (ISO, /Date(ms)/, or day/month/year)")
+    return parsed

@@ -54,6 +54,7 @@ SKILL_CODE_LENGTH = 20
 # Drivers and prioritisations: the portfolio service codes a weight "<prioritisation>/vN/<driver>",
 # which must fit 64 characters with both prefixes.
 NAME_CODE_LENGTH = 24
+UNASSIGNED = "Unassigned work"  # the role of project work the export gives no assignment for
 
 NATURES = ("run", "change")
 CATEGORIES = ("run", "grow", "transform")
@@ -247,6 +248,7 @@ class _Planner:
                 if "same key" in p.reason:
                     self._reject(entity.name, p)
         self.person_codes: dict[str, str] = {}
+        self.spans: dict[str, tuple[dt.date, dt.date] | None] = {}  # project code -> dates
         self.summary_tasks: dict[str, dict[str, Any]] = {}
 
     # -- helpers -------------------------------------------------------------------------------
@@ -380,6 +382,7 @@ class _Planner:
                 self._reject("Projects", problem)
                 continue
             self.batches[batch].add("work_item", item, row)
+            self.spans[code] = _span(item["forecast_start"], item["forecast_finish"])
             self._cost_lines(row, code, item)
             self._ratings(row, code)
             figures = ProjectFigures(
@@ -786,6 +789,23 @@ class _Planner:
                 end = a.get("AssignmentActualFinishDate") or finish or start
                 for period, share in spread_by_month(1.0, start, end).items():
                     actual[code][(role, period)] += done * Decimal(repr(share))
+        unplaced = [
+            code
+            for code, figures in self.plan.projects.items()
+            if figures.work > 0 and code not in hours and self.spans.get(code)
+        ]
+        for code in unplaced:
+            span = self.spans[code]
+            assert span is not None
+            total = self.plan.projects[code].work
+            for period, share in spread_by_month(1.0, span[0], span[1]).items():
+                hours[code][(UNASSIGNED, period)] += total * Decimal(repr(share))
+        if unplaced:
+            self.plan.notes.append(
+                f"{len(unplaced)} project(s) have work but no assignments in the export: it is "
+                f"demand of the role {UNASSIGNED!r}, spread over the project's weekdays "
+                f"({', '.join(sorted(unplaced))})"
+            )
         for code in sorted(hours):
             keys = sorted(hours[code])
             rounded = _round_cumulative([(k, hours[code][k]) for k in keys])
