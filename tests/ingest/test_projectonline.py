@@ -439,3 +439,47 @@ def test_a_project_center_view_export(tmp_path: Path) -> None:
         assert not migrate(ws, export).changed
     finally:
         ws.close()
+
+
+def test_one_workbook_with_a_sheet_per_entity_set(tmp_path: Path) -> None:
+    """Power Query loaded into one workbook: real Excel dates and numbers, a sheet per set."""
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name in ("Projects", "Tasks", "Assignments"):
+        records = _records(name)
+        headers = [h for h in records[0] if not h.startswith("__") and h != "Project"]
+        sheet = wb.create_sheet(name)
+        sheet.append(headers)
+        for r in records:
+            row: list[Any] = []
+            for h in headers:
+                v = r.get(h)
+                if isinstance(v, str) and v.startswith("/Date("):
+                    v = dt.datetime(1970, 1, 1) + dt.timedelta(milliseconds=int(v[6:-2]))
+                elif isinstance(v, str) and len(v) == 19 and v[4] == "-" and v[10] == "T":
+                    v = dt.datetime.fromisoformat(v)
+                elif isinstance(v, str) and v.replace(".", "", 1).lstrip("-").isdigit():
+                    v = float(v)
+                row.append(v)
+            sheet.append(row)
+        for cells in sheet.iter_rows():
+            for cell in cells:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"  # text that looks like a formula, as Excel keeps it
+    export = tmp_path / "pwa"
+    export.mkdir()
+    wb.save(export / "PWA export.xlsx")
+    ws = Workspace.open(f"sqlite:///{tmp_path / 'xlsx.db'}")
+    try:
+        report = migrate(ws, export, mapping=MAPPING)
+        assert report.reconciled
+        assert _totals(report)["cost"][1] == _source_sum("ProjectCost")
+        assert {e.entity for e in report.entities} == {"Projects", "Tasks", "Assignments"}
+        bad = next(r for r in report.rejects if r.column == "TaskStartDate")
+        assert (bad.sheet, bad.row) == ("Tasks", 8)
+    finally:
+        ws.close()
