@@ -483,3 +483,25 @@ def test_one_workbook_with_a_sheet_per_entity_set(tmp_path: Path) -> None:
         assert (bad.sheet, bad.row) == ("Tasks", 8)
     finally:
         ws.close()
+
+
+def test_a_reweighted_prioritisation_becomes_a_new_version(tmp_path: Path) -> None:
+    ws = Workspace.open(f"sqlite:///{tmp_path / 'v.db'}")
+    try:
+        _migrate(ws)
+        export = tmp_path / "later"
+        shutil.copytree(JSON_EXPORT, export, ignore=shutil.ignore_patterns("schedules"))
+        page = json.loads((export / "PrioritizationDrivers.json").read_text(encoding="utf-8"))
+        for r in page["value"]:
+            if r["PrioritizationName"] == "FY2028 Portfolio Priorities":
+                r["BusinessDriverPriority"] = "25.000000"
+        (export / "PrioritizationDrivers.json").write_text(json.dumps(page), encoding="utf-8")
+        report = _migrate(ws, export)
+        line = next(p for p in report.prioritisations if p.code == LAST)
+        assert (line.version, line.written) == (2, True)
+        versions = ws.portfolio.prioritisation(LAST).versions
+        assert [v["version"] for v in versions] == [1, 2]
+        assert set(versions[0]["weights"].values()) == {0.2, 0.15, 0.5}
+        assert set(versions[1]["weights"].values()) == {0.25}
+    finally:
+        ws.close()
