@@ -26,7 +26,6 @@ Target = Literal[
     "category",
     "phase",
     "description",
-    "governing_node",
 ]
 
 

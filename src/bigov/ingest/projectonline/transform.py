@@ -413,6 +413,12 @@ class _Planner:
         if not v.get("ProjectName"):
             return row.where("ProjectName", None, "ProjectName is empty")
         type_name = v.get("EnterpriseProjectTypeName")
+        if self.config.project_type(type_name) is None and not type_name:
+            return row.where(
+                "EnterpriseProjectTypeName",
+                None,
+                "EnterpriseProjectTypeName is empty (unknown_project_type is reject)",
+            )
         if self.config.project_type(type_name) is None:
             return row.where(
                 "EnterpriseProjectTypeName",
@@ -515,10 +521,6 @@ class _Planner:
             "percent_complete": None if pct is None else Decimal(pct),
             "whole_life_cost": None if v.get("ProjectCost") is None else _money(v["ProjectCost"]),
         }
-        if fields.get("governing_node"):
-            item["governing_node"] = self.config.value_for(
-                "governing_node", str(fields["governing_node"])
-            )
         for money, (start, finish) in (
             ("ProjectCost", ("ProjectStartDate", "ProjectFinishDate")),
             ("ProjectActualCost", ("ProjectActualStartDate", "ProjectStartDate")),
