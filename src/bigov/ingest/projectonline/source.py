@@ -326,19 +326,33 @@ def _typed(set_name: str, group: list[_Table], options: SourceOptions) -> Entity
                 f"{set_name}.{prop}: numbers read with a decimal comma (as the column is written)"
             )
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+    # a feed repeats its values (GUIDs, days, "8.000000"): each distinct cell is typed once
+    cache: dict[tuple[str, Any], Any] = {}
     for table, number, record in raw_rows:
         row = SourceRow({}, table.file, number, table.sheet)
         if table.is_json:
             row.row = number  # the record's position in its page
         for prop, raw in record.items():
-            kind = entity.properties.get(prop, "text")
+            cell = (prop, raw) if isinstance(raw, str | int | float | bool) or raw is None else None
+            if cell is not None and cell in cache:
+                value = cache[cell]
+                if not isinstance(value, ParseError):
+                    row.values[prop] = value
+                    continue
             try:
-                row.values[prop] = convert(
+                kind = entity.properties.get(prop, "text")
+                value = convert(
                     raw, kind, _with_format(options, formats.get(prop)), orders.get(prop)
                 )
             except ParseError as exc:
+                value = exc
+            if cell is not None:
+                cache[cell] = value
+            if isinstance(value, ParseError):
                 row.values[prop] = None
-                data.problems.append(row.where(prop, raw, str(exc)))
+                data.problems.append(row.where(prop, raw, str(value)))
+            else:
+                row.values[prop] = value
         if (
             set_name == "Projects"
             and not row.values.get("ProjectId")
@@ -389,11 +403,11 @@ def _number_formats(
     for prop, kind in props.items():
         if kind not in ("decimal", "int"):
             continue
-        texts = [
+        texts = {
             _UNITS.sub("", v.strip())
-            for r in records
-            if isinstance(v := r.get(prop), str) and not is_empty(v)
-        ]
+            for v in {r.get(prop) for r in records}
+            if isinstance(v, str) and not is_empty(v)
+        }
         if not texts or all(_reads(t, options.number_format) for t in texts):
             continue
         if all(_reads(t, comma) for t in texts):
@@ -418,8 +432,7 @@ def _date_orders(
         if kind != "date":
             continue
         first_big = second_big = False
-        for record in records:
-            value = record.get(prop)
+        for value in {record.get(prop) for record in records}:
             if not isinstance(value, str):
                 continue
             m = _NUMERIC_DATE.match(value.strip())
