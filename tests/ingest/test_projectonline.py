@@ -485,6 +485,33 @@ def test_one_workbook_with_a_sheet_per_entity_set(tmp_path: Path) -> None:
         ws.close()
 
 
+def test_a_later_export_replaces_moved_months_and_still_reconciles(tmp_path: Path) -> None:
+    """Re-migrating a newer export where a project finishes earlier: the cost lines of the
+    months it left are removed, so bigov still holds exactly the source figures."""
+    ws = Workspace.open(f"sqlite:///{tmp_path / 'later.db'}")
+    try:
+        _migrate(ws)
+        export = tmp_path / "later"
+        shutil.copytree(JSON_EXPORT, export, ignore=shutil.ignore_patterns("schedules"))
+        page = json.loads((export / "Projects-1.json").read_text(encoding="utf-8"))
+        page["value"][0]["ProjectFinishDate"] = "2027-03-31T17:00:00"  # Harbour Wall, was June
+        (export / "Projects-1.json").write_text(json.dumps(page), encoding="utf-8")
+        report = _migrate(ws, export)
+        assert report.reconciled
+        assert any("no longer in the export" in n for n in report.notes)
+        with ws.session() as s:
+            from bigov.finance.models import CostLine
+
+            months = s.scalars(
+                select(CostLine.period)
+                .join(WorkItem, WorkItem.id == CostLine.work_item_id)
+                .where(WorkItem.code == "HARBOUR-WALL-UPGRADE", CostLine.forecast > 0)
+            ).all()
+        assert max(months).isoformat() == "2027-03-01"
+    finally:
+        ws.close()
+
+
 def test_a_reweighted_prioritisation_becomes_a_new_version(tmp_path: Path) -> None:
     ws = Workspace.open(f"sqlite:///{tmp_path / 'v.db'}")
     try:

@@ -148,6 +148,13 @@ def print_report(report: MigrationReport) -> None:
         console.print(f"unmapped custom fields of {entity}: " + ", ".join(fields))
     for note in report.notes:
         console.print(f"note: {note}")
+    projects = next((e for e in report.entities if e.entity == "Projects"), None)
+    console.print(
+        ("dry run: " if report.dry_run else "")
+        + (f"{projects.imported} of {projects.read} projects migrated; " if projects else "")
+        + f"{len(report.rejects)} row(s) rejected; totals "
+        + ("reconciled to the cent" if report.reconciled else "NOT reconciled (see Totals)")
+    )
 
 
 _COUNTS = ("inserted", "updated", "unchanged")

@@ -199,7 +199,11 @@ def import_schedules(
             detail = "; ".join(
                 f"row {p.row} {p.column or ''}: {p.reason}".strip() for p in problems[:3]
             )
-            result.message = err.message + (f" — {detail}" if detail else "")
+            result.message = (
+                err.message
+                + (f" — {detail}" if detail else "")
+                + (f" ({err.hint})" if err.hint else "")
+            )
         finally:
             reporter.advance()
     reporter.finish()

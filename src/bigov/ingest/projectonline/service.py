@@ -25,8 +25,9 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
+from bigov.db.batch import ImportBatch
 from bigov.errors import NotFoundError, ValidationError
 from bigov.finance.models import CostLine
 from bigov.ingest.mapping import Mapping, RecordSet, load_mapping, load_preset
@@ -52,7 +53,7 @@ from bigov.ingest.projectonline.transform import (
 )
 from bigov.progress import SILENT, Reporter
 from bigov.resources.models import Demand
-from bigov.work.models import WorkItem
+from bigov.work.models import Milestone, WorkItem
 from bigov.workspace import Workspace
 
 MEASURES = ("cost", "actual_cost", "baseline_cost", "work")
@@ -171,16 +172,67 @@ def _import_batches(
             result = import_records(
                 ws, sets, source=SYSTEM, file_name=f"{source.name}: {name}", user=user
             )
+            removed = _prune(ws, plan, name)
             lines.append(
                 BatchLine(
-                    name=name, status=result.status, batch_id=result.batch_id, counts=result.counts
+                    name=name,
+                    status=result.status,
+                    batch_id=result.batch_id,
+                    counts=result.counts,
+                    message=f"{removed} row(s) of an earlier migration no longer in the export "
+                    "removed"
+                    if removed
+                    else None,
                 )
             )
+            if removed:
+                plan.notes.append(
+                    f"{name}: {removed} row(s) an earlier migration wrote are no longer in the "
+                    "export (the months or milestones moved) and were removed"
+                )
         except ValidationError as err:
             _batch_failed(plan, name, BATCHES[name], err, lines)
         finally:
             reporter.finish()
     return lines
+
+
+# What a batch owns per migrated project: its rows of these kinds that an earlier migration
+# wrote and this export no longer has (a project whose dates moved leaves months behind) go.
+_PRUNED: dict[str, tuple[str, type[CostLine] | type[Milestone] | type[Demand]]] = {
+    "Projects": ("cost_line", CostLine),
+    "Tasks": ("milestone", Milestone),
+    "Assignments": ("demand", Demand),
+}
+
+
+def _prune(ws: Workspace, plan: MigrationPlan, batch: str) -> int:
+    """Delete the stale rows of ``batch``'s kind for the migrated projects; returns how many."""
+    if batch not in _PRUNED or not plan.projects:
+        return 0
+    kind, model = _PRUNED[batch]
+    planned = {
+        str(row["code"])
+        for rs in plan.batches.get(batch, [])
+        if rs.kind == kind
+        for row in rs.rows
+        if row.get("code")
+    }
+    feed = select(ImportBatch.id).where(ImportBatch.source == SYSTEM)
+    with ws.session() as s:
+        items = select(WorkItem.id).where(WorkItem.code.in_(list(plan.projects)))
+        stale = [
+            (row_id, code)
+            for row_id, code in s.execute(
+                select(model.id, model.code).where(
+                    model.work_item_id.in_(items), model.batch_id.in_(feed)
+                )
+            )
+            if code not in planned
+        ]
+        if stale:
+            s.execute(delete(model).where(model.id.in_([i for i, _ in stale])))
+    return len(stale)
 
 
 def _merged(plan: MigrationPlan) -> list[RecordSet]:
