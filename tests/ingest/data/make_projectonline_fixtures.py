@@ -326,8 +326,9 @@ def write_json(folder: Path) -> None:
             if page < len(pages):
                 doc["odata.nextLink"] = f"{SITE}/{name}?$skiptoken=guid'{chunk[-1]['ProjectId']}'"
             suffix = f"-{page}" if len(pages) > 1 else ""
+            indent = 1 if len(chunk) < 50 else None  # the feed itself sends one line
             (folder / f"{name}{suffix}.json").write_text(
-                json.dumps(doc, indent=1), encoding="utf-8"
+                json.dumps(doc, indent=indent), encoding="utf-8"
             )
 
 
