@@ -65,7 +65,12 @@ def import_command(
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Import a file as one all-or-nothing batch (upsert by code)."""
+    """Import a file as one all-or-nothing batch (upsert by code); a folder of schedules as one
+    batch per file."""
+    if file.is_dir() and preset is None and mapping is None:
+        from bigov.ingest.projectonline.cli import import_folder
+
+        return import_folder(file, db=db, user=user, dry_run=dry_run, json_out=json_out)
     from bigov.ingest.service import import_file, resolve_options
     from bigov.ingest.template import write_error_report
 

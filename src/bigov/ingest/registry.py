@@ -71,6 +71,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "bigov.ingest.tabular",
     "bigov.ingest.gmpp",
     "bigov.ingest.mpxj_importer",
+    "bigov.ingest.projectonline.importer",
 )
 
 T = TypeVar("T")

@@ -44,4 +44,7 @@ class Demand(Entity):
     period: Mapped[dt.date] = mapped_column(Date, index=True)
     fte: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     actual_fte: Mapped[Decimal | None] = mapped_column(Numeric(10, 2), nullable=True)
+    # the hours behind the FTE, when the source gives them (schedules, Project Online): work
+    # reconciles to the hundredth against the source, which FTE (rounded per month) cannot
+    hours: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
     status: Mapped[str | None] = mapped_column(String(16), nullable=True)  # proposed/committed
