@@ -9,28 +9,24 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import BaseModel
 from rich.console import Console, HighlighterType
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.style import Style
 from rich.text import Text
-from sqlalchemy import select
-from sqlalchemy.exc import DataError as SQLAlchemyDataError
 from typer.core import TyperGroup
 
 from bigov.codes import safe_repr
 from bigov.errors import BigovError, ConfigError, NotFoundError, ValidationError
-from bigov.workspace import Workspace
+
+# Start-up time is the CLI's first impression: SQLAlchemy, pydantic and the workspace (and so
+# every model) load when a command first needs them, never for `--help` or a usage error
+# (tests/test_startup.py pins this).
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from bigov.workspace import Workspace
 
 # Style tags the commands' own templates use. Only these are ever read as styling; everything
 # else in a printed string ("[/x]", "[link=...]", data of any kind) is shown as typed.
@@ -194,6 +190,8 @@ def require_code(ws: Workspace, what: str, code: str | None, *columns: Any) -> N
     """
     if code is None:
         return
+    from sqlalchemy import select
+
     with ws.session() as s:
         for col in columns:
             if s.scalar(select(col).where(col == code).limit(1)) is not None:
@@ -208,6 +206,8 @@ def open_workspace(
     """Open the workspace named by ``--db`` for the duration of a command.
 
     ``create`` defaults to whether the running command is one of :data:`CREATING_COMMANDS`."""
+    from bigov.workspace import Workspace
+
     if create is None:
         create = may_create()
     ws = Workspace.open(db, migrate_schema=migrate_schema, create=create)
@@ -219,6 +219,8 @@ def open_workspace(
 
 def print_json(data: Any) -> None:
     """Print pydantic models, dicts or lists as JSON (Decimals and dates as strings)."""
+    from pydantic import BaseModel
+
     if isinstance(data, BaseModel):
         text = data.model_dump_json(indent=2)
     else:
@@ -227,6 +229,8 @@ def print_json(data: Any) -> None:
 
 
 def _plain(data: Any) -> Any:
+    from pydantic import BaseModel
+
     if isinstance(data, BaseModel):
         return data.model_dump(mode="json")
     if isinstance(data, dict):
@@ -236,15 +240,47 @@ def _plain(data: Any) -> Any:
     return data
 
 
-def report_error(err: BigovError) -> None:
-    """The one-line message (plus the problem table for validation errors) a user sees."""
+def error_document(err: BigovError) -> dict[str, Any]:
+    """The JSON form of an error, as ``--json`` commands print it on stdout."""
+    doc: dict[str, Any] = {
+        "error": {
+            "type": type(err).__name__,
+            "message": err.message,
+            "hint": err.hint,
+            "exit_code": err.exit_code,
+        }
+    }
+    if isinstance(err, ValidationError):
+        doc["error"]["problems"] = [
+            {
+                "file": p.file,
+                "sheet": p.sheet,
+                "row": p.row,
+                "column": p.column,
+                "value": p.value,
+                "reason": p.reason,
+            }
+            for p in err.problems
+        ]
+    conflict = getattr(err, "conflict", None)
+    if conflict:
+        doc["error"]["conflict"] = list(conflict)
+    return doc
+
+
+def report_error(err: BigovError, *, as_json: bool = False) -> None:
+    """The one-line message (plus the problem table for validation errors) a user sees; with
+    ``as_json`` the whole error as JSON on stdout instead, so a program reading the output of a
+    ``--json`` command gets a document whether the command worked or not."""
+    if as_json:
+        sys.stdout.write(json.dumps(error_document(err), indent=2, default=str) + "\n")
     # messages and problems carry what the user typed or the file held: never read as tags
     err_console.print(
         Text.assemble(("error:", "bold red"), " ", plain_text(str(err))),
         highlight=False,
         soft_wrap=True,
     )
-    if isinstance(err, ValidationError) and err.problems:
+    if isinstance(err, ValidationError) and err.problems and not as_json:
         from rich.table import Table
 
         table = Table("file", "sheet", "row", "column", "value", "reason", show_lines=False)
@@ -262,6 +298,13 @@ def report_error(err: BigovError) -> None:
             err_console.print(f"… and {len(err.problems) - 50} more problems")
 
 
+def _is_data_error(err: BaseException) -> bool:
+    # SQLAlchemy is only loaded once a command opened a workspace; before that no error can be
+    # one of its own
+    exc = sys.modules.get("sqlalchemy.exc")
+    return exc is not None and isinstance(err, exc.DataError)
+
+
 class ErrorHandlingGroup(TyperGroup):
     """Turns a :class:`BigovError` anywhere below into a clear message and its exit code.
 
@@ -269,28 +312,45 @@ class ErrorHandlingGroup(TyperGroup):
     runner, so tests see exactly what users see."""
 
     def invoke(self, ctx: Any) -> Any:  # ctx: click.Context (vendored by newer Typer)
+        # the words after this group, read before the command consumes them: `--json` there
+        # asks for the error as JSON too
+        words = [*getattr(ctx, "_protected_args", ()), *(ctx.args or ())]
+        as_json = wants_json(words)
         try:
             return super().invoke(ctx)
         except BigovError as err:
-            report_error(err)
+            report_error(err, as_json=as_json)
             raise typer.Exit(err.exit_code) from err
-        except SQLAlchemyDataError as err:
-            # a value the database cannot hold or compare (PostgreSQL refuses a NUL byte even
-            # in a look-up); nothing was written, the transaction rolled back
-            first = str(err.orig or err).strip().splitlines()[0] if str(err.orig or err) else ""
-            invalid = ValidationError(f"invalid input: the database refused a value ({first})")
-            report_error(invalid)
-            raise typer.Exit(invalid.exit_code) from err
         except OSError as err:
             # a path the user gave that cannot be read or written (missing folder, permission,
             # a directory where a file was expected): their fix, so a message, not a traceback
             where = f": {safe_repr(err.filename)}" if err.filename else ""
             config = ConfigError(f"{err.strerror or err.__class__.__name__}{where}")
-            report_error(config)
+            report_error(config, as_json=as_json)
             raise typer.Exit(config.exit_code) from err
         except KeyboardInterrupt:
             err_console.print("[bold red]interrupted[/]: the current transaction was rolled back")
             raise typer.Exit(130) from None
+        except Exception as err:
+            if not _is_data_error(err):
+                raise
+            # a value the database cannot hold or compare (PostgreSQL refuses a NUL byte even
+            # in a look-up); nothing was written, the transaction rolled back
+            orig = getattr(err, "orig", None) or err
+            first = str(orig).strip().splitlines()[0] if str(orig).strip() else ""
+            invalid = ValidationError(f"invalid input: the database refused a value ({first})")
+            report_error(invalid, as_json=as_json)
+            raise typer.Exit(invalid.exit_code) from err
+
+
+def wants_json(words: list[str]) -> bool:
+    """Whether ``--json`` is among a command's words (before any ``--`` end of options)."""
+    for word in words:
+        if word == "--":
+            return False
+        if word == "--json":
+            return True
+    return False
 
 
 class RichReporter:
@@ -305,6 +365,15 @@ class RichReporter:
         if not self._enabled:
             return
         if self._progress is None:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             self._progress = Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}", markup=False),

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.markup import escape
 from rich.table import Column, Table
 from rich.text import Text
@@ -29,7 +28,6 @@ from bigov.cli_support import (
     require_code,
 )
 from bigov.errors import ConfigError
-from bigov.governance.models import GovernanceNode
 
 governance_app = typer.Typer(
     name="governance",
@@ -182,6 +180,8 @@ def governance_show(
         if as_json:
             print_json(match[0])
         else:
+            import yaml
+
             console.print(
                 yaml.safe_dump(match[0], sort_keys=False, allow_unicode=True), highlight=False
             )
@@ -216,6 +216,8 @@ def governance_propose(
     with open_workspace(db) as ws:
         proposal = ws.governance.propose()
     if out is not None:
+        import yaml
+
         out.write_text(yaml.safe_dump(proposal.design(), sort_keys=False), encoding="utf-8")
     if as_json:
         print_json(
@@ -361,6 +363,8 @@ def cycle_list(
 ) -> None:
     """Cycles run so far (newest period first)."""
     with open_workspace(db) as ws:
+        from bigov.governance.models import GovernanceNode
+
         require_code(ws, "governance node", node, GovernanceNode.code)
         rows = ws.governance.list_cycles(node=node, period=period)
     if as_json:
@@ -531,6 +535,8 @@ def decision_list(
 ) -> None:
     """Decisions and actions recorded at cycles."""
     with open_workspace(db) as ws:
+        from bigov.governance.models import GovernanceNode
+
         require_code(ws, "governance node", node, GovernanceNode.code)
         rows = ws.governance.decisions(node=node, cycle=cycle)
     if as_json:

@@ -10,28 +10,39 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bigov.cli_support import DbOption, may_create, require_code
 from bigov.metrics.calendar import Frequency, parse_grain
-from bigov.metrics.models import MeasureDirection, OrgRollup, TimeAggregation
-from bigov.metrics.schemas import (
-    CompletenessRow,
-    LoadResult,
-    MeasureSpec,
-    PeriodChange,
-    PeriodValue,
-    SeriesSpec,
-)
-from bigov.metrics.service import MetricsService
-from bigov.workspace import Workspace
+from bigov.metrics.kinds import MeasureDirection, OrgRollup, TimeAggregation
+
+# DuckDB, Arrow and the workspace load when a command runs, not when `bigov --help` starts
+if TYPE_CHECKING:
+    from bigov.metrics.schemas import (
+        CompletenessRow,
+        LoadResult,
+        MeasureSpec,
+        PeriodChange,
+        PeriodValue,
+    )
+    from bigov.metrics.service import MetricsService as _MetricsService
+    from bigov.workspace import Workspace
+
+
+def MetricsService(ws: Workspace) -> _MetricsService:  # noqa: N802 - the class, loaded late
+    from bigov.metrics.service import MetricsService as Service
+
+    return Service(ws)
+
 
 app = typer.Typer(help="Measures at every rhythm: load observations, show harmonised values.")
 
 
 def _workspace(ctx: typer.Context, db: str | None) -> Workspace:
+    from bigov.workspace import Workspace
+
     if isinstance(ctx.obj, Workspace):
         return ctx.obj
     ws = Workspace.open(db, create=may_create())
@@ -262,6 +273,8 @@ def define(
     db: DbOption = None,
 ) -> None:
     """Define one measure and its series."""
+    from bigov.metrics.schemas import MeasureSpec, SeriesSpec
+
     spec: dict[str, Any] = {
         "code": code,
         "name": name,
