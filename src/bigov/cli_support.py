@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,7 +24,9 @@ from bigov.errors import BigovError, ConfigError, NotFoundError, ValidationError
 # every model) load when a command first needs them, never for `--help` or a usage error
 # (tests/test_startup.py pins this).
 if TYPE_CHECKING:
+    from rich.console import JustifyMethod
     from rich.progress import Progress
+    from rich.table import Column, Table
 
     from bigov.workspace import Workspace
 
@@ -399,3 +401,140 @@ class RichReporter:
             self._progress.stop()
             self._progress = None
             self._task = None
+
+
+# -- output that fits a terminal -----------------------------------------------------------------
+# Every table-printing command builds its tables from these, so that at 100 columns (and mostly
+# at 80) codes are never cut — a code is what the user types next — while names wrap, money
+# reads £1.2m (or in full with --exact), percentages have one decimal and numbers never show in
+# scientific notation.
+
+DetailOption = Annotated[bool, typer.Option("--detail", help="Show every row behind the summary.")]
+LimitOption = Annotated[
+    int | None,
+    typer.Option("--limit", min=1, help="Show at most this many detail rows (default: all)."),
+]
+ExactOption = Annotated[
+    bool, typer.Option("--exact", help="Money in full (£1,234,567) instead of £1.23m.")
+]
+
+
+def code_column(
+    header: str, codes: Iterable[object] = (), *, justify: JustifyMethod = "left"
+) -> Column:
+    """A column of codes: never wrapped or cut, as wide as its longest code."""
+    from rich.table import Column
+
+    width = max([len(header), *(len(str(c)) for c in codes)])
+    return Column(header, no_wrap=True, min_width=width, overflow="fold", justify=justify)
+
+
+def text_column(header: str, *, min_width: int = 12) -> Column:
+    """A column of names or descriptions: wraps at words, folds a word longer than the column."""
+    from rich.table import Column
+
+    return Column(header, overflow="fold", min_width=min_width)
+
+
+def number_column(header: str) -> Column:
+    """A right-aligned column of figures: its header may wrap, its figures never do (a
+    :func:`fit_table` sets the column as wide as its widest figure when printed)."""
+    from rich.table import Column
+
+    return Column(header, justify="right", overflow="fold")
+
+
+def fit_table(
+    *columns: Column | str, title: str | Text | None = None, caption: str | Text | None = None
+) -> Table:
+    """A table with light rules (no vertical borders: three characters a column saved)."""
+    from rich import box
+    from rich.table import Table
+
+    class _FitTable(Table):
+        def __rich_console__(self, console: Any, options: Any) -> Any:
+            # figures keep their full width: wrapping goes to the names instead
+            for column in self.columns:
+                if column.justify == "right":
+                    widest = (
+                        max(
+                            (len(c.plain) if isinstance(c, Text) else len(str(c)))
+                            for c in column.cells
+                        )
+                        if column._cells
+                        else 0
+                    )
+                    column.min_width = max(column.min_width or 0, widest)
+            return super().__rich_console__(console, options)
+
+    return _FitTable(
+        *columns,
+        title=title,
+        caption=caption,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+        title_justify="left",
+        caption_justify="left",
+    )
+
+
+def money_text(value: Any, currency: str = "GBP", *, exact: bool = False) -> str:
+    """Money as a person reads it: ``£1.23m`` / ``£412k`` (figures.format), or in full."""
+    from bigov.figures.format import DASH, SYMBOLS, money, to_decimal
+
+    if not exact:
+        return money(value, currency)
+    d = to_decimal(value)
+    if d is None:
+        return DASH
+    symbol = SYMBOLS.get(currency, currency + " ")
+    places = 0 if d == d.to_integral_value() else 2
+    return f"{'-' if d < 0 else ''}{symbol}{abs(d):,.{places}f}"
+
+
+def pct_text(value: Any) -> str:
+    """A percentage with one decimal (``52.2%``; ``—`` when missing)."""
+    from bigov.figures.format import pct
+
+    return pct(value)
+
+
+def plain_number(value: Any, places: int = 1) -> str:
+    """A number with separators and fixed decimals, never in scientific notation."""
+    from bigov.figures.format import number
+
+    return number(value, places)
+
+
+def as_at_line(title: str, as_at: Any, *, extra: str = "") -> None:
+    """The first line of every analysis: what it is and the date it is as at."""
+    console.print(
+        Text.assemble((title, "bold"), f" · as at {as_at}", f" · {extra}" if extra else "")
+    )
+
+
+def limited(rows: list[Any], limit: int | None) -> list[Any]:
+    """The first ``limit`` rows (all when no limit)."""
+    return rows if limit is None else rows[:limit]
+
+
+def more_note(total: int, shown: int, *, how: str = "--limit N, or --json for all") -> None:
+    """Say how many rows a table left out, and how to see them."""
+    if total > shown:
+        console.print(Text(f"… {total - shown:,} more ({how})", style="dim"))
+
+
+def sort_rows(rows: list[Any], sort: str | None, keys: dict[str, Any]) -> list[Any]:
+    """Rows ordered by one of ``keys`` (name → key function; a leading ``-`` reverses).
+
+    Raises:
+        ConfigError: ``sort`` names no key.
+    """
+    if not sort:
+        return rows
+    name = sort.removeprefix("-")
+    if name not in keys:
+        raise ConfigError(f"cannot sort by {sort!r}", hint=f"use one of: {', '.join(keys)}")
+    return sorted(rows, key=keys[name], reverse=sort.startswith("-"))
