@@ -22,9 +22,11 @@ from bigov import __version__
 from bigov.cli_support import (
     DbOption,
     ErrorHandlingGroup,
+    ExactOption,
     JsonOption,
     RichReporter,
     console,
+    money_text,
     open_workspace,
     print_json,
 )
@@ -76,8 +78,10 @@ def init(
         typer.Option(min=1, max=12, help="Month the fiscal year starts (4 = April)."),
     ] = None,
     currency: Annotated[str | None, typer.Option(help="Reporting currency (ISO code).")] = None,
+    json_out: JsonOption = False,
 ) -> None:
-    """Create (or migrate) a workspace and set its basic settings."""
+    """Create (or migrate) a workspace and set its basic settings (all of them:
+    `bigov settings`)."""
     with open_workspace(db) as ws:
         if organisation:
             # shown on every pack: no control or bidi characters (a NUL cannot even be stored)
@@ -90,6 +94,15 @@ def init(
             if len(currency) != 3 or not currency.isalpha():
                 raise ConfigError(f"currency must be a 3-letter ISO code, not {currency!r}")
             ws.set_setting("currency", currency.upper())
+        if json_out:
+            print_json(
+                {
+                    "workspace": ws.describe(),
+                    "fiscal_year_start_month": ws.fiscal_year_start_month,
+                    "restate_metrics": restate,
+                }
+            )
+            return
         console.print(
             f"Workspace ready at [bold]{escape(ws.describe())}[/] "
             f"(fiscal year starts in month {ws.fiscal_year_start_month})."
@@ -171,6 +184,7 @@ def status(
             "--as-at", help="Delivery confidence from reports up to this date (YYYY-MM-DD)."
         ),
     ] = None,
+    exact: ExactOption = False,
     json_out: JsonOption = False,
 ) -> None:
     """A portfolio summary: counts by kind and phase, run/change split, delivery confidence."""
@@ -187,7 +201,11 @@ def status(
         return
     from bigov.figures.catalog import CATALOG
 
-    console.print(f"[bold]{escape(summary.organisation)}[/]")
+    currency = summary.currency
+    console.print(
+        f"[bold]{escape(summary.organisation)}[/] · as at {day or dt.date.today()} · "
+        f"money in {currency}"
+    )
     kinds = Table("kind", "items", title="Work by kind")
     for k, n in summary.by_kind.items():
         kinds.add_row(k, str(n))
@@ -217,13 +235,13 @@ def status(
             for key, label in labels.items():
                 value = group.get(key, Decimal(0))
                 share = f"{(value / total * 100):.1f} %" if total else "–"
-                split.add_row(label, f"{value:,.0f}", share)
+                split.add_row(label, money_text(value, currency, exact=exact), share)
             change = sum(
                 (v for k, v in group.items() if k in ("grow", "transform", "change")), Decimal(0)
             )
             split.add_row(
                 CATALOG[change_key].label,
-                f"{change:,.0f}",
+                money_text(change, currency, exact=exact),
                 f"{(change / total * 100):.1f} %" if total else "–",
                 style="bold",
             )

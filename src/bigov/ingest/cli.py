@@ -142,6 +142,7 @@ def template_command(
     kind: Annotated[
         list[str] | None, typer.Option("--kind", "-k", help="Only these kinds (repeat).")
     ] = None,
+    json_out: JsonOption = False,
 ) -> None:
     """Write an empty, documented import workbook: one sheet per kind, plus a README."""
     from bigov.ingest.template import write_template
@@ -149,6 +150,9 @@ def template_command(
     if out.suffix.casefold() != ".xlsx":
         raise ConfigError("the template is an .xlsx workbook", hint="e.g. bigov template in.xlsx")
     write_template(out, only=kind or None)
+    if json_out:
+        print_json({"files": [str(out)]})
+        return
     console.print(f"wrote {out}")
 
 
@@ -165,16 +169,29 @@ def batches_command(
     if json_out:
         print_json([r.model_dump(mode="json") for r in rows])
         return
-    table = Table("id", "source", "file", "user", "started", "status", "summary")
+    from rich.text import Text
+
+    from bigov.cli_support import code_column, fit_table, number_column, text_column
+
+    table = fit_table(
+        number_column("id"),
+        "source",
+        text_column("file"),
+        text_column("user", min_width=8),
+        code_column("started", ["2000-01-01 00:00"]),
+        "status",
+        text_column("summary", min_width=20),
+        title=f"The {len(rows)} newest import batches",
+    )
     for b in rows:
         table.add_row(
             str(b.id),
             b.source,
-            b.file_name or "",
-            b.user or "",
+            Text(b.file_name or ""),
+            Text(b.user or ""),
             b.started_at.strftime("%Y-%m-%d %H:%M"),
             b.status,
-            (b.message or "")[:80],
+            Text((b.message or "")[:200]),
         )
     console.print(table)
 

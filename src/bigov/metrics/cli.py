@@ -145,10 +145,14 @@ def recompute(
         str | None, typer.Argument(help="measure code (default: every measure)")
     ] = None,
     db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Rebuild aggregates from the raw store — after changing the time zone, the fiscal year
     start or a measure's grains. Earlier versions stay visible as at their dates."""
     result = MetricsService(_workspace(ctx, db)).recompute(measure)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
     typer.echo(
         f"batch {result.batch_id}: {result.raw_rows:,} raw rows of {result.series} series "
         f"({', '.join(result.measures) or 'no measures'}) -> {result.aggregates_written:,} "
@@ -250,9 +254,17 @@ def changes(
 
 
 @app.command("import-definitions")
-def import_definitions(ctx: typer.Context, file: Path, db: DbOption = None) -> None:
+def import_definitions(
+    ctx: typer.Context,
+    file: Path,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
     """Define measures, series and targets from a YAML file (see docs/metrics.md)."""
     codes = import_definitions_cmd(_workspace(ctx, db), file)
+    if as_json:
+        typer.echo(json.dumps({"defined": codes}, indent=2))
+        return
     typer.echo(f"defined {len(codes)} measure(s): {', '.join(codes)}")
 
 
@@ -271,6 +283,7 @@ def define(
         list[str] | None, typer.Option(help="SERIES_CODE=ORG_UNIT, repeatable")
     ] = None,
     db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Define one measure and its series."""
     from bigov.metrics.schemas import MeasureSpec, SeriesSpec
@@ -289,6 +302,9 @@ def define(
         ],
     }
     define_cmd(_workspace(ctx, db), MeasureSpec(**spec))
+    if as_json:
+        typer.echo(json.dumps({"defined": [code]}, indent=2))
+        return
     typer.echo(f"defined measure {code}")
 
 

@@ -82,6 +82,7 @@ class WorkService(Service):
             fy, by_nature, by_category = budget_split(s, self.ws, fiscal_year)
             return PortfolioSummary(
                 organisation=self.ws.setting("organisation_name"),
+                currency=self.ws.setting("currency"),
                 fiscal_year=fy,
                 by_kind={k.value: int(by_kind.get(k, 0)) for k in WorkKind},
                 by_phase={p.value: int(by_phase.get(p, 0)) for p in Phase},
