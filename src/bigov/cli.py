@@ -30,11 +30,10 @@ from bigov.cli_support import (
     open_workspace,
     print_json,
 )
-from bigov.codes import strip_control
 from bigov.errors import ConfigError
 
 if TYPE_CHECKING:
-    from bigov.workspace import Workspace
+    pass
 
 SCALES = ("small", "large")
 
@@ -83,17 +82,16 @@ def init(
     """Create (or migrate) a workspace and set its basic settings (all of them:
     `bigov settings`)."""
     with open_workspace(db) as ws:
+        changes: dict[str, str] = {}
         if organisation:
-            # shown on every pack: no control or bidi characters (a NUL cannot even be stored)
-            ws.set_setting("organisation_name", strip_control(organisation).strip())
-        restate = False
+            changes["organisation_name"] = organisation
         if fiscal_year_start:
-            restate = fiscal_year_start != ws.fiscal_year_start_month and _has_metrics(ws)
-            ws.set_setting("fiscal_year_start_month", str(fiscal_year_start))
+            changes["fiscal_year_start_month"] = str(fiscal_year_start)
         if currency:
-            if len(currency) != 3 or not currency.isalpha():
-                raise ConfigError(f"currency must be a 3-letter ISO code, not {currency!r}")
-            ws.set_setting("currency", currency.upper())
+            changes["currency"] = currency
+        # checked as `bigov settings set` checks them; stored metrics under another calendar
+        # need restating (the change's notes say so)
+        restate = bool(ws.settings.set(changes).notes) if changes else False
         if json_out:
             print_json(
                 {
@@ -113,15 +111,6 @@ def init(
                 "Stored metrics were harmonised to the previous fiscal year: run "
                 "[bold]bigov metrics recompute[/] to restate their quarters and years."
             )
-
-
-def _has_metrics(ws: Workspace) -> bool:
-    from sqlalchemy import select
-
-    from bigov.metrics.models import MetricAggregate
-
-    with ws.session() as s:
-        return s.scalars(select(MetricAggregate.id).limit(1)).first() is not None
 
 
 @app.command()
@@ -388,6 +377,7 @@ def _mount_subcommands() -> None:
         portfolio_app, name="portfolio", help="Prioritise and optimally select the portfolio."
     )
     __import__("bigov.server.cli", fromlist=["register"]).register(app)  # serve, user, token, audit
+    __import__("bigov.ops.settings_cli", fromlist=["register"]).register(app)  # settings
 
 
 _mount_subcommands()

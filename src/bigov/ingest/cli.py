@@ -63,16 +63,29 @@ def import_command(
         ),
     ] = None,
     db: DbOption = None,
+    no_settings: Annotated[
+        bool,
+        typer.Option(
+            "--no-settings",
+            help="Leave the workspace settings alone even if FILE.settings.yaml (written by "
+            "bigov export) lies beside the file.",
+        ),
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Import a file as one all-or-nothing batch (upsert by code)."""
+    """Import a file as one all-or-nothing batch (upsert by code). The settings that
+    `bigov export` wrote beside it (NAME.settings.yaml) are applied too, after the data."""
     from bigov.ingest.service import import_file, resolve_options
     from bigov.ingest.template import write_error_report
+    from bigov.ops.settings import sidecar
 
     options = resolve_options(
         mapping=mapping, preset=preset, kind=kind, extra=_parse_options(option)
     )
+    beside = sidecar(file)
     with open_workspace(db) as ws:
+        # checked before the data: a bad settings file refuses the import, and changes nothing
+        settings = ws.settings.read(beside) if beside.is_file() and not no_settings else None
         try:
             result = import_file(
                 ws,
@@ -88,8 +101,19 @@ def import_command(
                 write_error_report(err.problems, errors)
                 err.hint = f"problems written to {errors}"
             raise
+        applied = (
+            ws.settings.set(settings, file=beside.name)
+            if settings is not None and not dry_run and result.batch_id is not None
+            else None
+        )
     if json_out:
-        print_json({**result.model_dump(mode="json"), "totals": result.totals})
+        print_json(
+            {
+                **result.model_dump(mode="json"),
+                "totals": result.totals,
+                "settings": applied.model_dump() if applied else None,
+            }
+        )
         return
     table = Table(
         "kind",
@@ -105,6 +129,13 @@ def import_command(
             k, *(str(c.get(x, 0)) for x in ("inserted", "updated", "unchanged", "rejected"))
         )
     console.print(table)
+    if applied is not None:
+        console.print(
+            f"settings from {beside.name}: {len(applied.changed)} changed, "
+            f"{len(applied.unchanged)} unchanged"
+        )
+        for note in applied.notes:
+            console.print(note)
 
 
 def export_command(
@@ -125,11 +156,16 @@ def export_command(
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Export the data set (or some kinds) in the shape `bigov import` reads back."""
+    """Export the data set (or some kinds) in the shape `bigov import` reads back. The whole
+    data set carries the workspace settings beside it (NAME.settings.yaml, or settings.yaml
+    in a folder), which `bigov import NAME` applies."""
     from bigov.ingest.export import export
+    from bigov.ops.settings import sidecar
 
     with open_workspace(db) as ws:
         written = export(ws, out, only=kind or None, fmt=fmt, csv_raw=csv_raw)
+        if not kind:
+            written.append(ws.settings.export(sidecar(out)))
     if json_out:
         print_json({"files": [str(p) for p in written]})
     else:
