@@ -221,3 +221,49 @@ def test_sort_rows_names_the_keys() -> None:
     assert sort_rows(rows, "-n", {"n": lambda r: r}) == [3, 2, 1]
     with pytest.raises(ConfigError, match="use one of: n"):
         sort_rows(rows, "x", {"n": lambda r: r})
+
+
+def test_the_working_month_draft_then_publish(demo_db: str, tmp_path: Path) -> None:
+    """cycle run --no-packs leaves a draft with no packs, re-runnable; its exceptions can be read
+    on their own; cycle publish --out writes the packs and then publishes."""
+    out = tmp_path / "packs"
+    words = ["cycle", "run", "--node", "GOV-INVEST", "--period", "2026-09", "--db", demo_db]
+    first = runner.invoke(app, [*words, "--no-packs", "--out", str(out), "--json"])
+    assert first.exit_code == 0, first.output
+    (run,) = json.loads(first.stdout)
+    assert run["status"] == "draft" and run["artefacts"] == {}
+    assert not out.exists()
+    again = runner.invoke(app, [*words, "--no-packs"])
+    assert again.exit_code == 0, again.output
+    assert "draft" in again.stdout and "no packs written" in again.stdout
+    exceptions = runner.invoke(app, ["cycle", "exceptions", run["code"], "--db", demo_db, "--json"])
+    assert exceptions.exit_code == 0
+    assert set(json.loads(exceptions.stdout)) >= {"cycle", "as_at", "owned", "passed_on"}
+    published = runner.invoke(
+        app,
+        [
+            "cycle",
+            "publish",
+            run["code"],
+            "--out",
+            str(out),
+            "-f",
+            "html",
+            "--db",
+            demo_db,
+            "--json",
+        ],
+    )
+    assert published.exit_code == 0, published.output
+    doc = json.loads(published.stdout)
+    assert doc["published"] == run["code"] and Path(doc["packs"]["html"]).is_file()
+    listed = json.loads(
+        runner.invoke(
+            app, ["cycle", "list", "--node", "GOV-INVEST", "--db", demo_db, "--json"]
+        ).stdout
+    )
+    assert listed[0]["status"] == "published"
+    # published: no longer re-runnable without --new-version
+    refused = runner.invoke(app, [*words, "--no-packs", "--json"])
+    assert refused.exit_code == 5
+    assert json.loads(refused.stdout)["error"]["type"] == "ConflictError"
