@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Column, Table
+from rich.table import Table
 from rich.text import Text
 
 from bigov.cli_support import (
@@ -118,13 +118,16 @@ def figures_command(
         )
         return
     cur = doc.get("currency", "GBP")
-    table = Table(
-        "figure",
-        Column("value", justify="right"),
-        "key",
-        title=Text(
-            f"{doc['node']['name']} — {doc['cycle']['code']}, as at {doc['period']['as_at']}"
-        ),
+    console.print(
+        Text.assemble(
+            (f"{doc['node']['name']} — {doc['cycle']['code']}", "bold"),
+            f" · as at {doc['period']['as_at']}",
+        )
+    )
+    table = fit_table(
+        text_column("figure", min_width=24),
+        number_column("value"),
+        code_column("key", (r["key"] for r in rows)),
     )
     for r in rows:
         table.add_row(Text(r["label"]), shown(r["key"], r["value"], cur), r["key"])
