@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console, HighlighterType
 from rich.style import Style
+from rich.table import Table as RichTable
 from rich.text import Text
 from typer.core import TyperGroup
 
@@ -444,28 +445,26 @@ def number_column(header: str) -> Column:
     return Column(header, justify="right", overflow="fold")
 
 
+class _FitTable(RichTable):
+    """A Rich table whose right-aligned (figure) columns keep their widest figure whole, so that
+    squeezing a table to the terminal wraps its names instead of cutting its numbers."""
+
+    def __rich_console__(self, console: Console, options: Any) -> Any:
+        for column in self.columns:
+            if column.justify == "right":
+                widest = max(
+                    (len(c.plain) if isinstance(c, Text) else len(str(c)) for c in column.cells),
+                    default=0,
+                )
+                column.min_width = max(column.min_width or 0, widest)
+        return super().__rich_console__(console, options)
+
+
 def fit_table(
     *columns: Column | str, title: str | Text | None = None, caption: str | Text | None = None
 ) -> Table:
     """A table with light rules (no vertical borders: three characters a column saved)."""
     from rich import box
-    from rich.table import Table
-
-    class _FitTable(Table):
-        def __rich_console__(self, console: Any, options: Any) -> Any:
-            # figures keep their full width: wrapping goes to the names instead
-            for column in self.columns:
-                if column.justify == "right":
-                    widest = (
-                        max(
-                            (len(c.plain) if isinstance(c, Text) else len(str(c)))
-                            for c in column.cells
-                        )
-                        if column._cells
-                        else 0
-                    )
-                    column.min_width = max(column.min_width or 0, widest)
-            return super().__rich_console__(console, options)
 
     return _FitTable(
         *columns,
