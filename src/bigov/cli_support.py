@@ -456,7 +456,10 @@ class _FitTable(RichTable):
                     (len(c.plain) if isinstance(c, Text) else len(str(c)) for c in column.cells),
                     default=0,
                 )
-                column.min_width = max(column.min_width or 0, widest)
+                # nor a word of its header ("forecast", not "forecas" / "t")
+                header = column.header.plain if isinstance(column.header, Text) else column.header
+                word = max((len(w) for w in str(header).split()), default=0)
+                column.min_width = max(column.min_width or 0, widest, word)
         return super().__rich_console__(console, options)
 
 
