@@ -7,6 +7,8 @@ derived from :class:`bigov.errors.BigovError` become one-line messages with thei
 
 from __future__ import annotations
 
+import copy
+import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -20,17 +22,18 @@ from bigov import __version__
 from bigov.cli_support import (
     DbOption,
     ErrorHandlingGroup,
+    ExactOption,
     JsonOption,
     RichReporter,
     console,
+    money_text,
     open_workspace,
     print_json,
 )
-from bigov.codes import strip_control
 from bigov.errors import ConfigError
 
 if TYPE_CHECKING:
-    from bigov.workspace import Workspace
+    pass
 
 SCALES = ("small", "large")
 
@@ -74,20 +77,30 @@ def init(
         typer.Option(min=1, max=12, help="Month the fiscal year starts (4 = April)."),
     ] = None,
     currency: Annotated[str | None, typer.Option(help="Reporting currency (ISO code).")] = None,
+    json_out: JsonOption = False,
 ) -> None:
-    """Create (or migrate) a workspace and set its basic settings."""
+    """Create (or migrate) a workspace and set its basic settings (all of them:
+    `bigov settings`)."""
     with open_workspace(db) as ws:
+        changes: dict[str, str] = {}
         if organisation:
-            # shown on every pack: no control or bidi characters (a NUL cannot even be stored)
-            ws.set_setting("organisation_name", strip_control(organisation).strip())
-        restate = False
+            changes["organisation_name"] = organisation
         if fiscal_year_start:
-            restate = fiscal_year_start != ws.fiscal_year_start_month and _has_metrics(ws)
-            ws.set_setting("fiscal_year_start_month", str(fiscal_year_start))
+            changes["fiscal_year_start_month"] = str(fiscal_year_start)
         if currency:
-            if len(currency) != 3 or not currency.isalpha():
-                raise ConfigError(f"currency must be a 3-letter ISO code, not {currency!r}")
-            ws.set_setting("currency", currency.upper())
+            changes["currency"] = currency
+        # checked as `bigov settings set` checks them; stored metrics under another calendar
+        # need restating (the change's notes say so)
+        restate = bool(ws.settings.set(changes).notes) if changes else False
+        if json_out:
+            print_json(
+                {
+                    "workspace": ws.describe(),
+                    "fiscal_year_start_month": ws.fiscal_year_start_month,
+                    "restate_metrics": restate,
+                }
+            )
+            return
         console.print(
             f"Workspace ready at [bold]{escape(ws.describe())}[/] "
             f"(fiscal year starts in month {ws.fiscal_year_start_month})."
@@ -98,15 +111,6 @@ def init(
                 "Stored metrics were harmonised to the previous fiscal year: run "
                 "[bold]bigov metrics recompute[/] to restate their quarters and years."
             )
-
-
-def _has_metrics(ws: Workspace) -> bool:
-    from sqlalchemy import select
-
-    from bigov.metrics.models import MetricAggregate
-
-    with ws.session() as s:
-        return s.scalars(select(MetricAggregate.id).limit(1)).first() is not None
 
 
 @app.command()
@@ -169,6 +173,7 @@ def status(
             "--as-at", help="Delivery confidence from reports up to this date (YYYY-MM-DD)."
         ),
     ] = None,
+    exact: ExactOption = False,
     json_out: JsonOption = False,
 ) -> None:
     """A portfolio summary: counts by kind and phase, run/change split, delivery confidence."""
@@ -185,7 +190,11 @@ def status(
         return
     from bigov.figures.catalog import CATALOG
 
-    console.print(f"[bold]{escape(summary.organisation)}[/]")
+    currency = summary.currency
+    console.print(
+        f"[bold]{escape(summary.organisation)}[/] · as at {day or dt.date.today()} · "
+        f"money in {currency}"
+    )
     kinds = Table("kind", "items", title="Work by kind")
     for k, n in summary.by_kind.items():
         kinds.add_row(k, str(n))
@@ -215,13 +224,13 @@ def status(
             for key, label in labels.items():
                 value = group.get(key, Decimal(0))
                 share = f"{(value / total * 100):.1f} %" if total else "–"
-                split.add_row(label, f"{value:,.0f}", share)
+                split.add_row(label, money_text(value, currency, exact=exact), share)
             change = sum(
                 (v for k, v in group.items() if k in ("grow", "transform", "change")), Decimal(0)
             )
             split.add_row(
                 CATALOG[change_key].label,
-                f"{change:,.0f}",
+                money_text(change, currency, exact=exact),
                 f"{(change / total * 100):.1f} %" if total else "–",
                 style="bold",
             )
@@ -369,6 +378,7 @@ def _mount_subcommands() -> None:
     )
     __import__("bigov.server.cli", fromlist=["register"]).register(app)  # serve, user, token, audit
     __import__("bigov.ingest.projectonline.cli", fromlist=["register"]).register(app)  # migrate
+    __import__("bigov.ops.settings_cli", fromlist=["register"]).register(app)  # settings
 
 
 _mount_subcommands()
@@ -376,7 +386,32 @@ _mount_subcommands()
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    app_for(sys.argv[1:])()
+
+
+def app_for(words: list[str]) -> typer.Typer:
+    """The root app holding only the command that ``words`` start with, or the whole app.
+
+    Typer converts the signature of every command before it runs one; with some sixty commands
+    that is a tenth of a second of every start-up. A run needs only its own command, so the
+    console script builds only that one (help, usage errors and suggestions for a mistyped name
+    still see the whole app)."""
+    if not words or words[0].startswith("-"):
+        return app
+    from typer.main import get_command_name, solve_typer_info_defaults
+
+    commands = [
+        c
+        for c in app.registered_commands
+        if c.callback is not None and (c.name or get_command_name(c.callback.__name__)) == words[0]
+    ]
+    groups = [g for g in app.registered_groups if solve_typer_info_defaults(g).name == words[0]]
+    if not commands and not groups:
+        return app
+    only = copy.copy(app)
+    only.registered_commands = commands
+    only.registered_groups = groups
+    return only
 
 
 if __name__ == "__main__":

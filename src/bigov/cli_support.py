@@ -7,30 +7,29 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import BaseModel
 from rich.console import Console, HighlighterType
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.style import Style
+from rich.table import Table as RichTable
 from rich.text import Text
-from sqlalchemy import select
-from sqlalchemy.exc import DataError as SQLAlchemyDataError
 from typer.core import TyperGroup
 
 from bigov.codes import safe_repr
 from bigov.errors import BigovError, ConfigError, NotFoundError, ValidationError
-from bigov.workspace import Workspace
+
+# Start-up time is the CLI's first impression: SQLAlchemy, pydantic and the workspace (and so
+# every model) load when a command first needs them, never for `--help` or a usage error
+# (tests/test_startup.py pins this).
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
+    from rich.progress import Progress
+    from rich.table import Column, Table
+
+    from bigov.workspace import Workspace
 
 # Style tags the commands' own templates use. Only these are ever read as styling; everything
 # else in a printed string ("[/x]", "[link=...]", data of any kind) is shown as typed.
@@ -194,6 +193,8 @@ def require_code(ws: Workspace, what: str, code: str | None, *columns: Any) -> N
     """
     if code is None:
         return
+    from sqlalchemy import select
+
     with ws.session() as s:
         for col in columns:
             if s.scalar(select(col).where(col == code).limit(1)) is not None:
@@ -208,6 +209,8 @@ def open_workspace(
     """Open the workspace named by ``--db`` for the duration of a command.
 
     ``create`` defaults to whether the running command is one of :data:`CREATING_COMMANDS`."""
+    from bigov.workspace import Workspace
+
     if create is None:
         create = may_create()
     ws = Workspace.open(db, migrate_schema=migrate_schema, create=create)
@@ -219,6 +222,8 @@ def open_workspace(
 
 def print_json(data: Any) -> None:
     """Print pydantic models, dicts or lists as JSON (Decimals and dates as strings)."""
+    from pydantic import BaseModel
+
     if isinstance(data, BaseModel):
         text = data.model_dump_json(indent=2)
     else:
@@ -227,6 +232,8 @@ def print_json(data: Any) -> None:
 
 
 def _plain(data: Any) -> Any:
+    from pydantic import BaseModel
+
     if isinstance(data, BaseModel):
         return data.model_dump(mode="json")
     if isinstance(data, dict):
@@ -236,15 +243,47 @@ def _plain(data: Any) -> Any:
     return data
 
 
-def report_error(err: BigovError) -> None:
-    """The one-line message (plus the problem table for validation errors) a user sees."""
+def error_document(err: BigovError) -> dict[str, Any]:
+    """The JSON form of an error, as ``--json`` commands print it on stdout."""
+    doc: dict[str, Any] = {
+        "error": {
+            "type": type(err).__name__,
+            "message": err.message,
+            "hint": err.hint,
+            "exit_code": err.exit_code,
+        }
+    }
+    if isinstance(err, ValidationError):
+        doc["error"]["problems"] = [
+            {
+                "file": p.file,
+                "sheet": p.sheet,
+                "row": p.row,
+                "column": p.column,
+                "value": p.value,
+                "reason": p.reason,
+            }
+            for p in err.problems
+        ]
+    conflict = getattr(err, "conflict", None)
+    if conflict:
+        doc["error"]["conflict"] = list(conflict)
+    return doc
+
+
+def report_error(err: BigovError, *, as_json: bool = False) -> None:
+    """The one-line message (plus the problem table for validation errors) a user sees; with
+    ``as_json`` the whole error as JSON on stdout instead, so a program reading the output of a
+    ``--json`` command gets a document whether the command worked or not."""
+    if as_json:
+        sys.stdout.write(json.dumps(error_document(err), indent=2, default=str) + "\n")
     # messages and problems carry what the user typed or the file held: never read as tags
     err_console.print(
         Text.assemble(("error:", "bold red"), " ", plain_text(str(err))),
         highlight=False,
         soft_wrap=True,
     )
-    if isinstance(err, ValidationError) and err.problems:
+    if isinstance(err, ValidationError) and err.problems and not as_json:
         from rich.table import Table
 
         table = Table("file", "sheet", "row", "column", "value", "reason", show_lines=False)
@@ -262,6 +301,13 @@ def report_error(err: BigovError) -> None:
             err_console.print(f"… and {len(err.problems) - 50} more problems")
 
 
+def _is_data_error(err: BaseException) -> bool:
+    # SQLAlchemy is only loaded once a command opened a workspace; before that no error can be
+    # one of its own
+    exc = sys.modules.get("sqlalchemy.exc")
+    return exc is not None and isinstance(err, exc.DataError)
+
+
 class ErrorHandlingGroup(TyperGroup):
     """Turns a :class:`BigovError` anywhere below into a clear message and its exit code.
 
@@ -269,28 +315,45 @@ class ErrorHandlingGroup(TyperGroup):
     runner, so tests see exactly what users see."""
 
     def invoke(self, ctx: Any) -> Any:  # ctx: click.Context (vendored by newer Typer)
+        # the words after this group, read before the command consumes them: `--json` there
+        # asks for the error as JSON too
+        words = [*getattr(ctx, "_protected_args", ()), *(ctx.args or ())]
+        as_json = wants_json(words)
         try:
             return super().invoke(ctx)
         except BigovError as err:
-            report_error(err)
+            report_error(err, as_json=as_json)
             raise typer.Exit(err.exit_code) from err
-        except SQLAlchemyDataError as err:
-            # a value the database cannot hold or compare (PostgreSQL refuses a NUL byte even
-            # in a look-up); nothing was written, the transaction rolled back
-            first = str(err.orig or err).strip().splitlines()[0] if str(err.orig or err) else ""
-            invalid = ValidationError(f"invalid input: the database refused a value ({first})")
-            report_error(invalid)
-            raise typer.Exit(invalid.exit_code) from err
         except OSError as err:
             # a path the user gave that cannot be read or written (missing folder, permission,
             # a directory where a file was expected): their fix, so a message, not a traceback
             where = f": {safe_repr(err.filename)}" if err.filename else ""
             config = ConfigError(f"{err.strerror or err.__class__.__name__}{where}")
-            report_error(config)
+            report_error(config, as_json=as_json)
             raise typer.Exit(config.exit_code) from err
         except KeyboardInterrupt:
             err_console.print("[bold red]interrupted[/]: the current transaction was rolled back")
             raise typer.Exit(130) from None
+        except Exception as err:
+            if not _is_data_error(err):
+                raise
+            # a value the database cannot hold or compare (PostgreSQL refuses a NUL byte even
+            # in a look-up); nothing was written, the transaction rolled back
+            orig = getattr(err, "orig", None) or err
+            first = str(orig).strip().splitlines()[0] if str(orig).strip() else ""
+            invalid = ValidationError(f"invalid input: the database refused a value ({first})")
+            report_error(invalid, as_json=as_json)
+            raise typer.Exit(invalid.exit_code) from err
+
+
+def wants_json(words: list[str]) -> bool:
+    """Whether ``--json`` is among a command's words (before any ``--`` end of options)."""
+    for word in words:
+        if word == "--":
+            return False
+        if word == "--json":
+            return True
+    return False
 
 
 class RichReporter:
@@ -305,6 +368,15 @@ class RichReporter:
         if not self._enabled:
             return
         if self._progress is None:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             self._progress = Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}", markup=False),
@@ -330,3 +402,141 @@ class RichReporter:
             self._progress.stop()
             self._progress = None
             self._task = None
+
+
+# -- output that fits a terminal -----------------------------------------------------------------
+# Every table-printing command builds its tables from these, so that at 100 columns (and mostly
+# at 80) codes are never cut — a code is what the user types next — while names wrap, money
+# reads £1.2m (or in full with --exact), percentages have one decimal and numbers never show in
+# scientific notation.
+
+DetailOption = Annotated[bool, typer.Option("--detail", help="Show every row behind the summary.")]
+LimitOption = Annotated[
+    int | None,
+    typer.Option("--limit", min=1, help="Show at most this many detail rows (default: all)."),
+]
+ExactOption = Annotated[
+    bool, typer.Option("--exact", help="Money in full (£1,234,567) instead of £1.23m.")
+]
+
+
+def code_column(
+    header: str, codes: Iterable[object] = (), *, justify: JustifyMethod = "left"
+) -> Column:
+    """A column of codes: never wrapped or cut, as wide as its longest code."""
+    from rich.table import Column
+
+    width = max([len(header), *(len(str(c)) for c in codes)])
+    return Column(header, no_wrap=True, min_width=width, overflow="fold", justify=justify)
+
+
+def text_column(header: str, *, min_width: int = 12) -> Column:
+    """A column of names or descriptions: wraps at words, folds a word longer than the column."""
+    from rich.table import Column
+
+    return Column(header, overflow="fold", min_width=min_width)
+
+
+def number_column(header: str) -> Column:
+    """A right-aligned column of figures: its header may wrap, its figures never do (a
+    :func:`fit_table` sets the column as wide as its widest figure when printed)."""
+    from rich.table import Column
+
+    return Column(header, justify="right", overflow="fold")
+
+
+class _FitTable(RichTable):
+    """A Rich table whose right-aligned (figure) columns keep their widest figure whole, so that
+    squeezing a table to the terminal wraps its names instead of cutting its numbers."""
+
+    def __rich_console__(self, console: Console, options: Any) -> Any:
+        for column in self.columns:
+            if column.justify == "right":
+                widest = max(
+                    (len(c.plain) if isinstance(c, Text) else len(str(c)) for c in column.cells),
+                    default=0,
+                )
+                # nor a word of its header ("forecast", not "forecas" / "t")
+                header = column.header.plain if isinstance(column.header, Text) else column.header
+                word = max((len(w) for w in str(header).split()), default=0)
+                column.min_width = max(column.min_width or 0, widest, word)
+        return super().__rich_console__(console, options)
+
+
+def fit_table(
+    *columns: Column | str, title: str | Text | None = None, caption: str | Text | None = None
+) -> Table:
+    """A table with light rules (no vertical borders: three characters a column saved)."""
+    from rich import box
+
+    return _FitTable(
+        *columns,
+        title=title,
+        caption=caption,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+        title_justify="left",
+        caption_justify="left",
+    )
+
+
+def money_text(value: Any, currency: str = "GBP", *, exact: bool = False) -> str:
+    """Money as a person reads it: ``£1.23m`` / ``£412k`` (figures.format), or in full."""
+    from bigov.figures.format import DASH, SYMBOLS, money, to_decimal
+
+    if not exact:
+        return money(value, currency)
+    d = to_decimal(value)
+    if d is None:
+        return DASH
+    symbol = SYMBOLS.get(currency, currency + " ")
+    places = 0 if d == d.to_integral_value() else 2
+    return f"{'-' if d < 0 else ''}{symbol}{abs(d):,.{places}f}"
+
+
+def pct_text(value: Any) -> str:
+    """A percentage with one decimal (``52.2%``; ``—`` when missing)."""
+    from bigov.figures.format import pct
+
+    return pct(value)
+
+
+def plain_number(value: Any, places: int = 1) -> str:
+    """A number with separators and fixed decimals, never in scientific notation."""
+    from bigov.figures.format import number
+
+    return number(value, places)
+
+
+def as_at_line(title: str, as_at: Any, *, extra: str = "") -> None:
+    """The first line of every analysis: what it is and the date it is as at."""
+    console.print(
+        Text.assemble((title, "bold"), f" · as at {as_at}", f" · {extra}" if extra else "")
+    )
+
+
+def limited(rows: list[Any], limit: int | None) -> list[Any]:
+    """The first ``limit`` rows (all when no limit)."""
+    return rows if limit is None else rows[:limit]
+
+
+def more_note(total: int, shown: int, *, how: str = "--limit N, or --json for all") -> None:
+    """Say how many rows a table left out, and how to see them."""
+    if total > shown:
+        console.print(Text(f"… {total - shown:,} more ({how})", style="dim"))
+
+
+def sort_rows(rows: list[Any], sort: str | None, keys: dict[str, Any]) -> list[Any]:
+    """Rows ordered by one of ``keys`` (name → key function; a leading ``-`` reverses).
+
+    Raises:
+        ConfigError: ``sort`` names no key.
+    """
+    if not sort:
+        return rows
+    name = sort.removeprefix("-")
+    if name not in keys:
+        raise ConfigError(f"cannot sort by {sort!r}", hint=f"use one of: {', '.join(keys)}")
+    return sorted(rows, key=keys[name], reverse=sort.startswith("-"))

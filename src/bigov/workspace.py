@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from bigov.finance.service import FinanceService
     from bigov.governance.service import GovernanceService
     from bigov.metrics.service import MetricsService
+    from bigov.ops.settings import SettingsService
     from bigov.org.service import OrgService
     from bigov.portfolio.service import PortfolioService
     from bigov.raid.service import RaidService
@@ -267,6 +268,13 @@ class Workspace:
         from bigov.governance.service import GovernanceService
 
         return GovernanceService(self)
+
+    @cached_property
+    def settings(self) -> SettingsService:
+        """The user-facing settings, checked (``bigov settings``)."""
+        from bigov.ops.settings import SettingsService
+
+        return SettingsService(self)
 
 
 def _safe_ident(name: str) -> str:

@@ -13,23 +13,29 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.markup import escape
-from rich.table import Column, Table
+from rich.table import Table
 from rich.text import Text
 
 from bigov.cli_support import (
     DbOption,
+    DetailOption,
     ErrorHandlingGroup,
     JsonOption,
+    LimitOption,
     RichReporter,
+    code_column,
     console,
+    fit_table,
+    limited,
+    more_note,
+    number_column,
     open_workspace,
     print_json,
     require_code,
+    text_column,
 )
 from bigov.errors import ConfigError
-from bigov.governance.models import GovernanceNode
 
 governance_app = typer.Typer(
     name="governance",
@@ -112,13 +118,16 @@ def figures_command(
         )
         return
     cur = doc.get("currency", "GBP")
-    table = Table(
-        "figure",
-        Column("value", justify="right"),
-        "key",
-        title=Text(
-            f"{doc['node']['name']} — {doc['cycle']['code']}, as at {doc['period']['as_at']}"
-        ),
+    console.print(
+        Text.assemble(
+            (f"{doc['node']['name']} — {doc['cycle']['code']}", "bold"),
+            f" · as at {doc['period']['as_at']}",
+        )
+    )
+    table = fit_table(
+        text_column("figure", min_width=24),
+        number_column("value"),
+        code_column("key", (r["key"] for r in rows)),
     )
     for r in rows:
         table.add_row(Text(r["label"]), shown(r["key"], r["value"], cur), r["key"])
@@ -132,10 +141,14 @@ def governance_init(
         str, typer.Option(help="typical, small-company or uk-public-sector.")
     ] = "typical",
     db: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Start a governance design from a built-in template (re-running it resets those nodes)."""
     with open_workspace(db) as ws:
         counts = ws.governance.init_template(template)
+    if as_json:
+        print_json({"template": template, "counts": counts})
+        return
     console.print(
         f"Template [bold]{escape(template)}[/] applied: "
         + ", ".join(f"{v} {k}" for k, v in counts.items())
@@ -144,11 +157,16 @@ def governance_init(
 
 @governance_app.command("import")
 def governance_import(
-    path: Annotated[Path, typer.Argument(help="Design file (.yaml or .xlsx).")], db: DbOption = None
+    path: Annotated[Path, typer.Argument(help="Design file (.yaml or .xlsx).")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Validate and import a governance design (all-or-nothing)."""
     with open_workspace(db) as ws:
         counts = ws.governance.import_design(path)
+    if as_json:
+        print_json({"file": str(path), "counts": counts})
+        return
     console.print(f"Imported {path.name}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
@@ -156,20 +174,25 @@ def governance_import(
 def governance_export(
     path: Annotated[Path, typer.Argument(help="Where to write (.yaml or .xlsx).")],
     db: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Export the governance design to edit and re-import."""
     with open_workspace(db) as ws:
         ws.governance.export_design(path)
+    if as_json:
+        print_json({"file": str(path)})
+        return
     console.print(f"Design written to [bold]{escape(str(path))}[/]")
 
 
 @governance_app.command("show")
 def governance_show(
     node: Annotated[str | None, typer.Argument(help="A node code for its full design.")] = None,
+    detail: DetailOption = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The governance nodes (or one node's design)."""
+    """The governance nodes (or one node's design). Their tolerances: --detail."""
     with open_workspace(db) as ws:
         design = ws.governance.design()
     nodes = design["nodes"]
@@ -182,6 +205,8 @@ def governance_show(
         if as_json:
             print_json(match[0])
         else:
+            import yaml
+
             console.print(
                 yaml.safe_dump(match[0], sort_keys=False, allow_unicode=True), highlight=False
             )
@@ -189,19 +214,32 @@ def governance_show(
     if as_json:
         print_json(nodes)
         return
-    table = Table("code", "name", "kind", "escalates to", "cadence", "tolerances", "agenda items")
+    columns: list[Any] = [
+        code_column("code", (n["code"] for n in nodes)),
+        text_column("name", min_width=16),
+        "kind",
+        code_column("escalates to", (n["parent"] or "—" for n in nodes)),
+        "cadence",
+        number_column("agenda items"),
+    ]
+    if detail:
+        columns.append(text_column("tolerances", min_width=20))
+    table = fit_table(*columns, title=f"{len(nodes)} governance nodes")
     for n in nodes:
-        tol = ", ".join(f"{k} {v:g}" for k, v in n["tolerances"].items())
-        table.add_row(
-            n["code"],
-            n["name"],
+        cells: list[Any] = [
+            Text(n["code"]),
+            Text(n["name"]),
             n["kind"],
-            n["parent"] or "—",
+            Text(n["parent"] or "—"),
             n["cadence"],
-            tol or "—",
             str(len(n["agenda"])),
-        )
+        ]
+        if detail:
+            cells.append(Text(", ".join(f"{k} {v:g}" for k, v in n["tolerances"].items()) or "—"))
+        table.add_row(*cells)
     console.print(table)
+    if not detail:
+        console.print(Text("Tolerances: --detail; one node's whole design: show CODE.", "dim"))
 
 
 @governance_app.command("propose")
@@ -216,6 +254,8 @@ def governance_propose(
     with open_workspace(db) as ws:
         proposal = ws.governance.propose()
     if out is not None:
+        import yaml
+
         out.write_text(yaml.safe_dump(proposal.design(), sort_keys=False), encoding="utf-8")
     if as_json:
         print_json(
@@ -245,9 +285,9 @@ def governance_propose(
 
 
 # -- cycle -----------------------------------------------------------------------------------
-def _result_row(r: Any) -> list[str]:
+def _result_row(r: Any) -> list[Any]:
     return [
-        r.code,
+        Text(r.code),
         r.status,
         "yes" if r.has_data else "[red]no[/]",
         str(r.exceptions),
@@ -255,6 +295,18 @@ def _result_row(r: Any) -> list[str]:
         str(r.escalated_up),
         " ".join(sorted(r.artefacts)) or "—",
     ]
+
+
+def _cycle_table(codes: list[str], *extra: Any) -> Any:
+    return fit_table(
+        code_column("cycle", codes),
+        "status",
+        *extra,
+        "data",
+        number_column("exceptions"),
+        number_column("owned"),
+        number_column("escalated up"),
+    )
 
 
 @cycle_app.command("run")
@@ -267,28 +319,47 @@ def cycle_run(
         bool, typer.Option("--new-version", help="Re-run a published cycle as version N+1.")
     ] = False,
     draft: Annotated[
-        bool, typer.Option("--draft", help="Leave the cycle unpublished (re-runnable).")
+        bool,
+        typer.Option(
+            "--draft",
+            help="Leave the cycle unpublished (re-runnable); publish it with "
+            "`bigov cycle publish CODE`.",
+        ),
+    ] = False,
+    no_packs: Annotated[
+        bool,
+        typer.Option(
+            "--no-packs",
+            help="Write no packs (a working run): the cycle stays a draft, since a published "
+            "cycle always has its packs; `bigov cycle publish CODE --out DIR` writes them.",
+        ),
     ] = False,
     out: Annotated[Path, typer.Option("--out", help="Directory for the packs.")] = Path("packs"),
     formats: FormatOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run a node's cycle (or every node due): snapshot, rules, exceptions, escalation, packs."""
+    """Run a node's cycle (or every node due): snapshot, rules, exceptions, escalation, packs.
+
+    For the working month: `--no-packs` (or `--draft`) to look at the exceptions while data
+    still arrives (`bigov cycle exceptions CODE`), re-run as often as needed, then
+    `bigov cycle publish CODE --out packs` when the board's data is final."""
     if bool(node) == all_nodes:
         raise ConfigError("give exactly one of --node NODE or --all")
     fmts = formats or (["html", "xlsx"] if all_nodes else ["html", "pdf", "xlsx"])
     day = _date(as_at, "--as-at")
+    out_dir = None if no_packs else out
+    publish = not (draft or no_packs)
     with open_workspace(db) as ws:
         if all_nodes:
             results = ws.governance.run_all(
                 period,
                 as_at=day,
                 new_version=new_version,
-                publish=not draft,
-                out_dir=out,
+                publish=publish,
+                out_dir=out_dir,
                 formats=fmts,
-                reporter=RichReporter(),
+                reporter=RichReporter(enabled=not as_json),
             )
         else:
             assert node is not None
@@ -298,20 +369,24 @@ def cycle_run(
                     period,
                     as_at=day,
                     new_version=new_version,
-                    publish=not draft,
-                    out_dir=out,
+                    publish=publish,
+                    out_dir=out_dir,
                     formats=fmts,
                 )
             ]
     if as_json:
         print_json([r.__dict__ for r in results])
         return
-    # Pack formats only (the folder is printed once below) so cycle codes are not truncated.
-    table = Table("cycle", "status", "data", "exceptions", "owned", "escalated up", "packs")
+    # pack formats only (the folder is printed once below) so cycle codes are not cut
+    table = _cycle_table([r.code for r in results])
+    table.add_column("packs")
     for r in results:
-        table.add_row(*_result_row(r))
+        row = _result_row(r)
+        table.add_row(*row)
     console.print(table)
-    console.print(f"{len(results)} cycle(s); packs in [bold]{escape(str(out.resolve()))}[/]")
+    where = f"packs in [bold]{escape(str(out.resolve()))}[/]" if out_dir else "no packs written"
+    state = "published" if publish else "draft: publish with bigov cycle publish CODE"
+    console.print(f"{len(results)} cycle(s), {state}; {where}")
 
 
 @cycle_app.command("check")
@@ -319,16 +394,19 @@ def cycle_check(
     period: PeriodOption,
     node: Annotated[str, typer.Option("--node", help="Node code.")],
     as_at: AsAtOption = None,
+    detail: DetailOption = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Data readiness before a node sits: present, complete and fresh — and who owes what."""
+    """Data readiness before a node sits: present, complete and fresh — and who owes what.
+    Exit 1 when a required item is not ready. The source of each item and the ready ones'
+    details: --detail."""
+    day = _date(as_at, "--as-at")
     with open_workspace(db) as ws:
-        rows = ws.governance.check(node, period, as_at=_date(as_at, "--as-at"))
+        rows = ws.governance.check(node, period, as_at=day)
     if as_json:
         print_json(rows)
         return
-    table = Table("information", "source", "required", "status", "detail", "owed by")
     colour = {
         "ready": "green",
         "missing": "red",
@@ -336,17 +414,32 @@ def cycle_check(
         "incomplete": "yellow",
         "stale": "yellow",
     }
+    not_ready = [r for r in rows if r["required"] and r["status"] != "ready"]
+    console.print(
+        Text.assemble(
+            (f"Readiness of {node} for {period}", "bold"),
+            f" · as at {day or 'the end of the period'} · {len(rows) - len(not_ready)} of "
+            f"{len(rows)} ready",
+        )
+    )
+    columns: list[Any] = [text_column("information", min_width=16)]
+    if detail:
+        columns.append(code_column("source", (r["source"] for r in rows)))
+    table = fit_table(
+        *columns, "required", "status", text_column("detail", min_width=20), text_column("owed by")
+    )
     for r in rows:
+        cells: list[Any] = [Text(r["title"])]
+        if detail:
+            cells.append(Text(r["source"]))
         table.add_row(
-            r["title"],
-            r["source"],
+            *cells,
             "yes" if r["required"] else "",
             f"[{colour.get(r['status'], 'white')}]{r['status']}[/]",
-            r["detail"],
-            r["owed_by"] or "—",
+            Text(r["detail"]),
+            Text(r["owed_by"] or "—"),
         )
     console.print(table)
-    not_ready = [r for r in rows if r["required"] and r["status"] != "ready"]
     if not_ready:
         console.print(f"[yellow]{len(not_ready)} required item(s) not ready.[/]")
         raise typer.Exit(1)
@@ -356,20 +449,24 @@ def cycle_check(
 def cycle_list(
     node: Annotated[str | None, typer.Option("--node")] = None,
     period: Annotated[str | None, typer.Option("--period")] = None,
+    limit: LimitOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Cycles run so far (newest period first)."""
     with open_workspace(db) as ws:
+        from bigov.governance.models import GovernanceNode
+
         require_code(ws, "governance node", node, GovernanceNode.code)
         rows = ws.governance.list_cycles(node=node, period=period)
     if as_json:
         print_json(rows)
         return
-    table = Table("cycle", "status", "as at", "data", "exceptions", "owned", "escalated up")
-    for r in rows:
+    shown = limited(rows, limit)
+    table = _cycle_table([r["code"] for r in shown], code_column("as at", ["2000-01-01"]))
+    for r in shown:
         table.add_row(
-            r["code"],
+            Text(r["code"]),
             r["status"],
             r["as_at"],
             "yes" if r["has_data"] else "no",
@@ -378,6 +475,7 @@ def cycle_list(
             str(r["escalated_up"]),
         )
     console.print(table)
+    more_note(len(rows), len(shown), how="--limit N, --node CODE, --period YYYY-MM or --json")
 
 
 @cycle_app.command("exceptions")
@@ -386,12 +484,16 @@ def cycle_exceptions(
     show_all: Annotated[
         bool, typer.Option("--all", help="Include those managed by boards below.")
     ] = False,
+    limit: LimitOption = None,
+    exact: Annotated[
+        bool, typer.Option("--exact", help="Money in full (£1,234,567) instead of £1.23m.")
+    ] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The exceptions a cycle owns (most material first) and those it passed on, with their age
     and escalation path — the cards of its pack."""
-    from bigov.figures.format import money
+    from bigov.cli_support import money_text
 
     with open_workspace(db) as ws:
         doc = ws.governance.cycle_document(code)
@@ -400,6 +502,7 @@ def cycle_exceptions(
         print_json(
             {
                 "cycle": doc["cycle"]["code"],
+                "as_at": doc["period"]["as_at"],
                 "owned": [e for e in rows if e["role"] == "owned"],
                 "passed_on": [e for e in rows if e["role"] in ("escalated up", "passed on")],
                 **(
@@ -411,25 +514,34 @@ def cycle_exceptions(
         )
         return
     cur = doc.get("currency", "GBP")
-    table = Table(
-        "code",
-        "exception",
-        "role",
-        Column("at stake", justify="right"),
-        Column("open", justify="right"),
-        "path",
-        title=Text(f"Exceptions of {doc['cycle']['code']}"),
+    console.print(
+        Text.assemble(
+            (f"Exceptions of {doc['cycle']['code']}", "bold"),
+            f" · as at {doc['period']['as_at']} · {len(rows)} shown",
+        )
     )
-    for e in rows:
+    shown = limited(rows, limit)
+    table = fit_table(
+        code_column("code", (e["code"] for e in shown)),
+        text_column("exception", min_width=20),
+        "role",
+        number_column("at stake"),
+        number_column("open"),
+        text_column("path"),
+    )
+    for e in shown:
         table.add_row(
-            e["code"],
+            Text(e["code"]),
             Text(e["title"]),
             e["role"],
-            money(e.get("at_stake"), cur) if e.get("at_stake") is not None else "—",
+            money_text(e.get("at_stake"), cur, exact=exact)
+            if e.get("at_stake") is not None
+            else "—",
             f"{e.get('periods_open') or 1} mo",
             Text(" → ".join(p["node"] for p in e["path"])),
         )
     console.print(table)
+    more_note(len(rows), len(shown))
 
 
 @cycle_app.command("show")
@@ -439,6 +551,7 @@ def cycle_show(
         Path | None, typer.Option("--render", help="Re-render its packs into this directory.")
     ] = None,
     formats: FormatOption = None,
+    limit: LimitOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -456,7 +569,7 @@ def cycle_show(
     console.print(
         f"[bold]{escape(doc['node']['name'])}[/] — {doc['period']['label']} "
         f"(as at {doc['period']['as_at']}), "
-        f"cycle {doc['cycle']['code']}"
+        f"cycle {escape(doc['cycle']['code'])}"
     )
     if not doc["has_data"]:
         console.print("[red]No data for this period.[/]")
@@ -464,8 +577,14 @@ def cycle_show(
     # (`bigov cycle exceptions CODE --all` lists them)
     shown = [e for e in doc["exceptions"] if e["role"] != "managed below"]
     below = len(doc["exceptions"]) - len(shown)
-    table = Table("exception", "role", "owner", "path")
-    for e in shown:
+    listed = limited(shown, limit)
+    table = fit_table(
+        text_column("exception", min_width=24),
+        "role",
+        text_column("owner"),
+        text_column("path"),
+    )
+    for e in listed:
         table.add_row(
             Text(e["title"]),
             e["role"],
@@ -473,21 +592,42 @@ def cycle_show(
             Text(" → ".join(p["node"] for p in e["path"])),
         )
     console.print(table)
+    more_note(len(shown), len(listed))
     if below:
         console.print(
             f"{below} more managed within the tolerance of boards below "
             "(bigov cycle exceptions CODE --all)."
         )
     for fmt, path in written.items():
-        console.print(f"{fmt}: {path}")
+        console.print(Text(f"{fmt}: {path}"))
 
 
 @cycle_app.command("publish")
-def cycle_publish(code: Annotated[str, typer.Argument()], db: DbOption = None) -> None:
-    """Publish a draft cycle; after this it cannot change."""
+def cycle_publish(
+    code: Annotated[str, typer.Argument(help="Cycle code NODE/YYYY-MM[/vN].")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write its packs here first (a cycle run with --no-packs)."),
+    ] = None,
+    formats: FormatOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Publish a draft cycle; after this it cannot change. With --out its packs are written
+    first, so the published cycle has them (bigov doctor reports one that has none)."""
     with open_workspace(db) as ws:
+        written = (
+            ws.governance.write_packs(code, out, formats or ["html", "pdf", "xlsx"])
+            if out is not None
+            else {}
+        )
         published = ws.governance.publish(code)
-    console.print(f"Published {published}")
+    if as_json:
+        print_json({"published": published, "packs": written})
+        return
+    console.print(Text(f"Published {published}"))
+    for fmt, path in written.items():
+        console.print(Text(f"{fmt}: {path}"))
 
 
 # -- decision --------------------------------------------------------------------------------
@@ -531,6 +671,8 @@ def decision_list(
 ) -> None:
     """Decisions and actions recorded at cycles."""
     with open_workspace(db) as ws:
+        from bigov.governance.models import GovernanceNode
+
         require_code(ws, "governance node", node, GovernanceNode.code)
         rows = ws.governance.decisions(node=node, cycle=cycle)
     if as_json:

@@ -63,21 +63,34 @@ def import_command(
         ),
     ] = None,
     db: DbOption = None,
+    no_settings: Annotated[
+        bool,
+        typer.Option(
+            "--no-settings",
+            help="Leave the workspace settings alone even if FILE.settings.yaml (written by "
+            "bigov export) lies beside the file.",
+        ),
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Import a file as one all-or-nothing batch (upsert by code); a folder of schedules as one
-    batch per file."""
+    batch per file. The settings that `bigov export` wrote beside a file (NAME.settings.yaml) are
+    applied too, after the data."""
     if file.is_dir() and preset is None and mapping is None:
         from bigov.ingest.projectonline.cli import import_folder
 
         return import_folder(file, db=db, user=user, dry_run=dry_run, json_out=json_out)
     from bigov.ingest.service import import_file, resolve_options
     from bigov.ingest.template import write_error_report
+    from bigov.ops.settings import sidecar
 
     options = resolve_options(
         mapping=mapping, preset=preset, kind=kind, extra=_parse_options(option)
     )
+    beside = sidecar(file)
     with open_workspace(db) as ws:
+        # checked before the data: a bad settings file refuses the import, and changes nothing
+        settings = ws.settings.read(beside) if beside.is_file() and not no_settings else None
         try:
             result = import_file(
                 ws,
@@ -93,8 +106,19 @@ def import_command(
                 write_error_report(err.problems, errors)
                 err.hint = f"problems written to {errors}"
             raise
+        applied = (
+            ws.settings.set(settings, file=beside.name)
+            if settings is not None and not dry_run and result.batch_id is not None
+            else None
+        )
     if json_out:
-        print_json({**result.model_dump(mode="json"), "totals": result.totals})
+        print_json(
+            {
+                **result.model_dump(mode="json"),
+                "totals": result.totals,
+                "settings": applied.model_dump() if applied else None,
+            }
+        )
         return
     table = Table(
         "kind",
@@ -110,6 +134,13 @@ def import_command(
             k, *(str(c.get(x, 0)) for x in ("inserted", "updated", "unchanged", "rejected"))
         )
     console.print(table)
+    if applied is not None:
+        console.print(
+            f"settings from {beside.name}: {len(applied.changed)} changed, "
+            f"{len(applied.unchanged)} unchanged"
+        )
+        for note in applied.notes:
+            console.print(note)
 
 
 def export_command(
@@ -130,11 +161,16 @@ def export_command(
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Export the data set (or some kinds) in the shape `bigov import` reads back."""
+    """Export the data set (or some kinds) in the shape `bigov import` reads back. The whole
+    data set carries the workspace settings beside it (NAME.settings.yaml, or settings.yaml
+    in a folder), which `bigov import NAME` applies."""
     from bigov.ingest.export import export
+    from bigov.ops.settings import sidecar
 
     with open_workspace(db) as ws:
         written = export(ws, out, only=kind or None, fmt=fmt, csv_raw=csv_raw)
+        if not kind:
+            written.append(ws.settings.export(sidecar(out)))
     if json_out:
         print_json({"files": [str(p) for p in written]})
     else:
@@ -147,6 +183,7 @@ def template_command(
     kind: Annotated[
         list[str] | None, typer.Option("--kind", "-k", help="Only these kinds (repeat).")
     ] = None,
+    json_out: JsonOption = False,
 ) -> None:
     """Write an empty, documented import workbook: one sheet per kind, plus a README."""
     from bigov.ingest.template import write_template
@@ -154,6 +191,9 @@ def template_command(
     if out.suffix.casefold() != ".xlsx":
         raise ConfigError("the template is an .xlsx workbook", hint="e.g. bigov template in.xlsx")
     write_template(out, only=kind or None)
+    if json_out:
+        print_json({"files": [str(out)]})
+        return
     console.print(f"wrote {out}")
 
 
@@ -170,16 +210,29 @@ def batches_command(
     if json_out:
         print_json([r.model_dump(mode="json") for r in rows])
         return
-    table = Table("id", "source", "file", "user", "started", "status", "summary")
+    from rich.text import Text
+
+    from bigov.cli_support import code_column, fit_table, number_column, text_column
+
+    table = fit_table(
+        number_column("id"),
+        "source",
+        text_column("file"),
+        text_column("user", min_width=8),
+        code_column("started", ["2000-01-01 00:00"]),
+        "status",
+        text_column("summary", min_width=20),
+        title=f"The {len(rows)} newest import batches",
+    )
     for b in rows:
         table.add_row(
             str(b.id),
             b.source,
-            b.file_name or "",
-            b.user or "",
+            Text(b.file_name or ""),
+            Text(b.user or ""),
             b.started_at.strftime("%Y-%m-%d %H:%M"),
             b.status,
-            (b.message or "")[:80],
+            Text((b.message or "")[:200]),
         )
     console.print(table)
 

@@ -10,28 +10,39 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bigov.cli_support import DbOption, may_create, require_code
 from bigov.metrics.calendar import Frequency, parse_grain
-from bigov.metrics.models import MeasureDirection, OrgRollup, TimeAggregation
-from bigov.metrics.schemas import (
-    CompletenessRow,
-    LoadResult,
-    MeasureSpec,
-    PeriodChange,
-    PeriodValue,
-    SeriesSpec,
-)
-from bigov.metrics.service import MetricsService
-from bigov.workspace import Workspace
+from bigov.metrics.kinds import MeasureDirection, OrgRollup, TimeAggregation
+
+# DuckDB, Arrow and the workspace load when a command runs, not when `bigov --help` starts
+if TYPE_CHECKING:
+    from bigov.metrics.schemas import (
+        CompletenessRow,
+        LoadResult,
+        MeasureSpec,
+        PeriodChange,
+        PeriodValue,
+    )
+    from bigov.metrics.service import MetricsService as _MetricsService
+    from bigov.workspace import Workspace
+
+
+def MetricsService(ws: Workspace) -> _MetricsService:  # noqa: N802 - the class, loaded late
+    from bigov.metrics.service import MetricsService as Service
+
+    return Service(ws)
+
 
 app = typer.Typer(help="Measures at every rhythm: load observations, show harmonised values.")
 
 
 def _workspace(ctx: typer.Context, db: str | None) -> Workspace:
+    from bigov.workspace import Workspace
+
     if isinstance(ctx.obj, Workspace):
         return ctx.obj
     ws = Workspace.open(db, create=may_create())
@@ -134,10 +145,14 @@ def recompute(
         str | None, typer.Argument(help="measure code (default: every measure)")
     ] = None,
     db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Rebuild aggregates from the raw store — after changing the time zone, the fiscal year
     start or a measure's grains. Earlier versions stay visible as at their dates."""
     result = MetricsService(_workspace(ctx, db)).recompute(measure)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
     typer.echo(
         f"batch {result.batch_id}: {result.raw_rows:,} raw rows of {result.series} series "
         f"({', '.join(result.measures) or 'no measures'}) -> {result.aggregates_written:,} "
@@ -239,9 +254,17 @@ def changes(
 
 
 @app.command("import-definitions")
-def import_definitions(ctx: typer.Context, file: Path, db: DbOption = None) -> None:
+def import_definitions(
+    ctx: typer.Context,
+    file: Path,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
     """Define measures, series and targets from a YAML file (see docs/metrics.md)."""
     codes = import_definitions_cmd(_workspace(ctx, db), file)
+    if as_json:
+        typer.echo(json.dumps({"defined": codes}, indent=2))
+        return
     typer.echo(f"defined {len(codes)} measure(s): {', '.join(codes)}")
 
 
@@ -260,8 +283,11 @@ def define(
         list[str] | None, typer.Option(help="SERIES_CODE=ORG_UNIT, repeatable")
     ] = None,
     db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Define one measure and its series."""
+    from bigov.metrics.schemas import MeasureSpec, SeriesSpec
+
     spec: dict[str, Any] = {
         "code": code,
         "name": name,
@@ -276,6 +302,9 @@ def define(
         ],
     }
     define_cmd(_workspace(ctx, db), MeasureSpec(**spec))
+    if as_json:
+        typer.echo(json.dumps({"defined": [code]}, indent=2))
+        return
     typer.echo(f"defined measure {code}")
 
 

@@ -13,7 +13,6 @@ money, and float keeps the engine vectorised end to end.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 
 from sqlalchemy import (
     BigInteger,
@@ -30,34 +29,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bigov.db.base import Base, Entity, enum_type, id_fk, utcnow
 from bigov.metrics.calendar import Frequency, Grain, grains_of
+from bigov.metrics.kinds import MeasureDirection, OrgRollup, TimeAggregation
 from bigov.strategy.models import Aggregation
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
-
-
-class TimeAggregation(enum.StrEnum):
-    """How a series' observations combine into one value per period."""
-
-    SUM = "sum"  # flows: cases handled
-    LAST = "last"  # stocks: backlog, headcount at period end
-    WEIGHTED_MEAN = "weighted_mean"  # rates: utilisation weighted by hours (weight 1 = plain mean)
-    MAX = "max"  # extremes: worst incident duration
-    MIN = "min"
-
-
-class OrgRollup(enum.StrEnum):
-    """How series of several organisation units combine into one value for a parent unit."""
-
-    SUM = "sum"
-    WEIGHTED_MEAN = "weighted_mean"  # weighted by each series' weight sum for the period
-    MAX = "max"
-    MIN = "min"
-    NONE = "none"  # only meaningful for the unit's own series
-
-
-class MeasureDirection(enum.StrEnum):
-    HIGHER_IS_BETTER = "higher"
-    LOWER_IS_BETTER = "lower"
 
 
 class MetricMeasure(Entity):

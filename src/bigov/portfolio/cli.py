@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 import yaml
@@ -31,14 +31,13 @@ from bigov.cli_support import (
     print_json,
 )
 from bigov.errors import ConfigError, ValidationError
-from bigov.portfolio.ahp import load_pairwise
-from bigov.portfolio.builder import RoundOptions
-from bigov.portfolio.explain import explain
-from bigov.portfolio.frontier import compute_frontier, plot_frontier
-from bigov.portfolio.problem import PairwiseInput, load_problem
-from bigov.portfolio.service import PortfolioService
-from bigov.portfolio.solver import PlanItem, Solution, evaluate_plan, solve
-from bigov.workspace import Workspace
+
+# the solver, charts and workspace load when a command runs, not when `bigov --help` starts
+if TYPE_CHECKING:
+    from bigov.portfolio.builder import RoundOptions
+    from bigov.portfolio.service import PortfolioService
+    from bigov.portfolio.solver import Solution
+    from bigov.workspace import Workspace
 
 __all__ = ["app"]
 
@@ -72,6 +71,10 @@ def optimise(
     json_out: JsonOption = False,
 ) -> None:
     """Choose the best set of candidates within the problem's limits."""
+    from bigov.portfolio.explain import explain
+    from bigov.portfolio.problem import load_problem
+    from bigov.portfolio.solver import solve
+
     problem = load_problem(problem_file)
     solution = solve(problem, time_limit=time_limit, mip_gap=mip_gap)
     explanation = explain(problem, solution, time_limit=time_limit) if why else None
@@ -152,6 +155,10 @@ def frontier(
     json_out: JsonOption = False,
 ) -> None:
     """Best value at each level of budget (or of one skill's capacity)."""
+    from bigov.portfolio.frontier import compute_frontier, plot_frontier
+    from bigov.portfolio.problem import load_problem
+    from bigov.portfolio.solver import PlanItem, evaluate_plan
+
     problem = load_problem(problem_file)
     dimension: Literal["budget", "capacity"] = "capacity" if skill else "budget"
     result = compute_frontier(
@@ -198,6 +205,8 @@ def ahp(
     json_out: JsonOption = False,
 ) -> None:
     """Driver weights from a pairwise comparison matrix, with its consistency ratio."""
+    from bigov.portfolio.ahp import load_pairwise
+
     result = load_pairwise(matrix_file)
     if json_out:
         print_json(
@@ -256,6 +265,8 @@ def _codes(text: str | None) -> list[str]:
 def _options(
     years: list[int], stoppable: str | None, prioritisation: str | None, npv_weight: float
 ) -> RoundOptions:
+    from bigov.portfolio.builder import RoundOptions
+
     return RoundOptions(
         years=years,
         stoppable=_codes(stoppable),
@@ -355,6 +366,9 @@ def scenario_import(
     json_out: JsonOption = False,
 ) -> None:
     """Re-import a problem file and its solution (solved now if none is given) as a scenario."""
+    from bigov.portfolio.problem import load_problem
+    from bigov.portfolio.solver import Solution
+
     problem = load_problem(problem_file)
     solution = None
     if solution_file is not None:
@@ -573,6 +587,9 @@ def prioritise(
     json_out: JsonOption = False,
 ) -> None:
     """Set driver weights — directly or by pairwise comparison — as a new version."""
+    from bigov.portfolio.ahp import load_pairwise
+    from bigov.portfolio.problem import PairwiseInput
+
     direct = None
     if weights:
         direct = {}

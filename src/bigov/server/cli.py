@@ -75,6 +75,7 @@ def user_add(
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
     db: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Add a user with a role and the units and nodes that scope what they see."""
     from bigov.auth.service import add_user
@@ -86,6 +87,9 @@ def user_add(
             raise ValidationError("password: nothing read from standard input")
     with open_workspace(db) as ws, ws.session() as s:
         add_user(s, email, role, password=password, units=unit, nodes=node)
+    if as_json:
+        print_json({"added": email.strip().lower(), "role": role, "units": unit, "nodes": node})
+        return
     console.print(Text(f"added {email.strip().lower()} ({role})"))
 
 
@@ -113,12 +117,15 @@ def user_list(db: DbOption = None, as_json: JsonOption = False) -> None:
 
 
 @user_app.command("disable")
-def user_disable(email: str, db: DbOption = None) -> None:
+def user_disable(email: str, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Disable a user: their sessions and tokens stop working at once."""
     from bigov.auth.service import disable_user
 
     with open_workspace(db) as ws, ws.session() as s:
         disable_user(s, email)
+    if as_json:
+        print_json({"disabled": email})
+        return
     console.print(Text(f"disabled {email}"))
 
 
@@ -128,12 +135,16 @@ def token_create(
     name: Annotated[str, typer.Option(help="A label to tell tokens apart.")] = "api",
     expires: Annotated[int | None, typer.Option(help="Days until it expires.")] = None,
     db: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Create an API token and print it once (only its hash is stored)."""
     from bigov.auth.service import create_token
 
     with open_workspace(db) as ws, ws.session() as s:
         secret = create_token(s, email, name=name, expires_days=expires)
+    if as_json:
+        print_json({"email": email, "name": name, "token": secret})
+        return
     # plain write: the token must be copyable, with no markup or wrapping
     sys.stdout.write(secret + "\n")
 
@@ -143,12 +154,16 @@ def token_revoke(
     email: str,
     name: Annotated[str | None, typer.Option(help="Only the tokens with this label.")] = None,
     db: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Revoke a user's tokens (all of them, or those named --name)."""
     from bigov.auth.service import revoke_tokens
 
     with open_workspace(db) as ws, ws.session() as s:
         count = revoke_tokens(s, email, name=name)
+    if as_json:
+        print_json({"email": email, "revoked": count})
+        return
     console.print(Text(f"revoked {count} token(s) of {email}"))
 
 

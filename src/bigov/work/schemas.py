@@ -12,6 +12,7 @@ class PortfolioSummary(BaseModel):
     """What ``bigov status`` shows: the shape of the portfolio at a glance."""
 
     organisation: str
+    currency: str = "GBP"
     fiscal_year: int | None = None
     by_kind: dict[str, int] = Field(default_factory=dict)
     by_phase: dict[str, int] = Field(default_factory=dict)

@@ -82,6 +82,7 @@ class WorkService(Service):
             fy, by_nature, by_category = budget_split(s, self.ws, fiscal_year)
             return PortfolioSummary(
                 organisation=self.ws.setting("organisation_name"),
+                currency=self.ws.setting("currency"),
                 fiscal_year=fy,
                 by_kind={k.value: int(by_kind.get(k, 0)) for k in WorkKind},
                 by_phase={p.value: int(by_phase.get(p, 0)) for p in Phase},
@@ -94,15 +95,25 @@ class WorkService(Service):
 
 
 def table_counts(session: Session) -> dict[str, int]:
-    """Rows per table of the Core P3M model (one small query per table)."""
+    """Rows per table of the Core P3M model, in one query (a query per table cost a
+    twentieth of a second of every `bigov status`)."""
+    from sqlalchemy import literal, union_all
+
     from bigov.db.base import Base
 
-    out: dict[str, int] = {}
-    for name, table in sorted(Base.metadata.tables.items()):
-        if name in ("setting", "alembic_version"):
-            continue
-        out[name] = int(session.scalar(select(func.count()).select_from(table)) or 0)
-    return out
+    tables = [
+        (name, table)
+        for name, table in sorted(Base.metadata.tables.items())
+        if name not in ("setting", "alembic_version")
+    ]
+    counts = union_all(
+        *(
+            select(literal(name).label("name"), func.count().label("n")).select_from(table)
+            for name, table in tables
+        )
+    )
+    found = {name: int(n or 0) for name, n in session.execute(counts)}
+    return {name: found.get(name, 0) for name, _ in tables}
 
 
 ZERO = Decimal("0")

@@ -1,0 +1,140 @@
+"""Start-up: `bigov --help` loads no heavy library, a command builds only itself, and a workspace
+at the newest revision opens without Alembic. Each check runs a fresh interpreter, because what
+matters is what one process imports from nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bigov.cli import app, app_for
+from bigov.db import migrate
+from bigov.workspace import Workspace
+
+HEAVY = ("duckdb", "pyarrow", "polars", "numpy", "matplotlib", "weasyprint", "highspy", "jpype")
+# also kept out of help: the database layer and the web stack
+NOT_FOR_HELP = (*HEAVY, "sqlalchemy", "alembic", "fastapi", "pydantic")
+
+_PROBE = """
+import contextlib, io, json, sys
+sys.argv = ["bigov", *json.loads(sys.argv[1])]
+from bigov.cli import main
+out = io.StringIO()
+try:
+    with contextlib.redirect_stdout(out):
+        main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+print(json.dumps({"exit": code, "modules": sorted(sys.modules), "out": out.getvalue()}))
+"""
+
+
+def _probe(*words: str) -> dict[str, object]:
+    env = {**os.environ, "COLUMNS": "100"}
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(list(words))],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    result: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def _loaded(modules: object, names: tuple[str, ...]) -> list[str]:
+    assert isinstance(modules, list)
+    return [n for n in names if n in modules or any(m.startswith(n + ".") for m in modules)]
+
+
+def test_help_imports_no_heavy_library() -> None:
+    result = _probe("--help")
+    assert result["exit"] == 0
+    assert "status" in str(result["out"])
+    assert _loaded(result["modules"], NOT_FOR_HELP) == []
+
+
+@pytest.mark.parametrize("words", [["cycle", "--help"], ["rollup", "--help"], ["nope"]])
+def test_sub_help_and_usage_errors_import_no_heavy_library(words: list[str]) -> None:
+    result = _probe(*words)
+    assert _loaded(result["modules"], HEAVY) == []
+
+
+def test_a_query_command_loads_no_analytics_stack(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'ws.db'}"
+    Workspace.open(db).close()
+    result = _probe("status", "--db", db)
+    assert result["exit"] == 0, result["out"]
+    assert "workspace is empty" in str(result["out"])
+    assert _loaded(result["modules"], (*HEAVY, "alembic", "fastapi")) == []
+
+
+def test_app_for_builds_only_the_command_asked_for() -> None:
+    only = app_for(["status", "--db", "x"])
+    assert [c.callback.__name__ for c in only.registered_commands if c.callback] == ["status"]
+    assert only.registered_groups == []
+    cycle = app_for(["cycle", "list"])
+    assert cycle.registered_commands == [] and len(cycle.registered_groups) == 1
+    # help, root options and unknown names keep the whole app (its suggestions and list)
+    for words in ([], ["--help"], ["--version"], ["statsu"]):
+        assert app_for(words) is app
+    # the original app is untouched
+    assert len(app.registered_commands) > 10
+
+
+def test_pruned_app_runs_like_the_whole(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'ws.db'}"
+    Workspace.open(db).close()
+    runner = CliRunner()
+    words = ["status", "--db", db, "--json"]
+    whole = runner.invoke(app, words)
+    pruned = runner.invoke(app_for(words), words)
+    assert whole.exit_code == pruned.exit_code == 0
+    assert json.loads(whole.stdout) == json.loads(pruned.stdout)
+
+
+def test_quick_head_agrees_with_alembic() -> None:
+    assert migrate.quick_head() is not None
+    assert migrate.quick_head() == migrate.head_revision()
+
+
+def test_a_workspace_at_head_opens_without_alembic(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'ws.db'}"
+    Workspace.open(db).close()
+    code = (
+        "import sys; from bigov.workspace import Workspace; "
+        f"Workspace.open({db!r}, create=False).close(); "
+        "Workspace.open(" + repr(db) + ").close(); "
+        "print(any(m == 'alembic' or m.startswith('alembic.') for m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "False"
+
+
+def test_an_older_workspace_is_still_migrated(tmp_path: Path) -> None:
+    """The quick path only recognises the head; anything older goes through Alembic."""
+    import sqlite3
+
+    db_file = tmp_path / "ws.db"
+    Workspace.open(f"sqlite:///{db_file}").close()
+    head = migrate.head_revision()
+    with sqlite3.connect(db_file) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'not-a-revision'")
+    from bigov.errors import SchemaVersionError
+
+    with pytest.raises(SchemaVersionError):
+        Workspace.open(f"sqlite:///{db_file}")
+    with sqlite3.connect(db_file) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = ?", (head,))
+    Workspace.open(f"sqlite:///{db_file}").close()
