@@ -31,6 +31,8 @@ OPTIONAL_MODEL_MODULES: tuple[str, ...] = (
     "bigov.governance.cycle_models",
     "bigov.portfolio.models",
     "bigov.auth.models",
+    "bigov.work.return_models",
+    "bigov.governance.decision_links",
 )
 
 
