@@ -25,7 +25,7 @@ def lines(
     values = [v for _, vs in series for v in vs if v is not None]
     if not labels or not values:
         return ""
-    left, right, top, bottom = 64, 12, 12, 36
+    left, right, top, bottom = 92, 16, 12, 36
     lo = min(values + list((y_labels or {}).keys()))
     hi = max(values + list((y_labels or {}).keys()))
     if hi == lo:
@@ -53,7 +53,8 @@ def lines(
         )
     step = max(1, len(labels) // 8)
     for i, label in enumerate(labels):
-        if i % step == 0 or i == len(labels) - 1:
+        last = i == len(labels) - 1
+        if (i % step == 0 and len(labels) - 1 - i >= step / 2) or last:
             parts.append(
                 f'<text x="{x(i):.1f}" y="{top + h + 16}" text-anchor="middle" fill="#1f2933">'
                 f"{escape(label)}</text>"

@@ -86,6 +86,7 @@ class ExceptionRow(BaseModel):
     owner: str
     status: str
     subject: str
+    subject_kind: str
     at_stake: Decimal | None
 
 
@@ -319,6 +320,7 @@ def _exception_rows(s: Session, where: Any, limit: int = 50) -> list[ExceptionRo
             owner=wcode,
             status=e.status.value,
             subject=e.subject_code,
+            subject_kind=e.subject_kind,
             at_stake=e.at_stake,
         )
         for e, ocode, wcode in rows
