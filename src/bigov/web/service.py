@@ -418,7 +418,12 @@ def latest_published(s: Session, scope: Scope, node: str) -> CycleRef | None:
 
 
 def benefits(
-    s: Session, scope: Scope, *, mine_only: bool = False, limit: int = 200
+    s: Session,
+    scope: Scope,
+    *,
+    mine_only: bool = False,
+    limit: int = 200,
+    code: str | None = None,
 ) -> list[BenefitRow]:
     """Benefits in scope with their whole-life planned, forecast and actual totals (one
     statement, grouped)."""
@@ -443,6 +448,8 @@ def benefits(
     )
     if mine_only:
         q = q.where(Benefit.owner_id.in_(my_people(scope.principal)))
+    if code is not None:
+        q = q.where(Benefit.code == code)
     return [
         BenefitRow(
             code=r.code,
