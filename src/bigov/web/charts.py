@@ -25,7 +25,7 @@ def lines(
     values = [v for _, vs in series for v in vs if v is not None]
     if not labels or not values:
         return ""
-    left, right, top, bottom = 92, 16, 12, 36
+    left, right, top, bottom = 92, 28, 12, 36
     lo = min(values + list((y_labels or {}).keys()))
     hi = max(values + list((y_labels or {}).keys()))
     if hi == lo:
