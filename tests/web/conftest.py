@@ -15,6 +15,7 @@ One user per role, each with the same password:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
@@ -179,10 +180,9 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     if report is not None and report.failed:
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
         name = request.node.name.replace("/", "_").replace("[", "_").replace("]", "")
-        try:
+        # the page may be gone; the test's own failure is what matters
+        with contextlib.suppress(Exception):
             pg.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
-        except Exception:  # the page may be gone; the test's own failure is what matters
-            pass
     context.close()
 
 
