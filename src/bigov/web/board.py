@@ -61,6 +61,20 @@ def _base(ref: service.CycleRef) -> str:
     return f"/pack/{ref.node}/{ref.period}"
 
 
+def _live_body(st: ServerState, ref: service.CycleRef, doc: dict[str, Any]) -> str:
+    """The live pack's HTML; a published cycle's never changes, so it is kept (bounded)."""
+    key = f"live {ref.code}"
+    cached = st.published.get(key)
+    if isinstance(cached, str):
+        return cached
+    body = live_pack(doc, _base(ref))
+    if ref.status == "published":
+        if len(st.published) >= _CACHE_LIMIT:
+            st.published.pop(next(iter(st.published)))
+        st.published[key] = body
+    return body
+
+
 @router.get("/boards")
 def my_boards(request: Request, user: UserDep) -> Response:
     st = state(request)
@@ -119,7 +133,7 @@ def pack(request: Request, node: str, period: str, user: UserDep, v: int | None 
         {
             "title": f"{doc['node']['name']} — {ref.period} pack",
             "ref": ref,
-            "body": live_pack(doc, _base(ref)),
+            "body": _live_body(st, ref, doc),
             "earlier": versions,
             "previous": previous,
             "recorded": sitting.recorded_at(st.ws, ref.code),
@@ -280,7 +294,7 @@ def record_decision(
             {
                 "title": f"{doc['node']['name']} — {ref.period} pack",
                 "ref": ref,
-                "body": live_pack(doc, _base(ref)),
+                "body": _live_body(st, ref, doc),
                 "earlier": versions,
                 "previous": previous,
                 "recorded": sitting.recorded_at(st.ws, ref.code),

@@ -53,6 +53,14 @@ def live_pack(doc: dict[str, Any], base: str) -> str:
         return f'<img class="chart" alt="{alt}" src="data:image/svg+xml;base64,{data}">'
 
     body = _SVG.sub(svg, body)
+    # a region that scrolls sideways on a phone must be reachable from the keyboard
+    body = body.replace(
+        '<div class="table-wrap">',
+        '<div class="table-wrap" tabindex="0" role="region" aria-label="table (scrolls sideways)">',
+    ).replace(
+        '<div class="map">',
+        '<div class="map" tabindex="0" role="region" aria-label="strategy map">',
+    )
     body = _FIG.sub(fig, body)
     body = _EXC.sub(exc, body)
     return body
