@@ -106,7 +106,7 @@ def test_a_write_without_the_session_token_is_refused(
     assert demo_client.get("/", follow_redirects=False).status_code == 303
 
 
-# -- one truth -------------------------------------------------------------------------------------
+# -- one truth --
 
 
 def test_the_live_pack_shows_the_pdf_packs_figures_and_sections(
@@ -132,7 +132,7 @@ def test_the_live_pack_shows_the_pdf_packs_figures_and_sections(
     assert rows == int(shown.group(1)) == doc["governed"]["work.confidence.red"]
 
 
-# -- statements per page ----------------------------------------------------------------------------
+# -- statements per page --
 
 # statements each page runs on the demo enterprise: fixed, whatever the data's size (no query per
 # row). Measured December 2026; a page that needs more must say why here.
@@ -179,10 +179,10 @@ def test_each_page_runs_a_pinned_number_of_statements(
         r = demo_client.get(url)
         assert r.status_code == 200, (who, url, r.text[:300])
         measured[path] = int(r.headers["x-query-count"])
-    assert measured == {p: n for p, n in PINNED[who]}
+    assert measured == dict(PINNED[who])
 
 
-# -- scope and validation on every backend ---------------------------------------------------------
+# -- scope and validation on every backend --
 
 
 @pytest.fixture
@@ -222,7 +222,7 @@ def test_return_validation_on_every_backend(org_client: tuple[TestClient, Worksp
         "rag_overall": "red",
         "narrative": "",
         "action": "submit",
-        **{name: value for name, value in costs},
+        **dict(costs),
     }
     data[costs[0][0]] = "-5"
     r = client.post("/items/PG-B/return", data=data)
