@@ -192,7 +192,7 @@ def figure(
             "what": what,
             "headings": headings,
             "rows": rows,
-            "provenance": provenance_for(doc, codes),
+            "provenance": provenance_for(doc, codes, key),
             "cur": doc.get("currency", "GBP"),
             "breadcrumbs": [
                 ("Boards", "/boards"),

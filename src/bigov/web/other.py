@@ -78,7 +78,8 @@ def _benefit_page(
             v = getattr(p, k)
             if v is not None:
                 run[k] += v
-            cum[k].append(float(run[k]) if (v is not None or run[k]) else None)
+            # a curve stops where its data stops (the actual at the last month reported)
+            cum[k].append(float(run[k]) if v is not None else None)
     chart = charts.lines(
         [p.period for p in points],
         list(cum.items()),

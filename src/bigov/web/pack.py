@@ -278,10 +278,28 @@ def figure_rows(doc: dict[str, Any], key: str) -> tuple[str, list[str], list[lis
     return ("no rows", [], [])
 
 
-def provenance_for(doc: dict[str, Any], codes: set[str], limit: int = 200) -> list[dict[str, Any]]:
-    """The source rows (table, code, import batch) the cycle traced for the given items."""
-    out = [p for p in doc.get("provenance", []) if p.get("code") in codes]
-    return out[:limit]
+# which traced source rows stand behind a family of figures (the provenance's "figure" names
+# each row's use: "PRJ-1 cost", "PRJ-1 confidence", ...)
+_TRACED = {
+    "cost": ("cost",),
+    "work": ("confidence", "schedule"),
+    "benefits": ("benefit",),
+    "risks": ("risk", "issue"),
+}
+
+
+def provenance_for(
+    doc: dict[str, Any], codes: set[str], key: str = "", limit: int = 200
+) -> list[dict[str, Any]]:
+    """The source rows (table, code, import batch) the cycle traced for the given items, those
+    of the figure's kind first."""
+    uses = _TRACED.get(key.split(".")[0], ())
+    if key.startswith("work.confidence."):
+        uses = ("confidence",)
+    rows = [p for p in doc.get("provenance", []) if p.get("code") in codes]
+    if uses:
+        rows = [p for p in rows if str(p.get("figure", "")).rsplit(" ", 1)[-1] in uses] or rows
+    return rows[:limit]
 
 
 def definition(key: str) -> dict[str, str]:
