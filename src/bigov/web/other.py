@@ -140,16 +140,36 @@ def benefit_post(
     return redirect(f"/benefits/{code}?saved={point.period}")
 
 
-@router.get("/targets")
-def targets_page(request: Request, user: UserDep) -> Response:
-    """Targets and KPIs handed to management teams, with their key results' attainment."""
-    from bigov.analysis.attainment import attainment, metrics_source
+def _objectives(request: Request, user: WebUser) -> tuple[list[dict[str, Any]], str]:
+    """Attainment of every OTC as the main board's latest cycle froze it (the governed figures,
+    the same as its pack's section 3), and where it came from; without a cycle, the live
+    attainment from the recorded actuals."""
+    from bigov.web.board import document
 
     st = state(request)
     with st.ws.session() as s:
-        rows = [a for a in attainment(s, measures=metrics_source(st.ws)) if a.kind == "target"]
+        ref = service.latest_top_cycle(s, scope_for(s, user.principal))
+        if ref is None:
+            from bigov.analysis.attainment import attainment
+
+            rows = [a.model_dump(mode="json") for a in attainment(s)]
+            return rows, "live, from the recorded actuals (no board cycle yet)"
+    return list(document(st, ref).get("objectives", [])), f"as frozen in {ref.code}"
+
+
+@router.get("/targets")
+def targets_page(request: Request, user: UserDep) -> Response:
+    """Targets and KPIs handed to management teams, with their key results' attainment."""
+    rows, source = _objectives(request, user)
     return render(
-        request, "targets.html.j2", {"title": "Targets and KPIs", "rows": rows}, user=user
+        request,
+        "targets.html.j2",
+        {
+            "title": "Targets and KPIs",
+            "rows": [r for r in rows if r.get("kind") == "target"],
+            "source": source,
+        },
+        user=user,
     )
 
 
@@ -185,7 +205,6 @@ def _clickable(svg: str) -> str:
 def strategy_page(request: Request, user: UserDep, root: str | None = None) -> Response:
     _organisation(request, user)
     from bigov.analysis.agility import agility
-    from bigov.analysis.attainment import attainment, metrics_source
     from bigov.analysis.balance import balance
     from bigov.analysis.resources import capacity
     from bigov.analysis.trace import strategy_map_svg
@@ -201,11 +220,11 @@ def strategy_page(request: Request, user: UserDep, root: str | None = None) -> R
             svg = strategy_map_svg(s, root or None)
         except NotFoundError:
             raise PageNotFoundError("strategy element") from None
-        attain = attainment(s, measures=metrics_source(st.ws))
         bal = balance(s, grain="year")
         cap = capacity(s, start=today.replace(month=1), end=today.replace(year=today.year + 1))
         agil = agility(s)
     hot = sorted((c for c in cap.skills if c.over), key=lambda c: c.gap)[:15]
+    attain, source = _objectives(request, user)
     return render(
         request,
         "strategy.html.j2",
@@ -215,6 +234,7 @@ def strategy_page(request: Request, user: UserDep, root: str | None = None) -> R
             "roots": roots,
             "root": root or "",
             "attainment": attain,
+            "attainment_source": source,
             "balance": bal,
             "hot": hot,
             "agility": agil,

@@ -399,6 +399,19 @@ def exception_history(s: Session, scope: Scope, thread: str) -> list[ExceptionRo
     return rows
 
 
+def latest_top_cycle(s: Session, scope: Scope) -> CycleRef | None:
+    """The latest cycle of a board at the top of the escalation chain (the main board) that the
+    user may read: the frozen, governed view of the whole strategy."""
+    row = s.execute(
+        select(Cycle, GovernanceNode.code, GovernanceNode.name)
+        .join(GovernanceNode, GovernanceNode.id == Cycle.node_id)
+        .where(cycle_visible(scope), GovernanceNode.parent_id.is_(None))
+        .order_by(Cycle.period.desc(), Cycle.version.desc(), GovernanceNode.code)
+        .limit(1)
+    ).first()
+    return _cycle_ref(row[0], row[1], row[2]) if row else None
+
+
 def latest_published(s: Session, scope: Scope, node: str) -> CycleRef | None:
     row = s.execute(
         select(Cycle, GovernanceNode.code, GovernanceNode.name)
