@@ -10,7 +10,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from bigov.auth.models import UserRole
-from bigov.auth.scope import scope_for
 from bigov.errors import NotFoundError, ValidationError
 from bigov.figures.format import figure as show_figure
 from bigov.governance import sitting
@@ -37,7 +36,7 @@ def _cycle(
     st: ServerState, user: WebUser, node: str, period: str, v: int | None
 ) -> service.CycleRef:
     with st.ws.session() as s:
-        ref = service.find_cycle(s, scope_for(s, user.principal), node, period, v)
+        ref = service.find_cycle(s, user.scope(s), node, period, v)
     if ref is None:
         raise PageNotFoundError("cycle")
     return ref
@@ -81,7 +80,7 @@ def my_boards(request: Request, user: UserDep) -> Response:
     if user.role not in DECIDERS:
         raise ForbiddenError("boards are for board members and the PMO")
     with st.ws.session() as s:
-        scope = scope_for(s, user.principal)
+        scope = user.scope(s)
         boards = service.boards(s, scope, st.ws.fiscal_year_start_month)
         history = service.cycles(s, scope)
     by_node: dict[str, list[service.CycleRef]] = {}
@@ -100,7 +99,7 @@ def readiness(request: Request, node: str, user: UserDep, period: str) -> Respon
     """A fragment: is the data ready for the board's next sitting?"""
     st = state(request)
     with st.ws.session() as s:
-        scope = scope_for(s, user.principal)
+        scope = user.scope(s)
         visible = {b.code for b in service.boards(s, scope, st.ws.fiscal_year_start_month)}
     if node not in visible:
         raise PageNotFoundError("board")
@@ -124,7 +123,7 @@ def pack(request: Request, node: str, period: str, user: UserDep, v: int | None 
     ref = _cycle(st, user, node, period, v)
     doc = document(st, ref)
     with st.ws.session() as s:
-        scope = scope_for(s, user.principal)
+        scope = user.scope(s)
         versions = list(service.cycles(s, scope, node=node))
         previous = service.previous_cycle(s, scope, ref)
     return render(
@@ -215,7 +214,7 @@ def exception(
     if found is None:
         raise PageNotFoundError("exception")
     with st.ws.session() as s:
-        scope = scope_for(s, user.principal)
+        scope = user.scope(s)
         history = service.exception_history(s, scope, code)
         item_ok = found["subject_kind"] == "work_item" and service.item_visible(
             s, scope, found["subject"]
@@ -285,7 +284,7 @@ def record_decision(
             errors.setdefault(p.column or "title", p.reason)
         doc = document(st, ref)
         with st.ws.session() as s:
-            scope = scope_for(s, user.principal)
+            scope = user.scope(s)
             versions = service.cycles(s, scope, node=node)
             previous = service.previous_cycle(s, scope, ref)
         return render(
@@ -328,7 +327,7 @@ def diff(request: Request, node: str, period: str, user: UserDep) -> Response:
     st = state(request)
     ref = _cycle(st, user, node, period, None)
     with st.ws.session() as s:
-        prev = service.previous_cycle(s, scope_for(s, user.principal), ref)
+        prev = service.previous_cycle(s, user.scope(s), ref)
     if prev is None:
         return render(
             request,

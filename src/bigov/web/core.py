@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +18,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from sqlalchemy.orm import Session
 
 from bigov.auth.models import UserRole
 from bigov.auth.scope import Scope, scope_for
@@ -75,6 +76,14 @@ class WebUser:
 
     principal: Principal
     csrf: str
+    # the scope, built once per request (a board member's costs a topology load) and reused by
+    # every session the request opens: its predicates are plain SQL, bound to no session
+    _scope: list[Scope] = field(default_factory=list, compare=False, repr=False)
+
+    def scope(self, s: Session) -> Scope:
+        if not self._scope:
+            self._scope.append(scope_for(s, self.principal))
+        return self._scope[0]
 
     @property
     def role(self) -> UserRole:
@@ -175,7 +184,7 @@ def require(user: WebUser, *roles: UserRole) -> None:
 def scope_of(st: ServerState, user: WebUser) -> Scope:
     """The user's scope built on a fresh session (for services that open their own)."""
     with st.ws.session() as s:
-        return scope_for(s, user.principal)
+        return user.scope(s)
 
 
 def render(

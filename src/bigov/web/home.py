@@ -10,7 +10,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from bigov.auth.models import UserRole
-from bigov.auth.scope import scope_for
 from bigov.auth.web import attempt_sign_in, set_session
 from bigov.server.deps import SESSION_COOKIE
 from bigov.server.problems import Problem
@@ -127,7 +126,7 @@ def home(request: Request, user: UserDep) -> Response:
     st = state(request)
     ctx: dict[str, object] = {"title": "Home"}
     with st.ws.session() as s:
-        scope = scope_for(s, user.principal)
+        scope = user.scope(s)
         role = user.role
         if role in (UserRole.BOARD_MEMBER, UserRole.ADMIN, UserRole.PMO):
             my_boards = service.boards(s, scope, st.ws.fiscal_year_start_month)

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from bigov.auth.models import UserRole
-from bigov.auth.scope import scope_for
 from bigov.benefits import entry
 from bigov.errors import BigovError, NotFoundError, ValidationError
 from bigov.server.deps import client_ip
@@ -42,7 +41,7 @@ AHP_SCALE = ["1/9", "1/7", "1/5", "1/3", "1", "3", "5", "7", "9"]
 def benefits_page(request: Request, user: UserDep, mine: bool = False) -> Response:
     st = state(request)
     with st.ws.session() as s:
-        rows = service.benefits(s, scope_for(s, user.principal), mine_only=mine)
+        rows = service.benefits(s, user.scope(s), mine_only=mine)
     return render(
         request, "benefits.html.j2", {"title": "Benefits", "rows": rows, "mine": mine}, user=user
     )
@@ -51,7 +50,7 @@ def benefits_page(request: Request, user: UserDep, mine: bool = False) -> Respon
 def _benefit(request: Request, user: WebUser, code: str) -> tuple[service.BenefitRow, bool]:
     st = state(request)
     with st.ws.session() as s:
-        scope = scope_for(s, user.principal)
+        scope = user.scope(s)
         found = service.benefits(s, scope, limit=1, code=code)
         may = scope.may_write_benefits()
     if not found:
@@ -148,7 +147,7 @@ def _objectives(request: Request, user: WebUser) -> tuple[list[dict[str, Any]], 
 
     st = state(request)
     with st.ws.session() as s:
-        ref = service.latest_top_cycle(s, scope_for(s, user.principal))
+        ref = service.latest_top_cycle(s, user.scope(s))
         if ref is None:
             from bigov.analysis.attainment import attainment
 
@@ -179,7 +178,7 @@ def targets_page(request: Request, user: UserDep) -> Response:
 def _organisation(request: Request, user: WebUser) -> None:
     st = state(request)
     with st.ws.session() as s:
-        if not scope_for(s, user.principal).organisation:
+        if not user.scope(s).organisation:
             raise ForbiddenError(
                 "the organisation-wide view is for the PMO and boards governing everything"
             )

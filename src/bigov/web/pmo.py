@@ -153,11 +153,10 @@ def quality_page(request: Request, user: UserDep) -> Response:
 def cycles_page(request: Request, user: UserDep) -> Response:
     require(user, *PMO)
     st = state(request)
-    from bigov.auth.scope import scope_for
     from bigov.web import service
 
     with st.ws.session() as s:
-        scope = scope_for(s, user.principal)
+        scope = user.scope(s)
         boards = service.boards(s, scope, st.ws.fiscal_year_start_month)
         recent = service.cycles(s, scope)[:60]
     return render(

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from bigov.auth.scope import scope_for
 from bigov.errors import NotFoundError, ValidationError
 from bigov.server.deps import client_ip
 from bigov.web import charts, service
@@ -23,7 +22,7 @@ LEVELS = ["green", "amber/green", "amber", "amber/red", "red"]
 def my_items(request: Request, user: UserDep, mine: bool = False) -> Response:
     st = state(request)
     with st.ws.session() as s:
-        scope = scope_for(s, user.principal)
+        scope = user.scope(s)
         rows = service.items(s, scope, mine_only=mine)
     return render(
         request,
@@ -36,7 +35,7 @@ def my_items(request: Request, user: UserDep, mine: bool = False) -> Response:
 def _visible_item(request: Request, user: UserDep, code: str) -> service.ItemDetail:
     st = state(request)
     with st.ws.session() as s:
-        detail = service.item_detail(s, scope_for(s, user.principal), code)
+        detail = service.item_detail(s, user.scope(s), code)
     if detail is None:
         raise PageNotFoundError("work item")
     return detail
@@ -70,7 +69,7 @@ def item(request: Request, code: str, user: UserDep) -> Response:
 def _may_write(request: Request, user: UserDep, code: str) -> None:
     st = state(request)
     with st.ws.session() as s:
-        scope = scope_for(s, user.principal)
+        scope = user.scope(s)
         if not service.item_visible(s, scope, code):
             raise PageNotFoundError("work item")
         if not scope.may_write_work():
