@@ -46,7 +46,6 @@ def prepare(ws: Workspace, scale: str) -> dict[str, str]:
     from bigov.demo import generate
 
     report = generate(ws, scale=scale, seed=42)
-    period = f"{report.as_of.year:04d}-{report.as_of.month:02d}"
     # the main board sits quarterly: its cycle is the quarter's last month
     month = report.as_of.month - (report.as_of.month - 3) % 3
     period = f"{report.as_of.year:04d}-{month:02d}"
@@ -97,7 +96,8 @@ def main() -> None:
         ws = Workspace.open(f"sqlite:///{Path(tmp) / 'bench.db'}")
         started = time.perf_counter()
         codes = prepare(ws, args.scale)
-        print(f"prepared {args.scale} demo in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        took = time.perf_counter() - started
+        print(f"prepared {args.scale} demo in {took:.0f} s", file=sys.stderr)
         app = create_app(ServerSettings(secret_key="bench", count_queries=True), ws)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
@@ -161,8 +161,7 @@ def main() -> None:
     static = _percentile(static_ms, 0.95)
     n = sum(len(p) for p in pages.values())
     print(
-        f"web: pages={n} p95_ms={p95:.1f} static_ratio={p95 / static:.1f} "
-        f"queries_max={queries_max}"
+        f"web: pages={n} p95_ms={p95:.1f} static_ratio={p95 / static:.1f} queries_max={queries_max}"
     )
 
 
