@@ -84,7 +84,10 @@ async def import_post(
     from bigov.ingest.template import write_error_report
 
     st = state(request)
-    name = Path(upload.filename or "upload").name or "upload"
+    # the file's own name (the importer goes by its suffix), never a path out of the folder
+    name = Path(upload.filename or "upload").name
+    if name in ("", ".", "..") or name.startswith("."):
+        name = "upload" + Path(name).suffix
     folder = _WORK / secrets.token_hex(8)
     folder.mkdir()
     path = folder / name
