@@ -262,3 +262,25 @@ def test_return_validation_on_every_backend(org_client: tuple[TestClient, Worksp
     client.post("/logout", data={"csrf_token": csrf_of(client)})
     sign_in(client, "viewer@example.org", ORG_PASSWORD)
     assert client.get("/items/PRJ-A1/return").status_code == 403
+
+
+def test_untrusted_text_stays_text(org_client: tuple[TestClient, Workspace]) -> None:
+    client, ws = org_client
+    hostile = '<script>alert(1)</script>" onmouseover="x'
+    with ws.session() as s:
+        item = s.scalar(select(WorkItem).where(WorkItem.code == "PRJ-A1"))
+        assert item is not None
+        item.name = hostile
+    sign_in(client, "pmo@example.org", ORG_PASSWORD)
+    for path in ("/items", "/items/PRJ-A1"):
+        page = client.get(path).text
+        assert "<script>alert(1)" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;&#34; onmouseover=&#34;x" in page
+    # an upload named to climb out of its folder is kept under a plain name
+    r = client.post(
+        "/pmo/import",
+        data={"csrf_token": csrf_of(client, "/pmo/import"), "kind": "work_item"},
+        files={"upload": ("../../evil.csv", b"code,name,kind\nX-1,,project\n", "text/csv")},
+    )
+    assert r.status_code == 422
+    assert "evil.csv" in r.text
