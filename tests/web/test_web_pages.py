@@ -5,6 +5,7 @@ scope and validation hold on SQLite and PostgreSQL (the server tests' small orga
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -284,3 +285,72 @@ def test_untrusted_text_stays_text(org_client: tuple[TestClient, Workspace]) -> 
     )
     assert r.status_code == 422
     assert "evil.csv" in r.text
+
+
+def test_pmo_runs_a_cycle_in_the_background_and_publishes_it(
+    demo_client: TestClient, demo_template: Demo, demo_ws: Workspace
+) -> None:
+    sign_in(demo_client, demo_template.users["pmo"], PASSWORD)
+    r = demo_client.post(
+        "/pmo/cycles",
+        data={"csrf_token": csrf_of(demo_client), "period": "2026-10", "node": PROGRAMME_BOARD},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"].startswith("/pmo/jobs/")
+    job = r.headers["location"]
+    deadline = time.time() + 120
+    while True:
+        frag = demo_client.get(job, headers={"HX-Request": "true"})
+        if frag.status_code == 286:  # finished: HTMX stops polling
+            break
+        assert frag.status_code == 200 and time.time() < deadline
+        assert 'hx-trigger="every 1s"' in frag.text
+        time.sleep(0.2)
+    assert 'id="job-status">done<' in frag.text, frag.text
+    code = f"{PROGRAMME_BOARD}/2026-10/v1"
+    assert code in frag.text
+    assert (
+        demo_ws.governance.list_cycles(node=PROGRAMME_BOARD, period="2026-10")[0]["status"]
+        == "draft"
+    )
+    r = demo_client.post(
+        "/pmo/cycles/publish",
+        data={"csrf_token": csrf_of(demo_client), "code": code},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert (
+        demo_ws.governance.list_cycles(node=PROGRAMME_BOARD, period="2026-10")[0]["status"]
+        == "published"
+    )
+    # a bad period starts nothing
+    r = demo_client.post(
+        "/pmo/cycles", data={"csrf_token": csrf_of(demo_client), "period": "2026-13"}
+    )
+    assert r.status_code == 422
+
+
+def test_governance_editor_validates_like_the_yaml_import(
+    demo_client: TestClient, demo_template: Demo, demo_ws: Workspace
+) -> None:
+    sign_in(demo_client, demo_template.users["pmo"], PASSWORD)
+    page = demo_client.get("/pmo/governance")
+    assert page.status_code == 200
+    text = re.search(r'<textarea id="design"[^>]*>(.*?)</textarea>', page.text, re.S)
+    assert text is not None
+    import html
+
+    design = html.unescape(text.group(1))
+    before = demo_ws.governance.design()
+    broken = design.replace("parent: GOV-BOARD", "parent: GOV-NOWHERE", 1)
+    assert broken != design
+    r = demo_client.post(
+        "/pmo/governance", data={"csrf_token": csrf_of(demo_client), "design": broken}
+    )
+    assert r.status_code == 422
+    assert "GOV-NOWHERE" in r.text and 'id="problems"' in r.text
+    assert demo_ws.governance.design() == before
+    r = demo_client.post(
+        "/pmo/governance", data={"csrf_token": csrf_of(demo_client), "design": design}
+    )
+    assert r.status_code == 200 and "Design saved" in r.text
