@@ -558,3 +558,29 @@ def commit(
             status=422,
         )
     return redirect(f"/portfolio?committed={name}")
+
+
+@router.get("/portfolio/scenarios/{name}/why")
+def scenario_why(request: Request, name: str, user: UserDep) -> Response:
+    """A fragment: why each item is in or out, and which limits bind (the optimiser's own
+    account, from the scenario's problem; loaded after the page, as it re-solves)."""
+    require(user, *PMO)
+    from bigov.portfolio.explain import explain
+
+    st = state(request)
+    try:
+        problem, plan = st.ws.portfolio.scenario_problem(name)
+    except NotFoundError:
+        raise PageNotFoundError("scenario") from None
+    try:
+        why = explain(problem, time_limit=20, what_it_takes=False)
+    except BigovError as err:
+        return render(request, "partials/why.html.j2", {"why": None, "error": str(err)}, user=user)
+    # the account holds for the stored plan only where the re-solve chose the same items
+    same = {i.code for i in why.items if i.selected} == set(plan)
+    return render(
+        request,
+        "partials/why.html.j2",
+        {"why": why, "error": "", "same": same},
+        user=user,
+    )
