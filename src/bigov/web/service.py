@@ -375,9 +375,19 @@ def assigned_to_me(s: Session, scope: Scope) -> list[RaidRow]:
 
 
 def exceptions_on_my_items(s: Session, scope: Scope, limit: int = 30) -> list[ExceptionRow]:
-    """Open exceptions raised on the items the user owns."""
+    """Exceptions raised on the items the user owns, in the latest period any was raised (the
+    earlier periods of the same breaches are on each item's page)."""
     mine = select(WorkItem.id).where(WorkItem.owner_id.in_(my_people(scope.principal)))
-    return _exception_rows(s, CycleException.work_item_id.in_(mine), limit)
+    latest = (
+        select(func.max(CycleException.period))
+        .where(CycleException.work_item_id.in_(mine))
+        .scalar_subquery()
+    )
+    return _exception_rows(
+        s,
+        and_(CycleException.work_item_id.in_(mine), CycleException.period == latest),
+        limit,
+    )
 
 
 def exception_history(s: Session, scope: Scope, thread: str) -> list[ExceptionRow]:
