@@ -263,6 +263,8 @@ def test_portfolio_manager_reweights_reoptimises_and_commits(page: Any, live: Li
     # why-in / why-out arrives after the page (HTMX), from the optimiser's own account
     page.wait_for_selector("#why table", timeout=30_000)
     assert page.locator("#why tbody tr").count() > 0
+    page.wait_for_selector("#frontier svg", timeout=60_000)
+    assert page.locator("#frontier-table tbody tr").count() >= 2
     page.fill("#node", MAIN_BOARD)
     page.click("form[action$='/commit'] button[type=submit]")
     assert "committed as the plan of record" in page.locator(".flash").inner_text()

@@ -79,13 +79,18 @@ def lines(
     return "".join(parts)
 
 
+def short(v: float) -> str:
+    """A compact label for an amount (12.3m, 450k, 12)."""
+    return _short(v)
+
+
 def _short(v: float) -> str:
     a = abs(v)
     if a >= 1e6:
         return f"{v / 1e6:.1f}m"
     if a >= 1e3:
         return f"{v / 1e3:.0f}k"
-    return f"{v:.0f}"
+    return f"{v:.0f}" if v == round(v) else f"{v:.1f}"
 
 
-__all__ = ["lines"]
+__all__ = ["lines", "short"]

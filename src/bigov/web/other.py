@@ -584,3 +584,48 @@ def scenario_why(request: Request, name: str, user: UserDep) -> Response:
         {"why": why, "error": "", "same": same},
         user=user,
     )
+
+
+@router.get("/portfolio/scenarios/{name}/frontier")
+def scenario_frontier(request: Request, name: str, user: UserDep) -> Response:
+    """A fragment: the efficient frontier of the scenario's round (best value at each budget
+    level) with this scenario and the plan of record on it."""
+    require(user, *PMO)
+    from bigov.portfolio.frontier import compute_frontier
+
+    st = state(request)
+    try:
+        sc = st.ws.portfolio.scenario(name)
+        problem, _plan = st.ws.portfolio.scenario_problem(name)
+    except NotFoundError:
+        raise PageNotFoundError("scenario") from None
+    try:
+        frontier = compute_frontier(problem, points=12, time_limit=5)
+    except BigovError as err:
+        return render(
+            request, "partials/frontier.html.j2", {"error": str(err), "chart": ""}, user=user
+        )
+    por = st.ws.portfolio.plan_of_record(sc.planning_round)
+    points = frontier.points
+    labels = [charts.short(p.level) for p in points]
+    # the scenario and the plan of record sit at the round's stated budget level
+    at = min(range(len(points)), key=lambda i: abs(points[i].level - frontier.stated_level))
+    mine: list[float | None] = [None] * len(points)
+    mine[at] = sc.value
+    series: list[tuple[str, list[float | None]]] = [
+        ("best value", [p.value for p in points]),
+        (f"scenario {name}", mine),
+    ]
+    if por is not None and por.name != name:
+        theirs: list[float | None] = [None] * len(points)
+        theirs[at] = por.value
+        series.append((f"plan of record {por.name}", theirs))
+    chart = charts.lines(
+        labels, series, title=f"Efficient frontier of {sc.planning_round}: value by budget level"
+    )
+    return render(
+        request,
+        "partials/frontier.html.j2",
+        {"error": "", "chart": chart, "frontier": frontier, "labels": labels},
+        user=user,
+    )
