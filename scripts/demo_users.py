@@ -62,7 +62,7 @@ def main(url: str) -> None:
             rows.append((email, role, password))
         s.flush()
         token = create_token(s, "admin@demo.example", name="demo")
-    print("Demo users (sign in at http://127.0.0.1:8000/auth/login):")
+    print("Demo users (sign in at http://127.0.0.1:8000/login):")
     for email, role, password in rows:
         print(f"  {role:<14} {email:<48} {password}")
     print(f"Admin API token (shown once): {token}")

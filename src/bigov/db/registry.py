@@ -32,6 +32,8 @@ OPTIONAL_MODEL_MODULES: tuple[str, ...] = (
     "bigov.portfolio.models",
     "bigov.auth.models",
     "bigov.ingest.projectonline.models",
+    "bigov.work.return_models",
+    "bigov.governance.decision_links",
 )
 
 

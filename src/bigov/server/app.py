@@ -63,6 +63,7 @@ def create_app(settings: ServerSettings, workspace: Workspace | None = None) -> 
     ``settings.db_url`` on start-up and closes it on shutdown (graceful stop)."""
     from bigov.api import router as api_router
     from bigov.auth import web as auth_web
+    from bigov.web import install as install_web
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -102,6 +103,7 @@ def create_app(settings: ServerSettings, workspace: Workspace | None = None) -> 
 
     app.include_router(api_router.router, prefix=API_PREFIX)
     app.include_router(auth_web.router)
+    install_web(app)  # the pages (bigov.web): same app, same sign-in and scope
     if settings.oidc is not None:
         from starlette.middleware.sessions import SessionMiddleware
 

@@ -77,6 +77,10 @@ class ServerMiddleware:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
                 extra = list(SECURITY_HEADERS)
+                own = {k.lower() for k, _ in message.get("headers", [])}
+                if b"content-security-policy" in own:
+                    # the web pages set their own (still strict) policy: never send two
+                    extra = [h for h in extra if h[0] != b"content-security-policy"]
                 if docs:
                     extra = [h for h in extra if h[0] != b"content-security-policy"]
                     extra.append((b"content-security-policy", DOCS_CSP))
