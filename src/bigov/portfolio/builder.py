@@ -43,7 +43,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, func, select
@@ -76,6 +76,7 @@ from bigov.portfolio.problem import (
     Partial,
     PortfolioProblem,
     ScoringSettings,
+    ShiftWindow,
     validate_problem,
 )
 from bigov.resources.models import Capacity, Demand, Skill
@@ -105,6 +106,7 @@ PROPOSED = (Phase.IDENTIFICATION, Phase.DEFINITION)
 RUNNING = (Phase.DELIVERY, Phase.CLOSURE)
 _DEFAULT_RUN_MIN_FRACTION = 0.9  # a BAU line can usually be trimmed 10 % within a year, no more
 _DEFAULT_DISCOUNT_RATE = 0.035  # HM Treasury Green Book rate
+_DEFAULT_MAX_SHIFT = 3  # months a proposal may start late: one quarter of slack
 _CATEGORIES = ("run", "grow", "transform")
 
 
@@ -117,6 +119,13 @@ class RoundOptions(BaseModel):
     npv_weight: float = 0.0
     run_min_fraction: float | None = None  # None = the workspace setting (default 0.9)
     discount_rate: float | None = None  # None = the workspace setting (default 3.5 %)
+    # month: cost, demand and capacity by month, budgets by fiscal year (a period group), and
+    # proposals may start up to max_shift months late; year: everything averaged per fiscal year
+    grain: Literal["month", "year"] = "month"
+    max_shift: int | None = None  # None = the workspace setting (default 3 months)
+    # commitments already over a skill's capacity: "accept" the excess as an explicit allowance
+    # (reported, never available to proposals), or "refuse" (the round is then infeasible)
+    committed_overload: Literal["accept", "refuse"] = "accept"
 
 
 class RoundProblem(BaseModel):
@@ -186,12 +195,22 @@ def build_round(
     years = sorted(set(options.years))
     bounds = {y: fiscal_year_bounds(y, start_month) for y in years}
     horizon_start, horizon_end = bounds[years[0]][0], bounds[years[-1]][1]
-    periods = [f"FY{y}" for y in years]
+    monthly = options.grain == "month"
+    max_shift = options.max_shift
+    if max_shift is None:
+        max_shift = int(settings.get("portfolio_max_shift_months", _DEFAULT_MAX_SHIFT))
+    groups: dict[str, list[str]] = {}
+    if monthly:
+        for y in years:
+            groups[f"FY{y}"] = [f"{m:%Y-%m}" for m in _month_starts(*bounds[y])]
+        periods = [m for y in years for m in groups[f"FY{y}"]]
+    else:
+        periods = [f"FY{y}" for y in years]
 
     def fy_of(day: dt.date) -> str | None:
         for y, (a, b) in bounds.items():
             if a <= day < b:
-                return f"FY{y}"
+                return f"{day:%Y-%m}" if monthly else f"FY{y}"
         return None
 
     # -- work items and their context -------------------------------------------------------
@@ -265,11 +284,13 @@ def build_round(
         if r.id in parents or r.amount is None or r.fiscal_year not in bounds:
             continue
         stream = _stream(r.nature, r.code, None)
-        period = f"FY{r.fiscal_year}"
+        period = f"FY{r.fiscal_year}"  # a period group when the grain is monthly
         budgets[stream][period] = round(budgets[stream].get(period, 0.0) + float(r.amount), 2)
 
-    # -- resources: average FTE per fiscal year ----------------------------------------------
-    months = {f"FY{y}": _month_count(*bounds[y]) for y in years}
+    # -- resources: FTE per month, or average FTE per fiscal year -----------------------------
+    months = (
+        dict.fromkeys(periods, 1) if monthly else {f"FY{y}": _month_count(*bounds[y]) for y in years}
+    )
     demand: dict[int, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     for r in q.rows(
         select(Demand.work_item_id, Skill.code, Demand.period, func.sum(Demand.fte).label("fte"))
@@ -296,6 +317,7 @@ def build_round(
             )
 
     # -- drivers, weights and ratings --------------------------------------------------------
+    labels = {r.code: r.name for r in q.rows(select(Skill.code, Skill.name))}
     otcs = {r.id: r for r in q.rows(select(Otc.id, Otc.code, Otc.title, Otc.status, Otc.priority))}
     contributions = q.rows(
         select(Contribution.work_item_id, Contribution.otc_id, Contribution.weight)
@@ -392,6 +414,9 @@ def build_round(
                     if any(t.values())
                 },
                 partial=partial,
+                shift=ShiftWindow(earliest=0, latest=max_shift)
+                if monthly and not running and max_shift > 0
+                else None,
             )
         )
         if running and item.code not in stoppable:
@@ -435,14 +460,33 @@ def build_round(
                 )
             )
     used_streams = {s for c in candidates for s in (c.cost or {})}
+    capacity_r = {k: {p: round(v, 4) for p, v in t.items()} for k, t in sorted(capacity.items())}
+    allowance = _committed_overload(candidates, forced, capacity_r)
+    for skill, table in allowance.items():
+        worst = max(table, key=lambda p: table[p])
+        over = [p for p in periods if p in table]
+        notes.append(
+            f"committed work already needs more {labels.get(skill, skill)} ({skill}) than the "
+            f"teams supply in {len(over)} period(s), worst {worst}: "
+            f"{capacity_r[skill][worst] + table[worst]:.1f} FTE against "
+            f"{capacity_r[skill][worst]:.1f}; "
+            + (
+                "the excess is accepted as capacity_allowance (reported, never given to proposals)"
+                if options.committed_overload == "accept"
+                else "refused: the round has no plan until capacity or commitments change"
+            )
+        )
     problem = PortfolioProblem(
         name=name or f"planning round {round_label(years)}",
         currency=settings.get("portfolio_currency") or None,
         periods=periods,
+        period_groups=groups,
+        capacity_allowance=allowance if options.committed_overload == "accept" else {},
+        labels={k: labels[k] for k in skills if k in labels},
         funding_sources=sorted(used_streams | set(budgets)),
         skills=skills,
         budgets={s: t for s, t in sorted(budgets.items()) if s in used_streams},
-        capacity={k: {p: round(v, 4) for p, v in t.items()} for k, t in sorted(capacity.items())},
+        capacity=capacity_r,
         candidates=candidates,
         forced=forced,
         balance=balance,
@@ -465,6 +509,38 @@ def _stream(nature: Nature | None, code: str | None, item_nature: Nature | None)
     if code is not None:
         return code
     return item_nature.value if item_nature is not None else "unfunded"
+
+
+def _committed_overload(
+    candidates: Sequence[Candidate],
+    forced: Sequence[Forced],
+    capacity: Mapping[str, Mapping[str, float]],
+) -> dict[str, dict[str, float]]:
+    """FTE by which forced-in work alone (at full size) exceeds each skill's capacity."""
+    committed = {f.code for f in forced if f.decision == "in"}
+    need: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for c in candidates:
+        if c.code in committed:
+            for skill, table in c.resources.items():
+                for p, fte in table.items():
+                    need[skill][p] += fte
+    out: dict[str, dict[str, float]] = {}
+    for skill, table in capacity.items():
+        for p, limit in table.items():
+            excess = need.get(skill, {}).get(p, 0.0) - limit
+            if excess > 1e-6:
+                # rounded up to the hundredth so the commitments always fit
+                out.setdefault(skill, {})[p] = math.ceil(excess * 100 - 1e-6) / 100
+    return out
+
+
+def _month_starts(start: dt.date, end: dt.date) -> list[dt.date]:
+    out = []
+    d = start
+    while d < end:
+        out.append(d)
+        d = dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+    return out
 
 
 def _month_count(start: dt.date, end: dt.date) -> int:

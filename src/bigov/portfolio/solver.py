@@ -337,14 +337,14 @@ def build_model(
     # Budgets per source and period, then totals per source.
     for source in problem.sources():
         for period, amount in problem.budgets.get(source, {}).items():
-            t = t_of[period]
+            ts = [t_of[p] for p in problem.periods_of(period)]
             entries_b: dict[int, float] = {}
             for cand in problem.candidates:
                 table = (cand.cost or {}).get(source)
                 if not table:
                     continue
                 for s, x, f in by_code[cand.code]:
-                    a = usage(table, t, s)
+                    a = sum(usage(table, t, s) for t in ts)
                     if a:
                         entries_b[use_col(x, f)] = a
             add_row(
@@ -381,8 +381,9 @@ def build_model(
                     a = usage(table, t, s)
                     if a:
                         entries_c[use_col(x, f)] = a
+            limit = amount + problem.capacity_allowance.get(skill, {}).get(period, 0.0)
             add_row(
-                Row(f"capacity {skill} {period}", "capacity", -_INF, amount, (skill, period)),
+                Row(f"capacity {skill} {period}", "capacity", -_INF, limit, (skill, period)),
                 entries_c,
             )
 
@@ -534,6 +535,8 @@ class Solution(BaseModel):
     budgets: dict[str, dict[str, float]] = Field(default_factory=dict)
     capacity_use: dict[str, dict[str, float]] = Field(default_factory=dict)
     capacity: dict[str, dict[str, float]] = Field(default_factory=dict)
+    capacity_allowance: dict[str, dict[str, float]] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=dict)
 
     def selected_codes(self) -> set[str]:
         """Codes of the selected candidates."""
@@ -612,6 +615,8 @@ def read_solution(
         budgets={s: dict(t) for s, t in problem.budgets.items()},
         capacity_use=use,
         capacity={s: dict(t) for s, t in problem.capacity.items()},
+        capacity_allowance={s: dict(t) for s, t in problem.capacity_allowance.items() if t},
+        labels=dict(problem.labels),
     )
 
 
@@ -675,13 +680,15 @@ def evaluate_plan(
     spend, use = plan_usage(problem, plan)
     for source, table in problem.budgets.items():
         for period, limit in table.items():
-            if spend.get(source, {}).get(period, 0.0) > limit + tol * max(1.0, limit):
+            used = sum(spend.get(source, {}).get(p, 0.0) for p in problem.periods_of(period))
+            if used > limit + tol * max(1.0, limit):
                 broken.append(f"budget {source} {period}")
     for source, limit in problem.total_budgets.items():
         if sum(spend.get(source, {}).values()) > limit + tol * max(1.0, limit):
             broken.append(f"total budget {source}")
     for skill, table in problem.capacity.items():
-        for period, limit in table.items():
+        for period in table:
+            limit = problem.capacity_limit(skill, period) or 0.0
             if use.get(skill, {}).get(period, 0.0) > limit + tol * max(1.0, limit):
                 broken.append(f"capacity {skill} {period}")
     for cand in problem.candidates:
