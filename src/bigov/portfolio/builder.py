@@ -289,7 +289,9 @@ def build_round(
 
     # -- resources: FTE per month, or average FTE per fiscal year -----------------------------
     months = (
-        dict.fromkeys(periods, 1) if monthly else {f"FY{y}": _month_count(*bounds[y]) for y in years}
+        dict.fromkeys(periods, 1)
+        if monthly
+        else {f"FY{y}": _month_count(*bounds[y]) for y in years}
     )
     demand: dict[int, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     for r in q.rows(
@@ -525,8 +527,8 @@ def _committed_overload(
                 for p, fte in table.items():
                     need[skill][p] += fte
     out: dict[str, dict[str, float]] = {}
-    for skill, table in capacity.items():
-        for p, limit in table.items():
+    for skill, limits in capacity.items():
+        for p, limit in limits.items():
             excess = need.get(skill, {}).get(p, 0.0) - limit
             if excess > 1e-6:
                 # rounded up to the hundredth so the commitments always fit

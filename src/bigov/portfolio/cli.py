@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 import yaml
@@ -30,15 +30,18 @@ from bigov.cli_support import (
     open_workspace,
     print_json,
 )
-from bigov.errors import ConfigError, ValidationError
-from bigov.portfolio.ahp import load_pairwise
+from bigov.errors import ConfigError, InfeasibleError, ValidationError
 from bigov.portfolio.builder import RoundOptions
-from bigov.portfolio.explain import explain
-from bigov.portfolio.frontier import compute_frontier, plot_frontier
 from bigov.portfolio.problem import PairwiseInput, load_problem
-from bigov.portfolio.service import PortfolioService
-from bigov.portfolio.solver import PlanItem, Solution, evaluate_plan, solve
+from bigov.portfolio.readable import amount, describe_group, fraction, fte, money, points
 from bigov.workspace import Workspace
+
+# The solver, explanations, frontier and AHP pull in highspy, numpy and matplotlib: imported in
+# the commands that use them, so `bigov --help` and unrelated commands start fast.
+if TYPE_CHECKING:
+    from bigov.portfolio.relax import Relaxation
+    from bigov.portfolio.service import PortfolioService
+    from bigov.portfolio.solver import Solution
 
 __all__ = ["app"]
 
@@ -57,6 +60,20 @@ ProblemArg = Annotated[
 TimeLimit = Annotated[
     float | None, typer.Option("--time-limit", help="Seconds the solver may spend (per solve).")
 ]
+_KINDS = ("budget", "capacity", "force")
+
+
+def _kinds(text: str) -> list[Literal["budget", "capacity", "force"]]:
+    out: list[Literal["budget", "capacity", "force"]] = []
+    for part in _codes(text):
+        if part not in _KINDS:
+            raise ConfigError(
+                f"--allow: unknown kind of change {part!r}", hint="use budget, capacity, force"
+            )
+        out.append(part)  # type: ignore[arg-type]
+    if not out:
+        raise ConfigError("--allow: name at least one of budget, capacity, force")
+    return out
 
 
 @app.command()
@@ -69,74 +86,174 @@ def optimise(
     why: Annotated[
         bool, typer.Option("--explain", help="Say why each item is in or out (re-solves).")
     ] = False,
+    relax: Annotated[
+        bool,
+        typer.Option(
+            "--relax",
+            help="If no plan fits, find the least change (budgets, capacity, forced items) "
+            "that gives one, and solve with it.",
+        ),
+    ] = False,
+    allow: Annotated[
+        str,
+        typer.Option("--allow", help="Kinds of change --relax may propose (comma-separated)."),
+    ] = "budget,capacity,force",
     json_out: JsonOption = False,
 ) -> None:
     """Choose the best set of candidates within the problem's limits."""
+    from bigov.portfolio.solver import solve
+
     problem = load_problem(problem_file)
-    solution = solve(problem, time_limit=time_limit, mip_gap=mip_gap)
-    explanation = explain(problem, solution, time_limit=time_limit) if why else None
+    kinds = _kinds(allow)
+    relaxation: Relaxation | None = None
+    try:
+        solution = solve(problem, time_limit=time_limit, mip_gap=mip_gap)
+    except InfeasibleError as exc:
+        if not relax:
+            raise
+        from bigov.portfolio.relax import apply_option
+        from bigov.portfolio.relax import relax as find_relaxation
+
+        relaxation = find_relaxation(problem, allow=kinds, time_limit=time_limit or 30.0)
+        if not relaxation.options:
+            raise InfeasibleError(
+                f"{exc} — and {relaxation.text}", conflict=exc.conflict, hint=exc.hint
+            ) from None
+        problem = apply_option(problem, relaxation.options[0])
+        solution = solve(problem, time_limit=time_limit, mip_gap=mip_gap)
+    if why:
+        from bigov.portfolio.explain import explain
+
+        explanation = explain(problem, solution, time_limit=time_limit)
+    else:
+        explanation = None
     if json_out:
-        print_json(explanation if explanation is not None else solution)
+        body: Any = explanation if explanation is not None else solution
+        if relaxation is not None:
+            print_json({"relaxation": relaxation.model_dump(mode="json"), "plan": body})
+        else:
+            print_json(body)
         return
+    if relaxation is not None:
+        _print_relaxation(relaxation)
     _print_solution(solution)
     if explanation is not None:
         table = Table("item", "in", "value", "why", title="Why in or out")
         for it in explanation.items:
             table.add_row(
-                it.code, "yes" if it.selected else "no", f"{it.value:g}", "; ".join(it.reasons)
+                escape(it.code),
+                "yes" if it.selected else "no",
+                points(it.value),
+                escape("; ".join(it.reasons)),
             )
         console.print(table)
         binding = [c for c in explanation.constraints if c.binding]
         if binding:
-            limits = Table("binding limit", "used", "limit", "shadow price", "LP shadow price")
+            limits = Table(
+                "binding limit", "used", "limit", "value of one more unit",
+                title="Limits that bind",
+            )  # fmt: skip
             for c in binding:
                 limits.add_row(
-                    c.group, f"{c.used:g}", f"{c.limit:g}", f"{c.shadow_price:.4g}",
-                    f"{c.lp_shadow_price:.4g}",
-                )  # fmt: skip
+                    escape(describe_group(c.group, problem.labels)),
+                    amount(c.used, c.kind, problem.currency),
+                    amount(c.limit, c.kind, problem.currency),
+                    _price(max(c.shadow_price, c.lp_shadow_price), c.kind, problem.currency),
+                )
             console.print(limits)
 
 
+def _price(price: float, kind: str, currency: str | None) -> str:
+    """Value points per unit of limit: per FTE for capacity, per £1m (or £1k) for money."""
+    if price <= 1e-9:
+        return "—"
+    if kind == "capacity":
+        return f"{points(price)} per FTE"
+    per, unit = (1e6, "1m") if price * 1e6 >= 0.1 else (1e3, "1k")
+    return f"{points(price * per)} per {money(per, currency)[0]}{unit}"
+
+
+def _print_relaxation(relaxation: Relaxation) -> None:
+    console.print(f"[bold]{escape(relaxation.problem)}[/] has no plan as stated. Least changes:")
+    for k, option in enumerate(relaxation.options):
+        mark = "→" if k == 0 else " "
+        kinds = ", ".join(option.kinds)
+        console.print(f" {mark} ({escape(kinds)}) {escape(option.text)}")
+    console.print("The plan below applies the first option.")
+
+
 def _print_solution(solution: Solution) -> None:
+    cur = solution.currency
     state = (
         "proven optimal"
         if solution.proven_optimal
-        else f"best found within {solution.time_limit} s, gap {solution.gap:.2%}"
+        else f"best found within {solution.time_limit:g} s, gap {solution.gap:.2%}"
+        if solution.time_limit
+        else f"best found, gap {solution.gap:.2%}"
     )
     table = Table(
-        "item", "name", "start", "fraction", "value", title=f"{solution.problem}: {state}"
+        "item", "name", "start", "funded", "value", title=f"{escape(solution.problem)}: {state}"
     )
     for s in solution.selected:
-        table.add_row(s.code, s.name, s.start_period or "", f"{s.fraction:.0%}", f"{s.value:g}")
+        table.add_row(
+            escape(s.code),
+            escape(s.name),
+            escape(s.start_period or ""),
+            fraction(s.fraction),
+            points(s.value),
+        )
     console.print(table)
     console.print(
-        f"value [bold]{solution.value:g}[/] (bound {solution.bound:g}) · "
-        f"{len(solution.selected)} selected, {len(solution.excluded)} excluded · "
+        f"value [bold]{points(solution.value)}[/] (bound {points(solution.bound)}) · "
+        f"{len(solution.selected)} selected, {len(solution.excluded)} out · "
         f"{solution.run_time:.2f} s"
     )
     if solution.excluded:
-        console.print("excluded: " + ", ".join(solution.excluded))
-    for title, used, limits in (
-        ("spend", solution.spend, solution.budgets),
-        ("capacity", solution.capacity_use, solution.capacity),
-    ):
-        if not used:
-            continue
-        periods = list(next(iter(used.values())))
-        usage = Table(title, *periods)
-        for key, row in used.items():
-            cells = []
-            for p in periods:
-                limit = limits.get(key, {}).get(p)
-                cells.append(f"{row[p]:g}" + ("" if limit is None else f" / {limit:g}"))
-            usage.add_row(key, *cells)
-        console.print(usage)
+        console.print("out: " + escape(", ".join(solution.excluded)))
+    groups = solution.period_groups
+    if solution.spend:
+        spend = Table("funding", "period", "spend", "budget", "used", title="Spend")
+        for source, row in solution.spend.items():
+            limits = solution.budgets.get(source, {})
+            keys = list(limits) or list(groups) or list(row)
+            for key in keys:
+                used = sum(row.get(p, 0.0) for p in groups.get(key, [key]))
+                limit = limits.get(key)
+                spend.add_row(
+                    escape(source),
+                    escape(key),
+                    money(used, cur),
+                    "—" if limit is None else money(limit, cur),
+                    "—" if not limit else f"{used / limit:.1%}",
+                )
+        console.print(spend)
+    if solution.capacity_use:
+        cap = Table(
+            "skill", "tightest period", "use", "capacity", "committed over", "headroom",
+            title="Capacity (the tightest period of each skill)",
+        )  # fmt: skip
+        for skill, row in solution.capacity_use.items():
+            limits = solution.capacity.get(skill, {})
+            extra = solution.capacity_allowance.get(skill, {})
+            if not limits or not any(row.values()):
+                continue
+            tight = min(limits, key=lambda p: limits[p] + extra.get(p, 0.0) - row.get(p, 0.0))
+            head = limits[tight] + extra.get(tight, 0.0) - row.get(tight, 0.0)
+            cap.add_row(
+                escape(solution.labels.get(skill, skill)),
+                escape(tight),
+                fte(row.get(tight, 0.0)),
+                fte(limits[tight]),
+                fte(extra[tight]) if extra.get(tight) else "—",
+                fte(max(head, 0.0)),
+            )
+        console.print(cap)
 
 
 @app.command()
 def frontier(
     problem_file: ProblemArg,
-    points: Annotated[int, typer.Option("--points", min=1, help="Number of levels.")] = 20,
+    points_: Annotated[int, typer.Option("--points", min=1, help="Number of levels.")] = 20,
     out: Annotated[Path | None, typer.Option("--out", help="Chart file (.svg or .png).")] = None,
     skill: Annotated[
         str | None, typer.Option("--skill", help="Vary this skill's capacity, not the budget.")
@@ -152,10 +269,13 @@ def frontier(
     json_out: JsonOption = False,
 ) -> None:
     """Best value at each level of budget (or of one skill's capacity)."""
+    from bigov.portfolio.frontier import compute_frontier, plot_frontier
+    from bigov.portfolio.solver import PlanItem, evaluate_plan
+
     problem = load_problem(problem_file)
     dimension: Literal["budget", "capacity"] = "capacity" if skill else "budget"
     result = compute_frontier(
-        problem, points, dimension=dimension, resource=skill or source, time_limit=time_limit
+        problem, points_, dimension=dimension, resource=skill or source, time_limit=time_limit
     )
     marker = None
     if plan:
@@ -166,28 +286,33 @@ def frontier(
             raise ConfigError(f"--plan names unknown candidates: {', '.join(unknown)}")
         value, broken = evaluate_plan(problem, {c: PlanItem() for c in codes})
         if broken:
-            err_console.print("warning: the plan of record breaks " + "; ".join(broken))
+            err_console.print("warning: the plan of record breaks " + escape("; ".join(broken)))
         marker = (result.stated_level, value)
     if out is not None:
         plot_frontier(
-            result, out, plan_of_record=marker, title=f"{problem.name}: efficient frontier"
+            result,
+            out,
+            plan_of_record=marker,
+            title=f"{problem.name}: efficient frontier",
+            currency=problem.currency,
         )
     if json_out:
         print_json(result)
         return
+    kind = "capacity" if dimension == "capacity" else "budget"
     table = Table("level", "scale", "value", "optimal", "selected", title="Efficient frontier")
     for p in result.points:
         table.add_row(
-            f"{p.level:g}",
-            f"{p.scale:.2f}",
-            "infeasible" if p.value is None else f"{p.value:g}",
-            "yes" if p.proven_optimal else f"gap {p.gap:.2%}",
+            amount(p.level, kind, problem.currency),
+            f"{p.scale:.0%}",
+            "no plan fits" if p.value is None else points(p.value),
+            "yes" if p.proven_optimal else ("—" if p.value is None else f"gap {p.gap:.2%}"),
             str(len(p.selected)),
         )
     console.print(table)
     console.print(f"{len(result.points)} points in {result.run_time:.2f} s")
     if out is not None:
-        console.print(f"chart written to {out}")
+        console.print(f"chart written to {escape(str(out))}")
 
 
 @app.command()
@@ -198,6 +323,8 @@ def ahp(
     json_out: JsonOption = False,
 ) -> None:
     """Driver weights from a pairwise comparison matrix, with its consistency ratio."""
+    from bigov.portfolio.ahp import load_pairwise
+
     result = load_pairwise(matrix_file)
     if json_out:
         print_json(
@@ -246,7 +373,7 @@ NpvWeight = Annotated[
 
 
 def _service(ws: Workspace) -> PortfolioService:
-    return ws.portfolio
+    return ws.portfolio  # the workspace imports the service (and the solver) on first use
 
 
 def _codes(text: str | None) -> list[str]:
@@ -355,6 +482,8 @@ def scenario_import(
     json_out: JsonOption = False,
 ) -> None:
     """Re-import a problem file and its solution (solved now if none is given) as a scenario."""
+    from bigov.portfolio.solver import Solution
+
     problem = load_problem(problem_file)
     solution = None
     if solution_file is not None:
@@ -573,6 +702,8 @@ def prioritise(
     json_out: JsonOption = False,
 ) -> None:
     """Set driver weights — directly or by pairwise comparison — as a new version."""
+    from bigov.portfolio.ahp import load_pairwise
+
     direct = None
     if weights:
         direct = {}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import highspy
 import numpy as np
@@ -192,40 +192,89 @@ def plot_frontier(
     *,
     plan_of_record: tuple[float, float] | None = None,
     title: str | None = None,
+    currency: str | None = None,
 ) -> Path:
     """Draw the frontier to ``path`` (.svg or .png, by suffix); optionally mark the plan of record.
 
+    Levels where no plan fits are drawn as shaded gaps, never as a value of 0; the level axis
+    reads in money (£k / £m) or FTE; the legend sits below the axes so it covers nothing.
     ``plan_of_record`` is (level, value) of the current plan, e.g. its budget and its value.
     """
     import matplotlib
 
     matplotlib.use("Agg")  # no display: this runs in CLIs, servers and tests
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter
+
+    from bigov.portfolio.readable import fte, money, points
 
     p = Path(path)
-    pts = [pt for pt in frontier.points if pt.value is not None]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    pts = frontier.points
+    fig, ax = plt.subplots(figsize=(8, 5))
     try:
-        ax.step(
-            [0.0, *(pt.level for pt in pts)],
-            [0.0, *(pt.value or 0.0 for pt in pts)],
-            where="post",
-            color="#1f77b4",
-            label="efficient frontier",
-        )
-        ax.plot(
-            [pt.level for pt in pts], [pt.value or 0.0 for pt in pts], "o", color="#1f77b4", ms=3
-        )
+        # contiguous runs of feasible levels, each drawn as its own step line
+        runs: list[list[FrontierPoint]] = []
+        for pt in pts:
+            if pt.value is None:
+                runs.append([])
+            elif runs and runs[-1]:
+                runs[-1].append(pt)
+            else:
+                runs.append([pt])
+        handles: list[Any] = []
+        first = True
+        for run in (r for r in runs if r):
+            (line,) = ax.step(
+                [pt.level for pt in run],
+                [pt.value or 0.0 for pt in run],
+                where="post",
+                color="#1f77b4",
+                marker="o",
+                ms=3,
+                label="best value at this level" if first else None,
+            )
+            if first:
+                handles.append(line)
+            first = False
+        step = (pts[1].level - pts[0].level) if len(pts) > 1 else max(pts[0].level, 1.0) * 0.05
+        gaps = [pt for pt in pts if pt.value is None]
+        for pt in gaps:
+            ax.axvspan(pt.level - step / 2, pt.level + step / 2, color="#bbbbbb", alpha=0.35, lw=0)
+        if gaps:
+            handles.append(
+                Patch(color="#bbbbbb", alpha=0.35, label="no plan fits (commitments exceed it)")
+            )
         if plan_of_record is not None:
-            ax.plot(*plan_of_record, "D", color="#d62728", ms=7, label="plan of record")
-        what = "budget" if frontier.dimension == "budget" else "capacity"
+            (mark,) = ax.plot(*plan_of_record, "D", color="#d62728", ms=7, label="plan of record")
+            handles.append(mark)
+        ax.axvline(frontier.stated_level, color="#555555", lw=0.8, ls="--")
+        handles.append(
+            ax.plot([], [], color="#555555", lw=0.8, ls="--", label="limit as stated")[0]
+        )
+        capacity = frontier.dimension == "capacity"
+        what = "capacity" if capacity else "budget"
         if frontier.resource:
             what += f" ({frontier.resource})"
-        ax.set_xlabel(f"total {what}")
-        ax.set_ylabel("value")
+        ax.xaxis.set_major_formatter(
+            FuncFormatter(lambda x, _pos: fte(x) if capacity else money(x, currency))
+        )
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: points(y)))
+        ax.set_xlabel(f"total {what}" + (" (FTE)" if capacity else f" ({currency or 'GBP'})"))
+        ax.set_ylabel("value (points)")
         ax.set_title(title or f"Efficient frontier over {what}")
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="lower right")
+        values = [pt.value for pt in pts if pt.value is not None]
+        if values:
+            ax.set_ylim(bottom=min(0.0, min(values)), top=max(values) * 1.05 or 1.0)
+        ax.set_xlim(pts[0].level - step, pts[-1].level + step)
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.14),
+            ncol=min(len(handles), 3),
+            frameon=False,
+        )
         fig.tight_layout()
         fig.savefig(p, format=p.suffix.lstrip(".").lower() or "svg")
     finally:

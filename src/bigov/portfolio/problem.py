@@ -258,7 +258,7 @@ def validate_problem(problem: PortfolioProblem, *, file: str | None = None) -> N
     sources = set(problem.sources())
     skills = set(problem.all_skills())
 
-    groups = set(problem.period_groups)
+    period_groups = set(problem.period_groups)
     for group, members in problem.period_groups.items():
         if group in periods:
             bad(f"period_groups.{group}", f"group {group!r} has the name of a period", group)
@@ -272,7 +272,7 @@ def validate_problem(problem: PortfolioProblem, *, file: str | None = None) -> N
         where: str, table: Mapping[str, float], what: str, grouped: bool = False
     ) -> None:
         for period, amount in table.items():
-            if period not in periods and not (grouped and period in groups):
+            if period not in periods and not (grouped and period in period_groups):
                 bad(f"{where}.{period}", f"unknown period {period!r}", period)
             if not _finite(amount) or amount < 0:
                 bad(f"{where}.{period}", f"{what} must be a non-negative number", amount)

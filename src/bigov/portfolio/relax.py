@@ -255,7 +255,7 @@ def _solve_elastic(
         for amount, periods in sorted(groups.items(), key=lambda g: -g[0]):
             changes.append(
                 RelaxChange(
-                    kind=kind,  # type: ignore[arg-type]
+                    kind=kind,
                     key=key,
                     periods=[p for p in periods if p],
                     amount=amount,

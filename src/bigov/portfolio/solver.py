@@ -537,6 +537,8 @@ class Solution(BaseModel):
     capacity: dict[str, dict[str, float]] = Field(default_factory=dict)
     capacity_allowance: dict[str, dict[str, float]] = Field(default_factory=dict)
     labels: dict[str, str] = Field(default_factory=dict)
+    period_groups: dict[str, list[str]] = Field(default_factory=dict)
+    currency: str | None = None
 
     def selected_codes(self) -> set[str]:
         """Codes of the selected candidates."""
@@ -617,6 +619,8 @@ def read_solution(
         capacity={s: dict(t) for s, t in problem.capacity.items()},
         capacity_allowance={s: dict(t) for s, t in problem.capacity_allowance.items() if t},
         labels=dict(problem.labels),
+        period_groups={g: list(m) for g, m in problem.period_groups.items()},
+        currency=problem.currency,
     )
 
 
