@@ -304,7 +304,7 @@ def frontier(
     for p in result.points:
         table.add_row(
             amount(p.level, kind, problem.currency),
-            f"{p.scale:.0%}",
+            fraction(p.scale),
             "no plan fits" if p.value is None else points(p.value),
             "yes" if p.proven_optimal else ("—" if p.value is None else f"gap {p.gap:.2%}"),
             str(len(p.selected)),

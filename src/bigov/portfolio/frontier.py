@@ -87,6 +87,7 @@ def compute_frontier(
     time_limit: float | None = None,
     mip_gap: float = DEFAULT_MIP_GAP,
     warm: bool = True,
+    start: Literal["zero", "feasible"] = "feasible",
 ) -> Frontier:
     """Best value at ``points`` evenly spaced levels of one dimension.
 
@@ -96,6 +97,9 @@ def compute_frontier(
         max_scale: the top factor; default: where everything fits (at least 1, the stated level).
         time_limit: seconds per point; a point stopped by it carries its gap.
         warm: reuse one instance with warm starts (default) or solve each point cold.
+        start: "feasible" (default) spreads the levels from the least factor at which the
+            forced items fit up to the top, so no level is wasted on "no plan fits"; "zero"
+            spreads them from 0 (levels ``top × k / points``, the classic grid).
 
     Raises:
         ConfigError: nothing to vary (no budgets, unknown or missing skill).
@@ -113,7 +117,11 @@ def compute_frontier(
         raise ConfigError(f"the problem has no {what} limits to vary")
     uppers = np.array([model.rows[r].upper for r in rows])
     top = max_scale if max_scale is not None else _full_scale(model, rows)
-    scales = [top * (k + 1) / points for k in range(points)]
+    low = _least_scale(problem, rows, time_limit) if start == "feasible" else None
+    if low is None or low >= top or points == 1:
+        scales = [top * (k + 1) / points for k in range(points)]
+    else:
+        scales = [low + (top - low) * k / (points - 1) for k in range(points)]
     idx = np.array(rows, np.int32)
     lowers = np.full(len(rows), -highspy.kHighsInf)
 
@@ -166,6 +174,38 @@ def compute_frontier(
     )
 
 
+def _least_scale(
+    problem: PortfolioProblem, rows: Sequence[int], time_limit: float | None
+) -> float | None:
+    """The least factor of the varied limits at which any plan fits (None: none found).
+
+    One MILP: minimise s subject to use ≤ s × limit on the varied rows, every other rule as
+    stated. Rounded up a hair so the level it gives is feasible despite solver tolerances.
+    """
+    model = build_model(problem, {c.code: 0.0 for c in problem.candidates})
+    h = model.h
+    n0 = len(model.columns)
+    uppers = [model.rows[r].upper for r in rows]
+    h.addCols(
+        1,
+        np.array([1.0]),
+        np.array([0.0]),
+        np.array([highspy.kHighsInf]),
+        len(rows),
+        np.array([0], np.int32),
+        np.array(rows, np.int32),
+        -np.array(uppers),
+    )
+    n = len(rows)
+    h.changeRowsBounds(n, np.array(rows, np.int32), np.full(n, -highspy.kHighsInf), np.zeros(n))
+    h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+    model.run(time_limit=time_limit, mip_gap=1e-6)
+    if not model.has_solution():
+        return None
+    s = float(model.column_values()[n0])
+    return s * (1 + 1e-7) + 1e-9
+
+
 def _used_scale(
     model: SelectionModel, rows: Sequence[int], uppers: np.ndarray[tuple[int], np.dtype[np.float64]]
 ) -> float:
@@ -207,7 +247,7 @@ def plot_frontier(
     from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter
 
-    from bigov.portfolio.readable import fte, money, points
+    from bigov.portfolio.readable import fte, money_tick, points
 
     p = Path(path)
     pts = frontier.points
@@ -257,7 +297,7 @@ def plot_frontier(
         if frontier.resource:
             what += f" ({frontier.resource})"
         ax.xaxis.set_major_formatter(
-            FuncFormatter(lambda x, _pos: fte(x) if capacity else money(x, currency))
+            FuncFormatter(lambda x, _pos: fte(x) if capacity else money_tick(x, currency))
         )
         ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: points(y)))
         ax.set_xlabel(f"total {what}" + (" (FTE)" if capacity else f" ({currency or 'GBP'})"))

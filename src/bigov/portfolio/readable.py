@@ -19,6 +19,7 @@ __all__ = [
     "fte",
     "limit_kind",
     "money",
+    "money_tick",
     "points",
     "snap",
 ]
@@ -35,6 +36,19 @@ def snap(x: float, step: float) -> float:
 def money(x: float, currency: str | None = None) -> str:
     """``£1.34m``, ``£412k``, ``£9,950``."""
     return _money(round(x, 2), currency or "GBP")
+
+
+def money_tick(x: float, currency: str | None = None) -> str:
+    """A chart axis label: ``£150m``, ``£2.5m``, ``£400k``, ``£0`` (as few digits as it takes)."""
+    sym = _money(1, currency or "GBP")[:-1]
+    a = abs(x)
+    sign = "-" if x < 0 else ""
+    for div, unit in ((1e6, "m"), (1e3, "k")):
+        if a >= div:
+            v = a / div
+            text = f"{v:,.0f}" if abs(v - round(v)) < 1e-6 else f"{v:,.1f}".rstrip("0").rstrip(".")
+            return f"{sign}{sym}{text}{unit}"
+    return f"{sign}{sym}{a:,.0f}"
 
 
 def fte(x: float) -> str:
