@@ -78,9 +78,12 @@ class ShiftWindow(_Strict):
 
 
 class Partial(_Strict):
-    """The item may be funded in part, between ``min_fraction`` and all of it (value scales)."""
+    """The item may be funded in part, between ``min_fraction`` and ``max_fraction`` of its
+    stated size (value, cost and resources scale). ``max_fraction`` above 1 lets run work grow
+    (e.g. 1.2 = up to 20 % more than its forecast)."""
 
     min_fraction: float = 0.0
+    max_fraction: float = 1.0
 
 
 class Candidate(_Strict):
@@ -188,6 +191,7 @@ class PortfolioProblem(_Strict):
     capacity: dict[str, dict[str, float]] = Field(default_factory=dict)
     capacity_allowance: dict[str, dict[str, float]] = Field(default_factory=dict)
     labels: dict[str, str] = Field(default_factory=dict)
+    target_split: dict[Category, float] = Field(default_factory=dict)
     candidates: list[Candidate]
     exclusions: list[Exclusion] = Field(default_factory=list)
     forced: list[Forced] = Field(default_factory=list)
@@ -338,6 +342,8 @@ def validate_problem(problem: PortfolioProblem, *, file: str | None = None) -> N
             bad(f"{where}.shift", "shift window must satisfy earliest ≤ 0 ≤ latest", c.shift)
         if c.partial is not None and not 0.0 <= c.partial.min_fraction <= 1.0:
             bad(f"{where}.partial", "min_fraction must be between 0 and 1", c.partial.min_fraction)
+        if c.partial is not None and not 1.0 <= c.partial.max_fraction <= 10.0:
+            bad(f"{where}.partial", "max_fraction must be between 1 and 10", c.partial.max_fraction)
 
     for cycle in _cycles(problem):
         bad("candidates.requires", "cyclic dependency: " + " → ".join([*cycle, cycle[0]]))
@@ -371,6 +377,10 @@ def validate_problem(problem: PortfolioProblem, *, file: str | None = None) -> N
             v is None for v in (rule.min_share, rule.max_share, rule.min_amount, rule.max_amount)
         ):
             bad(f"balance[{i}]", "a balance rule needs a share or an amount limit")
+
+    for cat, share in problem.target_split.items():
+        if not 0.0 <= share <= 1.0:
+            bad(f"target_split.{cat.value}", "a share must be between 0 and 1", share)
 
     scoring = problem.scoring
     if scoring.weights is not None and scoring.pairwise is not None:

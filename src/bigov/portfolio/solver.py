@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import math
 import os
 import sys
 import threading
@@ -35,7 +36,13 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from bigov.errors import BigovError
-from bigov.portfolio.problem import BalanceRule, Candidate, PortfolioProblem, validate_problem
+from bigov.portfolio.problem import (
+    BalanceRule,
+    Candidate,
+    Category,
+    PortfolioProblem,
+    validate_problem,
+)
 from bigov.portfolio.scoring import candidate_values
 
 __all__ = [
@@ -293,7 +300,7 @@ def build_model(
                 entries.append((s, x, None))
             else:
                 x = add_col(Column(cand.code, s, "x"), 0.0, 1.0, 0.0, True)
-                fcol = add_col(Column(cand.code, s, "f"), 0.0, 1.0, v, False)
+                fcol = add_col(Column(cand.code, s, "f"), 0.0, cand.partial.max_fraction, v, False)
                 entries.append((s, x, fcol))
         by_code[cand.code] = entries
 
@@ -322,7 +329,7 @@ def build_model(
                 assert f is not None
                 add_row(
                     Row(f"partial {cand.code}", "structural", -_INF, 0.0, (cand.code,)),
-                    {f: 1.0, x: -1.0},
+                    {f: 1.0, x: -cand.partial.max_fraction},
                 )
                 if cand.partial.min_fraction > 0:
                     add_row(
@@ -539,6 +546,8 @@ class Solution(BaseModel):
     labels: dict[str, str] = Field(default_factory=dict)
     period_groups: dict[str, list[str]] = Field(default_factory=dict)
     currency: str | None = None
+    split: dict[str, float] = Field(default_factory=dict)  # selected spend by category
+    target_split: dict[str, float] = Field(default_factory=dict)
 
     def selected_codes(self) -> set[str]:
         """Codes of the selected candidates."""
@@ -568,11 +577,15 @@ def read_solution(
     col = model.column_values()
     info = model.h.getInfo()
     plan: dict[str, PlanItem] = {}
+    cand_of = {c.code: c for c in problem.candidates}
     for code, entries in model.by_code.items():
         for s, x, f in entries:
             if col[x] > 0.5:
-                frac = 1.0 if f is None else float(np.clip(col[f], 0.0, 1.0))
+                part = cand_of[code].partial
+                top = 1.0 if part is None else part.max_fraction
+                frac = 1.0 if f is None else float(np.clip(col[f], 0.0, top))
                 plan[code] = PlanItem(s, round(frac, 9))
+    plan = snap_plan(problem, plan, model.values)
     selected = []
     for cand in problem.candidates:
         if cand.code in plan:
@@ -621,7 +634,53 @@ def read_solution(
         labels=dict(problem.labels),
         period_groups={g: list(m) for g, m in problem.period_groups.items()},
         currency=problem.currency,
+        split=category_split(problem, plan),
+        target_split={c.value: v for c, v in problem.target_split.items()},
     )
+
+
+def category_split(problem: PortfolioProblem, plan: Mapping[str, PlanItem]) -> dict[str, float]:
+    """Selected spend (horizon, all sources) by run / grow / transform: the category of the
+    work item, the definition of the governed figures ``balance.purpose_share.*``."""
+    out = {c.value: 0.0 for c in Category}
+    for cand in problem.candidates:
+        item = plan.get(cand.code)
+        if item is not None:
+            out[cand.category.value] += _total_cost(cand) * item.fraction
+    return out
+
+
+def snap_plan(
+    problem: PortfolioProblem,
+    plan: Mapping[str, PlanItem],
+    values: Mapping[str, float] | None = None,
+) -> dict[str, PlanItem]:
+    """Funded fractions on whole percentages when that keeps the plan within every rule.
+
+    A solver returns 0.500000954 where a person means 50 %: each partial fraction is moved to
+    the nearest whole percent (or, failing that, the whole percent below), one item at a time,
+    and kept only if the plan still breaks nothing and loses no more than solver noise.
+    """
+    out = dict(plan)
+    parts = [c for c in problem.candidates if c.partial is not None and c.code in out]
+    if not parts:
+        return out
+    vals = candidate_values(problem) if values is None else values
+    base_value, base_broken = evaluate_plan(problem, out, vals)
+    if base_broken:
+        return out
+    for cand in parts:
+        item = out[cand.code]
+        for frac in (round(item.fraction, 2), math.floor(item.fraction * 100 + 1e-9) / 100):
+            if abs(frac - item.fraction) <= 1e-12:
+                break
+            trial = {**out, cand.code: PlanItem(item.shift, frac)}
+            value, broken = evaluate_plan(problem, trial, vals)
+            if not broken and value >= base_value - 1e-6 * max(1.0, abs(base_value)):
+                out = trial
+                base_value = value
+                break
+    return out
 
 
 def _start_period(cand: Candidate, periods: Sequence[str], shift: int) -> str | None:
@@ -679,7 +738,8 @@ def evaluate_plan(
         if item.shift not in allowed_shifts(cand, problem.periods):
             broken.append(f"start shift {item.shift:+d} of {code} is outside its window")
         low = 1.0 if cand.partial is None else cand.partial.min_fraction
-        if not (low - tol <= item.fraction <= 1.0 + tol):
+        high = 1.0 if cand.partial is None else cand.partial.max_fraction
+        if not (low - tol <= item.fraction <= high + tol):
             broken.append(f"fraction {item.fraction:g} of {code} is not allowed")
     spend, use = plan_usage(problem, plan)
     for source, table in problem.budgets.items():
