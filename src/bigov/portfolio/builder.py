@@ -108,6 +108,8 @@ _DEFAULT_RUN_MIN_FRACTION = 0.9  # a BAU line can usually be trimmed 10 % within
 _DEFAULT_DISCOUNT_RATE = 0.035  # HM Treasury Green Book rate
 _DEFAULT_MAX_SHIFT = 3  # months a proposal may start late: one quarter of slack
 _CATEGORIES = ("run", "grow", "transform")
+# the governed target split's defaults (bigov.analysis.balance.DEFAULT_TARGET), in percent
+_DEFAULT_TARGET = {"run": "70", "grow": "20", "transform": "10"}
 
 
 class RoundOptions(BaseModel):
@@ -118,6 +120,7 @@ class RoundOptions(BaseModel):
     stoppable: list[str] = Field(default_factory=list)
     npv_weight: float = 0.0
     run_min_fraction: float | None = None  # None = the workspace setting (default 0.9)
+    run_max_fraction: float | None = None  # None = the workspace setting (default 1.0: no growth)
     discount_rate: float | None = None  # None = the workspace setting (default 3.5 %)
     # month: cost, demand and capacity by month, budgets by fiscal year (a period group), and
     # proposals may start up to max_shift months late; year: everything averaged per fiscal year
@@ -181,7 +184,9 @@ def build_round(
     settings: dict[str, str] = dict(
         q.rows(
             select(Setting.key, Setting.value).where(
-                (Setting.key.like("portfolio_%")) | (Setting.key == "fiscal_year_start_month")
+                (Setting.key.like("portfolio_%"))
+                | (Setting.key.like("target_split_%"))
+                | (Setting.key == "fiscal_year_start_month")
             )
         )
     )
@@ -189,6 +194,9 @@ def build_round(
     run_min = options.run_min_fraction
     if run_min is None:
         run_min = float(settings.get("portfolio_run_min_fraction", _DEFAULT_RUN_MIN_FRACTION))
+    run_max = options.run_max_fraction
+    if run_max is None:
+        run_max = float(settings.get("portfolio_run_max_fraction", 1.0))
     rate = options.discount_rate
     if rate is None:
         rate = float(settings.get("portfolio_discount_rate", _DEFAULT_DISCOUNT_RATE))
@@ -393,8 +401,8 @@ def build_round(
             continue
         running = item.phase in RUNNING
         partial = (
-            Partial(min_fraction=run_min)
-            if item.nature is Nature.RUN and running and run_min < 1.0
+            Partial(min_fraction=min(run_min, 1.0), max_fraction=max(run_max, 1.0))
+            if item.nature is Nature.RUN and running and (run_min < 1.0 or run_max > 1.0)
             else None
         )
         item_scores = {d: s for d, s in scores.get(item.id, {}).items() if s}
@@ -446,6 +454,20 @@ def build_round(
             assert pred is not None and succ is not None
             by_code[succ].requires.append(pred)
 
+    target = {
+        cat: float(settings.get(f"target_split_{cat}", _DEFAULT_TARGET[cat])) / 100.0
+        for cat in _CATEGORIES
+    }
+    run_ids = {
+        item.code: item
+        for item in live.values()
+        if item.nature is Nature.RUN and item.phase in RUNNING and item.code in in_round
+    }
+    if run_ids:
+        notes.append(
+            _value_run_work(q, candidates, run_ids, units, contributions, weights, target["run"])
+        )
+
     skills = sorted({k for c in candidates for k in c.resources} | set(capacity))
     balance: list[BalanceRule] = []
     present = {c.category.value for c in candidates}
@@ -485,6 +507,7 @@ def build_round(
         period_groups=groups,
         capacity_allowance=allowance if options.committed_overload == "accept" else {},
         labels={k: labels[k] for k in skills if k in labels},
+        target_split={Category(c): v for c, v in target.items()},
         funding_sources=sorted(used_streams | set(budgets)),
         skills=skills,
         budgets={s: t for s, t in sorted(budgets.items()) if s in used_streams},
@@ -511,6 +534,93 @@ def _stream(nature: Nature | None, code: str | None, item_nature: Nature | None)
     if code is not None:
         return code
     return item_nature.value if item_nature is not None else "unfunded"
+
+
+def _value_run_work(
+    q: _Counter,
+    candidates: Sequence[Candidate],
+    run_items: Mapping[str, Any],
+    units: Mapping[int, Any],
+    contributions: Sequence[Any],
+    weights: Mapping[str, float],
+    target_run: float,
+) -> str:
+    """Give running BAU work the value of keeping it running; returns a note saying how.
+
+    Each run item's *service weight* is ``1 + KPIs it serves + exposure of stopping it``:
+    operational measures owned by its organisation unit or any unit above it, key results of
+    the OTCs it contributes to, and the open risks and issues logged against it (probability ×
+    impact / 25 each, an issue counting as certain). The board's target split calibrates the
+    scale: the run book together is worth ``target_run / (1 − target_run)`` times the value of
+    all change candidates, so at the target split a pound of run buys on average as much value
+    as a pound of change, and a run line serving more KPIs and risk is worth more per pound.
+    The pool is shared in proportion to service weight × cost. The strategic value of the
+    item's contributions (its driver scores) is added on top.
+    """
+    from bigov.metrics.models import MetricMeasure
+    from bigov.portfolio.scoring import candidate_value
+    from bigov.raid.models import RaidItem, RaidKind, RaidStatus
+    from bigov.strategy.models import KeyResult
+
+    measures: dict[str, int] = defaultdict(int)
+    for r in q.rows(
+        select(MetricMeasure.entity_code).where(MetricMeasure.entity_kind == "org_unit")
+    ):
+        measures[r.entity_code] += 1
+    krs: dict[int, int] = defaultdict(int)
+    for r in q.rows(select(KeyResult.otc_id).where(KeyResult.otc_id.is_not(None))):
+        krs[r.otc_id] += 1
+    wanted = {r.id for r in run_items.values()}
+    exposure: dict[int, float] = defaultdict(float)
+    for r in q.rows(
+        select(RaidItem.work_item_id, RaidItem.kind, RaidItem.probability, RaidItem.impact).where(
+            RaidItem.kind.in_([RaidKind.RISK, RaidKind.ISSUE]),
+            RaidItem.status != RaidStatus.CLOSED,
+            RaidItem.work_item_id.is_not(None),
+        )
+    ):
+        if r.work_item_id in wanted:
+            p = 5 if r.kind is RaidKind.ISSUE else (r.probability or 3)
+            exposure[r.work_item_id] += p * (r.impact or 3) / 25.0
+    otcs_of: dict[int, set[int]] = defaultdict(set)
+    for r in contributions:
+        otcs_of[r.work_item_id].add(r.otc_id)
+    total_w = sum(weights.values()) or 1.0
+    norm = {d: w / total_w for d, w in weights.items()}
+    change_value = sum(
+        candidate_value(c.model_copy(update={"confidence": None}), norm)
+        for c in candidates
+        if c.code not in run_items
+    )
+    share = min(max(target_run, 0.0), 0.95)
+    pool = change_value * share / (1.0 - share) if change_value > 0 else float(len(run_items))
+    service: dict[str, float] = {}
+    for code, item in run_items.items():
+        kpis = 0
+        seen: set[int] = set()
+        node = units.get(item.org_unit_id) if item.org_unit_id is not None else None
+        while node is not None and node.id not in seen:
+            seen.add(node.id)
+            kpis += measures.get(node.code, 0)
+            node = units.get(node.parent_id) if node.parent_id is not None else None
+        kpis += sum(krs.get(o, 0) for o in otcs_of.get(item.id, ()))
+        service[code] = 1.0 + kpis + exposure.get(item.id, 0.0)
+    by_code = {c.code: c for c in candidates}
+    cost = {code: _total_cost(by_code[code]) for code in run_items}
+    mass = sum(service[c] * cost[c] for c in run_items) or 1.0
+    for code in run_items:
+        c = by_code[code]
+        strategic = candidate_value(c.model_copy(update={"confidence": None, "value": None}), norm)
+        c.value = round(strategic + pool * service[code] * cost[code] / mass, 6)
+    return (
+        f"{len(run_items)} running BAU item(s) valued for the KPIs they serve and the risk of "
+        f"stopping them: {pool:,.1f} points in all, at the target run share "
+        f"{target_run:.0%}"
+    )
+
+
+def _total_cost(c: Candidate) -> float:
+    return sum(sum(t.values()) for t in (c.cost or {}).values())
 
 
 def _committed_overload(

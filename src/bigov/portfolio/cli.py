@@ -210,6 +210,16 @@ def _print_solution(solution: Solution) -> None:
     )
     if solution.excluded:
         console.print("out: " + escape(", ".join(solution.excluded)))
+    total = sum(solution.split.values())
+    if total > 0:
+        parts = []
+        for cat, amount_ in solution.split.items():
+            target = solution.target_split.get(cat)
+            parts.append(
+                f"{cat} {amount_ / total:.1%}"
+                + ("" if target is None else f" (target {target:.0%})")
+            )
+        console.print("split of the selected spend: " + " · ".join(parts))
     groups = solution.period_groups
     if solution.spend:
         spend = Table("funding", "period", "spend", "budget", "used", title="Spend")
