@@ -571,10 +571,15 @@ def read_solution(
     status: highspy.HighsModelStatus,
     *,
     time_limit: float | None,
+    col: np.ndarray[Any, np.dtype[np.float64]] | None = None,
+    bound: float | None = None,
+    proven: bool | None = None,
 ) -> Solution:
-    """Turn the model's current solution into a :class:`Solution` (callers checked it exists)."""
+    """Turn the model's current solution (or the column vector ``col``, with its ``bound`` and
+    whether it is ``proven`` optimal) into a :class:`Solution`; callers checked it exists."""
     problem = model.problem
-    col = model.column_values()
+    if col is None:
+        col = model.column_values()
     info = model.h.getInfo()
     plan: dict[str, PlanItem] = {}
     cand_of = {c.code: c for c in problem.candidates}
@@ -603,11 +608,13 @@ def read_solution(
     spend, use = plan_usage(problem, plan)
     value = sum(s.value for s in selected)
     is_mip = model.is_mip
-    bound = float(info.mip_dual_bound) if is_mip else value
-    gap = float(info.mip_gap) if is_mip else 0.0
-    if not np.isfinite(gap) or gap < 0:
+    if bound is None:
+        bound = float(info.mip_dual_bound) if is_mip else value
+    bound = max(bound, value) if np.isfinite(bound) else bound
+    gap = abs(bound - value) / max(abs(bound), 1e-9) if is_mip and np.isfinite(bound) else 0.0
+    if not np.isfinite(gap) or gap < 1e-9:
         gap = 0.0
-    optimal = status == highspy.HighsModelStatus.kOptimal
+    optimal = status == highspy.HighsModelStatus.kOptimal if proven is None else proven
     state: Literal["optimal", "time_limit", "interrupted"] = (
         "optimal"
         if optimal
@@ -801,6 +808,7 @@ def solve(
     mip_gap: float = DEFAULT_MIP_GAP,
     values: Mapping[str, float] | None = None,
     start: Mapping[str, PlanItem] | None = None,
+    search: bool = True,
 ) -> Solution:
     """The best selection for ``problem``.
 
@@ -810,6 +818,8 @@ def solve(
         values: candidate values overriding the scored ones.
         start: a plan to offer HiGHS as a first incumbent (e.g. the plan of record); ignored if
             it is infeasible.
+        search: with a time limit, run the neighbourhood search of :mod:`.search` on the second
+            core beside HiGHS, sharing incumbents (False = plain HiGHS).
 
     Raises:
         ValidationError: the problem breaks the format rules.
@@ -819,7 +829,22 @@ def solve(
     validate_problem(problem)
     model = build_model(problem, values)
     start_vector = plan_vector(model, start) if start else None
-    status = model.run(time_limit=time_limit, mip_gap=mip_gap, start=start_vector)
+    if search and time_limit and model.is_mip:
+        from bigov.portfolio.search import search_solve
+
+        found = search_solve(model, time_limit=time_limit, mip_gap=mip_gap, start=start_vector)
+        if found.vec is not None:
+            return read_solution(
+                model,
+                found.status,
+                time_limit=time_limit,
+                col=found.vec,
+                bound=found.bound,
+                proven=found.proven_optimal,
+            )
+        status = found.status
+    else:
+        status = model.run(time_limit=time_limit, mip_gap=mip_gap, start=start_vector)
     if status in (
         highspy.HighsModelStatus.kInfeasible,
         highspy.HighsModelStatus.kUnboundedOrInfeasible,
