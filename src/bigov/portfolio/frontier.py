@@ -122,47 +122,14 @@ def compute_frontier(
         scales = [top * (k + 1) / points for k in range(points)]
     else:
         scales = [low + (top - low) * k / (points - 1) for k in range(points)]
-    idx = np.array(rows, np.int32)
-    lowers = np.full(len(rows), -highspy.kHighsInf)
-
+    levels = [float(uppers.sum() * sc) for sc in scales]
     found: dict[int, FrontierPoint] = {}
-    # (factor of the limits the last proven plan actually uses, that plan)
-    reusable: tuple[float, FrontierPoint] | None = None
-    order = sorted(range(points), key=lambda k: -scales[k]) if warm else list(range(points))
-    for k in order:
-        scale = scales[k]
-        level = float(uppers.sum() * scale)
-        if reusable is not None and reusable[0] <= scale * (1 + 1e-9):
-            found[k] = reusable[1].model_copy(update={"scale": scale, "level": level})
-            continue
-        if not warm:
-            model = build_model(problem)
-        model.h.changeRowsBounds(len(rows), idx, lowers, uppers * scale)
-        status = model.run(time_limit=time_limit, mip_gap=mip_gap)
-        if not model.has_solution():
-            found[k] = FrontierPoint(scale=scale, level=level, value=None, proven_optimal=False)
-            reusable = None
-            continue
-        col = model.column_values()
-        info = model.h.getInfo()
-        selected = sorted(
-            {model.columns[c].code for c in range(len(col)) if _chosen(model, c, col)}
-        )
-        point = FrontierPoint(
-            scale=scale,
-            level=level,
-            value=float(info.objective_function_value),
-            proven_optimal=status == highspy.HighsModelStatus.kOptimal,
-            gap=max(float(info.mip_gap), 0.0) if np.isfinite(info.mip_gap) else 0.0,
-            selected=selected,
-        )
-        found[k] = point
-        # Only a proven optimum may stand in for other levels: a best-found plan might be beaten
-        # at a lower level by one the solver did not find at this level.
-        if warm and point.proven_optimal:
-            reusable = (_used_scale(model, rows, uppers), point)
-        else:
-            reusable = None
+    if not warm:
+        for k in range(points):
+            cold = build_model(problem)
+            found[k] = _solve_level(cold, rows, uppers, scales[k], levels[k], time_limit, mip_gap)
+    else:
+        _warm_levels(problem, model, rows, uppers, scales, levels, time_limit, mip_gap, found)
     out = [found[k] for k in range(points)]
     return Frontier(
         dimension=dimension,
@@ -172,6 +139,156 @@ def compute_frontier(
         run_time=time.perf_counter() - started,
         warm=warm,
     )
+
+
+def _solve_level(
+    model: SelectionModel,
+    rows: Sequence[int],
+    uppers: np.ndarray[tuple[int], np.dtype[np.float64]],
+    scale: float,
+    level: float,
+    time_limit: float | None,
+    mip_gap: float,
+    start: np.ndarray[Any, np.dtype[np.float64]] | None = None,
+) -> FrontierPoint:
+    """One level solved on ``model`` (its varied rows set to ``uppers × scale``)."""
+    n = len(rows)
+    model.h.changeRowsBounds(
+        n, np.array(rows, np.int32), np.full(n, -highspy.kHighsInf), uppers * scale
+    )
+    status = model.run(
+        time_limit=time_limit, mip_gap=mip_gap, start=None if start is None else start.tolist()
+    )
+    if not model.has_solution():
+        return FrontierPoint(scale=scale, level=level, value=None, proven_optimal=False)
+    col = model.column_values()
+    info = model.h.getInfo()
+    return FrontierPoint(
+        scale=scale,
+        level=level,
+        value=float(info.objective_function_value),
+        proven_optimal=status == highspy.HighsModelStatus.kOptimal,
+        gap=max(float(info.mip_gap), 0.0) if np.isfinite(info.mip_gap) else 0.0,
+        selected=sorted({model.columns[c].code for c in range(len(col)) if _chosen(model, c, col)}),
+    )
+
+
+def _warm_levels(
+    problem: PortfolioProblem,
+    model: SelectionModel,
+    rows: Sequence[int],
+    uppers: np.ndarray[tuple[int], np.dtype[np.float64]],
+    scales: Sequence[float],
+    levels: Sequence[float],
+    time_limit: float | None,
+    mip_gap: float,
+    found: dict[int, FrontierPoint],
+) -> None:
+    """Solve every level with two workers meeting in the middle, one per core.
+
+    The *down* worker goes from the top level down on ``model``: a proven optimum that uses only
+    a factor ``u`` of the limits is the optimum of every level down to ``u`` (no solve), and
+    otherwise the plan of the level above, repaired to fit by dropping its least valuable items
+    per unit of the overrun, is the first incumbent. The *up* worker goes from the bottom level
+    up on a second instance: the plan of the level below always still fits, so it is the first
+    incumbent. They take levels from the two ends of one queue until it is empty.
+    """
+    import threading
+
+    order = sorted(range(len(scales)), key=lambda k: scales[k])
+    lock = threading.Lock()
+    queue = list(order)  # ascending; down takes from the end, up from the front
+
+    def take(end: int) -> int | None:
+        with lock:
+            if not queue:
+                return None
+            return queue.pop(end)
+
+    def down() -> None:
+        reusable: tuple[float, FrontierPoint] | None = None
+        prev: np.ndarray[Any, np.dtype[np.float64]] | None = None
+        while (k := take(-1)) is not None:
+            scale, level = scales[k], levels[k]
+            if reusable is not None and reusable[0] <= scale * (1 + 1e-9):
+                found[k] = reusable[1].model_copy(update={"scale": scale, "level": level})
+                continue
+            start = None if prev is None else _repair(model, prev, rows, uppers * scale)
+            point = _solve_level(model, rows, uppers, scale, level, time_limit, mip_gap, start)
+            found[k] = point
+            if point.value is None:
+                reusable, prev = None, None
+                continue
+            prev = model.column_values()
+            # only a proven optimum may stand in for other levels: a best-found plan might be
+            # beaten at a lower level by one the solver did not find at this level
+            reusable = (_used_scale(model, rows, uppers), point) if point.proven_optimal else None
+
+    def up() -> None:
+        other = build_model(problem, model.values)
+        prev: np.ndarray[Any, np.dtype[np.float64]] | None = None
+        while (k := take(0)) is not None:
+            point = _solve_level(
+                other, rows, uppers, scales[k], levels[k], time_limit, mip_gap, prev
+            )
+            found[k] = point
+            prev = other.column_values() if point.value is not None else None
+
+    worker = threading.Thread(target=up, name="bigov-frontier-up", daemon=True)
+    worker.start()
+    try:
+        down()
+    finally:
+        worker.join()
+
+
+def _repair(
+    model: SelectionModel,
+    vec: np.ndarray[Any, np.dtype[np.float64]],
+    rows: Sequence[int],
+    limits: np.ndarray[tuple[int], np.dtype[np.float64]],
+) -> np.ndarray[Any, np.dtype[np.float64]] | None:
+    """``vec`` made to fit ``limits`` on ``rows`` by dropping selected items, least value per
+    unit of overrun first (with whatever needs them); None when that breaks another rule."""
+    from bigov.portfolio.search import _feasible
+
+    out = vec.copy()
+    cost = np.asarray(model.h.getLp().col_cost_, dtype=float)
+    forced_in = {f.code for f in model.problem.forced if f.decision == "in"}
+    needs: dict[str, list[str]] = {}
+    for c in model.problem.candidates:
+        for r in c.requires:
+            needs.setdefault(r, []).append(c.code)
+    use_of = {
+        code: [x if f is None else f for _, x, f in entries]
+        for code, entries in model.by_code.items()
+    }
+    for _ in range(len(use_of)):
+        act = [sum(cf * out[c] for c, cf in model.entries[r].items()) for r in rows]
+        over = [(r, a - lim) for r, a, lim in zip(rows, act, limits, strict=True) if a > lim + 1e-9]
+        if not over:
+            return out if _feasible(model, out) else None
+        best: tuple[float, str] | None = None
+        for code, cols in use_of.items():
+            if code in forced_in or not any(out[c] > 1e-9 for c in cols):
+                continue
+            relief = sum(model.entries[r].get(c, 0.0) * out[c] / ex for r, ex in over for c in cols)
+            if relief <= 0:
+                continue
+            worth = sum(cost[c] * out[c] for c in cols)
+            if best is None or worth / relief < best[0]:
+                best = (worth / relief, code)
+        if best is None:
+            return None
+        todo = [best[1]]
+        while todo:
+            code = todo.pop()
+            for _, x, f in model.by_code[code]:
+                out[x] = 0.0
+                if f is not None:
+                    out[f] = 0.0
+            todo += [d for d in needs.get(code, []) if any(out[c] > 1e-9 for c in use_of[d])]
+    return None
 
 
 def _least_scale(
