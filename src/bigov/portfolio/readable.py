@@ -61,7 +61,9 @@ def points(x: float) -> str:
     two significant digits (``0.042``) so a real difference never reads as 0."""
     if not math.isfinite(x):
         return "—"
-    if x != 0 and abs(x) < 0.95:
+    if abs(x) < 5e-7:  # solver noise, not a value
+        return "0.0"
+    if abs(x) < 0.95:
         places = min(6, 1 - math.floor(math.log10(abs(x))))
         y = round(x, places)
         return f"{0.0 if y == 0 else y:.{places}f}"
