@@ -22,26 +22,26 @@ MONTHS = ["2026-10", "2026-11", "2026-12", "2027-01", "2027-02", "2027-03"]
 def squeezed() -> PortfolioProblem:
     """Two running projects forced in need 8 FTE of data engineers each in 2027-01..03, and the
     team has 10: the round is infeasible by exactly 6 FTE in each of those three months."""
-    busy = {m: 8.0 for m in MONTHS[3:]}
+    busy = dict.fromkeys(MONTHS[3:], 8.0)
     data: dict[str, Any] = {
         "name": "squeezed round",
         "currency": "GBP",
         "periods": MONTHS,
         "period_groups": {"FY2027": MONTHS},
         "budgets": {"change": {"FY2027": 5_000_000}},
-        "capacity": {"SK-DATA": {m: 10.0 for m in MONTHS}},
+        "capacity": {"SK-DATA": dict.fromkeys(MONTHS, 10.0)},
         "labels": {"SK-DATA": "Data Engineer"},
         "candidates": [
             {
                 "code": "PRJ-X",
                 "value": 3,
-                "cost": {"change": {m: 400_000.0 for m in MONTHS}},
+                "cost": {"change": dict.fromkeys(MONTHS, 400000.0)},
                 "resources": {"SK-DATA": busy},
             },
             {
                 "code": "PRJ-Y",
                 "value": 5,
-                "cost": {"change": {m: 300_000.0 for m in MONTHS}},
+                "cost": {"change": dict.fromkeys(MONTHS, 300000.0)},
                 "resources": {"SK-DATA": busy},
             },
             {"code": "PRJ-Z", "value": 1, "cost": {"change": {"2026-10": 100_000.0}}},
