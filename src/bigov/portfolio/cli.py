@@ -390,14 +390,39 @@ def _codes(text: str | None) -> list[str]:
     return [c.strip() for c in (text or "").split(",") if c.strip()]
 
 
+Grain = Annotated[
+    str,
+    typer.Option(
+        "--grain", help="month: cost, demand and capacity by month (default); year: averaged."
+    ),
+]
+RefuseOverload = Annotated[
+    bool,
+    typer.Option(
+        "--refuse-overload",
+        help="Do not accept commitments already over a skill's capacity (the round is then "
+        "infeasible; see optimise --relax).",
+    ),
+]
+
+
 def _options(
-    years: list[int], stoppable: str | None, prioritisation: str | None, npv_weight: float
+    years: list[int],
+    stoppable: str | None,
+    prioritisation: str | None,
+    npv_weight: float,
+    grain: str = "month",
+    refuse_overload: bool = False,
 ) -> RoundOptions:
+    if grain not in ("month", "year"):
+        raise ConfigError(f"--grain: {grain!r} is not month or year")
     return RoundOptions(
         years=years,
         stoppable=_codes(stoppable),
         prioritisation=prioritisation,
         npv_weight=npv_weight,
+        grain="month" if grain == "month" else "year",
+        committed_overload="refuse" if refuse_overload else "accept",
     )
 
 
@@ -409,12 +434,14 @@ def export_problem(
     stoppable: Stoppable = None,
     prioritisation: PrioritisationOpt = None,
     npv_weight: NpvWeight = 0.0,
+    grain: Grain = "month",
+    refuse_overload: RefuseOverload = False,
     json_out: JsonOption = False,
 ) -> None:
     """Write the workspace's planning round as a problem file (docs/portfolio.md)."""
     with open_workspace(db) as ws:
         built = _service(ws).export_problem(
-            _options(year, stoppable, prioritisation, npv_weight), out
+            _options(year, stoppable, prioritisation, npv_weight, grain, refuse_overload), out
         )
     summary = {
         "file": str(out),
@@ -452,13 +479,15 @@ def scenario_save(
     npv_weight: NpvWeight = 0.0,
     time_limit: TimeLimit = None,
     by: Annotated[str | None, typer.Option("--by", help="Who creates it.")] = None,
+    grain: Grain = "month",
+    refuse_overload: RefuseOverload = False,
     json_out: JsonOption = False,
 ) -> None:
     """Build the planning round, solve it and save the result as a named scenario."""
     with open_workspace(db) as ws:
         summary = _service(ws).optimise(
             name,
-            _options(year, stoppable, prioritisation, npv_weight),
+            _options(year, stoppable, prioritisation, npv_weight, grain, refuse_overload),
             time_limit=time_limit,
             created_by=by,
             reporter=RichReporter(enabled=not json_out),
@@ -469,7 +498,7 @@ def scenario_save(
     console.print(
         f"scenario [bold]{escape(summary.name)}[/] ({summary.code}, "
         f"{summary.planning_round}): value "
-        f"{summary.value:.4g}, {len(summary.selected)} selected, {len(summary.excluded)} out"
+        f"{points(summary.value)}, {len(summary.selected)} selected, {len(summary.excluded)} out"
         + ("" if summary.proven_optimal else f", gap {summary.gap:.2%}")
     )
     if summary.excluded:
@@ -510,7 +539,7 @@ def scenario_import(
         return
     console.print(
         f"imported scenario [bold]{escape(summary.name)}[/] ({summary.code}): "
-        f"value {summary.value:.4g}"
+        f"value {points(summary.value)}"
     )
 
 
@@ -529,7 +558,7 @@ def scenario_list(
     table = Table("code", "name", "round", "origin", "value", "selected", "optimal", "record")
     for r in rows:
         table.add_row(
-            r.code, r.name, r.planning_round, r.origin, f"{r.value:.4g}", str(len(r.selected)),
+            r.code, r.name, r.planning_round, r.origin, f"{points(r.value)}", str(len(r.selected)),
             "yes" if r.proven_optimal else f"gap {r.gap:.2%}", "✓" if r.plan_of_record else "",
         )  # fmt: skip
     console.print(table)
@@ -549,18 +578,18 @@ def scenario_compare(
         return
     cols = [f.name for f in cmp.scenarios]
     head = Table("", *cols, title="Scenarios")
-    head.add_row("value", *(f"{f.value:.4g}" for f in cmp.scenarios))
+    head.add_row("value", *(f"{points(f.value)}" for f in cmp.scenarios))
     head.add_row("selected", *(str(f.selected) for f in cmp.scenarios))
     for period in cmp.scenarios[0].spend_by_period:
         head.add_row(
-            f"spend {period}", *(f"{f.spend_by_period.get(period, 0):,.0f}" for f in cmp.scenarios)
+            f"spend {period}", *(money(f.spend_by_period.get(period, 0)) for f in cmp.scenarios)
         )
     for cat in ("run", "grow", "transform"):
-        head.add_row(f"spend {cat}", *(f"{f.split.get(cat, 0):,.0f}" for f in cmp.scenarios))
+        head.add_row(f"spend {cat}", *(money(f.split.get(cat, 0)) for f in cmp.scenarios))
     for skill, limits in cmp.scenarios[0].capacity.items():
         for period, limit in limits.items():
             head.add_row(
-                f"{skill} {period} (≤ {limit:g})",
+                f"{skill} {period} (≤ {limit:,.1f})",
                 *(f"{f.capacity_use.get(skill, {}).get(period, 0):.1f}" for f in cmp.scenarios),
             )
     console.print(head)
@@ -654,8 +683,8 @@ def rebalance(
     console.print(
         f"{report.planning_round}: plan of record "
         f"[bold]{escape(str(report.plan_of_record))}[/] is now worth "
-        f"{r.reference_value:.4g}; best possible {r.optimum_value:.4g}; with "
-        f"{len(r.changes)} change(s) {r.value:.4g} ({r.run_time:.2f} s)"
+        f"{points(r.reference_value)}; best possible {points(r.optimum_value)}; with "
+        f"{len(r.changes)} change(s) {points(r.value)} ({r.run_time:.2f} s)"
     )
     for change in report.strategy_changes:
         console.print(f"  strategy: {change}")
@@ -664,7 +693,12 @@ def rebalance(
     table = Table("item", "name", "action", "detail", "value before", "value after")
     for c in r.changes:
         table.add_row(
-            c.code, c.name, c.action, c.detail, f"{c.value_before:.4g}", f"{c.value_after:.4g}"
+            c.code,
+            c.name,
+            c.action,
+            c.detail,
+            f"{points(c.value_before)}",
+            f"{points(c.value_after)}",
         )
     console.print(table)
     if report.saved_as:
