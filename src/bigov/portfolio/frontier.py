@@ -184,60 +184,56 @@ def _warm_levels(
     mip_gap: float,
     found: dict[int, FrontierPoint],
 ) -> None:
-    """Solve every level with two workers meeting in the middle, one per core.
+    """Solve every level with two workers (one per core), both going from the top down.
 
-    The *down* worker goes from the top level down on ``model``: a proven optimum that uses only
-    a factor ``u`` of the limits is the optimum of every level down to ``u`` (no solve), and
-    otherwise the plan of the level above, repaired to fit by dropping its least valuable items
-    per unit of the overrun, is the first incumbent. The *up* worker goes from the bottom level
-    up on a second instance: the plan of the level below always still fits, so it is the first
-    incumbent. They take levels from the two ends of one queue until it is empty.
+    Each worker takes the highest level left. A proven optimum that uses only a factor ``u`` of
+    the limits is the optimum of every level down to ``u``: such intervals are shared, and a level
+    inside one needs no solve. Otherwise the plan of the nearest level above (whichever worker
+    solved it), repaired to fit by dropping its least valuable items per unit of overrun, is the
+    first incumbent.
     """
     import threading
 
-    order = sorted(range(len(scales)), key=lambda k: scales[k])
     lock = threading.Lock()
-    queue = list(order)  # ascending; down takes from the end, up from the front
+    queue = sorted(range(len(scales)), key=lambda k: scales[k])  # highest level last
+    proven: list[tuple[float, float, FrontierPoint]] = []  # (used factor, factor, point)
+    plans: dict[int, np.ndarray[Any, np.dtype[np.float64]]] = {}
 
-    def take(end: int) -> int | None:
-        with lock:
-            if not queue:
-                return None
-            return queue.pop(end)
-
-    def down() -> None:
-        reusable: tuple[float, FrontierPoint] | None = None
-        prev: np.ndarray[Any, np.dtype[np.float64]] | None = None
-        while (k := take(-1)) is not None:
-            scale, level = scales[k], levels[k]
-            if reusable is not None and reusable[0] <= scale * (1 + 1e-9):
-                found[k] = reusable[1].model_copy(update={"scale": scale, "level": level})
+    def work(m: SelectionModel) -> None:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                k = queue.pop()
+                scale, level = scales[k], levels[k]
+                cover = next(
+                    (pt for u, top, pt in proven if u <= scale * (1 + 1e-9) <= top * (1 + 1e-9)),
+                    None,
+                )
+                above = [q for q in plans if scales[q] > scale]
+                prev = plans[min(above, key=lambda q: scales[q])] if above else None
+            if cover is not None:
+                found[k] = cover.model_copy(update={"scale": scale, "level": level})
                 continue
-            start = None if prev is None else _repair(model, prev, rows, uppers * scale)
-            point = _solve_level(model, rows, uppers, scale, level, time_limit, mip_gap, start)
+            start = None if prev is None else _repair(m, prev, rows, uppers * scale)
+            point = _solve_level(m, rows, uppers, scale, level, time_limit, mip_gap, start)
             found[k] = point
             if point.value is None:
-                reusable, prev = None, None
                 continue
-            prev = model.column_values()
-            # only a proven optimum may stand in for other levels: a best-found plan might be
-            # beaten at a lower level by one the solver did not find at this level
-            reusable = (_used_scale(model, rows, uppers), point) if point.proven_optimal else None
+            vec = m.column_values()
+            used = _used_scale(m, rows, uppers)
+            with lock:
+                plans[k] = vec
+                # only a proven optimum may stand in for other levels: a best-found plan might
+                # be beaten at a lower level by one the solver did not find at this level
+                if point.proven_optimal:
+                    proven.append((used, scale, point))
 
-    def up() -> None:
-        other = build_model(problem, model.values)
-        prev: np.ndarray[Any, np.dtype[np.float64]] | None = None
-        while (k := take(0)) is not None:
-            point = _solve_level(
-                other, rows, uppers, scales[k], levels[k], time_limit, mip_gap, prev
-            )
-            found[k] = point
-            prev = other.column_values() if point.value is not None else None
-
-    worker = threading.Thread(target=up, name="bigov-frontier-up", daemon=True)
+    other = build_model(problem, model.values)
+    worker = threading.Thread(target=work, args=(other,), name="bigov-frontier", daemon=True)
     worker.start()
     try:
-        down()
+        work(model)
     finally:
         worker.join()
 
