@@ -185,8 +185,7 @@ def _blocked_text(
         over = problem.capacity_allowance.get(skill, {}).get(tight, 0.0)
         span = _period_span(months, problem.periods)
         note = f", {over:,.1f} of it committed over capacity" if over else ""
-        out.insert(
-            0,
+        out.append(
             f"capacity {skill} {span} ({problem.label(skill)}, tightest {tight}: "
             f"{st.used:,.1f} of {st.limit:,.1f} FTE used{note})",
         )
