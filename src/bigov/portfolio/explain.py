@@ -153,16 +153,35 @@ def explain(
                     )
                 it.limit_increase_needed = _limits_needed(problem, code, solution.value, time_limit)
                 if it.limit_increase_needed:
-                    kinds = {g: model.rows[model.groups[g][0]].kind for g in model.groups}
-                    extra = ", ".join(
-                        f"+{amount(v, kinds.get(g, 'budget'), problem.currency)} on {g}"
-                        for g, v in it.limit_increase_needed.items()
-                    )
+                    extra = _increase_text(it.limit_increase_needed, model, problem)
                     it.reasons.append(f"fits without losing value with {extra}")
             if not it.reasons:
                 it.reasons.append("other items give more value for the same limits")
         items.append(it)
     return Explanation(solution=solution, constraints=constraints, items=items)
+
+
+def _increase_text(
+    increases: Mapping[str, float], model: SelectionModel, problem: PortfolioProblem
+) -> str:
+    """``+4.4 FTE of Data Engineer (at most) in 2026-09..2027-03, +£1.20m on budget change
+    FY2027``: a skill's months folded into one range with the largest rise."""
+    from bigov.portfolio.relax import _period_span
+
+    parts: list[str] = []
+    by_skill: dict[str, dict[str, float]] = {}
+    for g, v in increases.items():
+        row = model.rows[model.groups[g][0]]
+        if row.kind == "capacity":
+            by_skill.setdefault(row.key[0], {})[row.key[1]] = v
+        else:
+            parts.append(f"+{amount(v, row.kind, problem.currency)} on {g}")
+    for skill, months in by_skill.items():
+        top = max(months.values())
+        span = _period_span(list(months), problem.periods)
+        most = " (at most)" if len(months) > 1 and min(months.values()) < top - 0.05 else ""
+        parts.append(f"+{amount(top, 'capacity')} of {problem.label(skill)}{most} in {span}")
+    return ", ".join(parts)
 
 
 def _blocked_text(

@@ -202,13 +202,20 @@ def _neighbourhood_search(
     h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.zeros(n, dtype=np.uint8))
     h.setOptionValue("time_limit", max(0.05, min(1.0, deadline - time.perf_counter())))
     h.run()
-    lp = np.asarray(h.getSolution().col_value, dtype=float) if sub.has_solution() else None
+    solved = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    lp = np.asarray(h.getSolution().col_value, dtype=float) if solved else None
+    dual = np.abs(np.asarray(h.getSolution().col_dual, dtype=float)) if solved else None
     h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), integral)
-    if lp is None or pool.done.is_set():
+    if lp is None or dual is None or pool.done.is_set():
         return
     lp_sel = {c: sum(lp[x] for x in xs_of[c]) for c in codes}
-    # margin: an item whose LP value is fractional, or whose reduced cost is small, is "close"
-    closeness = {c: 1.0 - abs(2.0 * lp_sel[c] - 1.0) for c in codes}
+    # margin: an item whose LP value is fractional or whose reduced cost is small is "close" to
+    # changing sides; closeness decays with the reduced cost against its typical size
+    rc = {c: min(dual[x] for x in xs_of[c]) for c in codes}
+    typical = float(np.median([v for v in rc.values() if v > 0] or [1.0])) or 1.0
+    closeness = {
+        c: max(1.0 - abs(2.0 * lp_sel[c] - 1.0), float(np.exp(-rc[c] / typical))) for c in codes
+    }
     size = max(8, min(len(codes), len(codes) // 4))
     slice_ = 0.25
     while not pool.done.is_set():
@@ -227,7 +234,7 @@ def _neighbourhood_search(
             disagree = [c for c in codes if abs(inc_sel[c] - lp_sel[c]) > 1e-6]
             rest = [c for c in codes if c not in set(disagree)]
             k = max(0, size - len(disagree))
-            weights = [0.05 + closeness[c] for c in rest]
+            weights = [0.02 + closeness[c] for c in rest]
             picked: set[str] = set()
             while len(picked) < min(k, len(rest)):
                 picked.add(rng.choices(rest, weights)[0])
