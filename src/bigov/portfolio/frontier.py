@@ -150,9 +150,17 @@ def _solve_level(
     time_limit: float | None,
     mip_gap: float,
     start: np.ndarray[Any, np.dtype[np.float64]] | None = None,
+    ceiling: float | None = None,
 ) -> FrontierPoint:
-    """One level solved on ``model`` (its varied rows set to ``uppers × scale``)."""
+    """One level solved on ``model`` (its varied rows set to ``uppers × scale``).
+
+    ``ceiling`` is the proven optimum of a higher level: no plan here can beat it (limits only
+    tighten going down), so HiGHS may stop at the first plan that reaches it — a plateau of the
+    frontier then costs no proof at all.
+    """
     n = len(rows)
+    target = -highspy.kHighsInf if ceiling is None else ceiling - 1e-9 * max(1.0, abs(ceiling))
+    model.h.setOptionValue("objective_target", target)
     model.h.changeRowsBounds(
         n, np.array(rows, np.int32), np.full(n, -highspy.kHighsInf), uppers * scale
     )
@@ -167,8 +175,13 @@ def _solve_level(
         scale=scale,
         level=level,
         value=float(info.objective_function_value),
-        proven_optimal=status == highspy.HighsModelStatus.kOptimal,
-        gap=max(float(info.mip_gap), 0.0) if np.isfinite(info.mip_gap) else 0.0,
+        proven_optimal=status
+        in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kObjectiveTarget),
+        gap=0.0
+        if status == highspy.HighsModelStatus.kObjectiveTarget
+        else max(float(info.mip_gap), 0.0)
+        if np.isfinite(info.mip_gap)
+        else 0.0,
         selected=sorted({model.columns[c].code for c in range(len(col)) if _chosen(model, c, col)}),
     )
 
@@ -212,17 +225,25 @@ def _warm_levels(
                 )
                 above = [q for q in plans if scales[q] > scale]
                 prev = plans[min(above, key=lambda q: scales[q])] if above else None
-            if cover is not None:
-                found[k] = cover.model_copy(update={"scale": scale, "level": level})
-                continue
+                ceilings = [
+                    pt.value
+                    for q, pt in found.items()
+                    if scales[q] >= scale and pt.proven_optimal and pt.value is not None
+                ]
+                ceiling = min(ceilings) if ceilings else None
+                if cover is not None:
+                    found[k] = cover.model_copy(update={"scale": scale, "level": level})
+                    continue
             start = None if prev is None else _repair(m, prev, rows, uppers * scale)
-            point = _solve_level(m, rows, uppers, scale, level, time_limit, mip_gap, start)
-            found[k] = point
+            point = _solve_level(m, rows, uppers, scale, level, time_limit, mip_gap, start, ceiling)
             if point.value is None:
+                with lock:
+                    found[k] = point
                 continue
             vec = m.column_values()
             used = _used_scale(m, rows, uppers)
             with lock:
+                found[k] = point
                 plans[k] = vec
                 # only a proven optimum may stand in for other levels: a best-found plan might
                 # be beaten at a lower level by one the solver did not find at this level
