@@ -610,7 +610,7 @@ def scenario_compare(
 def _cell(entry: dict[str, Any]) -> str:
     if not entry["fraction"]:
         return "out"
-    text = "in" if entry["fraction"] >= 0.999999 else f"{entry['fraction']:.0%}"
+    text = "in" if abs(entry["fraction"] - 1.0) < 1e-6 else fraction(entry["fraction"])
     return text + (f" {entry['shift']:+d}" if entry["shift"] else "")
 
 
