@@ -57,7 +57,8 @@ class RelaxChange(BaseModel):
     kind: Literal["budget", "total_budget", "capacity", "force"]
     key: str  # funding source, skill, or the forced item's code
     periods: list[str] = Field(default_factory=list)
-    amount: float = 0.0
+    amount: float = 0.0  # the rise, or the largest rise when it differs by period
+    amounts: dict[str, float] = Field(default_factory=dict)  # the rise of each period
     decision: Literal["in", "out"] | None = None
     reason: str = ""
     text: str
@@ -133,6 +134,13 @@ def _describe(change: RelaxChange, problem: PortfolioProblem) -> str:
         return f"release the force-{change.decision} of {change.key}"
     name = problem.label(change.key)
     qty = _quantity(change.amount, change.kind, problem.currency)
+    if len(set(change.amounts.values())) > 1:
+        peak = max(change.amounts, key=lambda p: change.amounts[p])
+        span = _period_span(change.periods, problem.periods)
+        where = f"{span}, most in {peak}"
+        if change.kind == "capacity":
+            return f"up to +{qty} of {name} in {where}"
+        return f"up to +{qty} on the {name} budget in {where}"
     if change.kind == "capacity":
         return f"+{qty} of {name} in {_period_span(change.periods, problem.periods)}"
     if change.kind == "total_budget":
@@ -248,20 +256,18 @@ def _solve_elastic(
         else:
             rises.setdefault((row.kind, row.key[0]), {})[row.key[1]] = v
     for (kind, key), by_period in rises.items():
-        # one change per equal rounded amount, so "+6.0 FTE in 2027-01..03" reads as one line
-        groups: dict[float, list[str]] = {}
-        for period, amount in by_period.items():
-            groups.setdefault(_round_up(amount, kind), []).append(period)
-        for amount, periods in sorted(groups.items(), key=lambda g: -g[0]):
-            changes.append(
-                RelaxChange(
-                    kind=kind,
-                    key=key,
-                    periods=[p for p in periods if p],
-                    amount=amount,
-                    text="",
-                )
+        # one change per limit, so "+6.0 FTE of Data Engineer in 2027-01..03" reads as one line
+        rounded = {p: _round_up(a, kind) for p, a in by_period.items()}
+        changes.append(
+            RelaxChange(
+                kind=kind,
+                key=key,
+                periods=[p for p in rounded if p],
+                amount=max(rounded.values()),
+                amounts={p: a for p, a in rounded.items() if p},
+                text="",
             )
+        )
     weight = float(model.h.getInfo().objective_function_value)
     order = {"capacity": 0, "budget": 1, "total_budget": 2, "force": 3}
     changes.sort(key=lambda c: (order[c.kind], c.key, c.periods[:1]))
@@ -279,12 +285,12 @@ def apply_option(problem: PortfolioProblem, option: RelaxOption) -> PortfolioPro
     for c in option.changes:
         if c.kind == "budget":
             for p in c.periods:
-                budgets[c.key][p] = budgets[c.key][p] + c.amount
+                budgets[c.key][p] = budgets[c.key][p] + c.amounts.get(p, c.amount)
         elif c.kind == "total_budget":
             totals[c.key] = totals[c.key] + c.amount
         elif c.kind == "capacity":
             for p in c.periods:
-                capacity[c.key][p] = capacity[c.key][p] + c.amount
+                capacity[c.key][p] = capacity[c.key][p] + c.amounts.get(p, c.amount)
     forced: list[Forced] = [f for f in problem.forced if (f.code, f.decision) not in released]
     return problem.model_copy(
         update={
