@@ -172,3 +172,12 @@ def test_portfolio_cli_starts_without_heavy_libraries() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_warm_frontier_equals_cold_solves(workers: int) -> None:
+    p = random_problem(21, n=10)
+    warm = compute_frontier(p, 12, workers=workers)
+    cold = compute_frontier(p, 12, warm=False)
+    assert [pt.value for pt in warm.points] == pytest.approx([pt.value for pt in cold.points])
+    assert all(pt.proven_optimal for pt in warm.points if pt.value is not None)

@@ -88,6 +88,7 @@ def compute_frontier(
     mip_gap: float = DEFAULT_MIP_GAP,
     warm: bool = True,
     start: Literal["zero", "feasible"] = "feasible",
+    workers: int = 1,
 ) -> Frontier:
     """Best value at ``points`` evenly spaced levels of one dimension.
 
@@ -100,6 +101,9 @@ def compute_frontier(
         start: "feasible" (default) spreads the levels from the least factor at which the
             forced items fit up to the top, so no level is wasted on "no plan fits"; "zero"
             spreads them from 0 (levels ``top × k / points``, the classic grid).
+        workers: warm solves on this many HiGHS instances in parallel (1 or 2). One chain
+            reuses the most (each proven optimum covers the levels below it); two help only on
+            an idle machine with grids coarse enough that reuse is rare.
 
     Raises:
         ConfigError: nothing to vary (no budgets, unknown or missing skill).
@@ -129,7 +133,9 @@ def compute_frontier(
             cold = build_model(problem)
             found[k] = _solve_level(cold, rows, uppers, scales[k], levels[k], time_limit, mip_gap)
     else:
-        _warm_levels(problem, model, rows, uppers, scales, levels, time_limit, mip_gap, found)
+        _warm_levels(
+            problem, model, rows, uppers, scales, levels, time_limit, mip_gap, found, workers
+        )
     out = [found[k] for k in range(points)]
     return Frontier(
         dimension=dimension,
@@ -196,8 +202,9 @@ def _warm_levels(
     time_limit: float | None,
     mip_gap: float,
     found: dict[int, FrontierPoint],
+    workers: int = 1,
 ) -> None:
-    """Solve every level with two workers (one per core), both going from the top down.
+    """Solve every level from the top down, on one chain or two workers (one per core).
 
     Each worker takes the highest level left. A proven optimum that uses only a factor ``u`` of
     the limits is the optimum of every level down to ``u``: such intervals are shared, and a level
@@ -250,6 +257,9 @@ def _warm_levels(
                 if point.proven_optimal:
                     proven.append((used, scale, point))
 
+    if workers < 2:
+        work(model)
+        return
     other = build_model(problem, model.values)
     worker = threading.Thread(target=work, args=(other,), name="bigov-frontier", daemon=True)
     worker.start()
