@@ -276,6 +276,9 @@ def frontier(
         typer.Option("--plan", help="Plan of record to mark on the chart: comma-separated codes."),
     ] = None,
     time_limit: TimeLimit = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=2, help="HiGHS instances in parallel (1-2).")
+    ] = 2,
     json_out: JsonOption = False,
 ) -> None:
     """Best value at each level of budget (or of one skill's capacity)."""
@@ -285,7 +288,12 @@ def frontier(
     problem = load_problem(problem_file)
     dimension: Literal["budget", "capacity"] = "capacity" if skill else "budget"
     result = compute_frontier(
-        problem, points_, dimension=dimension, resource=skill or source, time_limit=time_limit
+        problem,
+        points_,
+        dimension=dimension,
+        resource=skill or source,
+        time_limit=time_limit,
+        workers=workers,
     )
     marker = None
     if plan:
