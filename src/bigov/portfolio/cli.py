@@ -31,17 +31,15 @@ from bigov.cli_support import (
     print_json,
 )
 from bigov.errors import ConfigError, InfeasibleError, ValidationError
-from bigov.portfolio.builder import RoundOptions
-from bigov.portfolio.problem import PairwiseInput, load_problem
-from bigov.portfolio.readable import amount, describe_group, fraction, fte, money, points
-from bigov.workspace import Workspace
 
 # The solver, explanations, frontier and AHP pull in highspy, numpy and matplotlib: imported in
 # the commands that use them, so `bigov --help` and unrelated commands start fast.
 if TYPE_CHECKING:
+    from bigov.portfolio.builder import RoundOptions
     from bigov.portfolio.relax import Relaxation
     from bigov.portfolio.service import PortfolioService
     from bigov.portfolio.solver import Solution
+    from bigov.workspace import Workspace
 
 __all__ = ["app"]
 
@@ -101,6 +99,8 @@ def optimise(
     json_out: JsonOption = False,
 ) -> None:
     """Choose the best set of candidates within the problem's limits."""
+    from bigov.portfolio.problem import load_problem
+    from bigov.portfolio.readable import amount, describe_group, points
     from bigov.portfolio.solver import solve
 
     problem = load_problem(problem_file)
@@ -165,6 +165,8 @@ def optimise(
 
 def _price(price: float, kind: str, currency: str | None) -> str:
     """Value points per unit of limit: per FTE for capacity, per £1m (or £1k) for money."""
+    from bigov.portfolio.readable import money, points
+
     if price <= 1e-9:
         return "—"
     if kind == "capacity":
@@ -183,6 +185,8 @@ def _print_relaxation(relaxation: Relaxation) -> None:
 
 
 def _print_solution(solution: Solution) -> None:
+    from bigov.portfolio.readable import fraction, fte, money, points
+
     cur = solution.currency
     state = (
         "proven optimal"
@@ -283,6 +287,8 @@ def frontier(
 ) -> None:
     """Best value at each level of budget (or of one skill's capacity)."""
     from bigov.portfolio.frontier import compute_frontier, plot_frontier
+    from bigov.portfolio.problem import load_problem
+    from bigov.portfolio.readable import amount, fraction, points
     from bigov.portfolio.solver import PlanItem, evaluate_plan
 
     problem = load_problem(problem_file)
@@ -422,6 +428,8 @@ def _options(
     grain: str = "month",
     refuse_overload: bool = False,
 ) -> RoundOptions:
+    from bigov.portfolio.builder import RoundOptions
+
     if grain not in ("month", "year"):
         raise ConfigError(f"--grain: {grain!r} is not month or year")
     return RoundOptions(
@@ -492,6 +500,8 @@ def scenario_save(
     json_out: JsonOption = False,
 ) -> None:
     """Build the planning round, solve it and save the result as a named scenario."""
+    from bigov.portfolio.readable import points
+
     with open_workspace(db) as ws:
         summary = _service(ws).optimise(
             name,
@@ -529,6 +539,8 @@ def scenario_import(
     json_out: JsonOption = False,
 ) -> None:
     """Re-import a problem file and its solution (solved now if none is given) as a scenario."""
+    from bigov.portfolio.problem import load_problem
+    from bigov.portfolio.readable import points
     from bigov.portfolio.solver import Solution
 
     problem = load_problem(problem_file)
@@ -558,6 +570,8 @@ def scenario_list(
     json_out: JsonOption = False,
 ) -> None:
     """The stored scenarios, oldest first; the plan of record is marked."""
+    from bigov.portfolio.readable import points
+
     with open_workspace(db) as ws:
         rows = _service(ws).scenarios(planning_round)
     if json_out:
@@ -579,6 +593,8 @@ def scenario_compare(
     json_out: JsonOption = False,
 ) -> None:
     """Scenarios side by side: value, items that differ, spend, capacity, split, coverage."""
+    from bigov.portfolio.readable import money, points
+
     with open_workspace(db) as ws:
         cmp = _service(ws).compare(names)
     if json_out:
@@ -616,6 +632,8 @@ def scenario_compare(
 
 
 def _cell(entry: dict[str, Any]) -> str:
+    from bigov.portfolio.readable import fraction
+
     if not entry["fraction"]:
         return "out"
     text = "in" if abs(entry["fraction"] - 1.0) < 1e-6 else fraction(entry["fraction"])
@@ -680,6 +698,8 @@ def rebalance(
 ) -> None:
     """After a change of strategy: the fewest changes to the plan of record that reach the new
     best value (stop / start / slow / speed)."""
+    from bigov.portfolio.readable import points
+
     with open_workspace(db) as ws:
         report = _service(ws).rebalance(
             planning_round, tolerance=tolerance, time_limit=time_limit, save_as=save
@@ -755,6 +775,7 @@ def prioritise(
 ) -> None:
     """Set driver weights — directly or by pairwise comparison — as a new version."""
     from bigov.portfolio.ahp import load_pairwise
+    from bigov.portfolio.problem import PairwiseInput
 
     direct = None
     if weights:
