@@ -25,7 +25,8 @@ runner = CliRunner()
 @pytest.mark.slow
 def test_demo_planning_round_is_feasible_and_not_trivial(workspace: Workspace) -> None:
     generate(workspace, scale="small")
-    built = PortfolioService(workspace).build_problem(RoundOptions(years=[2028]))
+    # yearly grain: this test reads budgets, spend and capacity by fiscal year
+    built = PortfolioService(workspace).build_problem(RoundOptions(years=[2028], grain="year"))
     p = built.problem
     proposals = {c.code for c in p.candidates} - {f.code for f in p.forced}
     solution = solve(p, time_limit=60)
@@ -49,6 +50,42 @@ def test_demo_planning_round_is_feasible_and_not_trivial(workspace: Workspace) -
         if sum(c.resources.get(k, {}).get("FY2028", 0.0) for c in p.candidates) > limits["FY2028"]
     ]
     assert short
+
+
+@pytest.mark.slow
+def test_demo_round_of_the_current_year_solves_as_exported(
+    sqlite_workspace: Workspace, tmp_path: Path
+) -> None:
+    """The FY2027 round of the demo: running work already over-uses data engineers, which the
+    round accepts as an explicit allowance; proposals compete for what is left, month by month,
+    and the explanation names the month and skill that bind."""
+    generate(sqlite_workspace, scale="small")
+    db = ["--db", str(sqlite_workspace.url)]
+    out = tmp_path / "fy2027.yaml"
+    summary = _invoke("export-problem", str(out), "--year", "2027", *db)
+    assert isinstance(summary, dict)
+    notes = summary["notes"]
+    assert isinstance(notes, list)
+    assert any("Data Engineer (SK-DATA)" in str(n) for n in notes)
+    p = load_problem(out)
+    assert "SK-DATA" in p.capacity_allowance
+    from bigov.portfolio.cli import app
+
+    result = runner.invoke(app, ["optimise", str(out), "--explain", "--time-limit", "20"])
+    assert result.exit_code == 0, result.output
+    assert "capacity SK-DATA" in result.stdout and "Data Engineer" in result.stdout
+    solution = solve(p, time_limit=20)
+    why = explain(p, solution, time_limit=20)
+    binding = [c.group for c in why.constraints if c.binding and c.kind == "capacity"]
+    assert binding and all(len(g.split(" ")) == 3 for g in binding)  # skill and month
+    # refused, the same round has no plan, and --relax says what it takes
+    strict = tmp_path / "strict.yaml"
+    _invoke("export-problem", str(strict), "--year", "2027", "--refuse-overload", *db)
+    refused = runner.invoke(app, ["optimise", str(strict)])
+    assert refused.exit_code == 7
+    relaxed = runner.invoke(app, ["optimise", str(strict), "--relax", "--time-limit", "20"])
+    assert relaxed.exit_code == 0, relaxed.output
+    assert "FTE of Data Engineer in" in relaxed.stdout or "release the force-in" in relaxed.stdout
 
 
 def _invoke(*args: str) -> dict[str, object] | list[object]:

@@ -43,7 +43,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, func, select
@@ -76,6 +76,7 @@ from bigov.portfolio.problem import (
     Partial,
     PortfolioProblem,
     ScoringSettings,
+    ShiftWindow,
     validate_problem,
 )
 from bigov.resources.models import Capacity, Demand, Skill
@@ -105,7 +106,10 @@ PROPOSED = (Phase.IDENTIFICATION, Phase.DEFINITION)
 RUNNING = (Phase.DELIVERY, Phase.CLOSURE)
 _DEFAULT_RUN_MIN_FRACTION = 0.9  # a BAU line can usually be trimmed 10 % within a year, no more
 _DEFAULT_DISCOUNT_RATE = 0.035  # HM Treasury Green Book rate
+_DEFAULT_MAX_SHIFT = 3  # months a proposal may start late: one quarter of slack
 _CATEGORIES = ("run", "grow", "transform")
+# the governed target split's defaults (bigov.analysis.balance.DEFAULT_TARGET), in percent
+_DEFAULT_TARGET = {"run": "70", "grow": "20", "transform": "10"}
 
 
 class RoundOptions(BaseModel):
@@ -116,7 +120,15 @@ class RoundOptions(BaseModel):
     stoppable: list[str] = Field(default_factory=list)
     npv_weight: float = 0.0
     run_min_fraction: float | None = None  # None = the workspace setting (default 0.9)
+    run_max_fraction: float | None = None  # None = the workspace setting (default 1.0: no growth)
     discount_rate: float | None = None  # None = the workspace setting (default 3.5 %)
+    # month: cost, demand and capacity by month, budgets by fiscal year (a period group), and
+    # proposals may start up to max_shift months late; year: everything averaged per fiscal year
+    grain: Literal["month", "year"] = "month"
+    max_shift: int | None = None  # None = the workspace setting (default 3 months)
+    # commitments already over a skill's capacity: "accept" the excess as an explicit allowance
+    # (reported, never available to proposals), or "refuse" (the round is then infeasible)
+    committed_overload: Literal["accept", "refuse"] = "accept"
 
 
 class RoundProblem(BaseModel):
@@ -172,7 +184,9 @@ def build_round(
     settings: dict[str, str] = dict(
         q.rows(
             select(Setting.key, Setting.value).where(
-                (Setting.key.like("portfolio_%")) | (Setting.key == "fiscal_year_start_month")
+                (Setting.key.like("portfolio_%"))
+                | (Setting.key.like("target_split_%"))
+                | (Setting.key == "fiscal_year_start_month")
             )
         )
     )
@@ -180,18 +194,31 @@ def build_round(
     run_min = options.run_min_fraction
     if run_min is None:
         run_min = float(settings.get("portfolio_run_min_fraction", _DEFAULT_RUN_MIN_FRACTION))
+    run_max = options.run_max_fraction
+    if run_max is None:
+        run_max = float(settings.get("portfolio_run_max_fraction", 1.0))
     rate = options.discount_rate
     if rate is None:
         rate = float(settings.get("portfolio_discount_rate", _DEFAULT_DISCOUNT_RATE))
     years = sorted(set(options.years))
     bounds = {y: fiscal_year_bounds(y, start_month) for y in years}
     horizon_start, horizon_end = bounds[years[0]][0], bounds[years[-1]][1]
-    periods = [f"FY{y}" for y in years]
+    monthly = options.grain == "month"
+    max_shift = options.max_shift
+    if max_shift is None:
+        max_shift = int(settings.get("portfolio_max_shift_months", _DEFAULT_MAX_SHIFT))
+    groups: dict[str, list[str]] = {}
+    if monthly:
+        for y in years:
+            groups[f"FY{y}"] = [f"{m:%Y-%m}" for m in _month_starts(*bounds[y])]
+        periods = [m for y in years for m in groups[f"FY{y}"]]
+    else:
+        periods = [f"FY{y}" for y in years]
 
     def fy_of(day: dt.date) -> str | None:
         for y, (a, b) in bounds.items():
             if a <= day < b:
-                return f"FY{y}"
+                return f"{day:%Y-%m}" if monthly else f"FY{y}"
         return None
 
     # -- work items and their context -------------------------------------------------------
@@ -265,11 +292,15 @@ def build_round(
         if r.id in parents or r.amount is None or r.fiscal_year not in bounds:
             continue
         stream = _stream(r.nature, r.code, None)
-        period = f"FY{r.fiscal_year}"
+        period = f"FY{r.fiscal_year}"  # a period group when the grain is monthly
         budgets[stream][period] = round(budgets[stream].get(period, 0.0) + float(r.amount), 2)
 
-    # -- resources: average FTE per fiscal year ----------------------------------------------
-    months = {f"FY{y}": _month_count(*bounds[y]) for y in years}
+    # -- resources: FTE per month, or average FTE per fiscal year -----------------------------
+    months = (
+        dict.fromkeys(periods, 1)
+        if monthly
+        else {f"FY{y}": _month_count(*bounds[y]) for y in years}
+    )
     demand: dict[int, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     for r in q.rows(
         select(Demand.work_item_id, Skill.code, Demand.period, func.sum(Demand.fte).label("fte"))
@@ -296,6 +327,7 @@ def build_round(
             )
 
     # -- drivers, weights and ratings --------------------------------------------------------
+    labels = {r.code: r.name for r in q.rows(select(Skill.code, Skill.name))}
     otcs = {r.id: r for r in q.rows(select(Otc.id, Otc.code, Otc.title, Otc.status, Otc.priority))}
     contributions = q.rows(
         select(Contribution.work_item_id, Contribution.otc_id, Contribution.weight)
@@ -369,8 +401,8 @@ def build_round(
             continue
         running = item.phase in RUNNING
         partial = (
-            Partial(min_fraction=run_min)
-            if item.nature is Nature.RUN and running and run_min < 1.0
+            Partial(min_fraction=min(run_min, 1.0), max_fraction=max(run_max, 1.0))
+            if item.nature is Nature.RUN and running and (run_min < 1.0 or run_max > 1.0)
             else None
         )
         item_scores = {d: s for d, s in scores.get(item.id, {}).items() if s}
@@ -392,6 +424,9 @@ def build_round(
                     if any(t.values())
                 },
                 partial=partial,
+                shift=ShiftWindow(earliest=0, latest=max_shift)
+                if monthly and not running and max_shift > 0
+                else None,
             )
         )
         if running and item.code not in stoppable:
@@ -419,6 +454,20 @@ def build_round(
             assert pred is not None and succ is not None
             by_code[succ].requires.append(pred)
 
+    target = {
+        cat: float(settings.get(f"target_split_{cat}", _DEFAULT_TARGET[cat])) / 100.0
+        for cat in _CATEGORIES
+    }
+    run_ids = {
+        item.code: item
+        for item in live.values()
+        if item.nature is Nature.RUN and item.phase in RUNNING and item.code in in_round
+    }
+    if run_ids:
+        notes.append(
+            _value_run_work(q, candidates, run_ids, units, contributions, weights, target["run"])
+        )
+
     skills = sorted({k for c in candidates for k in c.resources} | set(capacity))
     balance: list[BalanceRule] = []
     present = {c.category.value for c in candidates}
@@ -435,14 +484,34 @@ def build_round(
                 )
             )
     used_streams = {s for c in candidates for s in (c.cost or {})}
+    capacity_r = {k: {p: round(v, 4) for p, v in t.items()} for k, t in sorted(capacity.items())}
+    allowance = _committed_overload(candidates, forced, capacity_r)
+    for skill, table in allowance.items():
+        worst = max(table, key=lambda p: table[p])
+        over = [p for p in periods if p in table]
+        notes.append(
+            f"committed work already needs more {labels.get(skill, skill)} ({skill}) than the "
+            f"teams supply in {len(over)} period(s), worst {worst}: "
+            f"{capacity_r[skill][worst] + table[worst]:.1f} FTE against "
+            f"{capacity_r[skill][worst]:.1f}; "
+            + (
+                "the excess is accepted as capacity_allowance (reported, never given to proposals)"
+                if options.committed_overload == "accept"
+                else "refused: the round has no plan until capacity or commitments change"
+            )
+        )
     problem = PortfolioProblem(
         name=name or f"planning round {round_label(years)}",
         currency=settings.get("portfolio_currency") or None,
         periods=periods,
+        period_groups=groups,
+        capacity_allowance=allowance if options.committed_overload == "accept" else {},
+        labels={k: labels[k] for k in skills if k in labels},
+        target_split={Category(c): v for c, v in target.items()},
         funding_sources=sorted(used_streams | set(budgets)),
         skills=skills,
         budgets={s: t for s, t in sorted(budgets.items()) if s in used_streams},
-        capacity={k: {p: round(v, 4) for p, v in t.items()} for k, t in sorted(capacity.items())},
+        capacity=capacity_r,
         candidates=candidates,
         forced=forced,
         balance=balance,
@@ -465,6 +534,125 @@ def _stream(nature: Nature | None, code: str | None, item_nature: Nature | None)
     if code is not None:
         return code
     return item_nature.value if item_nature is not None else "unfunded"
+
+
+def _value_run_work(
+    q: _Counter,
+    candidates: Sequence[Candidate],
+    run_items: Mapping[str, Any],
+    units: Mapping[int, Any],
+    contributions: Sequence[Any],
+    weights: Mapping[str, float],
+    target_run: float,
+) -> str:
+    """Give running BAU work the value of keeping it running; returns a note saying how.
+
+    Each run item's *service weight* is ``1 + KPIs it serves + exposure of stopping it``:
+    operational measures owned by its organisation unit or any unit above it, key results of
+    the OTCs it contributes to, and the open risks and issues logged against it (probability ×
+    impact / 25 each, an issue counting as certain). The board's target split calibrates the
+    scale: the run book together is worth ``target_run / (1 − target_run)`` times the value of
+    all change candidates, so at the target split a pound of run buys on average as much value
+    as a pound of change, and a run line serving more KPIs and risk is worth more per pound.
+    The pool is shared in proportion to service weight × cost. The strategic value of the
+    item's contributions (its driver scores) is added on top.
+    """
+    from bigov.metrics.models import MetricMeasure
+    from bigov.portfolio.scoring import candidate_value
+    from bigov.raid.models import RaidItem, RaidKind, RaidStatus
+    from bigov.strategy.models import KeyResult
+
+    measures: dict[str, int] = defaultdict(int)
+    for r in q.rows(
+        select(MetricMeasure.entity_code).where(MetricMeasure.entity_kind == "org_unit")
+    ):
+        measures[r.entity_code] += 1
+    krs: dict[int, int] = defaultdict(int)
+    for r in q.rows(select(KeyResult.otc_id).where(KeyResult.otc_id.is_not(None))):
+        krs[r.otc_id] += 1
+    wanted = {r.id for r in run_items.values()}
+    exposure: dict[int, float] = defaultdict(float)
+    for r in q.rows(
+        select(RaidItem.work_item_id, RaidItem.kind, RaidItem.probability, RaidItem.impact).where(
+            RaidItem.kind.in_([RaidKind.RISK, RaidKind.ISSUE]),
+            RaidItem.status != RaidStatus.CLOSED,
+            RaidItem.work_item_id.is_not(None),
+        )
+    ):
+        if r.work_item_id in wanted:
+            p = 5 if r.kind is RaidKind.ISSUE else (r.probability or 3)
+            exposure[r.work_item_id] += p * (r.impact or 3) / 25.0
+    otcs_of: dict[int, set[int]] = defaultdict(set)
+    for r in contributions:
+        otcs_of[r.work_item_id].add(r.otc_id)
+    total_w = sum(weights.values()) or 1.0
+    norm = {d: w / total_w for d, w in weights.items()}
+    change_value = sum(
+        candidate_value(c.model_copy(update={"confidence": None}), norm)
+        for c in candidates
+        if c.code not in run_items
+    )
+    share = min(max(target_run, 0.0), 0.95)
+    pool = change_value * share / (1.0 - share) if change_value > 0 else float(len(run_items))
+    service: dict[str, float] = {}
+    for code, item in run_items.items():
+        kpis = 0
+        seen: set[int] = set()
+        node = units.get(item.org_unit_id) if item.org_unit_id is not None else None
+        while node is not None and node.id not in seen:
+            seen.add(node.id)
+            kpis += measures.get(node.code, 0)
+            node = units.get(node.parent_id) if node.parent_id is not None else None
+        kpis += sum(krs.get(o, 0) for o in otcs_of.get(item.id, ()))
+        service[code] = 1.0 + kpis + exposure.get(item.id, 0.0)
+    by_code = {c.code: c for c in candidates}
+    cost = {code: _total_cost(by_code[code]) for code in run_items}
+    mass = sum(service[c] * cost[c] for c in run_items) or 1.0
+    for code in run_items:
+        c = by_code[code]
+        strategic = candidate_value(c.model_copy(update={"confidence": None, "value": None}), norm)
+        c.value = round(strategic + pool * service[code] * cost[code] / mass, 6)
+    return (
+        f"{len(run_items)} running BAU item(s) valued for the KPIs they serve and the risk of "
+        f"stopping them: {pool:,.1f} points in all, at the target run share "
+        f"{target_run:.0%}"
+    )
+
+
+def _total_cost(c: Candidate) -> float:
+    return sum(sum(t.values()) for t in (c.cost or {}).values())
+
+
+def _committed_overload(
+    candidates: Sequence[Candidate],
+    forced: Sequence[Forced],
+    capacity: Mapping[str, Mapping[str, float]],
+) -> dict[str, dict[str, float]]:
+    """FTE by which forced-in work alone (at full size) exceeds each skill's capacity."""
+    committed = {f.code for f in forced if f.decision == "in"}
+    need: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for c in candidates:
+        if c.code in committed:
+            for skill, table in c.resources.items():
+                for p, fte in table.items():
+                    need[skill][p] += fte
+    out: dict[str, dict[str, float]] = {}
+    for skill, limits in capacity.items():
+        for p, limit in limits.items():
+            excess = need.get(skill, {}).get(p, 0.0) - limit
+            if excess > 1e-6:
+                # rounded up to the hundredth so the commitments always fit
+                out.setdefault(skill, {})[p] = math.ceil(excess * 100 - 1e-6) / 100
+    return out
+
+
+def _month_starts(start: dt.date, end: dt.date) -> list[dt.date]:
+    out = []
+    d = start
+    while d < end:
+        out.append(d)
+        d = dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+    return out
 
 
 def _month_count(start: dt.date, end: dt.date) -> int:

@@ -30,11 +30,13 @@ from bigov.cli_support import (
     open_workspace,
     print_json,
 )
-from bigov.errors import ConfigError, ValidationError
+from bigov.errors import ConfigError, InfeasibleError, ValidationError
 
-# the solver, charts and workspace load when a command runs, not when `bigov --help` starts
+# The solver, explanations, frontier and AHP pull in highspy, numpy and matplotlib: imported in
+# the commands that use them, so `bigov --help` and unrelated commands start fast.
 if TYPE_CHECKING:
     from bigov.portfolio.builder import RoundOptions
+    from bigov.portfolio.relax import Relaxation
     from bigov.portfolio.service import PortfolioService
     from bigov.portfolio.solver import Solution
     from bigov.workspace import Workspace
@@ -56,6 +58,20 @@ ProblemArg = Annotated[
 TimeLimit = Annotated[
     float | None, typer.Option("--time-limit", help="Seconds the solver may spend (per solve).")
 ]
+_KINDS = ("budget", "capacity", "force")
+
+
+def _kinds(text: str) -> list[Literal["budget", "capacity", "force"]]:
+    out: list[Literal["budget", "capacity", "force"]] = []
+    for part in _codes(text):
+        if part not in _KINDS:
+            raise ConfigError(
+                f"--allow: unknown kind of change {part!r}", hint="use budget, capacity, force"
+            )
+        out.append(part)  # type: ignore[arg-type]
+    if not out:
+        raise ConfigError("--allow: name at least one of budget, capacity, force")
+    return out
 
 
 @app.command()
@@ -68,78 +84,190 @@ def optimise(
     why: Annotated[
         bool, typer.Option("--explain", help="Say why each item is in or out (re-solves).")
     ] = False,
+    relax: Annotated[
+        bool,
+        typer.Option(
+            "--relax",
+            help="If no plan fits, find the least change (budgets, capacity, forced items) "
+            "that gives one, and solve with it.",
+        ),
+    ] = False,
+    allow: Annotated[
+        str,
+        typer.Option("--allow", help="Kinds of change --relax may propose (comma-separated)."),
+    ] = "budget,capacity,force",
     json_out: JsonOption = False,
 ) -> None:
     """Choose the best set of candidates within the problem's limits."""
-    from bigov.portfolio.explain import explain
     from bigov.portfolio.problem import load_problem
+    from bigov.portfolio.readable import amount, describe_group, points
     from bigov.portfolio.solver import solve
 
     problem = load_problem(problem_file)
-    solution = solve(problem, time_limit=time_limit, mip_gap=mip_gap)
-    explanation = explain(problem, solution, time_limit=time_limit) if why else None
+    kinds = _kinds(allow)
+    relaxation: Relaxation | None = None
+    try:
+        solution = solve(problem, time_limit=time_limit, mip_gap=mip_gap)
+    except InfeasibleError as exc:
+        if not relax:
+            raise
+        from bigov.portfolio.relax import apply_option
+        from bigov.portfolio.relax import relax as find_relaxation
+
+        relaxation = find_relaxation(problem, allow=kinds, time_limit=time_limit or 30.0)
+        if not relaxation.options:
+            raise InfeasibleError(
+                f"{exc} — and {relaxation.text}", conflict=exc.conflict, hint=exc.hint
+            ) from None
+        problem = apply_option(problem, relaxation.options[0])
+        solution = solve(problem, time_limit=time_limit, mip_gap=mip_gap)
+    if why:
+        from bigov.portfolio.explain import explain
+
+        explanation = explain(problem, solution, time_limit=time_limit)
+    else:
+        explanation = None
     if json_out:
-        print_json(explanation if explanation is not None else solution)
+        body: Any = explanation if explanation is not None else solution
+        if relaxation is not None:
+            print_json({"relaxation": relaxation.model_dump(mode="json"), "plan": body})
+        else:
+            print_json(body)
         return
+    if relaxation is not None:
+        _print_relaxation(relaxation)
     _print_solution(solution)
     if explanation is not None:
         table = Table("item", "in", "value", "why", title="Why in or out")
         for it in explanation.items:
             table.add_row(
-                it.code, "yes" if it.selected else "no", f"{it.value:g}", "; ".join(it.reasons)
+                escape(it.code),
+                "yes" if it.selected else "no",
+                points(it.value),
+                escape("; ".join(it.reasons)),
             )
         console.print(table)
         binding = [c for c in explanation.constraints if c.binding]
         if binding:
-            limits = Table("binding limit", "used", "limit", "shadow price", "LP shadow price")
+            limits = Table(
+                "binding limit", "used", "limit", "value of one more unit",
+                title="Limits that bind",
+            )  # fmt: skip
             for c in binding:
                 limits.add_row(
-                    c.group, f"{c.used:g}", f"{c.limit:g}", f"{c.shadow_price:.4g}",
-                    f"{c.lp_shadow_price:.4g}",
-                )  # fmt: skip
+                    escape(describe_group(c.group, problem.labels)),
+                    amount(c.used, c.kind, problem.currency),
+                    amount(c.limit, c.kind, problem.currency),
+                    _price(max(c.shadow_price, c.lp_shadow_price), c.kind, problem.currency),
+                )
             console.print(limits)
 
 
+def _price(price: float, kind: str, currency: str | None) -> str:
+    """Value points per unit of limit: per FTE for capacity, per £1m (or £1k) for money."""
+    from bigov.portfolio.readable import money, points
+
+    if price <= 1e-9:
+        return "—"
+    if kind == "capacity":
+        return f"{points(price)} per FTE"
+    per, unit = (1e6, "1m") if price * 1e6 >= 0.1 else (1e3, "1k")
+    return f"{points(price * per)} per {money(per, currency)[0]}{unit}"
+
+
+def _print_relaxation(relaxation: Relaxation) -> None:
+    console.print(f"[bold]{escape(relaxation.problem)}[/] has no plan as stated. Least changes:")
+    for k, option in enumerate(relaxation.options):
+        mark = "→" if k == 0 else " "
+        kinds = ", ".join(option.kinds)
+        console.print(f" {mark} ({escape(kinds)}) {escape(option.text)}")
+    console.print("The plan below applies the first option.")
+
+
 def _print_solution(solution: Solution) -> None:
+    from bigov.portfolio.readable import fraction, fte, money, points
+
+    cur = solution.currency
     state = (
         "proven optimal"
         if solution.proven_optimal
-        else f"best found within {solution.time_limit} s, gap {solution.gap:.2%}"
+        else f"best found within {solution.time_limit:g} s, gap {solution.gap:.2%}"
+        if solution.time_limit
+        else f"best found, gap {solution.gap:.2%}"
     )
     table = Table(
-        "item", "name", "start", "fraction", "value", title=f"{solution.problem}: {state}"
+        "item", "name", "start", "funded", "value", title=f"{escape(solution.problem)}: {state}"
     )
     for s in solution.selected:
-        table.add_row(s.code, s.name, s.start_period or "", f"{s.fraction:.0%}", f"{s.value:g}")
+        table.add_row(
+            escape(s.code),
+            escape(s.name),
+            escape(s.start_period or ""),
+            fraction(s.fraction),
+            points(s.value),
+        )
     console.print(table)
     console.print(
-        f"value [bold]{solution.value:g}[/] (bound {solution.bound:g}) · "
-        f"{len(solution.selected)} selected, {len(solution.excluded)} excluded · "
+        f"value [bold]{points(solution.value)}[/] (bound {points(solution.bound)}) · "
+        f"{len(solution.selected)} selected, {len(solution.excluded)} out · "
         f"{solution.run_time:.2f} s"
     )
     if solution.excluded:
-        console.print("excluded: " + ", ".join(solution.excluded))
-    for title, used, limits in (
-        ("spend", solution.spend, solution.budgets),
-        ("capacity", solution.capacity_use, solution.capacity),
-    ):
-        if not used:
-            continue
-        periods = list(next(iter(used.values())))
-        usage = Table(title, *periods)
-        for key, row in used.items():
-            cells = []
-            for p in periods:
-                limit = limits.get(key, {}).get(p)
-                cells.append(f"{row[p]:g}" + ("" if limit is None else f" / {limit:g}"))
-            usage.add_row(key, *cells)
-        console.print(usage)
+        console.print("out: " + escape(", ".join(solution.excluded)))
+    total = sum(solution.split.values())
+    if total > 0:
+        parts = []
+        for cat, amount_ in solution.split.items():
+            target = solution.target_split.get(cat)
+            parts.append(
+                f"{cat} {amount_ / total:.1%}"
+                + ("" if target is None else f" (target {target:.0%})")
+            )
+        console.print("split of the selected spend: " + " · ".join(parts))
+    groups = solution.period_groups
+    if solution.spend:
+        spend = Table("funding", "period", "spend", "budget", "used", title="Spend")
+        for source, row in solution.spend.items():
+            limits = solution.budgets.get(source, {})
+            keys = list(limits) or list(groups) or list(row)
+            for key in keys:
+                used = sum(row.get(p, 0.0) for p in groups.get(key, [key]))
+                limit = limits.get(key)
+                spend.add_row(
+                    escape(source),
+                    escape(key),
+                    money(used, cur),
+                    "—" if limit is None else money(limit, cur),
+                    "—" if not limit else f"{used / limit:.1%}",
+                )
+        console.print(spend)
+    if solution.capacity_use:
+        cap = Table(
+            "skill", "tightest period", "use", "capacity", "committed over", "headroom",
+            title="Capacity (the tightest period of each skill)",
+        )  # fmt: skip
+        for skill, row in solution.capacity_use.items():
+            limits = solution.capacity.get(skill, {})
+            extra = solution.capacity_allowance.get(skill, {})
+            if not limits or not any(row.values()):
+                continue
+            tight = min(limits, key=lambda p: limits[p] + extra.get(p, 0.0) - row.get(p, 0.0))
+            head = limits[tight] + extra.get(tight, 0.0) - row.get(tight, 0.0)
+            cap.add_row(
+                escape(solution.labels.get(skill, skill)),
+                escape(tight),
+                fte(row.get(tight, 0.0)),
+                fte(limits[tight]),
+                fte(extra[tight]) if extra.get(tight) else "—",
+                fte(max(head, 0.0)),
+            )
+        console.print(cap)
 
 
 @app.command()
 def frontier(
     problem_file: ProblemArg,
-    points: Annotated[int, typer.Option("--points", min=1, help="Number of levels.")] = 20,
+    points_: Annotated[int, typer.Option("--points", min=1, help="Number of levels.")] = 20,
     out: Annotated[Path | None, typer.Option("--out", help="Chart file (.svg or .png).")] = None,
     skill: Annotated[
         str | None, typer.Option("--skill", help="Vary this skill's capacity, not the budget.")
@@ -152,17 +280,26 @@ def frontier(
         typer.Option("--plan", help="Plan of record to mark on the chart: comma-separated codes."),
     ] = None,
     time_limit: TimeLimit = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=2, help="HiGHS instances in parallel (1-2).")
+    ] = 2,
     json_out: JsonOption = False,
 ) -> None:
     """Best value at each level of budget (or of one skill's capacity)."""
     from bigov.portfolio.frontier import compute_frontier, plot_frontier
     from bigov.portfolio.problem import load_problem
+    from bigov.portfolio.readable import amount, fraction, points
     from bigov.portfolio.solver import PlanItem, evaluate_plan
 
     problem = load_problem(problem_file)
     dimension: Literal["budget", "capacity"] = "capacity" if skill else "budget"
     result = compute_frontier(
-        problem, points, dimension=dimension, resource=skill or source, time_limit=time_limit
+        problem,
+        points_,
+        dimension=dimension,
+        resource=skill or source,
+        time_limit=time_limit,
+        workers=workers,
     )
     marker = None
     if plan:
@@ -173,28 +310,33 @@ def frontier(
             raise ConfigError(f"--plan names unknown candidates: {', '.join(unknown)}")
         value, broken = evaluate_plan(problem, {c: PlanItem() for c in codes})
         if broken:
-            err_console.print("warning: the plan of record breaks " + "; ".join(broken))
+            err_console.print("warning: the plan of record breaks " + escape("; ".join(broken)))
         marker = (result.stated_level, value)
     if out is not None:
         plot_frontier(
-            result, out, plan_of_record=marker, title=f"{problem.name}: efficient frontier"
+            result,
+            out,
+            plan_of_record=marker,
+            title=f"{problem.name}: efficient frontier",
+            currency=problem.currency,
         )
     if json_out:
         print_json(result)
         return
+    kind = "capacity" if dimension == "capacity" else "budget"
     table = Table("level", "scale", "value", "optimal", "selected", title="Efficient frontier")
     for p in result.points:
         table.add_row(
-            f"{p.level:g}",
-            f"{p.scale:.2f}",
-            "infeasible" if p.value is None else f"{p.value:g}",
-            "yes" if p.proven_optimal else f"gap {p.gap:.2%}",
+            amount(p.level, kind, problem.currency),
+            fraction(p.scale),
+            "no plan fits" if p.value is None else points(p.value),
+            "yes" if p.proven_optimal else ("—" if p.value is None else f"gap {p.gap:.2%}"),
             str(len(p.selected)),
         )
     console.print(table)
     console.print(f"{len(result.points)} points in {result.run_time:.2f} s")
     if out is not None:
-        console.print(f"chart written to {out}")
+        console.print(f"chart written to {escape(str(out))}")
 
 
 @app.command()
@@ -255,23 +397,48 @@ NpvWeight = Annotated[
 
 
 def _service(ws: Workspace) -> PortfolioService:
-    return ws.portfolio
+    return ws.portfolio  # the workspace imports the service (and the solver) on first use
 
 
 def _codes(text: str | None) -> list[str]:
     return [c.strip() for c in (text or "").split(",") if c.strip()]
 
 
+Grain = Annotated[
+    str,
+    typer.Option(
+        "--grain", help="month: cost, demand and capacity by month (default); year: averaged."
+    ),
+]
+RefuseOverload = Annotated[
+    bool,
+    typer.Option(
+        "--refuse-overload",
+        help="Do not accept commitments already over a skill's capacity (the round is then "
+        "infeasible; see optimise --relax).",
+    ),
+]
+
+
 def _options(
-    years: list[int], stoppable: str | None, prioritisation: str | None, npv_weight: float
+    years: list[int],
+    stoppable: str | None,
+    prioritisation: str | None,
+    npv_weight: float,
+    grain: str = "month",
+    refuse_overload: bool = False,
 ) -> RoundOptions:
     from bigov.portfolio.builder import RoundOptions
 
+    if grain not in ("month", "year"):
+        raise ConfigError(f"--grain: {grain!r} is not month or year")
     return RoundOptions(
         years=years,
         stoppable=_codes(stoppable),
         prioritisation=prioritisation,
         npv_weight=npv_weight,
+        grain="month" if grain == "month" else "year",
+        committed_overload="refuse" if refuse_overload else "accept",
     )
 
 
@@ -283,12 +450,14 @@ def export_problem(
     stoppable: Stoppable = None,
     prioritisation: PrioritisationOpt = None,
     npv_weight: NpvWeight = 0.0,
+    grain: Grain = "month",
+    refuse_overload: RefuseOverload = False,
     json_out: JsonOption = False,
 ) -> None:
     """Write the workspace's planning round as a problem file (docs/portfolio.md)."""
     with open_workspace(db) as ws:
         built = _service(ws).export_problem(
-            _options(year, stoppable, prioritisation, npv_weight), out
+            _options(year, stoppable, prioritisation, npv_weight, grain, refuse_overload), out
         )
     summary = {
         "file": str(out),
@@ -326,13 +495,17 @@ def scenario_save(
     npv_weight: NpvWeight = 0.0,
     time_limit: TimeLimit = None,
     by: Annotated[str | None, typer.Option("--by", help="Who creates it.")] = None,
+    grain: Grain = "month",
+    refuse_overload: RefuseOverload = False,
     json_out: JsonOption = False,
 ) -> None:
     """Build the planning round, solve it and save the result as a named scenario."""
+    from bigov.portfolio.readable import points
+
     with open_workspace(db) as ws:
         summary = _service(ws).optimise(
             name,
-            _options(year, stoppable, prioritisation, npv_weight),
+            _options(year, stoppable, prioritisation, npv_weight, grain, refuse_overload),
             time_limit=time_limit,
             created_by=by,
             reporter=RichReporter(enabled=not json_out),
@@ -343,7 +516,7 @@ def scenario_save(
     console.print(
         f"scenario [bold]{escape(summary.name)}[/] ({summary.code}, "
         f"{summary.planning_round}): value "
-        f"{summary.value:.4g}, {len(summary.selected)} selected, {len(summary.excluded)} out"
+        f"{points(summary.value)}, {len(summary.selected)} selected, {len(summary.excluded)} out"
         + ("" if summary.proven_optimal else f", gap {summary.gap:.2%}")
     )
     if summary.excluded:
@@ -367,6 +540,7 @@ def scenario_import(
 ) -> None:
     """Re-import a problem file and its solution (solved now if none is given) as a scenario."""
     from bigov.portfolio.problem import load_problem
+    from bigov.portfolio.readable import points
     from bigov.portfolio.solver import Solution
 
     problem = load_problem(problem_file)
@@ -385,7 +559,7 @@ def scenario_import(
         return
     console.print(
         f"imported scenario [bold]{escape(summary.name)}[/] ({summary.code}): "
-        f"value {summary.value:.4g}"
+        f"value {points(summary.value)}"
     )
 
 
@@ -396,6 +570,8 @@ def scenario_list(
     json_out: JsonOption = False,
 ) -> None:
     """The stored scenarios, oldest first; the plan of record is marked."""
+    from bigov.portfolio.readable import points
+
     with open_workspace(db) as ws:
         rows = _service(ws).scenarios(planning_round)
     if json_out:
@@ -404,7 +580,7 @@ def scenario_list(
     table = Table("code", "name", "round", "origin", "value", "selected", "optimal", "record")
     for r in rows:
         table.add_row(
-            r.code, r.name, r.planning_round, r.origin, f"{r.value:.4g}", str(len(r.selected)),
+            r.code, r.name, r.planning_round, r.origin, f"{points(r.value)}", str(len(r.selected)),
             "yes" if r.proven_optimal else f"gap {r.gap:.2%}", "✓" if r.plan_of_record else "",
         )  # fmt: skip
     console.print(table)
@@ -417,6 +593,8 @@ def scenario_compare(
     json_out: JsonOption = False,
 ) -> None:
     """Scenarios side by side: value, items that differ, spend, capacity, split, coverage."""
+    from bigov.portfolio.readable import money, points
+
     with open_workspace(db) as ws:
         cmp = _service(ws).compare(names)
     if json_out:
@@ -424,18 +602,18 @@ def scenario_compare(
         return
     cols = [f.name for f in cmp.scenarios]
     head = Table("", *cols, title="Scenarios")
-    head.add_row("value", *(f"{f.value:.4g}" for f in cmp.scenarios))
+    head.add_row("value", *(f"{points(f.value)}" for f in cmp.scenarios))
     head.add_row("selected", *(str(f.selected) for f in cmp.scenarios))
     for period in cmp.scenarios[0].spend_by_period:
         head.add_row(
-            f"spend {period}", *(f"{f.spend_by_period.get(period, 0):,.0f}" for f in cmp.scenarios)
+            f"spend {period}", *(money(f.spend_by_period.get(period, 0)) for f in cmp.scenarios)
         )
     for cat in ("run", "grow", "transform"):
-        head.add_row(f"spend {cat}", *(f"{f.split.get(cat, 0):,.0f}" for f in cmp.scenarios))
+        head.add_row(f"spend {cat}", *(money(f.split.get(cat, 0)) for f in cmp.scenarios))
     for skill, limits in cmp.scenarios[0].capacity.items():
         for period, limit in limits.items():
             head.add_row(
-                f"{skill} {period} (≤ {limit:g})",
+                f"{skill} {period} (≤ {limit:,.1f})",
                 *(f"{f.capacity_use.get(skill, {}).get(period, 0):.1f}" for f in cmp.scenarios),
             )
     console.print(head)
@@ -454,9 +632,11 @@ def scenario_compare(
 
 
 def _cell(entry: dict[str, Any]) -> str:
+    from bigov.portfolio.readable import fraction
+
     if not entry["fraction"]:
         return "out"
-    text = "in" if entry["fraction"] >= 0.999999 else f"{entry['fraction']:.0%}"
+    text = "in" if abs(entry["fraction"] - 1.0) < 1e-6 else fraction(entry["fraction"])
     return text + (f" {entry['shift']:+d}" if entry["shift"] else "")
 
 
@@ -518,6 +698,8 @@ def rebalance(
 ) -> None:
     """After a change of strategy: the fewest changes to the plan of record that reach the new
     best value (stop / start / slow / speed)."""
+    from bigov.portfolio.readable import points
+
     with open_workspace(db) as ws:
         report = _service(ws).rebalance(
             planning_round, tolerance=tolerance, time_limit=time_limit, save_as=save
@@ -529,8 +711,8 @@ def rebalance(
     console.print(
         f"{report.planning_round}: plan of record "
         f"[bold]{escape(str(report.plan_of_record))}[/] is now worth "
-        f"{r.reference_value:.4g}; best possible {r.optimum_value:.4g}; with "
-        f"{len(r.changes)} change(s) {r.value:.4g} ({r.run_time:.2f} s)"
+        f"{points(r.reference_value)}; best possible {points(r.optimum_value)}; with "
+        f"{len(r.changes)} change(s) {points(r.value)} ({r.run_time:.2f} s)"
     )
     for change in report.strategy_changes:
         console.print(f"  strategy: {change}")
@@ -539,7 +721,12 @@ def rebalance(
     table = Table("item", "name", "action", "detail", "value before", "value after")
     for c in r.changes:
         table.add_row(
-            c.code, c.name, c.action, c.detail, f"{c.value_before:.4g}", f"{c.value_after:.4g}"
+            c.code,
+            c.name,
+            c.action,
+            c.detail,
+            f"{points(c.value_before)}",
+            f"{points(c.value_after)}",
         )
     console.print(table)
     if report.saved_as:

@@ -23,6 +23,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from bigov.portfolio.problem import PortfolioProblem
+from bigov.portfolio.readable import amount, points
 from bigov.portfolio.solver import (
     DEFAULT_MIP_GAP,
     SelectionModel,
@@ -120,7 +121,9 @@ def explain(
                 it.exact = exact
                 if it.loss_if_removed is not None:
                     it.reasons.append(
-                        f"the best plan without it is worth {it.loss_if_removed:.4g} less"
+                        f"the best plan without it is worth {points(it.loss_if_removed)} less"
+                        if it.loss_if_removed > _TOL * max(1.0, abs(solution.value))
+                        else "another plan without it is worth as much"
                     )
         else:
             for ex in problem.exclusions:
@@ -134,23 +137,87 @@ def explain(
                 it.reasons.append("needs " + ", ".join(missing) + ", not selected")
             it.blocked_by = _blocking(model, vec, code, by_group)
             if it.blocked_by:
-                it.reasons.append("would break " + "; ".join(it.blocked_by))
+                it.reasons.append("would break " + _blocked_text(it.blocked_by, by_group, problem))
             if f is None and what_it_takes:
                 gap, exact = _value_with(model, code, "in", solution, time_limit)
                 it.exact = exact
                 if gap is None:
                     it.reasons.append("no value increase alone can bring it in")
                 else:
-                    it.value_increase_needed = max(gap, 0.0)
-                    it.reasons.append(f"would be chosen if its value rose by more than {gap:.4g}")
+                    gap = 0.0 if gap <= _TOL * max(1.0, abs(solution.value)) else gap
+                    it.value_increase_needed = gap
+                    it.reasons.append(
+                        "ties with the chosen plan: any rise in its value brings it in"
+                        if gap == 0.0
+                        else f"would be chosen if its value rose by more than {points(gap)}"
+                    )
                 it.limit_increase_needed = _limits_needed(problem, code, solution.value, time_limit)
                 if it.limit_increase_needed:
-                    extra = ", ".join(f"+{v:.4g} {g}" for g, v in it.limit_increase_needed.items())
+                    extra = _increase_text(it.limit_increase_needed, model, problem)
                     it.reasons.append(f"fits without losing value with {extra}")
             if not it.reasons:
                 it.reasons.append("other items give more value for the same limits")
         items.append(it)
     return Explanation(solution=solution, constraints=constraints, items=items)
+
+
+def _increase_text(
+    increases: Mapping[str, float], model: SelectionModel, problem: PortfolioProblem
+) -> str:
+    """``+4.4 FTE of Data Engineer (at most) in 2026-09..2027-03, +£1.20m on budget change
+    FY2027``: a skill's months folded into one range with the largest rise."""
+    from bigov.portfolio.relax import _period_span
+
+    parts: list[str] = []
+    by_skill: dict[str, dict[str, float]] = {}
+    for g, v in increases.items():
+        row = model.rows[model.groups[g][0]]
+        if row.kind == "capacity":
+            by_skill.setdefault(row.key[0], {})[row.key[1]] = v
+        else:
+            parts.append(f"+{amount(v, row.kind, problem.currency)} on {g}")
+    for skill, months in by_skill.items():
+        top = max(months.values())
+        span = _period_span(list(months), problem.periods)
+        most = " (at most)" if len(months) > 1 and min(months.values()) < top - 0.05 else ""
+        parts.append(f"+{amount(top, 'capacity')} of {problem.label(skill)}{most} in {span}")
+    return ", ".join(parts)
+
+
+def _blocked_text(
+    groups: list[str], by_group: Mapping[str, ConstraintStatus], problem: PortfolioProblem
+) -> str:
+    """Blocking limits, a skill's months folded into one range named by its tightest month."""
+    from bigov.portfolio.relax import _period_span
+
+    out: list[str] = []
+    by_skill: dict[str, list[str]] = {}
+    for g in groups:
+        parts = g.split(" ")
+        if parts[0] == "capacity" and len(parts) == 3:
+            by_skill.setdefault(parts[1], []).append(parts[2])
+        else:
+            out.append(_with_use(g, by_group[g], problem))
+    for skill, months in by_skill.items():
+        tight = min(months, key=lambda m: by_group[f"capacity {skill} {m}"].slack)
+        st = by_group[f"capacity {skill} {tight}"]
+        over = problem.capacity_allowance.get(skill, {}).get(tight, 0.0)
+        span = _period_span(months, problem.periods)
+        note = f", {over:,.1f} of it committed over capacity" if over else ""
+        out.append(
+            f"capacity {skill} {span} ({problem.label(skill)}, tightest {tight}: "
+            f"{st.used:,.1f} of {st.limit:,.1f} FTE used{note})",
+        )
+    return "; ".join(out)
+
+
+def _with_use(group: str, status: ConstraintStatus, problem: PortfolioProblem) -> str:
+    """``capacity SK-DATA 2026-10 (Data Engineer: 59.5 of 60.0 FTE used)``."""
+    parts = group.split(" ")
+    who = problem.label(parts[1]) + ": " if len(parts) == 3 and parts[0] == "capacity" else ""
+    used = amount(status.used, status.kind, problem.currency)
+    limit = amount(status.limit, status.kind, problem.currency)
+    return f"{group} ({who}{used} of {limit} used)"
 
 
 def _constraint_status(

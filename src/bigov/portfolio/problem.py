@@ -78,9 +78,12 @@ class ShiftWindow(_Strict):
 
 
 class Partial(_Strict):
-    """The item may be funded in part, between ``min_fraction`` and all of it (value scales)."""
+    """The item may be funded in part, between ``min_fraction`` and ``max_fraction`` of its
+    stated size (value, cost and resources scale). ``max_fraction`` above 1 lets run work grow
+    (e.g. 1.2 = up to 20 % more than its forecast)."""
 
     min_fraction: float = 0.0
+    max_fraction: float = 1.0
 
 
 class Candidate(_Strict):
@@ -180,11 +183,15 @@ class PortfolioProblem(_Strict):
     name: str = "portfolio"
     currency: str | None = None
     periods: list[str]
+    period_groups: dict[str, list[str]] = Field(default_factory=dict)
     funding_sources: list[str] = Field(default_factory=list)
     skills: list[str] = Field(default_factory=list)
     budgets: dict[str, dict[str, float]] = Field(default_factory=dict)
     total_budgets: dict[str, float] = Field(default_factory=dict)
     capacity: dict[str, dict[str, float]] = Field(default_factory=dict)
+    capacity_allowance: dict[str, dict[str, float]] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=dict)
+    target_split: dict[Category, float] = Field(default_factory=dict)
     candidates: list[Candidate]
     exclusions: list[Exclusion] = Field(default_factory=list)
     forced: list[Forced] = Field(default_factory=list)
@@ -198,6 +205,21 @@ class PortfolioProblem(_Strict):
     def all_skills(self) -> list[str]:
         """Every skill declared or with capacity, in first-seen order."""
         return _ordered([*self.skills, *self.capacity])
+
+    def periods_of(self, key: str) -> list[str]:
+        """The periods a budget key covers: the period itself, or the members of a group."""
+        return list(self.period_groups.get(key, [key]))
+
+    def label(self, key: str) -> str:
+        """The display name of a skill or funding source code (the code when none is given)."""
+        return self.labels.get(key, key)
+
+    def capacity_limit(self, skill: str, period: str) -> float | None:
+        """The limit the round applies: stated capacity plus any allowance for commitments."""
+        table = self.capacity.get(skill)
+        if table is None or period not in table:
+            return None
+        return table[period] + self.capacity_allowance.get(skill, {}).get(period, 0.0)
 
     def candidate(self, code: str) -> Candidate:
         """The candidate with ``code``; KeyError if there is none (validation prevents that)."""
@@ -240,20 +262,41 @@ def validate_problem(problem: PortfolioProblem, *, file: str | None = None) -> N
     sources = set(problem.sources())
     skills = set(problem.all_skills())
 
-    def check_amounts(where: str, table: Mapping[str, float], what: str) -> None:
+    period_groups = set(problem.period_groups)
+    for group, members in problem.period_groups.items():
+        if group in periods:
+            bad(f"period_groups.{group}", f"group {group!r} has the name of a period", group)
+        for m in members:
+            if m not in periods:
+                bad(f"period_groups.{group}", f"unknown period {m!r}", m)
+        if not members:
+            bad(f"period_groups.{group}", "a period group needs at least one period")
+
+    def check_amounts(
+        where: str, table: Mapping[str, float], what: str, grouped: bool = False
+    ) -> None:
         for period, amount in table.items():
-            if period not in periods:
+            if period not in periods and not (grouped and period in period_groups):
                 bad(f"{where}.{period}", f"unknown period {period!r}", period)
             if not _finite(amount) or amount < 0:
                 bad(f"{where}.{period}", f"{what} must be a non-negative number", amount)
 
     for source, table in problem.budgets.items():
-        check_amounts(f"budgets.{source}", table, "budget")
+        check_amounts(f"budgets.{source}", table, "budget", grouped=True)
     for source, amount in problem.total_budgets.items():
         if not _finite(amount) or amount < 0:
             bad(f"total_budgets.{source}", "budget must be a non-negative number", amount)
     for skill, table in problem.capacity.items():
         check_amounts(f"capacity.{skill}", table, "capacity")
+    for skill, table in problem.capacity_allowance.items():
+        check_amounts(f"capacity_allowance.{skill}", table, "allowance")
+        for period in table:
+            if period not in problem.capacity.get(skill, {}):
+                bad(
+                    f"capacity_allowance.{skill}.{period}",
+                    f"an allowance needs a capacity of {skill} in {period}",
+                    period,
+                )
 
     codes: dict[str, int] = {}
     for c in problem.candidates:
@@ -299,6 +342,8 @@ def validate_problem(problem: PortfolioProblem, *, file: str | None = None) -> N
             bad(f"{where}.shift", "shift window must satisfy earliest ≤ 0 ≤ latest", c.shift)
         if c.partial is not None and not 0.0 <= c.partial.min_fraction <= 1.0:
             bad(f"{where}.partial", "min_fraction must be between 0 and 1", c.partial.min_fraction)
+        if c.partial is not None and not 1.0 <= c.partial.max_fraction <= 10.0:
+            bad(f"{where}.partial", "max_fraction must be between 1 and 10", c.partial.max_fraction)
 
     for cycle in _cycles(problem):
         bad("candidates.requires", "cyclic dependency: " + " → ".join([*cycle, cycle[0]]))
@@ -332,6 +377,10 @@ def validate_problem(problem: PortfolioProblem, *, file: str | None = None) -> N
             v is None for v in (rule.min_share, rule.max_share, rule.min_amount, rule.max_amount)
         ):
             bad(f"balance[{i}]", "a balance rule needs a share or an amount limit")
+
+    for cat, share in problem.target_split.items():
+        if not 0.0 <= share <= 1.0:
+            bad(f"target_split.{cat.value}", "a share must be between 0 and 1", share)
 
     scoring = problem.scoring
     if scoring.weights is not None and scoring.pairwise is not None:

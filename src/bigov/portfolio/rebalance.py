@@ -172,7 +172,7 @@ def min_change_plan(
     for code, entries in model.by_code.items():
         for s, x, f in entries:
             if col[x] > 0.5:
-                frac = 1.0 if f is None else round(float(np.clip(col[f], 0.0, 1.0)), 9)
+                frac = 1.0 if f is None else round(float(np.clip(col[f], 0.0, 10.0)), 9)
                 plan[code] = PlanItem(s, frac)
     value, broken = evaluate_plan(problem, plan, model.values)
     if broken:  # pragma: no cover - only if HiGHS returned a point outside its tolerances

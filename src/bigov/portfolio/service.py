@@ -46,6 +46,7 @@ from bigov.strategy.models import Otc, OtcStatus, OtcVersion
 from bigov.work.models import Contribution, WorkItem
 
 if TYPE_CHECKING:
+    from bigov.portfolio.relax import Relaxation
     from bigov.workspace import Workspace
 
 __all__ = [
@@ -420,6 +421,37 @@ class PortfolioService(Service):
         built = self.build_problem(options)
         save_problem(built.problem, path)
         return built
+
+    def relax_round(
+        self,
+        options: RoundOptions,
+        *,
+        allow: Sequence[str] = ("budget", "capacity", "force"),
+        force_weight: float | None = None,
+        time_limit: float | None = 30.0,
+    ) -> Relaxation:
+        """What would make the round feasible: the least weighted changes of budgets (by source
+        and period), capacity (by skill and month) and forced decisions, each kind allowed or
+        not (see :mod:`bigov.portfolio.relax`). A feasible round answers ``feasible = True``.
+
+        Raises:
+            ConfigError: no or unknown kinds of change.
+        """
+        from bigov.portfolio.relax import ALL_KINDS, DEFAULT_FORCE_WEIGHT, relax
+
+        unknown = [k for k in allow if k not in ALL_KINDS]
+        if unknown:
+            raise ConfigError(
+                f"unknown kind of change: {', '.join(unknown)}", hint="budget, capacity, force"
+            )
+        kinds = [k for k in ALL_KINDS if k in set(allow)]
+        built = self.build_problem(options)
+        return relax(
+            built.problem,
+            allow=kinds,
+            force_weight=DEFAULT_FORCE_WEIGHT if force_weight is None else force_weight,
+            time_limit=time_limit,
+        )
 
     def optimise(
         self,

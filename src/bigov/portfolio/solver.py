@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import math
 import os
 import sys
 import threading
@@ -35,7 +36,13 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from bigov.errors import BigovError
-from bigov.portfolio.problem import BalanceRule, Candidate, PortfolioProblem, validate_problem
+from bigov.portfolio.problem import (
+    BalanceRule,
+    Candidate,
+    Category,
+    PortfolioProblem,
+    validate_problem,
+)
 from bigov.portfolio.scoring import candidate_values
 
 __all__ = [
@@ -293,7 +300,7 @@ def build_model(
                 entries.append((s, x, None))
             else:
                 x = add_col(Column(cand.code, s, "x"), 0.0, 1.0, 0.0, True)
-                fcol = add_col(Column(cand.code, s, "f"), 0.0, 1.0, v, False)
+                fcol = add_col(Column(cand.code, s, "f"), 0.0, cand.partial.max_fraction, v, False)
                 entries.append((s, x, fcol))
         by_code[cand.code] = entries
 
@@ -322,7 +329,7 @@ def build_model(
                 assert f is not None
                 add_row(
                     Row(f"partial {cand.code}", "structural", -_INF, 0.0, (cand.code,)),
-                    {f: 1.0, x: -1.0},
+                    {f: 1.0, x: -cand.partial.max_fraction},
                 )
                 if cand.partial.min_fraction > 0:
                     add_row(
@@ -337,14 +344,14 @@ def build_model(
     # Budgets per source and period, then totals per source.
     for source in problem.sources():
         for period, amount in problem.budgets.get(source, {}).items():
-            t = t_of[period]
+            ts = [t_of[p] for p in problem.periods_of(period)]
             entries_b: dict[int, float] = {}
             for cand in problem.candidates:
                 table = (cand.cost or {}).get(source)
                 if not table:
                     continue
                 for s, x, f in by_code[cand.code]:
-                    a = usage(table, t, s)
+                    a = sum(usage(table, t, s) for t in ts)
                     if a:
                         entries_b[use_col(x, f)] = a
             add_row(
@@ -381,8 +388,9 @@ def build_model(
                     a = usage(table, t, s)
                     if a:
                         entries_c[use_col(x, f)] = a
+            limit = amount + problem.capacity_allowance.get(skill, {}).get(period, 0.0)
             add_row(
-                Row(f"capacity {skill} {period}", "capacity", -_INF, amount, (skill, period)),
+                Row(f"capacity {skill} {period}", "capacity", -_INF, limit, (skill, period)),
                 entries_c,
             )
 
@@ -534,6 +542,12 @@ class Solution(BaseModel):
     budgets: dict[str, dict[str, float]] = Field(default_factory=dict)
     capacity_use: dict[str, dict[str, float]] = Field(default_factory=dict)
     capacity: dict[str, dict[str, float]] = Field(default_factory=dict)
+    capacity_allowance: dict[str, dict[str, float]] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=dict)
+    period_groups: dict[str, list[str]] = Field(default_factory=dict)
+    currency: str | None = None
+    split: dict[str, float] = Field(default_factory=dict)  # selected spend by category
+    target_split: dict[str, float] = Field(default_factory=dict)
 
     def selected_codes(self) -> set[str]:
         """Codes of the selected candidates."""
@@ -557,17 +571,26 @@ def read_solution(
     status: highspy.HighsModelStatus,
     *,
     time_limit: float | None,
+    col: np.ndarray[Any, np.dtype[np.float64]] | None = None,
+    bound: float | None = None,
+    proven: bool | None = None,
 ) -> Solution:
-    """Turn the model's current solution into a :class:`Solution` (callers checked it exists)."""
+    """Turn the model's current solution (or the column vector ``col``, with its ``bound`` and
+    whether it is ``proven`` optimal) into a :class:`Solution`; callers checked it exists."""
     problem = model.problem
-    col = model.column_values()
+    if col is None:
+        col = model.column_values()
     info = model.h.getInfo()
     plan: dict[str, PlanItem] = {}
+    cand_of = {c.code: c for c in problem.candidates}
     for code, entries in model.by_code.items():
         for s, x, f in entries:
             if col[x] > 0.5:
-                frac = 1.0 if f is None else float(np.clip(col[f], 0.0, 1.0))
+                part = cand_of[code].partial
+                top = 1.0 if part is None else part.max_fraction
+                frac = 1.0 if f is None else float(np.clip(col[f], 0.0, top))
                 plan[code] = PlanItem(s, round(frac, 9))
+    plan = snap_plan(problem, plan, model.values)
     selected = []
     for cand in problem.candidates:
         if cand.code in plan:
@@ -585,11 +608,13 @@ def read_solution(
     spend, use = plan_usage(problem, plan)
     value = sum(s.value for s in selected)
     is_mip = model.is_mip
-    bound = float(info.mip_dual_bound) if is_mip else value
-    gap = float(info.mip_gap) if is_mip else 0.0
-    if not np.isfinite(gap) or gap < 0:
+    if bound is None:
+        bound = float(info.mip_dual_bound) if is_mip else value
+    bound = max(bound, value) if np.isfinite(bound) else bound
+    gap = abs(bound - value) / max(abs(bound), 1e-9) if is_mip and np.isfinite(bound) else 0.0
+    if not np.isfinite(gap) or gap < 1e-9:
         gap = 0.0
-    optimal = status == highspy.HighsModelStatus.kOptimal
+    optimal = status == highspy.HighsModelStatus.kOptimal if proven is None else proven
     state: Literal["optimal", "time_limit", "interrupted"] = (
         "optimal"
         if optimal
@@ -612,7 +637,57 @@ def read_solution(
         budgets={s: dict(t) for s, t in problem.budgets.items()},
         capacity_use=use,
         capacity={s: dict(t) for s, t in problem.capacity.items()},
+        capacity_allowance={s: dict(t) for s, t in problem.capacity_allowance.items() if t},
+        labels=dict(problem.labels),
+        period_groups={g: list(m) for g, m in problem.period_groups.items()},
+        currency=problem.currency,
+        split=category_split(problem, plan),
+        target_split={c.value: v for c, v in problem.target_split.items()},
     )
+
+
+def category_split(problem: PortfolioProblem, plan: Mapping[str, PlanItem]) -> dict[str, float]:
+    """Selected spend (horizon, all sources) by run / grow / transform: the category of the
+    work item, the definition of the governed figures ``balance.purpose_share.*``."""
+    out = {c.value: 0.0 for c in Category}
+    for cand in problem.candidates:
+        item = plan.get(cand.code)
+        if item is not None:
+            out[cand.category.value] += _total_cost(cand) * item.fraction
+    return out
+
+
+def snap_plan(
+    problem: PortfolioProblem,
+    plan: Mapping[str, PlanItem],
+    values: Mapping[str, float] | None = None,
+) -> dict[str, PlanItem]:
+    """Funded fractions on whole percentages when that keeps the plan within every rule.
+
+    A solver returns 0.500000954 where a person means 50 %: each partial fraction is moved to
+    the nearest whole percent (or, failing that, the whole percent below), one item at a time,
+    and kept only if the plan still breaks nothing and loses no more than solver noise.
+    """
+    out = dict(plan)
+    parts = [c for c in problem.candidates if c.partial is not None and c.code in out]
+    if not parts:
+        return out
+    vals = candidate_values(problem) if values is None else values
+    base_value, base_broken = evaluate_plan(problem, out, vals)
+    if base_broken:
+        return out
+    for cand in parts:
+        item = out[cand.code]
+        for frac in (round(item.fraction, 2), math.floor(item.fraction * 100 + 1e-9) / 100):
+            if abs(frac - item.fraction) <= 1e-12:
+                break
+            trial = {**out, cand.code: PlanItem(item.shift, frac)}
+            value, broken = evaluate_plan(problem, trial, vals)
+            if not broken and value >= base_value - 1e-6 * max(1.0, abs(base_value)):
+                out = trial
+                base_value = value
+                break
+    return out
 
 
 def _start_period(cand: Candidate, periods: Sequence[str], shift: int) -> str | None:
@@ -670,18 +745,21 @@ def evaluate_plan(
         if item.shift not in allowed_shifts(cand, problem.periods):
             broken.append(f"start shift {item.shift:+d} of {code} is outside its window")
         low = 1.0 if cand.partial is None else cand.partial.min_fraction
-        if not (low - tol <= item.fraction <= 1.0 + tol):
+        high = 1.0 if cand.partial is None else cand.partial.max_fraction
+        if not (low - tol <= item.fraction <= high + tol):
             broken.append(f"fraction {item.fraction:g} of {code} is not allowed")
     spend, use = plan_usage(problem, plan)
     for source, table in problem.budgets.items():
         for period, limit in table.items():
-            if spend.get(source, {}).get(period, 0.0) > limit + tol * max(1.0, limit):
+            used = sum(spend.get(source, {}).get(p, 0.0) for p in problem.periods_of(period))
+            if used > limit + tol * max(1.0, limit):
                 broken.append(f"budget {source} {period}")
     for source, limit in problem.total_budgets.items():
         if sum(spend.get(source, {}).values()) > limit + tol * max(1.0, limit):
             broken.append(f"total budget {source}")
     for skill, table in problem.capacity.items():
-        for period, limit in table.items():
+        for period in table:
+            limit = problem.capacity_limit(skill, period) or 0.0
             if use.get(skill, {}).get(period, 0.0) > limit + tol * max(1.0, limit):
                 broken.append(f"capacity {skill} {period}")
     for cand in problem.candidates:
@@ -730,6 +808,7 @@ def solve(
     mip_gap: float = DEFAULT_MIP_GAP,
     values: Mapping[str, float] | None = None,
     start: Mapping[str, PlanItem] | None = None,
+    search: bool = True,
 ) -> Solution:
     """The best selection for ``problem``.
 
@@ -739,6 +818,8 @@ def solve(
         values: candidate values overriding the scored ones.
         start: a plan to offer HiGHS as a first incumbent (e.g. the plan of record); ignored if
             it is infeasible.
+        search: with a time limit, run the neighbourhood search of :mod:`.search` on the second
+            core beside HiGHS, sharing incumbents (False = plain HiGHS).
 
     Raises:
         ValidationError: the problem breaks the format rules.
@@ -748,7 +829,22 @@ def solve(
     validate_problem(problem)
     model = build_model(problem, values)
     start_vector = plan_vector(model, start) if start else None
-    status = model.run(time_limit=time_limit, mip_gap=mip_gap, start=start_vector)
+    if search and time_limit and model.is_mip:
+        from bigov.portfolio.search import search_solve
+
+        found = search_solve(model, time_limit=time_limit, mip_gap=mip_gap, start=start_vector)
+        if found.vec is not None:
+            return read_solution(
+                model,
+                found.status,
+                time_limit=time_limit,
+                col=found.vec,
+                bound=found.bound,
+                proven=found.proven_optimal,
+            )
+        status = found.status
+    else:
+        status = model.run(time_limit=time_limit, mip_gap=mip_gap, start=start_vector)
     if status in (
         highspy.HighsModelStatus.kInfeasible,
         highspy.HighsModelStatus.kUnboundedOrInfeasible,
