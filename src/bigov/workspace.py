@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from bigov.benefits.service import BenefitService
     from bigov.finance.service import FinanceService
     from bigov.governance.service import GovernanceService
+    from bigov.jobs.service import JobService
     from bigov.metrics.service import MetricsService
     from bigov.org.service import OrgService
     from bigov.portfolio.service import PortfolioService
@@ -267,6 +268,12 @@ class Workspace:
         from bigov.governance.service import GovernanceService
 
         return GovernanceService(self)
+
+    @cached_property
+    def jobs(self) -> JobService:
+        from bigov.jobs.service import JobService
+
+        return JobService(self)
 
 
 def _safe_ident(name: str) -> str:
