@@ -115,6 +115,7 @@ class JobContext:
     job_id: int
     started_by: str
     reporter: JobReporter
+    parent_id: int | None = None
     children: list[Child] = field(default_factory=list)
 
     def log(self, message: str) -> None:
@@ -129,12 +130,6 @@ class JobContext:
         """Split the job into ``children``: this job ends when the last of them has, stage by
         stage (every job of stage N finishes before any of stage N+1 starts)."""
         self.children.extend(children)
-
-    def existing_children(self) -> int:
-        """How many children an earlier run of this job planned already (a retried job must not
-        plan them twice)."""
-        with self.ws.session() as s:
-            return len(list(s.scalars(select(Job.id).where(Job.parent_id == self.job_id))))
 
 
 def _now() -> str:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from bigov.errors import ConfigError, ConflictError
+from bigov.governance.cycle import SharedInputs
 from bigov.jobs.context import Child, JobContext
 from bigov.jobs.registry import register
 
@@ -80,6 +82,26 @@ def month_stages(ctx: JobContext, period: str) -> list[list[str]]:
     return [sorted(levels[d]) for d in sorted(levels, reverse=True)]
 
 
+# The inputs of the month being run, per month job, in this process: the nodes of one month
+# share their topology, facts and figures as run_all does (reading them is most of a small
+# node's cycle). Two are kept: a worker may take the first node of the next month while the
+# last of this one finishes elsewhere.
+_SHARED: dict[int, SharedInputs] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared_inputs(ctx: JobContext) -> SharedInputs | None:
+    if ctx.parent_id is None:
+        return None
+    with _SHARED_LOCK:
+        found = _SHARED.get(ctx.parent_id)
+        if found is None:
+            while len(_SHARED) >= 2:
+                _SHARED.pop(next(iter(_SHARED)))
+            found = _SHARED[ctx.parent_id] = SharedInputs()
+        return found
+
+
 @register(
     "cycle.month",
     title="A month of governance cycles, one job per node",
@@ -109,10 +131,16 @@ def cycle_run(ctx: JobContext, args: dict[str, Any]) -> dict[str, Any]:
     published cycle whose packs are missing gets them, one that is complete is left alone."""
     _need(args, "node", "period")
     node, period = str(args["node"]), str(args["period"])
+    shared = _shared_inputs(ctx)
     for attempt in range(3):
         try:
             r = ctx.ws.governance.run_cycle(
-                node, period, out_dir=_out(args), formats=_formats(args), as_at=_as_at(args)
+                node,
+                period,
+                out_dir=_out(args),
+                formats=_formats(args),
+                as_at=_as_at(args),
+                shared=shared,
             )
         except ConflictError:
             latest = ctx.ws.governance.list_cycles(node=node, period=period)[0]

@@ -65,9 +65,11 @@ def execute(
         claimed = _claim(ws, job_id, worker)
         if claimed is None:
             return None
-        kind_name, args, started_by, cancel = claimed
+        kind_name, args, started_by, cancel, parent_id = claimed
         reporter = JobReporter(ws, job_id, persist=ws.backend == "postgresql", echo=echo)
-        ctx = JobContext(ws=ws, job_id=job_id, started_by=started_by, reporter=reporter)
+        ctx = JobContext(
+            ws=ws, job_id=job_id, started_by=started_by, reporter=reporter, parent_id=parent_id
+        )
         result: dict[str, Any] | None = None
         error: str | None = None
         state = JobState.SUCCEEDED
@@ -90,9 +92,8 @@ def execute(
         split = state == JobState.SUCCEEDED and bool(ctx.children)
         _record(ws, job_id, state, result, error, reporter, ctx.children if split else [])
     follow = advance(ws, job_id) if split else []
-    parent = _parent_of(ws, job_id)
-    if parent is not None:
-        follow += advance(ws, parent)
+    if parent_id is not None:
+        follow += advance(ws, parent_id)
     if follow:
         engine.enqueue(follow)
     return _state_of(ws, job_id)
@@ -127,7 +128,7 @@ def lock_is_free(ws: Workspace, job_id: int) -> bool:
 
 def _claim(
     ws: Workspace, job_id: int, worker: str | None
-) -> tuple[str, dict[str, Any], str, bool] | None:
+) -> tuple[str, dict[str, Any], str, bool, int | None] | None:
     with ws.session() as s:
         row = s.execute(
             update(Job)
@@ -138,11 +139,13 @@ def _claim(
                 started_at=func.coalesce(Job.started_at, func.current_timestamp()),
                 worker=(worker or "in-process")[:255],
             )
-            .returning(Job.kind, Job.args, Job.started_by, Job.cancel_requested)
+            .returning(
+                Job.kind, Job.args, Job.started_by, Job.cancel_requested, Job.parent_id
+            )
         ).first()
     if row is None:
         return None
-    return row[0], dict(row[1] or {}), row[2], bool(row[3])
+    return row[0], dict(row[1] or {}), row[2], bool(row[3]), row[4]
 
 
 def _record(
@@ -249,11 +252,6 @@ def advance(ws: Workspace, parent_id: int) -> list[int]:
         parent.finished_at = dt.datetime.now(dt.UTC)
         grand = parent.parent_id
     return advance(ws, grand) if grand is not None else []
-
-
-def _parent_of(ws: Workspace, job_id: int) -> int | None:
-    with ws.session() as s:
-        return s.scalar(select(Job.parent_id).where(Job.id == job_id))
 
 
 def _state_of(ws: Workspace, job_id: int) -> str | None:
