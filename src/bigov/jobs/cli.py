@@ -226,6 +226,10 @@ def worker(
         float,
         typer.Option(min=1, help="Seconds without a heartbeat before a worker is taken for dead."),
     ] = 30.0,
+    schedule: Annotated[
+        bool,
+        typer.Option(help="Tick the schedule from cadences (once per tick across all workers)."),
+    ] = True,
     db: DbOption = None,
 ) -> None:
     """Run queued jobs (PostgreSQL) until SIGINT/SIGTERM; start more on any machine that
@@ -235,7 +239,10 @@ def worker(
     with open_workspace(db) as ws:
         url = ws.describe(hide_password=False)
     console.print(Text(f"bigov worker on {ws.describe()}: {concurrency} process(es)"))
-    run(WorkerOptions(url=url, queues=tuple(queue), stalled_after=stalled_after), concurrency)
+    options = WorkerOptions(
+        url=url, queues=tuple(queue), stalled_after=stalled_after, schedule=schedule
+    )
+    run(options, concurrency)
 
 
 def register(root: typer.Typer) -> None:

@@ -131,7 +131,9 @@ def connector_args(ws: Workspace) -> dict[str, Any]:
     return args
 
 
-def build_app(ws: Workspace, *, worker: str | None = None) -> procrastinate.App:
+def build_app(
+    ws: Workspace, *, worker: str | None = None, schedule: bool = True
+) -> procrastinate.App:
     """The procrastinate app of a workspace with bigov's two tasks: ``bigov.run_job`` (run one
     job; a lost database connection has it delivered again) and ``bigov.tick`` (look at the
     schedule, every quarter of an hour, deferred once per tick whatever the number of workers:
@@ -160,9 +162,9 @@ def build_app(ws: Workspace, *, worker: str | None = None) -> procrastinate.App:
 
         schedule_tick(ws, dt.datetime.fromtimestamp(timestamp, dt.UTC))
 
-    app.periodic(cron=TICK_CRON, periodic_id="schedule")(
-        app.task(name=TICK, queueing_lock=TICK)(tick)
-    )
+    task = app.task(name=TICK, queueing_lock=TICK)(tick)
+    if schedule:
+        app.periodic(cron=TICK_CRON, periodic_id="schedule")(task)
     return app
 
 

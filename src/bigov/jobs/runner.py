@@ -136,12 +136,10 @@ def _claim(
             .values(
                 state=JobState.RUNNING,
                 attempts=Job.attempts + 1,
-                started_at=func.coalesce(Job.started_at, func.current_timestamp()),
+                started_at=func.coalesce(Job.started_at, dt.datetime.now(dt.UTC)),
                 worker=(worker or "in-process")[:255],
             )
-            .returning(
-                Job.kind, Job.args, Job.started_by, Job.cancel_requested, Job.parent_id
-            )
+            .returning(Job.kind, Job.args, Job.started_by, Job.cancel_requested, Job.parent_id)
         ).first()
     if row is None:
         return None

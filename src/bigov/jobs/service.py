@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bigov.errors import ConfigError, ConflictError, NotFoundError
 from bigov.jobs.models import FINISHED, Job, JobState
@@ -88,10 +89,17 @@ class JobService:
         self.engine(echo).enqueue([job_id])
         return self.show(job_id)
 
-    def cancel(self, job_id: int, *, visible_to: str | None = None) -> JobView:
+    def cancel(
+        self,
+        job_id: int,
+        *,
+        visible_to: str | None = None,
+        on_write: Callable[[Session, dict[str, Any], dict[str, Any]], None] | None = None,
+    ) -> JobView:
         """Cancel a job: one not started ends at once; a running one stops at its next progress
         report, its transaction in progress rolled back; a split job cancels what it has not
-        started yet. Returns the job as it now stands.
+        started yet. Returns the job as it now stands. ``on_write`` is called in the same
+        transaction with the job's state before and after (the server's audit trail).
 
         Raises:
             NotFoundError: no such job (or not the caller's).
@@ -106,6 +114,7 @@ class JobService:
                 raise NotFoundError(f"no job {job_id}")
             if job.state in FINISHED:
                 raise ConflictError(f"job {job_id} has already {job.state.value}")
+            before = {"state": job.state.value, "cancel_requested": job.cancel_requested}
             job.cancel_requested = True
             ids = [job.id]
             if job.state in (JobState.QUEUED, JobState.WAITING):
@@ -135,6 +144,8 @@ class JobService:
                 )
                 .values(state=JobState.CANCELLED, dedupe_key=None)
             )
+            if on_write is not None:
+                on_write(s, before, {"state": job.state.value, "cancel_requested": True})
         if forget:
             self.engine().forget(forget)
         from bigov.jobs.runner import advance

@@ -39,6 +39,9 @@ class WorkerOptions:
     # at a third of it
     stalled_after: float = 30.0
     janitor_every: float = 5.0
+    # tick the schedule from this worker (deduplicated across workers by the engine); off for
+    # workers that must only run what they are given (tests, benchmarks)
+    schedule: bool = True
 
 
 def run(options: WorkerOptions, concurrency: int = 1) -> None:
@@ -83,7 +86,7 @@ def _serve(options: WorkerOptions, index: int) -> None:
     logging.getLogger("bigov.jobs").setLevel(logging.INFO)
     name = f"{socket.gethostname()}:{os.getpid()}"
     ws = Workspace.open(options.url, migrate_schema=False)
-    app = build_app(ws, worker=name)
+    app = build_app(ws, worker=name, schedule=options.schedule)
 
     settings: dict[str, Any] = {
         "name": name,
