@@ -38,7 +38,7 @@ class WorkerOptions:
     # a worker silent for this long is taken for dead and its job retried; heartbeats are sent
     # at a third of it
     stalled_after: float = 30.0
-    janitor_every: float = 5.0
+    janitor_every: float = 5.0  # at most; never slower than stalled_after
     # tick the schedule from this worker (deduplicated across workers by the engine); off for
     # workers that must only run what they are given (tests, benchmarks)
     schedule: bool = True
@@ -123,7 +123,7 @@ async def _janitor(app: object, ws: object, options: WorkerOptions) -> None:
     assert isinstance(app, procrastinate.App) and isinstance(ws, Workspace)
     engine = QueueEngine(ws, app)
     while True:
-        await asyncio.sleep(options.janitor_every)
+        await asyncio.sleep(min(options.janitor_every, options.stalled_after))
         try:
             for job in await app.job_manager.get_stalled_jobs(
                 seconds_since_heartbeat=options.stalled_after
