@@ -580,6 +580,10 @@ def _period_exceptions(run: _Run, month: dt.date) -> dict[str, dict[str, Any]]:
             .where(CycleException.period == month)
             .order_by(CycleEscalation.exception_id, CycleEscalation.step)
         ):
+            if esc.exception_id not in by_id:
+                # raised by a cycle on another worker between the two reads: not one this
+                # cycle's path depends on (those ran in an earlier stage), so it is left out
+                continue
             by_id[esc.exception_id]["path"].append(
                 {
                     "node": topo.nodes[esc.node_id].code,
