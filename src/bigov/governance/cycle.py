@@ -1042,7 +1042,7 @@ def write_packs(ws: Workspace, code: str, out_dir: Path, formats: Sequence[str])
     Raises:
         ConfigError: an unknown format.
     """
-    from bigov.reports import RENDERERS, safe_filename
+    from bigov.reports import RENDERERS, render_formats, safe_filename
 
     unknown = [f for f in formats if f not in RENDERERS]
     if unknown:
@@ -1053,8 +1053,7 @@ def write_packs(ws: Workspace, code: str, out_dir: Path, formats: Sequence[str])
     written: dict[str, str] = {}
     with ws.session() as s:
         cyc = get_cycle(s, code)
-        for fmt in formats:
-            data = RENDERERS[fmt](doc)
+        for fmt, data in render_formats(doc, formats).items():
             path = out_dir / f"{stem}.{fmt}"
             path.write_bytes(data)
             s.execute(

@@ -17,6 +17,12 @@ def render_pdf(doc: dict[str, Any]) -> bytes:
     return html_to_pdf(render_html(doc).decode("utf-8"))
 
 
+def render_pdf_from_html(html: bytes) -> bytes:
+    """The PDF of an HTML pack already rendered (the HTML and PDF of a cycle are rendered from
+    one HTML: laying out the pack twice was a third of a PDF's time)."""
+    return html_to_pdf(html.decode("utf-8"))
+
+
 def html_to_pdf(html: str) -> bytes:
     """HTML text printed to PDF bytes with nothing fetched but ``data:`` URLs."""
     html_cls, fetcher = _weasyprint_html(), _url_fetcher()
@@ -67,4 +73,4 @@ def _walk(box: Any, out: list[str]) -> None:
         _walk(child, out)
 
 
-__all__ = ["html_to_pdf", "pdf_text", "render_pdf"]
+__all__ = ["html_to_pdf", "pdf_text", "render_pdf", "render_pdf_from_html"]
