@@ -173,9 +173,8 @@ def lost_jobs(ws: Workspace, older_than_s: float) -> list[int]:
     worker that died) with no ``todo``/``doing`` task — a submitter killed between recording
     the job and deferring it, or a task the engine gave up on. A split job waiting on its
     children is not lost."""
-    rows = (
-        text(
-            """
+    lost = text(
+        """
         SELECT j.id FROM job j
         LEFT JOIN procrastinate_jobs p
           ON p.id = j.engine_id AND p.status IN ('todo', 'doing')
@@ -185,14 +184,11 @@ def lost_jobs(ws: Workspace, older_than_s: float) -> list[int]:
           AND NOT EXISTS (SELECT 1 FROM job c WHERE c.parent_id = j.id)
         ORDER BY j.id
         """
-        )
-        .bindparams(age=older_than_s)
-        .columns()
     )
     from bigov.jobs.runner import lock_is_free
 
     with ws.session() as s:
-        ids = [int(i) for i in s.scalars(rows)]
+        ids = [int(i) for i in s.scalars(lost, {"age": older_than_s})]
     return [i for i in ids if lock_is_free(ws, i)]
 
 
