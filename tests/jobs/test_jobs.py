@@ -4,6 +4,7 @@ half-written, cancelling, scope, the kind registry and the schedule from cadence
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -140,6 +141,7 @@ def test_bad_arguments_are_a_failed_job_with_the_reason(tmp_path: Path) -> None:
 def _boom(ctx: JobContext, args: dict[str, Any]) -> dict[str, Any]:
     ctx.reporter.start("exploding", total=3)
     ctx.reporter.advance()
+    logging.getLogger("bigov.test").warning("about to fail")
     raise RuntimeError("a bug, not bad input")
 
 
@@ -149,6 +151,7 @@ def test_a_bug_is_recorded_with_its_trace_and_progress(tmp_path: Path) -> None:
         assert job.state == "failed"
         assert job.error == "RuntimeError: a bug, not bad input"
         assert "Traceback" in job.log and "exploding" in job.log
+        assert "warning bigov.test: about to fail" in job.log
         assert (job.progress.task, job.progress.done, job.progress.total) == ("exploding", 1, 3)
         assert job.attempts == 1 and job.finished_at is not None
 

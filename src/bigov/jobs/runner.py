@@ -14,6 +14,8 @@ What callers may rely on:
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -73,6 +75,8 @@ def execute(
         result: dict[str, Any] | None = None
         error: str | None = None
         state = JobState.SUCCEEDED
+        capture = _JobLog(reporter)
+        logging.getLogger("bigov").addHandler(capture)
         try:
             if cancel:
                 raise JobCancelled(f"job {job_id} cancelled before it started")
@@ -89,6 +93,8 @@ def execute(
             state, error = JobState.FAILED, _bug(exc, reporter)
         except Exception as exc:  # a bug: recorded with its trace, the worker goes on
             state, error = JobState.FAILED, _bug(exc, reporter)
+        finally:
+            logging.getLogger("bigov").removeHandler(capture)
         split = state == JobState.SUCCEEDED and bool(ctx.children)
         _record(ws, job_id, state, result, error, reporter, ctx.children if split else [])
     follow = advance(ws, job_id) if split else []
@@ -97,6 +103,21 @@ def execute(
     if follow:
         engine.enqueue(follow)
     return _state_of(ws, job_id)
+
+
+class _JobLog(logging.Handler):
+    """Lines that bigov's loggers write while a job runs, in this thread, go to the job's log."""
+
+    def __init__(self, reporter: JobReporter) -> None:
+        super().__init__(logging.INFO)
+        self.reporter = reporter
+        self.thread = threading.get_ident()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.reporter.lines.append(
+                f"{record.levelname.lower()} {record.name}: {record.getMessage()}"
+            )
 
 
 def _bug(exc: BaseException, reporter: JobReporter) -> str:
