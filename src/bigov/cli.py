@@ -379,6 +379,7 @@ def _mount_subcommands() -> None:
     __import__("bigov.server.cli", fromlist=["register"]).register(app)  # serve, user, token, audit
     __import__("bigov.ingest.projectonline.cli", fromlist=["register"]).register(app)  # migrate
     __import__("bigov.ops.settings_cli", fromlist=["register"]).register(app)  # settings
+    __import__("bigov.jobs.cli", fromlist=["register"]).register(app)  # jobs, worker
 
 
 _mount_subcommands()

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from bigov.benefits.service import BenefitService
     from bigov.finance.service import FinanceService
     from bigov.governance.service import GovernanceService
+    from bigov.jobs.service import JobService
     from bigov.metrics.service import MetricsService
     from bigov.ops.settings import SettingsService
     from bigov.org.service import OrgService
@@ -275,6 +276,12 @@ class Workspace:
         from bigov.ops.settings import SettingsService
 
         return SettingsService(self)
+
+    @cached_property
+    def jobs(self) -> JobService:
+        from bigov.jobs.service import JobService
+
+        return JobService(self)
 
 
 def _safe_ident(name: str) -> str:

@@ -34,6 +34,7 @@ OPTIONAL_MODEL_MODULES: tuple[str, ...] = (
     "bigov.ingest.projectonline.models",
     "bigov.work.return_models",
     "bigov.governance.decision_links",
+    "bigov.jobs.models",
 )
 
 

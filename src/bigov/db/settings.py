@@ -24,4 +24,12 @@ DEFAULTS: dict[str, str] = {
     "timezone": "Europe/London",
     # where raw metric observations are kept; empty = a folder beside the SQLite file
     "metrics_store_dir": "",
+    # where scheduled cycles write their packs (shared by every worker: a shared volume);
+    # empty = a folder beside the SQLite file, none on PostgreSQL until set
+    "packs_dir": "",
+    "pack_formats": "html,pdf,xlsx",
+    # the schedule from cadences: readiness checks this many days before a sitting, packs ready
+    # this many days before the first sitting of the month
+    "cutoff_days": "5",
+    "pack_lead_days": "3",
 }

@@ -111,6 +111,17 @@ class _Run:
             session.execute(select(OrgUnit.id, OrgUnit.code)).all()
         )
 
+    def rebind(self, session: Session) -> None:
+        """Use the read-only inputs loaded so far (topology, facts, figures) in another unit of
+        work; what other cycles change (the period's exceptions) is read afresh."""
+        self.session = session
+        self.exceptions = {}
+        self.on_path = {}
+        for facts in self.facts.values():
+            facts.session = session
+        for figures in self.figures.values():
+            figures.session = session
+
     def fiscal_year_of(self, day: dt.date) -> int:
         """As :meth:`Workspace.fiscal_year_of`, without a settings query per cycle."""
         if self.fy_start == 1:
@@ -164,6 +175,25 @@ class _Run:
         return self.facts[key]
 
 
+class SharedInputs:
+    """The read-only inputs of a month's cycles — topology, each window's facts and analysis
+    figures — loaded by the first :func:`run_cycle` given this object and reused by the next
+    ones, as :func:`run_all` reuses them within one run. A worker running a month one node per
+    job keeps one per month run: the cycles then read the data as it stood when the first of
+    them loaded it, as :func:`run_all` does. The period's exceptions are never shared: each
+    cycle reads those that the cycles before it (on any worker) raised."""
+
+    def __init__(self) -> None:
+        self._run: _Run | None = None
+
+    def bind(self, ws: Workspace, session: Session) -> _Run:
+        if self._run is None or self._run.ws is not ws:
+            self._run = _Run(ws, session)
+        else:
+            self._run.rebind(session)
+        return self._run
+
+
 def run_cycle(
     ws: Workspace,
     node: str,
@@ -175,6 +205,7 @@ def run_cycle(
     out_dir: Path | None = None,
     formats: Sequence[str] = ("html",),
     settings: RuleSettings | None = None,
+    shared: SharedInputs | None = None,
 ) -> CycleResult:
     """Run ``node``'s cycle for ``period`` (``YYYY-MM``) and, with ``out_dir``, write its packs.
 
@@ -190,7 +221,7 @@ def run_cycle(
     """
     month = parse_period(period)
     with ws.session() as s:
-        run = _Run(ws, s)
+        run = shared.bind(ws, s) if shared is not None else _Run(ws, s)
         node_info = run.topo.by_code.get(node)
         if node_info is None:
             raise NotFoundError(f"no governance node with code {node!r}")
@@ -549,6 +580,10 @@ def _period_exceptions(run: _Run, month: dt.date) -> dict[str, dict[str, Any]]:
             .where(CycleException.period == month)
             .order_by(CycleEscalation.exception_id, CycleEscalation.step)
         ):
+            if esc.exception_id not in by_id:
+                # raised by a cycle on another worker between the two reads: not one this
+                # cycle's path depends on (those ran in an earlier stage), so it is left out
+                continue
             by_id[esc.exception_id]["path"].append(
                 {
                     "node": topo.nodes[esc.node_id].code,
@@ -1007,7 +1042,7 @@ def write_packs(ws: Workspace, code: str, out_dir: Path, formats: Sequence[str])
     Raises:
         ConfigError: an unknown format.
     """
-    from bigov.reports import RENDERERS, safe_filename
+    from bigov.reports import RENDERERS, render_formats, safe_filename
 
     unknown = [f for f in formats if f not in RENDERERS]
     if unknown:
@@ -1018,8 +1053,7 @@ def write_packs(ws: Workspace, code: str, out_dir: Path, formats: Sequence[str])
     written: dict[str, str] = {}
     with ws.session() as s:
         cyc = get_cycle(s, code)
-        for fmt in formats:
-            data = RENDERERS[fmt](doc)
+        for fmt, data in render_formats(doc, formats).items():
             path = out_dir / f"{stem}.{fmt}"
             path.write_bytes(data)
             s.execute(
@@ -1098,6 +1132,7 @@ def _work_item_id(s: Session, code: str) -> int:
 
 __all__ = [
     "CycleResult",
+    "SharedInputs",
     "canonical_json",
     "check_readiness",
     "cycle_document",

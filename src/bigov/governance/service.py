@@ -34,6 +34,7 @@ class GovernanceService(Service):
         out_dir: Path | None = None,
         formats: Sequence[str] = ("html",),
         settings: RuleSettings | None = None,
+        shared: _cycle.SharedInputs | None = None,
     ) -> _cycle.CycleResult:
         """See :func:`bigov.governance.cycle.run_cycle`."""
         return _cycle.run_cycle(
@@ -46,6 +47,7 @@ class GovernanceService(Service):
             out_dir=out_dir,
             formats=formats,
             settings=settings,
+            shared=shared,
         )
 
     def run_all(

@@ -7,12 +7,12 @@ adding an entry.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bigov.reports.filenames import safe_filename
 from bigov.reports.html import render_html
-from bigov.reports.pdf import render_pdf
+from bigov.reports.pdf import render_pdf, render_pdf_from_html
 from bigov.reports.xlsx import render_xlsx
 
 Renderer = Callable[[dict[str, Any]], bytes]
@@ -23,4 +23,27 @@ RENDERERS: dict[str, Renderer] = {
     "xlsx": render_xlsx,
 }
 
-__all__ = ["RENDERERS", "Renderer", "render_html", "render_pdf", "render_xlsx", "safe_filename"]
+
+def render_formats(doc: dict[str, Any], formats: Sequence[str]) -> dict[str, bytes]:
+    """The packs of one cycle document in ``formats`` (each a key of :data:`RENDERERS`), the
+    PDF printed from the same HTML as the HTML pack instead of rendering it again."""
+    out: dict[str, bytes] = {}
+    html: bytes | None = None
+    for fmt in formats:
+        if fmt in ("html", "pdf") and RENDERERS[fmt] in (render_html, render_pdf):
+            html = html if html is not None else render_html(doc)
+            out[fmt] = html if fmt == "html" else render_pdf_from_html(html)
+        else:
+            out[fmt] = RENDERERS[fmt](doc)
+    return out
+
+
+__all__ = [
+    "RENDERERS",
+    "Renderer",
+    "render_formats",
+    "render_html",
+    "render_pdf",
+    "render_xlsx",
+    "safe_filename",
+]
