@@ -80,7 +80,7 @@ DATE_ORDER: tuple[tuple[str, str], ...] = (
     ("raised_on", "closed_on"),
 )
 # OTC fields whose change is a change of strategy, recorded as a new version
-OTC_VERSIONED = ("title", "description", "status")
+OTC_VERSIONED = ("title", "description", "status", "target_date")
 
 # Frame columns that are bookkeeping, not fields: recordset index, position, row number, and
 # per field a "present" flag (an absent field is left as stored, unlike an empty one).
@@ -978,8 +978,8 @@ def _check_revision(
             _problem(
                 rs,
                 row,
-                f"title/description/status changed: a new version needs an effective_from after "
-                f"the current version's ({shown})",
+                "title/description/status/target_date changed: a new version needs an "
+                f"effective_from after the current version's ({shown})",
                 "effective_from",
                 start,
             ),

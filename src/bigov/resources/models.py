@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from decimal import Decimal
 
 from sqlalchemy import Date, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bigov.db.base import Entity, id_fk
+from bigov.db.base import Entity, enum_type, id_fk
+
+
+class DemandStatus(enum.StrEnum):
+    """Whether demand is only asked for or agreed: analyses count every demand that is not
+    ``proposed`` (and demand with no status) as committed."""
+
+    PROPOSED = "proposed"
+    COMMITTED = "committed"
 
 
 class Skill(Entity):
@@ -44,4 +53,4 @@ class Demand(Entity):
     period: Mapped[dt.date] = mapped_column(Date, index=True)
     fte: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     actual_fte: Mapped[Decimal | None] = mapped_column(Numeric(10, 2), nullable=True)
-    status: Mapped[str | None] = mapped_column(String(16), nullable=True)  # proposed/committed
+    status: Mapped[DemandStatus | None] = mapped_column(enum_type(DemandStatus), nullable=True)
