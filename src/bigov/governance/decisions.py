@@ -186,9 +186,12 @@ def list_decisions(
                 row["otcs"].append(ocode)
         if owner_of:
             people = set(owner_of.values())
-            names = dict(
-                s.execute(select(Person.id, Person.code).where(Person.id.in_(people))).tuples()
-            )
+            names = {
+                int(pid): str(pcode)
+                for pid, pcode in s.execute(
+                    select(Person.id, Person.code).where(Person.id.in_(people))
+                )
+            }
             for raid_code, person_id in owner_of.items():
                 out[raid_code]["owner"] = names.get(person_id)
         return list(out.values())

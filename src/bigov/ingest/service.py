@@ -31,6 +31,7 @@ from bigov.errors import ConfigError, ConflictError, DatabaseError, Problem, Val
 from bigov.ingest.load import execute_plan
 from bigov.ingest.mapping import Mapping, RecordSet, load_mapping, load_preset
 from bigov.ingest.registry import Importer, ImportOptions, choose_importer, get_importer
+from bigov.ingest.revert import record_before
 from bigov.ingest.validate import plan_import
 from bigov.progress import SILENT, Reporter
 from bigov.workspace import Workspace
@@ -193,6 +194,8 @@ def import_records(
                 )
                 .returning(ImportBatch.id)
             ).scalar_one()
+            # what the batch replaces, so `bigov batches revert` can put it back
+            record_before(s, plan, batch_id)
             execute_plan(s, plan, batch_id=batch_id, user=user, reporter=reporter)
             counts = plan.counts
             s.execute(
