@@ -205,9 +205,7 @@ def _month(svc: MetricsService, as_at: dt.datetime | None = None) -> list[float 
     return [v.value for v in svc.values("calls", grain=Grain.MONTH, as_at=as_at)]
 
 
-def test_metrics_correction_reverted_then_the_load(
-    metrics: MetricsService, tmp_path: Path
-) -> None:
+def test_metrics_correction_reverted_then_the_load(metrics: MetricsService, tmp_path: Path) -> None:
     first = tmp_path / "april.csv"
     first.write_text(
         "series,ts,value\ncalls-A,2025-04-01T09:00:00Z,10\ncalls-A,2025-04-02T09:00:00Z,20\n"
