@@ -26,9 +26,11 @@ conversion per row); rows outside it, or before 1970, take DuckDB's conversion t
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -122,6 +124,24 @@ class StageStats:
     max_ts: dt.datetime
     min_series_id: int
     max_series_id: int
+
+
+class RowsRejectedError(ValidationError):
+    """Observations refused: ``rows`` is the count the message gives (``problems`` name only
+    the first rows of each kind), ``kinds`` the count of each kind of problem."""
+
+    def __init__(
+        self,
+        message: str,
+        problems: Sequence[Problem],
+        *,
+        hint: str | None = None,
+        rows: int,
+        kinds: dict[str, int],
+    ) -> None:
+        super().__init__(message, problems, hint=hint)
+        self.rows = rows
+        self.kinds = kinds
 
 
 @dataclass
@@ -368,6 +388,80 @@ def _local_to_utc_us(tz: str, w: str, lo: int | None = None, hi: int | None = No
     return f"({w} - {_case_tree(w, [b for b, _ in walls], offsets)})"
 
 
+def _wall_ranges(tz: str, *, gaps: bool) -> list[tuple[int, int, int]]:
+    """Local wall-clock ranges ``[start, end)`` (epoch µs) that do not exist (``gaps``: clocks
+    going forward) or occur twice (clocks going back) in ``tz``, with the change's instant."""
+    first, changes = _transitions(tz)
+    out: list[tuple[int, int, int]] = []
+    before = first
+    for instant, after in changes:
+        if (after > before) == gaps and after != before:
+            lo, hi = sorted((instant + before, instant + after))
+            out.append((lo, hi, instant))
+        before = after
+    return out
+
+
+def _in_ranges_sql(w: str, ranges: Sequence[tuple[int, int, int]]) -> str | None:
+    """SQL true when ``w`` lies in one of ``ranges`` (None when there are none): a balanced tree
+    over the bounds, as the zone conversion does."""
+    if not ranges:
+        return None
+    bounds: list[int] = []
+    values = ["false"]
+    for lo, hi, _ in ranges:
+        bounds += [lo, hi]
+        values += ["true", "false"]
+    return _case_tree(w, bounds, values)
+
+
+def describe_wall_time(tz: str, wall: dt.datetime) -> str | None:
+    """Why a naive local time cannot be read in ``tz``: it does not exist (clocks going forward)
+    or it occurs twice (clocks going back); None when it is an ordinary time."""
+    w = _epoch_us(wall.replace(tzinfo=dt.UTC))
+    for gaps in (True, False):
+        for lo, hi, instant in _wall_ranges(tz, gaps=gaps):
+            if lo <= w < hi:
+                start = _from_us(lo).replace(tzinfo=None)
+                end = _from_us(hi).replace(tzinfo=None)
+                day = _from_us(instant).astimezone(ZoneInfo(tz)).date()
+                if gaps:
+                    return (
+                        f"this time does not exist in {tz}: the clocks go forward from "
+                        f"{start:%H:%M} to {end:%H:%M} on {day:%d %b %Y}"
+                    )
+                return (
+                    f"this time occurs twice in {tz}: the clocks go back from {end:%H:%M} to "
+                    f"{start:%H:%M} on {day:%d %b %Y}; give its UTC offset (e.g. "
+                    f"{wall:%Y-%m-%dT%H:%M}+01:00)"
+                )
+    return None
+
+
+def _parse_wall(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(str(text).strip())
+    except ValueError:
+        return None
+    return value if value.tzinfo is None else None
+
+
+def uniform_newlines(path: Path, folder: Path) -> Path | None:
+    """A copy of CSV ``path`` with every line ending made LF, in ``folder``, when the file mixes
+    CRLF and bare LF endings (the CSV reader refuses such a file); None when it does not."""
+    data = path.read_bytes()
+    crlf = data.count(b"\r\n")
+    lf = data.count(b"\n") - crlf
+    if not crlf or not lf:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    fixed = folder / f"newlines-{os.getpid()}-{id(data):x}-{path.name}"
+    fixed.write_bytes(data.replace(b"\r\n", b"\n"))
+    return fixed
+
+
 def memory_limit_setting(configured: str | None = None) -> str:
     """The engine's memory limit: ``configured``, else ``$BIGOV_METRICS_MEMORY_LIMIT``, else
     :data:`DEFAULT_MEMORY_LIMIT`. DuckDB spills beyond it to its temp directory, so a load of
@@ -429,6 +523,10 @@ class Harmoniser:
         self._series_sql: tuple[str, str] | None = None
         self._file_label = "<frame>"
         self._row_offset = 0
+        self._temp_dir = temp_dir
+        # rows named per kind of problem (an --errors report asks for them all, up to a bound)
+        self.examples_per_kind = EXAMPLES_PER_KIND
+        self._scratch: list[Path] = []  # copies made to read a source (removed on close)
 
     def __enter__(self) -> Harmoniser:
         return self
@@ -439,6 +537,8 @@ class Harmoniser:
     def close(self) -> None:
         """Release the DuckDB connection and its temporary storage."""
         self.con.close()
+        for path in self._scratch:
+            path.unlink(missing_ok=True)
 
     # -- staging -----------------------------------------------------------------------------
     def stage(
@@ -480,9 +580,33 @@ class Harmoniser:
         """
         kind = _source_kind(source)
         self._file_label = label or (Path(source).name if kind != "frame" else "<frame>")
+        if kind == "csv" and Path(source).is_file():
+            # DuckDB's reader stops with an internal error on a file mixing CRLF and LF line
+            # endings (a line edited by another tool): read an LF-only copy instead
+            fixed = uniform_newlines(
+                Path(source), self._temp_dir or Path(tempfile.gettempdir()) / "bigov"
+            )
+            if fixed is not None:
+                self._scratch.append(fixed)
+                source = fixed
         self._register_series(series)
         if grain is None:
             grain = self._series_base_grain()
+        try:
+            return self._stage(source, kind, grain, raw_path, batch_id)
+        except duckdb.InvalidInputException as exc:
+            # a CSV the reader cannot parse at all: the user's file, so a message, not a trace
+            self._drop_staged(raw_path)
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ValidationError(
+                f"{self._file_label}: the file cannot be read as CSV ({first}); nothing stored",
+                [Problem(f"unreadable CSV: {first}", file=self._file_label)],
+                hint="save it as UTF-8 CSV with one header line (series, ts, value[, weight])",
+            ) from None
+
+    def _stage(
+        self, source: Any, kind: str, grain: Grain, raw_path: Path | None, batch_id: int
+    ) -> StageStats:
         opened = self._open(source, kind, "src", rejects="fast")
         rel, columns, truncated = opened.rel, opened.columns, opened.truncated
         self._require_columns(columns)
@@ -709,6 +833,35 @@ class Harmoniser:
         narrow = _local_to_utc_us(self.calendar.tz, w, wlo, whi)
         return f"(CASE WHEN {w} >= {wlo} AND {w} < {whi} THEN {narrow} ELSE {exact} END)"
 
+    def _gap_sql(self, w: str, window: tuple[int, int] | None = None) -> str | None:
+        """SQL true when local wall time ``w`` does not exist in the zone (the hour skipped when
+        the clocks go forward); only the changes near ``window`` when one is given. None when
+        no such hour can occur there."""
+        gaps = _wall_ranges(self.calendar.tz, gaps=True)
+        if window is not None:
+            margin = 2 * 86_400 * _US
+            gaps = [g for g in gaps if g[1] > window[0] - margin and g[0] < window[1] + margin]
+        return _in_ranges_sql(w, gaps)
+
+    def _existing_wall_to_utc_sql(self, w: str, window: tuple[int, int] | None) -> str:
+        """:meth:`_wall_to_utc_sql`, but NULL for a wall time that does not exist, so the fast
+        pass hands the file to the exact one, which names the row."""
+        conv = self._wall_to_utc_sql(w, window)
+        if window is None:
+            gap = self._gap_sql(w)
+        else:
+            # rows outside the window are rare; their check uses every change of the zone
+            margin = 2 * 86_400 * _US
+            near, every = self._gap_sql(w, window), self._gap_sql(w)
+            lo, hi = window[0] - margin, window[1] + margin
+            gap = (
+                f"(CASE WHEN {w} >= {lo} AND {w} < {hi} THEN {near or 'false'} "
+                f"ELSE {every or 'false'} END)"
+                if every
+                else None
+            )
+        return conv if gap is None else f"(CASE WHEN {gap} THEN NULL ELSE {conv} END)"
+
     def _normalised_sql(
         self, rel: str, kind: str, first_ts: str | None, window: tuple[int, int] | None
     ) -> tuple[str, bool] | None:
@@ -738,12 +891,12 @@ class Harmoniser:
                 inner = (
                     f"CASE WHEN NOT {_TZ_SQL} THEN epoch_us(TRY_CAST(r.ts AS TIMESTAMP)) END AS w"
                 )
-                outer = self._wall_to_utc_sql("r.w", window)
+                outer = self._existing_wall_to_utc_sql("r.w", window)
         elif ts_type.startswith("TIMESTAMP WITH TIME ZONE"):
             inner, outer = "epoch_us(r.ts) AS u", "r.u"
         elif ts_type.startswith(("TIMESTAMP", "DATE")):
             inner = "epoch_us(r.ts::TIMESTAMP) AS w"
-            outer = self._wall_to_utc_sql("r.w", window)
+            outer = self._existing_wall_to_utc_sql("r.w", window)
         else:
             return None
         join, sid = self._series_id_sql()
@@ -946,6 +1099,10 @@ class Harmoniser:
         if n_tz and n_naive:
             findings.append(self._mixed_tz(tz_expr, ts_expr, n_tz, n_naive))
         if not findings and rows and not n_tz:
+            missing = self._nonexistent(ts_expr)
+            if missing is not None:
+                findings.append(missing)
+        if not findings and rows and not n_tz:
             # naive local wall-clock times: re-read them in the workspace time zone
             # the same zone arithmetic as the fast pass, so both read a wall time alike
             utc = self._wall_to_utc_sql("epoch_us(timezone('UTC', ts))")
@@ -965,10 +1122,12 @@ class Harmoniser:
             total = sum(f.count for f in findings)
             summary = "; ".join(f"{f.count} × {f.reason}" for f in findings)
             problems = [p for f in findings for p in f.examples]
-            raise ValidationError(
+            raise RowsRejectedError(
                 f"{self._file_label}: {total} bad row(s), nothing stored ({summary})",
                 problems,
                 hint="fix the rows listed (first rows of each kind shown) and load the file again",
+                rows=int(total),
+                kinds={f.reason: int(f.count) for f in findings},
             )
         if not rows:
             raise ValidationError(
@@ -996,7 +1155,7 @@ class Harmoniser:
         rows = self.con.execute(
             f"SELECT r._row, {value_expr} FROM ({self._numbered()}) r "
             f"LEFT JOIN series_map m ON r.series = m.code WHERE {condition} "
-            f"ORDER BY r._row LIMIT {EXAMPLES_PER_KIND}"
+            f"ORDER BY r._row LIMIT {self.examples_per_kind}"
         ).fetchall()
         examples = [
             Problem(reason, file=self._file_label, row=self._line(int(n)), column=column, value=v)
@@ -1019,7 +1178,7 @@ class Harmoniser:
     def _csv_rejects(self, count: int, truncated: bool) -> _Finding:
         rows = self.con.execute(
             "SELECT line, error_type, csv_line, error_message FROM reject_errors "
-            f"ORDER BY line LIMIT {EXAMPLES_PER_KIND}"
+            f"ORDER BY line LIMIT {self.examples_per_kind}"
         ).fetchall()
         last_line = self.con.execute("SELECT max(line) FROM reject_errors").fetchall()[0]
         last = int(last_line[0]) if last_line and last_line[0] is not None else -1
@@ -1034,13 +1193,41 @@ class Harmoniser:
             reason += "; the file ends mid-line, was it cut off?"
         return _Finding(reason, count, examples)
 
+    def _nonexistent(self, ts_expr: str) -> _Finding | None:
+        """Naive times in the hour the clocks skip: they name no instant, so they are refused
+        (before this check they were read with the offset before the change, which put them
+        on top of the next hour's rows)."""
+        wall = "epoch_us(timezone('UTC', {}))"
+        gap = self._gap_sql(wall.format("ts"))
+        if gap is None:
+            return None
+        row = self.con.execute(f"SELECT count(*) FROM staged WHERE {gap}").fetchall()[0]
+        count = int(row[0]) if row else 0
+        if not count:
+            return None
+        src_gap = self._gap_sql(wall.format(ts_expr))
+        assert src_gap is not None
+        finding = self._examples(
+            f"local time that does not exist in {self.calendar.tz} (clocks going forward)",
+            count,
+            f"{ts_expr} IS NOT NULL AND {src_gap}",
+            "ts",
+            "r.ts::VARCHAR",
+        )
+        for i, p in enumerate(finding.examples):
+            wall_time = _parse_wall(p.value)
+            why = describe_wall_time(self.calendar.tz, wall_time) if wall_time else None
+            if why:
+                finding.examples[i] = dataclasses.replace(p, reason=why)
+        return finding
+
     def _mixed_tz(self, tz_expr: str, ts_expr: str, n_tz: int, n_naive: int) -> _Finding:
         examples: list[Problem] = []
         for flag, what in (("", "with a time zone offset"), ("NOT ", "without a time zone")):
             rows = self.con.execute(
                 f"SELECT r._row, r.ts::VARCHAR FROM ({self._numbered()}) r "
                 f"WHERE {flag}{tz_expr} AND {ts_expr} IS NOT NULL "
-                f"ORDER BY r._row LIMIT {EXAMPLES_PER_KIND}"
+                f"ORDER BY r._row LIMIT {self.examples_per_kind}"
             ).fetchall()
             examples += [
                 Problem(
@@ -1068,19 +1255,29 @@ class Harmoniser:
             f"SELECT _row, series, ts_text FROM (SELECT r._row, r.series, r.ts::VARCHAR ts_text, "
             f"count(*) OVER (PARTITION BY s.series_id, s.ts) c FROM ({self._numbered()}) r "
             "POSITIONAL JOIN staged s) WHERE c > 1 "
-            f"ORDER BY series, ts_text, _row LIMIT {EXAMPLES_PER_KIND}"
+            f"ORDER BY series, ts_text, _row LIMIT {self.examples_per_kind}"
         ).fetchall()
         reason = f"duplicate series and timestamp within the file ({keys} key(s))"
-        examples = [
-            Problem(
-                "duplicate series and timestamp",
-                file=self._file_label,
-                row=self._line(int(n)),
-                column="ts",
-                value=f"{s} {t}",
+        examples = []
+        ambiguous = 0
+        for n, s, t in rows:
+            wall = _parse_wall(t)
+            why = describe_wall_time(self.calendar.tz, wall) if wall is not None else None
+            ambiguous += why is not None
+            examples.append(
+                Problem(
+                    why or "duplicate series and timestamp",
+                    file=self._file_label,
+                    row=self._line(int(n)),
+                    column="ts",
+                    value=f"{s} {t}",
+                )
             )
-            for n, s, t in rows
-        ]
+        if ambiguous:
+            reason += (
+                f"; local times that occur twice in {self.calendar.tz} (clocks going back) "
+                "need their UTC offset"
+            )
         return _Finding(reason, copies, examples)
 
     # -- raw store ---------------------------------------------------------------------------
