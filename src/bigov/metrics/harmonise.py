@@ -26,7 +26,6 @@ conversion per row); rows outside it, or before 1970, take DuckDB's conversion t
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import os
 import re
@@ -388,7 +387,8 @@ def _local_to_utc_us(tz: str, w: str, lo: int | None = None, hi: int | None = No
     return f"({w} - {_case_tree(w, [b for b, _ in walls], offsets)})"
 
 
-def _wall_ranges(tz: str, *, gaps: bool) -> list[tuple[int, int, int]]:
+@lru_cache(maxsize=32)
+def _wall_ranges(tz: str, *, gaps: bool) -> tuple[tuple[int, int, int], ...]:
     """Local wall-clock ranges ``[start, end)`` (epoch µs) that do not exist (``gaps``: clocks
     going forward) or occur twice (clocks going back) in ``tz``, with the change's instant."""
     first, changes = _transitions(tz)
@@ -399,20 +399,7 @@ def _wall_ranges(tz: str, *, gaps: bool) -> list[tuple[int, int, int]]:
             lo, hi = sorted((instant + before, instant + after))
             out.append((lo, hi, instant))
         before = after
-    return out
-
-
-def _in_ranges_sql(w: str, ranges: Sequence[tuple[int, int, int]]) -> str | None:
-    """SQL true when ``w`` lies in one of ``ranges`` (None when there are none): a balanced tree
-    over the bounds, as the zone conversion does."""
-    if not ranges:
-        return None
-    bounds: list[int] = []
-    values = ["false"]
-    for lo, hi, _ in ranges:
-        bounds += [lo, hi]
-        values += ["true", "false"]
-    return _case_tree(w, bounds, values)
+    return tuple(out)
 
 
 def describe_wall_time(tz: str, wall: dt.datetime) -> str | None:
@@ -430,10 +417,12 @@ def describe_wall_time(tz: str, wall: dt.datetime) -> str | None:
                         f"this time does not exist in {tz}: the clocks go forward from "
                         f"{start:%H:%M} to {end:%H:%M} on {day:%d %b %Y}"
                     )
+                first = (_from_us(instant) - dt.timedelta(seconds=1)).astimezone(ZoneInfo(tz))
+                offset = f"{first:%z}"[:3] + ":" + f"{first:%z}"[3:]
                 return (
                     f"this time occurs twice in {tz}: the clocks go back from {end:%H:%M} to "
                     f"{start:%H:%M} on {day:%d %b %Y}; give its UTC offset (e.g. "
-                    f"{wall:%Y-%m-%dT%H:%M}+01:00)"
+                    f"{wall:%Y-%m-%dT%H:%M}{offset} for the first)"
                 )
     return None
 
@@ -833,35 +822,6 @@ class Harmoniser:
         narrow = _local_to_utc_us(self.calendar.tz, w, wlo, whi)
         return f"(CASE WHEN {w} >= {wlo} AND {w} < {whi} THEN {narrow} ELSE {exact} END)"
 
-    def _gap_sql(self, w: str, window: tuple[int, int] | None = None) -> str | None:
-        """SQL true when local wall time ``w`` does not exist in the zone (the hour skipped when
-        the clocks go forward); only the changes near ``window`` when one is given. None when
-        no such hour can occur there."""
-        gaps = _wall_ranges(self.calendar.tz, gaps=True)
-        if window is not None:
-            margin = 2 * 86_400 * _US
-            gaps = [g for g in gaps if g[1] > window[0] - margin and g[0] < window[1] + margin]
-        return _in_ranges_sql(w, gaps)
-
-    def _existing_wall_to_utc_sql(self, w: str, window: tuple[int, int] | None) -> str:
-        """:meth:`_wall_to_utc_sql`, but NULL for a wall time that does not exist, so the fast
-        pass hands the file to the exact one, which names the row."""
-        conv = self._wall_to_utc_sql(w, window)
-        if window is None:
-            gap = self._gap_sql(w)
-        else:
-            # rows outside the window are rare; their check uses every change of the zone
-            margin = 2 * 86_400 * _US
-            near, every = self._gap_sql(w, window), self._gap_sql(w)
-            lo, hi = window[0] - margin, window[1] + margin
-            gap = (
-                f"(CASE WHEN {w} >= {lo} AND {w} < {hi} THEN {near or 'false'} "
-                f"ELSE {every or 'false'} END)"
-                if every
-                else None
-            )
-        return conv if gap is None else f"(CASE WHEN {gap} THEN NULL ELSE {conv} END)"
-
     def _normalised_sql(
         self, rel: str, kind: str, first_ts: str | None, window: tuple[int, int] | None
     ) -> tuple[str, bool] | None:
@@ -891,12 +851,12 @@ class Harmoniser:
                 inner = (
                     f"CASE WHEN NOT {_TZ_SQL} THEN epoch_us(TRY_CAST(r.ts AS TIMESTAMP)) END AS w"
                 )
-                outer = self._existing_wall_to_utc_sql("r.w", window)
+                outer = self._wall_to_utc_sql("r.w", window)
         elif ts_type.startswith("TIMESTAMP WITH TIME ZONE"):
             inner, outer = "epoch_us(r.ts) AS u", "r.u"
         elif ts_type.startswith(("TIMESTAMP", "DATE")):
             inner = "epoch_us(r.ts::TIMESTAMP) AS w"
-            outer = self._existing_wall_to_utc_sql("r.w", window)
+            outer = self._wall_to_utc_sql("r.w", window)
         else:
             return None
         join, sid = self._series_id_sql()
@@ -1099,10 +1059,6 @@ class Harmoniser:
         if n_tz and n_naive:
             findings.append(self._mixed_tz(tz_expr, ts_expr, n_tz, n_naive))
         if not findings and rows and not n_tz:
-            missing = self._nonexistent(ts_expr)
-            if missing is not None:
-                findings.append(missing)
-        if not findings and rows and not n_tz:
             # naive local wall-clock times: re-read them in the workspace time zone
             # the same zone arithmetic as the fast pass, so both read a wall time alike
             utc = self._wall_to_utc_sql("epoch_us(timezone('UTC', ts))")
@@ -1193,34 +1149,6 @@ class Harmoniser:
             reason += "; the file ends mid-line, was it cut off?"
         return _Finding(reason, count, examples)
 
-    def _nonexistent(self, ts_expr: str) -> _Finding | None:
-        """Naive times in the hour the clocks skip: they name no instant, so they are refused
-        (before this check they were read with the offset before the change, which put them
-        on top of the next hour's rows)."""
-        wall = "epoch_us(timezone('UTC', {}))"
-        gap = self._gap_sql(wall.format("ts"))
-        if gap is None:
-            return None
-        row = self.con.execute(f"SELECT count(*) FROM staged WHERE {gap}").fetchall()[0]
-        count = int(row[0]) if row else 0
-        if not count:
-            return None
-        src_gap = self._gap_sql(wall.format(ts_expr))
-        assert src_gap is not None
-        finding = self._examples(
-            f"local time that does not exist in {self.calendar.tz} (clocks going forward)",
-            count,
-            f"{ts_expr} IS NOT NULL AND {src_gap}",
-            "ts",
-            "r.ts::VARCHAR",
-        )
-        for i, p in enumerate(finding.examples):
-            wall_time = _parse_wall(p.value)
-            why = describe_wall_time(self.calendar.tz, wall_time) if wall_time else None
-            if why:
-                finding.examples[i] = dataclasses.replace(p, reason=why)
-        return finding
-
     def _mixed_tz(self, tz_expr: str, ts_expr: str, n_tz: int, n_naive: int) -> _Finding:
         examples: list[Problem] = []
         for flag, what in (("", "with a time zone offset"), ("NOT ", "without a time zone")):
@@ -1259,11 +1187,12 @@ class Harmoniser:
         ).fetchall()
         reason = f"duplicate series and timestamp within the file ({keys} key(s))"
         examples = []
-        ambiguous = 0
+        unreadable: set[str] = set()
         for n, s, t in rows:
             wall = _parse_wall(t)
             why = describe_wall_time(self.calendar.tz, wall) if wall is not None else None
-            ambiguous += why is not None
+            if why is not None:
+                unreadable.add("do not exist" if "does not exist" in why else "occur twice")
             examples.append(
                 Problem(
                     why or "duplicate series and timestamp",
@@ -1273,10 +1202,14 @@ class Harmoniser:
                     value=f"{s} {t}",
                 )
             )
-        if ambiguous:
-            reason += (
-                f"; local times that occur twice in {self.calendar.tz} (clocks going back) "
-                "need their UTC offset"
+        if unreadable:
+            # a naive time in the hour the clocks skip is read with the offset before the change
+            # (as the calendar reads it), which lands it on the next hour's row; one in the hour
+            # that repeats is read as its first occurrence: either way, not a true duplicate
+            reason = (
+                f"local times that {' or '.join(sorted(unreadable))} in {self.calendar.tz}, "
+                f"read as the same instant as another row ({keys} key(s)): is the file in another "
+                "time zone? give UTC offsets or set the workspace time zone"
             )
         return _Finding(reason, copies, examples)
 
