@@ -88,6 +88,26 @@ def import_command(
             if errors is not None:
                 write_error_report(err.problems, errors)
                 err.hint = f"problems written to {errors}"
+            if json_out:
+                # a program reading stdout gets the refusal too (the message still goes to stderr)
+                print_json(
+                    {
+                        "status": "rejected",
+                        "file_name": file.name,
+                        "error": err.message,
+                        "problems": [
+                            {
+                                "file": p.file,
+                                "sheet": p.sheet,
+                                "row": p.row,
+                                "column": p.column,
+                                "value": p.value,
+                                "reason": p.reason,
+                            }
+                            for p in err.problems
+                        ],
+                    }
+                )
             raise
     if json_out:
         print_json({**result.model_dump(mode="json"), "totals": result.totals})
@@ -106,6 +126,8 @@ def import_command(
             k, *(str(c.get(x, 0)) for x in ("inserted", "updated", "unchanged", "rejected"))
         )
     console.print(table)
+    for warning in result.warnings:
+        console.print(f"[yellow]warning[/]: {escape(warning)}")
 
 
 def export_command(
