@@ -579,6 +579,8 @@ _XML_CURRENCY_CODE = re.compile(r"<(?:\w+:)?CurrencyCode>\s*([A-Za-z]{3})\s*</",
 _PMXML_CURRENCY = re.compile(r"<(?:\w+:)?Currency>(.*?)</(?:\w+:)?Currency>", re.DOTALL)
 _PMXML_FIELD = r"<(?:\w+:)?{0}>\s*([^<]*?)\s*</(?:\w+:)?{0}>"
 _TEXT_SCHEDULES = (".xml", ".pmxml", ".xer", ".mpx")
+# MPXJ's file types of MS Project, whose resource pools (resources, no tasks) are files of their own
+_MS_PROJECT_TYPES = frozenset({"MPP", "MPX", "MSPDI", "MPT"})
 
 
 def file_currency(file: Path) -> str | None:
@@ -676,10 +678,11 @@ def _jconvert(project: Any, file: Path, declared: str | None = None) -> Schedule
         resource = _jresource(jresource)
         if resource is not None:
             resources[resource.unique_id] = resource
-    if not tasks and not resources:
-        raise ValidationError(
-            f"{file}: the schedule holds no tasks and no resources (empty or truncated file?)"
-        )
+    pool = str(properties.getFileType() or "").upper() in _MS_PROJECT_TYPES
+    if not tasks and not (resources and pool):
+        # (a Primavera file lists its global resources whatever it holds: without tasks it is
+        # cut short, not a pool)
+        raise ValidationError(f"{file}: the schedule holds no tasks (empty or truncated file?)")
     if not tasks:
         # a resource pool (MS Project's shared resources file): its roles are worth having
         warnings.append(
