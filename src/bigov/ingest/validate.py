@@ -603,12 +603,14 @@ def _with_codes(
         parts.append(text)
         if f.required:
             missing_required.append(text.is_null())
-    derived = frame.select(
+    # with_columns, not select: a key made only of absent columns (literals) must still give
+    # one value per row, not a single one
+    derived = frame.with_columns(
         pl.when(pl.any_horizontal(missing_required) if missing_required else pl.lit(False))
         .then(None)
         .otherwise(pl.concat_str(parts, separator="/", ignore_nulls=True))
-        .alias("d")
-    )["d"]
+        .alias("__derived")
+    )["__derived"]
     derived = pl.select(pl.when(derived == "").then(None).otherwise(derived)).to_series()
     for i in (need & derived.is_null()).arg_true().to_list():
         row = frame.row(i, named=True)
