@@ -30,6 +30,7 @@ import datetime as dt
 import os
 import re
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -439,15 +440,27 @@ def _parse_wall(text: str | None) -> dt.datetime | None:
 
 def uniform_newlines(path: Path, folder: Path) -> Path | None:
     """A copy of CSV ``path`` with every line ending made LF, in ``folder``, when the file mixes
-    CRLF and bare LF endings (the CSV reader refuses such a file); None when it does not."""
-    data = path.read_bytes()
-    crlf = data.count(b"\r\n")
-    lf = data.count(b"\n") - crlf
-    if not crlf or not lf:
-        return None
+    CRLF and bare LF endings (the CSV reader refuses such a file); None when it does not.
+
+    Streams the file in blocks (only a refused file is read this way, never a good one)."""
     folder.mkdir(parents=True, exist_ok=True)
-    fixed = folder / f"newlines-{os.getpid()}-{id(data):x}-{path.name}"
-    fixed.write_bytes(data.replace(b"\r\n", b"\n"))
+    fixed = folder / f"newlines-{os.getpid()}-{uuid.uuid4().hex[:8]}-{path.name}"
+    crlf = lf = 0
+    carry = b""  # a CR at the end of a block belongs with the next block's first byte
+    with path.open("rb") as src, fixed.open("wb") as dst:
+        while block := src.read(1 << 22):
+            block = carry + block
+            carry = b""
+            if block.endswith(b"\r"):
+                block, carry = block[:-1], b"\r"
+            pairs = block.count(b"\r\n")
+            crlf += pairs
+            lf += block.count(b"\n") - pairs
+            dst.write(block.replace(b"\r\n", b"\n"))
+        dst.write(carry)
+    if not crlf or not lf:
+        fixed.unlink(missing_ok=True)
+        return None
     return fixed
 
 
@@ -569,29 +582,50 @@ class Harmoniser:
         """
         kind = _source_kind(source)
         self._file_label = label or (Path(source).name if kind != "frame" else "<frame>")
-        if kind == "csv" and Path(source).is_file():
-            # DuckDB's reader stops with an internal error on a file mixing CRLF and LF line
-            # endings (a line edited by another tool): read an LF-only copy instead
-            fixed = uniform_newlines(
-                Path(source), self._temp_dir or Path(tempfile.gettempdir()) / "bigov"
-            )
-            if fixed is not None:
-                self._scratch.append(fixed)
-                source = fixed
         self._register_series(series)
         if grain is None:
             grain = self._series_base_grain()
         try:
             return self._stage(source, kind, grain, raw_path, batch_id)
         except duckdb.InvalidInputException as exc:
-            # a CSV the reader cannot parse at all: the user's file, so a message, not a trace
+            failure: Exception = exc
             self._drop_staged(raw_path)
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if kind == "csv" and Path(source).is_file():
+                # DuckDB's reader stops on a file mixing CRLF and LF line endings (one line
+                # edited in another tool): read an LF-only copy instead
+                fixed = uniform_newlines(
+                    Path(source), self._temp_dir or Path(tempfile.gettempdir()) / "bigov"
+                )
+                if fixed is not None:
+                    self._scratch.append(fixed)
+                    self._reset()
+                    try:
+                        return self._stage(fixed, kind, grain, raw_path, batch_id)
+                    except duckdb.InvalidInputException as again:
+                        self._drop_staged(raw_path)
+                        failure = again
+            # a CSV the reader cannot parse at all: the user's file, so a message, not a trace
+            text = str(failure).strip()
+            first = text.splitlines()[0] if text else type(failure).__name__
             raise ValidationError(
                 f"{self._file_label}: the file cannot be read as CSV ({first}); nothing stored",
                 [Problem(f"unreadable CSV: {first}", file=self._file_label)],
                 hint="save it as UTF-8 CSV with one header line (series, ts, value[, weight])",
             ) from None
+
+    def _reset(self) -> None:
+        """Drop what a failed read left in the connection (views, staging and reject tables),
+        keeping the series map, so the source can be read again."""
+        leftovers = self.con.execute(
+            "SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND NOT internal "
+            "UNION ALL SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary "
+            "AND table_name <> 'series_map'"
+        ).fetchall()
+        for what, name in leftovers:
+            quoted = '"' + str(name).replace('"', '""') + '"'
+            self.con.execute(f"DROP {what} IF EXISTS {quoted}")
+        self._partials_grain = None
+        self._raw_written = None
 
     def _stage(
         self, source: Any, kind: str, grain: Grain, raw_path: Path | None, batch_id: int
