@@ -139,51 +139,99 @@ def _table(name: str) -> Table:
 
 
 def record_before(session: Session, plan: Plan, batch_id: int) -> int:
-    """Keep, in ``batch_change``, every stored row ``plan`` is about to update (and, for an OTC
-    revision, the current version row whose end it sets); returns how many. Runs in the
-    import's own transaction, before any write."""
+    """Keep, in ``batch_change``, what ``plan`` is about to overwrite: for each row it updates,
+    the columns it changes (plus its provenance and ``updated_at``); for an OTC revision, the
+    whole OTC row and the current version row whose end it sets. Returns how many rows were
+    kept. Runs in the import's own transaction, before any write."""
     from bigov.ingest.spec import kind_spec
     from bigov.ingest.validate import ID
 
-    targets: dict[str, set[int]] = defaultdict(set)
+    # table -> row id -> columns to keep (a row may be in several update frames: union)
+    wanted: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    tables: dict[str, Table] = {}
     for kind, kp in plan.kinds.items():
-        for _, frame in kp.updates:
-            targets[kind].update(int(i) for i in frame[ID].to_list())
+        spec = kind_spec(kind)
+        tables[spec.table.name] = spec.table
+        for names, frame in kp.updates:
+            cols = {spec.fields[n].column for n in names} | set(_PROVENANCE)
+            for row_id in frame[ID].to_list():
+                wanted[spec.table.name][int(row_id)] |= cols
         for row_id, _ in kp.revisions:
-            targets[kind].add(int(row_id))
+            wanted[spec.table.name][int(row_id)] |= _all_columns(spec.table)
     revised = [row_id for kp in plan.kinds.values() for row_id, _ in kp.revisions]
     if revised:
         otc, versions = _table("otc"), _table("otc_version")
+        tables["otc_version"] = versions
         for chunk in _chunks(revised):
             rows = session.execute(
                 select(versions.c.id)
                 .join(otc, and_(otc.c.id == versions.c.otc_id, otc.c.version == versions.c.version))
                 .where(otc.c.id.in_(chunk))
             ).scalars()
-            targets["otc_version"].update(int(i) for i in rows)
+            for row_id in rows:
+                wanted["otc_version"][int(row_id)] |= _all_columns(versions)
     count = 0
-    for kind, ids in targets.items():
-        table = kind_spec(kind).table if kind != "otc_version" else _table("otc_version")
-        names = [c.name for c in table.columns if c.name not in _SKIP]
-        params: list[dict[str, Any]] = []
-        for chunk in _chunks(sorted(ids)):
-            for row in session.execute(
-                select(table.c.id, *(table.c[n] for n in names)).where(table.c.id.in_(chunk))
-            ):
-                values = dict(zip(names, row[1:], strict=True))
-                params.append(
-                    {
-                        "batch_id": batch_id,
-                        "table_name": table.name,
-                        "row_id": int(row[0]),
-                        "prior_batch_id": values.get("batch_id"),
-                        "before": {k: _json_value(v) for k, v in values.items()},
-                    }
-                )
-        if params:
-            session.execute(insert(BatchChange), params)
-            count += len(params)
+    conn = session.connection()
+    # plain tuples to the driver's executemany, as the loader writes (SQLAlchemy's per-row
+    # parameter handling cost more than the database's work); the JSON column's own processor
+    # still turns each before-image into what the driver takes
+    changes = cast(Table, BatchChange.__table__)
+    dialect = conn.dialect
+    to_db = changes.c.before.type.dialect_impl(dialect).bind_processor(dialect)
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    q = dialect.identifier_preparer
+    columns = ("batch_id", "table_name", "row_id", "prior_batch_id", "before")
+    insert_sql = (
+        f"INSERT INTO {q.format_table(changes)} ({', '.join(q.quote(c) for c in columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))})"
+    )
+    for name, by_row in wanted.items():
+        table = tables[name]
+        # one query per set of columns (an import's updates share a few sets)
+        groups: dict[frozenset[str], list[int]] = defaultdict(list)
+        for row_id, cols in by_row.items():
+            groups[frozenset(cols)].append(row_id)
+        for group, ids in groups.items():
+            kept = sorted(group)
+            convert = [_to_json(table.c[n]) for n in kept]
+            params: list[tuple[Any, ...]] = []
+            for chunk in _chunks(sorted(ids)):
+                for row in conn.execute(
+                    select(table.c.id, *(table.c[n] for n in kept)).where(table.c.id.in_(chunk))
+                ):
+                    before = {n: f(v) for n, f, v in zip(kept, convert, row[1:], strict=True)}
+                    params.append(
+                        (
+                            batch_id,
+                            name,
+                            int(row[0]),
+                            before.get("batch_id"),
+                            to_db(before) if to_db is not None else before,
+                        )
+                    )
+            if params:
+                conn.exec_driver_sql(insert_sql, params)
+                count += len(params)
     return count
+
+
+_PROVENANCE = ("batch_id", "written_by", "updated_at")
+
+
+def _all_columns(table: Table) -> set[str]:
+    return {c.name for c in table.columns if c.name not in _SKIP}
+
+
+def _to_json(col: Any) -> Any:
+    """How one column's values become JSON (chosen once per column, not per value)."""
+    col_type = col.type
+    if isinstance(col_type, SAEnum):
+        return lambda v: v.value if isinstance(v, enum.Enum) else v
+    if isinstance(col_type, Date | DateTime):
+        return lambda v: None if v is None else v.isoformat()
+    if isinstance(col_type, Numeric) and not isinstance(col_type, Float):
+        return lambda v: None if v is None else str(v)
+    return _json_value
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
