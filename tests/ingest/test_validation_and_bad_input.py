@@ -148,7 +148,9 @@ def test_excel_cells(ingest_ws: Workspace, tmp_path: Path) -> None:
     ws.append(["PRJ1", 45444, 10, "=C4*2", "capex"])  # 45444 = 2024-06-01
     wb.save(tmp_path / "cells.xlsx")
     mapping = write(
-        tmp_path / "m.yaml", "columns: {Money budget: budget, Money forecast: forecast}\n"
+        tmp_path / "m.yaml",
+        # the other headers are field names: read by name (unlisted columns are otherwise ignored)
+        "columns: {Money budget: budget, Money forecast: forecast}\nunlisted: by_name\n",
     )
     # the formula was never calculated by Excel: no cached value -> error naming the cell
     err = _rejects(ingest_ws, tmp_path / "cells.xlsx", mapping=mapping)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bigov.db.base import AuditMixin, Base, utcnow
@@ -34,3 +34,30 @@ class ImportBatch(AuditMixin, Base):
     # {"inserted": n, "updated": n, "unchanged": n, "rejected": n} and any importer specifics
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     message: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+
+
+class BatchChange(Base):
+    """What an import batch replaced: the stored row as it was before the batch updated it (one
+    row per updated row, ``before`` holding every column but ``id``, as JSON). Rows a batch
+    inserted are not listed: they carry the batch's id. ``bigov batches revert`` restores these
+    and deletes the inserted rows when nothing later depends on them.
+
+    ``prior_batch_id`` is the batch that had written the row before (so a revert of that batch
+    sees that a later one changed its row)."""
+
+    __tablename__ = "batch_change"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    batch_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("import_batch.id", ondelete="CASCADE"),
+        index=True,
+    )
+    table_name: Mapped[str] = mapped_column(String(64))
+    row_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    prior_batch_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), nullable=True, index=True
+    )
+    before: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -645,9 +645,21 @@ def decision_add(
     owner: Annotated[str | None, typer.Option("--owner", help="Person code.")] = None,
     due: Annotated[str | None, typer.Option("--due", help="Due date YYYY-MM-DD (actions).")] = None,
     description: Annotated[str | None, typer.Option("--description")] = None,
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="Day decided, YYYY-MM-DD (default: the cycle's as-at date)."),
+    ] = None,
+    otcs: Annotated[
+        list[str] | None, typer.Option("--otc", help="OTC it concerns (repeatable).")
+    ] = None,
+    otc_version: Annotated[
+        str | None,
+        typer.Option("--otc-version", help="OTC version it decided, e.g. OBJ-1@v2."),
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Record a decision or action taken at a cycle, against the items it affects."""
+    """Record a decision or action taken at a cycle, against the items and OTCs it affects.
+    Its date is --date, or else the as-at date of the cycle."""
     with open_workspace(db) as ws:
         code = ws.governance.add_decision(
             cycle,
@@ -658,6 +670,9 @@ def decision_add(
             owner=owner,
             due=_date(due, "--due"),
             description=description,
+            decided_on=_date(date, "--date"),
+            otcs=otcs or [],
+            otc_version=otc_version,
         )
     console.print(f"Recorded {kind} [bold]{escape(code)}[/]")
 
@@ -678,14 +693,15 @@ def decision_list(
     if as_json:
         print_json(rows)
         return
-    table = Table("code", "kind", "title", "cycle", "items", "status", "due")
+    table = Table("code", "kind", "date", "title", "cycle", "items", "status", "due")
     for r in rows:
         table.add_row(
             r["code"],
             r["kind"],
+            r["decided_on"] or "—",
             r["title"],
             r["cycle"],
-            ", ".join(r["items"]) or "—",
+            ", ".join(r["items"] + r["otcs"]) or "—",
             r["status"],
             r["due_on"] or "—",
         )

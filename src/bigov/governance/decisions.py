@@ -2,9 +2,10 @@
 
 A decision or action is a RAID item (kind ``decision`` / ``action``) of the node's own log, linked
 to the cycle by :class:`~bigov.governance.cycle_models.CycleDecision` rows (one per affected work
-item, or one with no item). Recording a decision does not change the cycle's snapshot: a published
-pack stays as published, and the *next* cycle of the node shows open actions and how the items a
-decision concerned have moved since.
+item or OTC, or one with neither). A decision is dated: ``decided_on`` is the day given, or else
+the as-at date of its cycle (the day the pack's figures stand at). Recording a decision does not
+change the cycle's snapshot: a published pack stays as published, and the *next* cycle of the
+node shows open actions and how the items a decision concerned have moved since.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bigov.governance.cycle_models import Cycle, CycleDecision, CycleException
 from bigov.governance.models import GovernanceNode
 from bigov.org.models import Person
 from bigov.raid.models import RaidItem, RaidKind
+from bigov.strategy.models import Otc, OtcVersion
 from bigov.work.models import WorkItem
 
 if TYPE_CHECKING:
@@ -42,13 +44,21 @@ def add_decision(
     due: dt.date | None = None,
     description: str | None = None,
     written_by: str | None = None,
+    decided_on: dt.date | None = None,
+    otcs: Sequence[str] = (),
+    otc_version: str | None = None,
 ) -> str:
     """Record a decision or action taken at ``cycle``; returns the new RAID item's code
     (``NODE-D001`` / ``NODE-A001``).
 
+    ``decided_on`` defaults to the cycle's as-at date. ``otcs`` are the OTCs it concerns;
+    ``otc_version`` (``OTC-1@v2``) the OTC version it decided, e.g. a change of deadline (its
+    OTC counts as concerned too).
+
     Raises:
         ConfigError: unknown kind or empty title.
-        NotFoundError: unknown cycle, work item, exception or owner (nothing is written).
+        NotFoundError: unknown cycle, work item, OTC, OTC version, exception or owner (nothing
+            is written).
     """
     if kind not in KINDS:
         raise ConfigError(f"kind must be decision or action, not {kind!r}")
@@ -65,6 +75,12 @@ def add_decision(
             ref = exception if "/" in exception else f"{exception}/{cyc.period:%Y-%m}"
             exc_id = get_by_code(s, CycleException, ref).id
         owner_id = get_by_code(s, Person, owner).id if owner else None
+        otc_ids = [get_by_code(s, Otc, c).id for c in otcs]
+        version = get_by_code(s, OtcVersion, otc_version) if otc_version else None
+        if version is not None and version.otc_id not in otc_ids:
+            otc_ids.append(version.otc_id)
+        otc_ids = list(dict.fromkeys(otc_ids))
+        day = decided_on or cyc.as_at
         prefix = f"{node.code}-{'D' if kind == 'decision' else 'A'}"
         n = int(
             s.scalar(
@@ -85,18 +101,26 @@ def add_decision(
             description=description,
             node_id=node.id,
             work_item_id=item_ids[0] if item_ids else None,
+            otc_id=otc_ids[0] if otc_ids else None,
+            otc_version_id=version.id if version is not None else None,
             owner_id=owner_id,
-            raised_on=cyc.as_at,
+            raised_on=day,
+            decided_on=day if kind == "decision" else None,
             due_on=due,
             written_by=written_by,
         )
         s.add(raid)
         s.flush()
-        targets: list[int | None] = list(item_ids) or [None]
-        for wid in targets:
+        links: list[tuple[int | None, int | None]] = [(w, None) for w in item_ids]
+        links += [(None, o) for o in otc_ids]
+        for wid, oid in links or [(None, None)]:
             s.add(
                 CycleDecision(
-                    cycle_id=cyc.id, raid_item_id=raid.id, work_item_id=wid, exception_id=exc_id
+                    cycle_id=cyc.id,
+                    raid_item_id=raid.id,
+                    work_item_id=wid,
+                    otc_id=oid,
+                    exception_id=exc_id,
                 )
             )
         return code
@@ -115,12 +139,16 @@ def list_decisions(
                 GovernanceNode.code,
                 WorkItem.code,
                 CycleException.code,
+                Otc.code,
+                OtcVersion.code,
             )
             .join(Cycle, Cycle.id == CycleDecision.cycle_id)
             .join(RaidItem, RaidItem.id == CycleDecision.raid_item_id)
             .join(GovernanceNode, GovernanceNode.id == Cycle.node_id)
             .outerjoin(WorkItem, WorkItem.id == CycleDecision.work_item_id)
             .outerjoin(CycleException, CycleException.id == CycleDecision.exception_id)
+            .outerjoin(Otc, Otc.id == CycleDecision.otc_id)
+            .outerjoin(OtcVersion, OtcVersion.id == RaidItem.otc_version_id)
             .order_by(Cycle.period, RaidItem.code)
         )
         if node:
@@ -128,7 +156,9 @@ def list_decisions(
         if cycle:
             q = q.where(Cycle.id == get_cycle(s, cycle).id)
         out: dict[str, dict[str, Any]] = {}
-        for _link, ccode, raid, ncode, wcode, xcode in s.execute(q):
+        owner_of: dict[str, int] = {}
+        for _link, ccode, raid, ncode, wcode, xcode, ocode, vcode in s.execute(q):
+            decided = raid.decided_on or raid.raised_on
             row = out.setdefault(
                 raid.code,
                 {
@@ -139,14 +169,31 @@ def list_decisions(
                     "node": ncode,
                     "cycle": ccode,
                     "due_on": raid.due_on.isoformat() if raid.due_on else None,
-                    "decided_on": raid.raised_on.isoformat() if raid.raised_on else None,
+                    "decided_on": decided.isoformat() if decided else None,
                     "items": [],
+                    "otcs": [],
+                    "otc_version": vcode,
+                    "owner": None,
                     # the breach's thread code, as packs show it (the row is per period)
                     "exception": xcode.split("/")[0] if xcode else None,
                 },
             )
-            if wcode:
+            if raid.owner_id is not None:
+                owner_of[raid.code] = raid.owner_id
+            if wcode and wcode not in row["items"]:
                 row["items"].append(wcode)
+            if ocode and ocode not in row["otcs"]:
+                row["otcs"].append(ocode)
+        if owner_of:
+            people = set(owner_of.values())
+            names = {
+                int(pid): str(pcode)
+                for pid, pcode in s.execute(
+                    select(Person.id, Person.code).where(Person.id.in_(people))
+                )
+            }
+            for raid_code, person_id in owner_of.items():
+                out[raid_code]["owner"] = names.get(person_id)
         return list(out.values())
 
 

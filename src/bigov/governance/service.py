@@ -116,6 +116,9 @@ class GovernanceService(Service):
         due: dt.date | None = None,
         description: str | None = None,
         written_by: str | None = None,
+        decided_on: dt.date | None = None,
+        otcs: Sequence[str] = (),
+        otc_version: str | None = None,
     ) -> str:
         """See :func:`bigov.governance.decisions.add_decision`."""
         from bigov.governance.decisions import add_decision
@@ -131,6 +134,9 @@ class GovernanceService(Service):
             due=due,
             description=description,
             written_by=written_by,
+            decided_on=decided_on,
+            otcs=otcs,
+            otc_version=otc_version,
         )
 
     def decisions(

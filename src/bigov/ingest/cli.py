@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from bigov.cli_support import (
@@ -105,6 +106,26 @@ def import_command(
             if errors is not None:
                 write_error_report(err.problems, errors)
                 err.hint = f"problems written to {errors}"
+            if json_out:
+                # a program reading stdout gets the refusal too (the message still goes to stderr)
+                print_json(
+                    {
+                        "status": "rejected",
+                        "file_name": file.name,
+                        "error": err.message,
+                        "problems": [
+                            {
+                                "file": p.file,
+                                "sheet": p.sheet,
+                                "row": p.row,
+                                "column": p.column,
+                                "value": p.value,
+                                "reason": p.reason,
+                            }
+                            for p in err.problems
+                        ],
+                    }
+                )
             raise
         applied = (
             ws.settings.set(settings, file=beside.name)
@@ -141,6 +162,8 @@ def import_command(
         )
         for note in applied.notes:
             console.print(note)
+    for warning in result.warnings:
+        console.print(f"[yellow]warning[/]: {escape(warning)}")
 
 
 def export_command(
@@ -237,9 +260,73 @@ def batches_command(
     console.print(table)
 
 
+batches_app = typer.Typer(
+    name="batches",
+    help="List import and metrics batches (newest first); `batches revert N` undoes one.",
+    invoke_without_command=True,
+)
+
+
+@batches_app.callback()
+def _batches(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", help="How many, newest first.")] = 20,
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """List import and metrics batches: source, file, who, when, status and counts."""
+    if ctx.invoked_subcommand is None:
+        batches_command(limit=limit, db=db, json_out=json_out)
+
+
+@batches_app.command("revert")
+def revert_command(
+    batch: Annotated[int, typer.Argument(help="Batch id (see `bigov batches`).")],
+    user: Annotated[
+        str | None, typer.Option("--user", help="Who reverts (default: login name).")
+    ] = None,
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Undo an import or metrics batch, all or nothing: restore what it replaced and remove
+    what it added. Refused (exit 5), with every later change that depends on it listed, when
+    something later does."""
+    from bigov.ingest.revert import RevertBlockedError, revert_batch
+    from bigov.ingest.service import current_user
+
+    with open_workspace(db) as ws:
+        try:
+            result = revert_batch(ws, batch, user=user or current_user())
+        except RevertBlockedError as err:
+            if json_out:
+                print_json(
+                    {
+                        "batch_id": batch,
+                        "status": "refused",
+                        "error": err.message,
+                        "dependents_total": err.total,
+                        "dependents": [d.model_dump() for d in err.dependents],
+                    }
+                )
+            raise
+    if json_out:
+        print_json(result)
+        return
+    parts = [f"{n} {t} restored" for t, n in sorted(result.restored.items()) if n]
+    parts += [f"{n} {t} removed" for t, n in sorted(result.deleted.items()) if n]
+    if result.superseded:
+        parts.append(f"{result.superseded} aggregate version(s) retired")
+    if result.raw_file:
+        parts.append(f"raw file {result.raw_file} removed")
+    console.print(
+        f"Reverted batch {result.batch_id} ({escape(result.source)}): "
+        + escape(", ".join(parts) or "nothing to undo")
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add ``import``, ``export``, ``template`` and ``batches`` to the root app."""
     app.command("import")(import_command)
     app.command("export")(export_command)
     app.command("template")(template_command)
-    app.command("batches")(batches_command)
+    app.add_typer(batches_app)

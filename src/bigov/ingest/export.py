@@ -103,9 +103,10 @@ def export(
     """Write the data set to ``out`` and return the files written.
 
     ``fmt`` is ``xlsx``, ``csv`` or ``json`` (default: from the suffix; a path without a suffix
-    means a CSV folder). For CSV, ``out`` is a folder (one ``<kind>.csv`` per kind) unless it
-    ends in ``.csv`` and one kind is exported. CSV text cells that a spreadsheet would run as a
-    formula are prefixed with ``'`` unless ``csv_raw`` (see :func:`write_csv`).
+    means a CSV folder). For CSV, ``out`` is a folder (one ``<kind>.csv`` per kind that has rows,
+    or per kind of ``only``) unless it ends in ``.csv`` and one kind is exported. CSV text cells
+    that a spreadsheet would run as a formula are prefixed with ``'`` unless ``csv_raw`` (see
+    :func:`write_csv`).
 
     Raises:
         ConfigError: unknown format or kind, or several kinds into one CSV file.
@@ -127,7 +128,13 @@ def export(
             ((header, rows),) = data.values()
             return [write_csv(header, rows, out, raw=csv_raw)]
         out.mkdir(parents=True, exist_ok=True)
-        return [write_csv(h, r, out / f"{k}.csv", raw=csv_raw) for k, (h, r) in data.items()]
+        # a kind with no rows gets no file unless asked for by name: a header-only CSV would
+        # not import back (an empty file is refused), and `bigov template` gives the headers
+        return [
+            write_csv(h, r, out / f"{k}.csv", raw=csv_raw)
+            for k, (h, r) in data.items()
+            if r or only
+        ]
     raise ConfigError(f"unknown export format {fmt!r}", hint="use xlsx, csv or json")
 
 

@@ -293,6 +293,7 @@ def _revise(
         status=OtcStatus(status.value if isinstance(status, enum.Enum) else status)
         if status is not None
         else None,
+        target_date=v.get("target_date", ...),
         written_by=user,
         batch_id=batch_id,
     )
@@ -300,7 +301,17 @@ def _revise(
     others = [
         n
         for n in v
-        if n not in ("code", "title", "description", "status", "version", "effective_from")
+        if n
+        not in (
+            "code",
+            "title",
+            "description",
+            "status",
+            "version",
+            "effective_from",
+            "target_date",
+            "change_reason",
+        )
         and v[n] is not None
     ]
     for name in others:
@@ -352,7 +363,8 @@ def _first_versions(
                 "description": v.get("description"),
                 "status": _db_value(status),
                 "effective_from": v.get("effective_from") or dt.date.today(),
-                "change_reason": "created",
+                "change_reason": v.get("change_reason") or "created",
+                "target_date": v.get("target_date"),
                 "batch_id": batch_id,
                 "written_by": user,
                 "created_at": now,

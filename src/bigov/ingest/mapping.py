@@ -16,11 +16,19 @@ A mapping is a small YAML file (see docs/importing.md)::
     thousands: ","
     multiply: {budget: 1000}             # e.g. thousands of pounds -> pounds
     defaults: {expenditure: opex}        # for empty or absent values
+    computed: {period: "month([Date])"}  # fields from expressions (bigov.ingest.expressions)
+    period_round: month                  # dates of the ``period`` field -> their month start
 
 Headers are matched after :func:`normalise_header` (case, line breaks, spacing and bracketed
 notes ignored) on both sides; a ``columns`` key starting with ``re:`` is a regular expression
 matched against the normalised header. Without a mapping the *default mapping* applies: a header
-equal to a field name (``parent``, ``owner``; also ``parent_code``) is that field.
+equal to a field name (``parent``, ``owner``; also ``parent_code``) is that field. With
+``columns``, the columns it does not list are ignored, even one named like a field, unless
+``unlisted: by_name`` keeps the default mapping for them.
+
+``kinds:`` splits one flat file into several kinds (an agency, its projects, their costs), each
+with its own ``columns``/``defaults``/``computed``; rows of a kind that repeat identically (the
+agency on every project row) load once, and repeats that disagree are an error naming both rows.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from decimal import Decimal
 from importlib import resources
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -38,7 +46,10 @@ from pydantic import ValidationError as PydanticError
 
 from bigov import safeload
 from bigov.errors import ConfigError, Problem, ValidationError
-from bigov.ingest.parse import NumberFormat
+from bigov.ingest.expressions import Context as ExpressionContext
+from bigov.ingest.expressions import ExpressionError, as_cell, columns_of, evaluate
+from bigov.ingest.expressions import parse as parse_expression
+from bigov.ingest.parse import NumberFormat, ParseError, is_empty, parse_date
 from bigov.ingest.readers import SourceTable
 from bigov.ingest.spec import KindSpec, kind_spec, resolve_kind
 
@@ -62,6 +73,10 @@ def field_key(header: str) -> str:
     return re.sub(r"[\s\-/]+", "_", normalise_header(header)).strip("_")
 
 
+PeriodRound = Literal["month"]
+Unlisted = Literal["ignore", "by_name"]
+
+
 class SheetMapping(BaseModel):
     """What one worksheet (or a whole CSV) holds and how its columns map to fields."""
 
@@ -70,7 +85,23 @@ class SheetMapping(BaseModel):
     kind: str | None = None
     columns: dict[str, str | None] = Field(default_factory=dict)
     defaults: dict[str, Any] = Field(default_factory=dict)
+    computed: dict[str, str] = Field(default_factory=dict)
+    period_round: PeriodRound | None = None
     skip_rows: int | None = None
+
+
+class KindMapping(BaseModel):
+    """One kind of a flat file split into several (``kinds:``): its columns, defaults and
+    computed fields. Columns it does not list are not its business. The entry's name is its
+    kind unless ``kind`` says otherwise (two entries of one kind: portfolios and projects)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str | None = None
+    columns: dict[str, str | None] = Field(default_factory=dict)
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    computed: dict[str, str] = Field(default_factory=dict)
+    period_round: PeriodRound | None = None
 
 
 class Mapping(BaseModel):
@@ -93,6 +124,10 @@ class Mapping(BaseModel):
     delimiter: str | None = None
     multiply: dict[str, Decimal] = Field(default_factory=dict)
     defaults: dict[str, Any] = Field(default_factory=dict)
+    computed: dict[str, str] = Field(default_factory=dict)
+    period_round: PeriodRound | None = None
+    unlisted: Unlisted = "ignore"
+    kinds: dict[str, KindMapping] = Field(default_factory=dict)
     # importer-specific settings (e.g. the GMPP preset's rating scale)
     options: dict[str, Any] = Field(default_factory=dict)
 
@@ -107,7 +142,8 @@ class Mapping(BaseModel):
         if self.delimiter is not None and len(self.delimiter) != 1:
             raise ValueError(f"delimiter must be one character, got {self.delimiter!r}")
         sheet_columns = [e.columns for e in self.sheets.values() if isinstance(e, SheetMapping)]
-        for columns in (self.columns, *sheet_columns):
+        kind_columns = [e.columns for e in self.kinds.values()]
+        for columns in (self.columns, *sheet_columns, *kind_columns):
             for source in columns:
                 if source.startswith("re:"):
                     try:
@@ -178,7 +214,38 @@ def parse_mapping(text: str, source: str = "mapping") -> Mapping:
     for kind in named:
         if kind is not None and mapping.importer == "tabular":
             kind_spec(kind)  # raises ConfigError for an unknown kind
+    if mapping.kinds and (mapping.kind or mapping.columns or mapping.sheets):
+        raise ConfigError(
+            f"{source}: `kinds:` splits a file into several kinds by itself",
+            hint="move kind/columns/sheets into the entries under kinds:",
+        )
+    for name, part in mapping.kinds.items():
+        spec = kind_spec(part.kind or name)
+        _check_computed(spec, part.computed, part.columns, f"{source}: kinds.{name}")
+    for name, sheet_entry in mapping.sheets.items():
+        if isinstance(sheet_entry, SheetMapping):
+            for expr in sheet_entry.computed.values():
+                parse_expression(expr, f"{source}: sheets.{name}.computed")
+    for field_name, expr in mapping.computed.items():
+        parse_expression(expr, f"{source}: computed.{field_name}")
     return mapping
+
+
+def _check_computed(
+    spec: KindSpec, computed: dict[str, str], columns: dict[str, str | None], where: str
+) -> None:
+    """Every computed field is a field of the kind, not also mapped from a column, and its
+    expression parses (ConfigError otherwise)."""
+    mapped = {target for target in columns.values() if target}
+    for name, expr in computed.items():
+        if name not in spec.field_names():
+            raise ConfigError(
+                f"{where}.computed: {spec.kind} has no field {name!r}",
+                hint="fields: " + ", ".join(spec.field_names()),
+            )
+        if name in mapped:
+            raise ConfigError(f"{where}: field {name!r} is both mapped from a column and computed")
+        parse_expression(expr, f"{where}.computed.{name}")
 
 
 PRESET_PACKAGE = "bigov.ingest.presets"
@@ -360,11 +427,78 @@ def apply_mapping(table: SourceTable, mapping: Mapping, *, kind: str | None = No
         )
     spec = kind_spec(resolved)
     columns = {**mapping.columns, **(sheet_map.columns if sheet_map else {})}
+    defaults = {**mapping.defaults, **(sheet_map.defaults if sheet_map else {})}
+    computed = {**mapping.computed, **(sheet_map.computed if sheet_map else {})}
+    period_round = (sheet_map.period_round if sheet_map else None) or mapping.period_round
+    _check_computed(spec, computed, columns, table.file)
+    return _apply(
+        table,
+        mapping,
+        spec,
+        columns=columns,
+        defaults=defaults,
+        computed=computed,
+        period_round=period_round,
+        by_name=not columns or mapping.unlisted == "by_name",
+    )
+
+
+def split_mapping(table: SourceTable, mapping: Mapping) -> list[RecordSet]:
+    """The rows of one flat ``table`` as one RecordSet per kind of ``mapping.kinds``.
+
+    A row counts for a kind when any column the kind lists holds a value. Rows of a kind that
+    repeat identically (same code, same values: the agency on every project row) are kept once;
+    repeats that disagree are problems naming both rows.
+
+    Raises:
+        ValidationError: unknown columns, or repeated rows that disagree (every problem).
+    """
+    out: list[RecordSet] = []
+    problems: list[Problem] = []
+    for name, entry in mapping.kinds.items():
+        spec = kind_spec(entry.kind or name)
+        try:
+            rs = _apply(
+                table,
+                mapping,
+                spec,
+                columns=entry.columns,
+                defaults={**mapping.defaults, **entry.defaults},
+                computed=entry.computed,
+                period_round=entry.period_round or mapping.period_round,
+                by_name=False,
+                skip_blank=True,
+            )
+        except ValidationError as err:
+            problems.extend(err.problems)
+            continue
+        deduped, clashes = _dedupe(rs, spec)
+        problems.extend(clashes)
+        out.append(deduped)
+    if problems:
+        raise ValidationError(
+            f"{table.file}: {len(problems)} problem(s) splitting the file", problems
+        )
+    return out
+
+
+def _apply(
+    table: SourceTable,
+    mapping: Mapping,
+    spec: KindSpec,
+    *,
+    columns: dict[str, str | None],
+    defaults: dict[str, Any],
+    computed: dict[str, str],
+    period_round: str | None,
+    by_name: bool,
+    skip_blank: bool = False,
+) -> RecordSet:
     problems: list[Problem] = []
     index_of: dict[str, int] = {}
     header_of: dict[str, str] = {}
     for i, header in enumerate(table.headers):
-        target = _target_field(header, columns, spec, explicit=bool(columns))
+        target = _target_field(header, columns, spec, explicit=bool(columns), by_name=by_name)
         if target is _IGNORE:
             continue
         if target is None:
@@ -380,6 +514,8 @@ def apply_mapping(table: SourceTable, mapping: Mapping, *, kind: str | None = No
             )
             continue
         assert isinstance(target, str)
+        if target in computed:
+            continue  # the expression wins over a column named like the field
         if target in index_of:
             problems.append(
                 Problem(
@@ -393,10 +529,44 @@ def apply_mapping(table: SourceTable, mapping: Mapping, *, kind: str | None = No
             continue
         index_of[target] = i
         header_of[target] = header
+    for source, target in columns.items():
+        if target and target not in index_of and not source.startswith("re:") and skip_blank:
+            problems.append(
+                Problem(
+                    f"no column {source!r} for {spec.kind}.{target}",
+                    file=table.file,
+                    sheet=table.sheet,
+                    row=table.header_row,
+                    column=source,
+                )
+            )
+    trees = {name: parse_expression(expr, f"computed.{name}") for name, expr in computed.items()}
+    by_header = {normalise_header(h): i for i, h in enumerate(table.headers)}
+    for name, tree in trees.items():
+        for ref in columns_of(tree):
+            if normalise_header(ref) not in by_header:
+                problems.append(
+                    Problem(
+                        f"computed field {name!r} reads column [{ref}], which the file lacks",
+                        file=table.file,
+                        sheet=table.sheet,
+                        row=table.header_row,
+                        column=ref,
+                    )
+                )
     if problems:
         raise ValidationError(f"{table.file}: {len(problems)} column problem(s)", problems)
-    defaults = {**mapping.defaults, **(sheet_map.defaults if sheet_map else {})}
     rows = table.rows
+    row_numbers: list[int | None] = list(table.row_numbers)
+    if skip_blank and index_of:
+        # a flat file row brings this kind only when one of its columns holds something
+        used = list(index_of.values())
+        keep = [
+            k for k, r in enumerate(rows) if any(i < len(r) and not is_empty(r[i]) for i in used)
+        ]
+        if len(keep) < len(rows):
+            rows = [rows[k] for k in keep]
+            row_numbers = [row_numbers[k] for k in keep]
     # Columns are cut with C-level itemgetter when every row is wide enough (the usual case);
     # short rows (ragged CSV lines) read as empty cells.
     need = max(index_of.values(), default=-1) + 1
@@ -406,6 +576,10 @@ def apply_mapping(table: SourceTable, mapping: Mapping, *, kind: str | None = No
         cut[f] = (
             list(map(itemgetter(i), rows)) if wide else [r[i] if i < len(r) else None for r in rows]
         )
+    if trees:
+        cut.update(_computed_columns(table, mapping, spec, trees, rows, row_numbers, by_header))
+    if period_round is not None and "period" in spec.fields and "period" in cut:
+        cut["period"] = _round_periods(cut["period"], mapping)
     for f, v in defaults.items():
         if f in cut:
             cut[f] = [v if (x is None or x == "") else x for x in cut[f]]
@@ -414,13 +588,126 @@ def apply_mapping(table: SourceTable, mapping: Mapping, *, kind: str | None = No
     out = RecordSet.from_columns(
         spec.kind,
         cut,
-        list(table.row_numbers),
+        row_numbers,
         file=table.file,
         sheet=table.sheet,
         headers=header_of,
     )
     out.mapping = mapping
     return out
+
+
+def _computed_columns(
+    table: SourceTable,
+    mapping: Mapping,
+    spec: KindSpec,
+    trees: dict[str, Any],
+    rows: list[list[Any]],
+    row_numbers: list[int | None],
+    by_header: dict[str, int],
+) -> dict[str, list[Any]]:
+    ctx = ExpressionContext(
+        date_formats=tuple(mapping.date_formats), number_format=mapping.number_format
+    )
+    out: dict[str, list[Any]] = {}
+    problems: list[Problem] = []
+    for name, tree in trees.items():
+        values: list[Any] = []
+        for row, number in zip(rows, row_numbers, strict=True):
+
+            def cell(header: str, row: list[Any] = row) -> Any:
+                i = by_header[normalise_header(header)]
+                return row[i] if i < len(row) else None
+
+            try:
+                values.append(as_cell(evaluate(tree, cell, ctx)))
+            except ExpressionError as exc:
+                values.append(None)
+                problems.append(
+                    Problem(
+                        f"computed {spec.kind}.{name}: {exc}",
+                        file=table.file,
+                        sheet=table.sheet,
+                        row=number,
+                        column=name,
+                    )
+                )
+        out[name] = values
+    if problems:
+        raise ValidationError(f"{table.file}: {len(problems)} computed value problem(s)", problems)
+    return out
+
+
+def _round_periods(values: list[Any], mapping: Mapping) -> list[Any]:
+    """Dates of a ``period`` column as their month's first day (``period_round: month``); what
+    does not read as a date is left for validation to report."""
+    out: list[Any] = []
+    for value in values:
+        try:
+            day = parse_date(value, formats=mapping.date_formats)
+        except ParseError:
+            out.append(value)
+            continue
+        out.append(None if day is None else day.replace(day=1).isoformat())
+    return out
+
+
+def _dedupe(rs: RecordSet, spec: KindSpec) -> tuple[RecordSet, list[Problem]]:
+    """Rows of ``rs`` that repeat a code (or natural key) with the same values kept once; those
+    with other values reported, naming both rows and the field."""
+    cols, _ = rs.columns()
+    key_fields = ["code"] if "code" in cols else [n for n in spec.natural_key if n in cols]
+    if not key_fields or not len(rs):
+        return rs, []
+    names = list(cols)
+    first: dict[tuple[Any, ...], int] = {}
+    keep: list[int] = []
+    problems: list[Problem] = []
+    for k in range(len(rs)):
+        key = tuple(_same(cols[f][k]) for f in key_fields)
+        if any(part in (None, "") for part in key):
+            keep.append(k)
+            continue
+        seen = first.get(key)
+        if seen is None:
+            first[key] = k
+            keep.append(k)
+            continue
+        for name in names:
+            a, b = _same(cols[name][seen]), _same(cols[name][k])
+            if a != b:
+                shown = "/".join(str(p) for p in key)
+                problems.append(
+                    Problem(
+                        f"{spec.kind} {shown} repeats row {rs.row_numbers[seen]} with another "
+                        f"{name}: {a!r} there, {b!r} here (repeated rows must agree)",
+                        file=rs.file,
+                        sheet=rs.sheet,
+                        row=rs.row_numbers[k],
+                        column=rs.headers.get(name, name),
+                        value=None if b is None else str(b)[:200],
+                    )
+                )
+    if len(keep) == len(rs):
+        return rs, problems
+    out = RecordSet.from_columns(
+        rs.kind,
+        {n: [cols[n][k] for k in keep] for n in names},
+        [rs.row_numbers[k] for k in keep],
+        file=rs.file,
+        sheet=rs.sheet,
+        headers=rs.headers,
+    )
+    out.mapping = rs.mapping
+    return out, problems
+
+
+def _same(value: Any) -> Any:
+    """A cell as compared between repeated rows: blanks around text and empty markers do not
+    make two rows disagree."""
+    if isinstance(value, str):
+        value = value.strip()
+    return None if is_empty(value) else value
 
 
 class _Ignore:
@@ -431,7 +718,12 @@ _IGNORE = _Ignore()
 
 
 def _target_field(
-    header: str, columns: dict[str, str | None], spec: KindSpec, *, explicit: bool
+    header: str,
+    columns: dict[str, str | None],
+    spec: KindSpec,
+    *,
+    explicit: bool,
+    by_name: bool = True,
 ) -> str | _Ignore | None:
     norm = normalise_header(header)
     for source, target in columns.items():
@@ -442,6 +734,10 @@ def _target_field(
         )
         if matched:
             return _IGNORE if target in (None, "", "-") else target
+    if explicit and not by_name:
+        # `columns:` lists what the file means; a column it leaves out is not read, even one
+        # that happens to be named like a field (a "Status" of the source's own meaning)
+        return _IGNORE
     key = field_key(header)
     names = spec.field_names()
     if key in names:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bigov.db.settings import DEFAULTS
 from bigov.ingest.mapping import RecordSet
 from bigov.ingest.registry import ImportOptions, register
 from bigov.ingest.spec import kind_spec
@@ -78,9 +79,22 @@ class MpxjImporter:
         from bigov.ingest import schedule  # JPype/MPXJ start a JVM: only when needed
 
         out: list[RecordSet] = []
-        currency = str(options.extra.get("currency", "GBP"))
+        chosen = options.extra.get("currency")  # --option currency=XXX: the user's word
+        # import_file passes the workspace's currency; the settings default stands in for it
+        # when an importer is driven directly
+        fallback = str(
+            chosen or options.extra.get("workspace_currency") or DEFAULTS["currency"]
+        ).upper()
         for sched in schedule.read_schedules(path):
-            records = schedule.schedule_to_records(sched, default_currency=currency)
+            options.warnings.extend(sched.warnings)
+            if sched.currency is None and chosen is None and sched.tasks:
+                shown = f" (symbol {sched.currency_symbol!r})" if sched.currency_symbol else ""
+                options.warnings.append(
+                    f"{path.name}: {sched.name} states no currency code{shown}; its amounts "
+                    f"are taken as {fallback}, the workspace currency — pass --option "
+                    "currency=XXX if that is wrong"
+                )
+            records = schedule.schedule_to_records(sched, default_currency=fallback)
             for kind, rows in records.items():
                 if rows:
                     out.append(rows_to_recordset(kind, rows, path.name))

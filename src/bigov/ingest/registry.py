@@ -33,6 +33,8 @@ class ImportOptions:
     mapping: Mapping = field(default_factory=Mapping)
     kind: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # what an importer noticed but imported anyway (shown with the result, kept on the batch)
+    warnings: list[str] = field(default_factory=list)
 
     def max_bytes(self) -> int | None:
         """The ``max_bytes`` option (None: the limit of the file's kind).

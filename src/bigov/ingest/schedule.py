@@ -45,6 +45,7 @@ __all__ = [
     "aggregate_demand",
     "allocate_money",
     "ensure_jvm",
+    "file_currency",
     "fte_hours_in_month",
     "read_schedule",
     "read_schedules",
@@ -229,7 +230,8 @@ def read_schedules(path: str | os.PathLike[str]) -> list[Schedule]:
     file = Path(path)
     _check_file(file)
     ensure_jvm()
-    return [_convert_project(project, file) for project in _jread_all(file)]
+    declared = file_currency(file)
+    return [_convert_project(project, file, declared) for project in _jread_all(file)]
 
 
 def read_schedule(path: str | os.PathLike[str]) -> Schedule:
@@ -387,11 +389,11 @@ _CURRENCY_BY_SYMBOL = {"£": "GBP", "€": "EUR", "₹": "INR"}
 _SCHEDULE_SUFFIXES = (".xml", ".mpp", ".mpx", ".mpt", ".xer", ".pmxml", ".pp", ".gan", ".planner")
 
 
-def _convert_project(project: Any, file: Path) -> Schedule:
+def _convert_project(project: Any, file: Path, declared: str | None = None) -> Schedule:
     import jpype
 
     try:
-        return _jconvert(project, file)
+        return _jconvert(project, file, declared)
     except jpype.JException as exc:
         raise ValidationError(f"{file}: cannot read the schedule: {_java_reason(exc)}") from None
 
@@ -573,6 +575,69 @@ def _jassignments(
     return result
 
 
+_XML_CURRENCY_CODE = re.compile(r"<(?:\w+:)?CurrencyCode>\s*([A-Za-z]{3})\s*</", re.ASCII)
+_PMXML_CURRENCY = re.compile(r"<(?:\w+:)?Currency>(.*?)</(?:\w+:)?Currency>", re.DOTALL)
+_PMXML_FIELD = r"<(?:\w+:)?{0}>\s*([^<]*?)\s*</(?:\w+:)?{0}>"
+_TEXT_SCHEDULES = (".xml", ".pmxml", ".xer", ".mpx")
+# MPXJ's file types of MS Project, whose resource pools (resources, no tasks) are files of their own
+_MS_PROJECT_TYPES = frozenset({"MPP", "MPX", "MSPDI", "MPT"})
+
+
+def file_currency(file: Path) -> str | None:
+    """The ISO currency code a schedule file states where MPXJ passes on only a symbol: MSPDI
+    ``CurrencyCode``, Primavera PMXML ``Currency/Id`` and XER ``CURRTYPE`` (the currency with
+    exchange rate 1 — the base currency — when the file lists several). None when it states
+    none or is binary (.mpp)."""
+    if file.suffix.casefold() not in _TEXT_SCHEDULES:
+        return None
+    try:
+        text = file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if file.suffix.casefold() == ".xer":
+        return _xer_currency(text)
+    code = _XML_CURRENCY_CODE.search(text)
+    if code is not None:
+        return code.group(1).upper()
+    found: list[tuple[str, str]] = []
+    for block in _PMXML_CURRENCY.findall(text):
+        ident = re.search(_PMXML_FIELD.format("Id"), block)
+        rate = re.search(_PMXML_FIELD.format("ExchangeRate"), block)
+        if ident is not None and re.fullmatch(r"[A-Za-z]{3}", ident.group(1)):
+            found.append((ident.group(1).upper(), rate.group(1) if rate else ""))
+    return _base_currency(found)
+
+
+def _base_currency(found: list[tuple[str, str]]) -> str | None:
+    """The base currency of (code, exchange rate) pairs: the one at rate 1, else the only one."""
+    for code, rate in found:
+        try:
+            if float(rate) == 1.0:
+                return code
+        except ValueError:
+            continue
+    codes = {code for code, _ in found}
+    return codes.pop() if len(codes) == 1 else None
+
+
+def _xer_currency(text: str) -> str | None:
+    fields: list[str] = []
+    found: list[tuple[str, str]] = []
+    table = ""
+    for line in text.splitlines():
+        cells = line.rstrip("\r").split("\t")
+        if cells[0] == "%T":
+            table = cells[1].strip() if len(cells) > 1 else ""
+        elif table == "CURRTYPE" and cells[0] == "%F":
+            fields = cells[1:]
+        elif table == "CURRTYPE" and cells[0] == "%R" and fields:
+            row = dict(zip(fields, cells[1:], strict=False))
+            code = row.get("curr_short_name", "").strip()
+            if re.fullmatch(r"[A-Za-z]{3}", code):
+                found.append((code.upper(), row.get("base_exch_rate", "").strip()))
+    return _base_currency(found)
+
+
 def _currency(properties: Any) -> tuple[str | None, str | None]:
     symbol = _s(properties.getCurrencySymbol())
     code = _s(properties.getCurrencyCode())
@@ -595,7 +660,7 @@ def _project_name(properties: Any, summary: ScheduleTask | None, file: Path) -> 
     return name
 
 
-def _jconvert(project: Any, file: Path) -> Schedule:
+def _jconvert(project: Any, file: Path, declared: str | None = None) -> Schedule:
     properties = project.getProjectProperties()
     warnings = [_java_reason(e) for e in project.getIgnoredErrors()]
     summary: ScheduleTask | None = None
@@ -608,22 +673,39 @@ def _jconvert(project: Any, file: Path) -> Schedule:
             summary = task
         else:
             tasks.append(task)
-    if not tasks:
-        raise ValidationError(f"{file}: the schedule holds no tasks (empty or truncated file?)")
     resources: dict[int, ScheduleResource] = {}
     for jresource in project.getResources():
         resource = _jresource(jresource)
         if resource is not None:
             resources[resource.unique_id] = resource
+    pool = str(properties.getFileType() or "").upper() in _MS_PROJECT_TYPES
+    if not tasks and not (resources and pool):
+        # (a Primavera file lists its global resources whatever it holds: without tasks it is
+        # cut short, not a pool)
+        raise ValidationError(f"{file}: the schedule holds no tasks (empty or truncated file?)")
+    if not tasks:
+        # a resource pool (MS Project's shared resources file): its roles are worth having
+        warnings.append(
+            f"{file.name}: a resource-only file (no tasks): its {len(resources)} resource(s) "
+            "give skills; no project, costs or demand"
+        )
     by_uid = {t.unique_id: t for t in tasks}
     assignments = _jassignments(project, properties, by_uid, resources, warnings)
     kinds = {uid: r.kind for uid, r in resources.items()}
     currency, symbol = _currency(properties)
+    currency = currency or declared
     name = _project_name(properties, summary, file)
     project_id = _s(properties.getProjectID())
     guid = properties.getGUID()
     unique_id = _s(properties.getUniqueID()) or (None if guid is None else str(guid))
     totals = _project_totals(summary, tasks)
+    own = _duration_weighted_percent(tasks)
+    if own is not None and abs(own - totals.percent_complete) > PERCENT_DISAGREEMENT:
+        warnings.append(
+            f"{file.name}: the schedule's own figures disagree: its top-level % complete is "
+            f"{totals.percent_complete:.1f} % but its tasks' durations give {own:.1f} %; "
+            "the top-level figure was kept — check the file's progress data"
+        )
     return Schedule(
         source_file=str(file),
         file_format=_s(properties.getFileType()),
@@ -693,6 +775,26 @@ class _Totals:
         self.baseline_cost = _sum(t.baseline_cost for t in top)
         self.actual_cost = _sum(t.actual_cost for t in top)
         self.remaining_cost = _sum(t.remaining_cost for t in top)
+
+
+PERCENT_DISAGREEMENT = 10.0
+"""Percentage points between a schedule's top-level % complete and its tasks' own
+duration-weighted progress above which the import warns."""
+
+
+def _duration_weighted_percent(tasks: Sequence[ScheduleTask]) -> float | None:
+    """% complete of the active leaf tasks weighted by their duration in weekdays (None when
+    no task has dates)."""
+    leaf = [
+        t
+        for t in tasks
+        if t.is_active and not t.is_summary and t.forecast_start and t.forecast_finish
+    ]
+    weights = [_span_days(t) for t in leaf]
+    total = sum(weights)
+    if not total:
+        return None
+    return sum(t.percent_complete * w for t, w in zip(leaf, weights, strict=True)) / total
 
 
 def _project_totals(summary: ScheduleTask | None, tasks: Sequence[ScheduleTask]) -> _Totals:
@@ -860,6 +962,15 @@ def schedule_to_records(
     """
     project = schedule.code
     currency = schedule.currency or default_currency
+    if not schedule.tasks:
+        # a resource pool: each work resource's role (its group, else its role, else its name,
+        # as demand names roles) becomes a skill
+        roles = {
+            slug(r.group or r.role or r.name, _SKILL_CODE_LENGTH): r.group or r.role or r.name
+            for r in schedule.resources
+            if r.kind == "work"
+        }
+        return {"skill": [{"code": c, "name": n} for c, n in sorted(roles.items())]}
     work_item: dict[str, Any] = {
         "code": project,
         "name": schedule.name,

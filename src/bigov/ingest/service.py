@@ -31,6 +31,7 @@ from bigov.errors import ConfigError, ConflictError, DatabaseError, Problem, Val
 from bigov.ingest.load import execute_plan
 from bigov.ingest.mapping import Mapping, RecordSet, load_mapping, load_preset
 from bigov.ingest.registry import Importer, ImportOptions, choose_importer, get_importer
+from bigov.ingest.revert import record_before
 from bigov.ingest.validate import plan_import
 from bigov.progress import SILENT, Reporter
 from bigov.workspace import Workspace
@@ -47,6 +48,7 @@ class ImportResult(BaseModel):
     user: str | None
     counts: dict[str, dict[str, int]]
     problems: int = 0
+    warnings: list[str] = []
 
     @property
     def totals(self) -> dict[str, int]:
@@ -121,6 +123,8 @@ def import_file(
         ConfigError: bad mapping, kind or importer name.
     """
     options = options or ImportOptions()
+    # the workspace's currency is what a file that names none is in (importers warn when used)
+    options.extra.setdefault("workspace_currency", ws.setting("currency"))
     chosen: Importer = get_importer(importer) if importer else choose_importer(path, options)
     name = path.name
     digest = file_hash(path) if path.is_file() else None
@@ -143,6 +147,7 @@ def import_file(
         user=user,
         dry_run=dry_run,
         reporter=reporter,
+        warnings=options.warnings,
     )
 
 
@@ -156,8 +161,10 @@ def import_records(
     user: str | None = None,
     dry_run: bool = False,
     reporter: Reporter = SILENT,
+    warnings: Sequence[str] = (),
 ) -> ImportResult:
-    """Validate and load rows already read (importers, services, the demo generator)."""
+    """Validate and load rows already read (importers, services, the demo generator).
+    ``warnings`` (what the importer noticed) are returned and kept in the batch's message."""
     user = user or current_user()
     sizes: Counter[str] = Counter()
     for rs in recordsets:
@@ -178,6 +185,7 @@ def import_records(
                     file_hash=file_hash,
                     user=user,
                     counts=plan.counts,
+                    warnings=list(warnings),
                 )
             batch_id = s.execute(
                 insert(ImportBatch)
@@ -193,6 +201,8 @@ def import_records(
                 )
                 .returning(ImportBatch.id)
             ).scalar_one()
+            # what the batch replaces, so `bigov batches revert` can put it back
+            record_before(s, plan, batch_id)
             execute_plan(s, plan, batch_id=batch_id, user=user, reporter=reporter)
             counts = plan.counts
             s.execute(
@@ -202,7 +212,9 @@ def import_records(
                     status="committed",
                     finished_at=utcnow(),
                     counts=counts,
-                    message=_totals_text(counts),
+                    message=(_totals_text(counts) + "".join(f"; warning: {w}" for w in warnings))[
+                        :2000
+                    ],
                 )
             )
     except ValidationError as err:
@@ -250,6 +262,7 @@ def import_records(
         file_hash=file_hash,
         user=user,
         counts=counts,
+        warnings=list(warnings),
     )
 
 

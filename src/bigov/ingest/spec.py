@@ -68,6 +68,8 @@ PREFERRED_ORDER: tuple[str, ...] = (
     "capacity",
     "demand",
     "raid_item",
+    "portfolio_exclusion",
+    "portfolio_exclusion_item",
     "node_member",
     "node_scope",
     "tolerance",
@@ -98,6 +100,10 @@ KIND_ALIASES: dict[str, str] = {
     "raid": "raid_item",
     "node": "governance_node",
     "nodes": "governance_node",
+    "exclusion": "portfolio_exclusion",
+    "exclusions": "portfolio_exclusion",
+    "exclusion_item": "portfolio_exclusion_item",
+    "exclusion_items": "portfolio_exclusion_item",
 }
 
 FieldKind = str  # "str" | "int" | "decimal" | "date" | "bool" | "enum" | "ref"

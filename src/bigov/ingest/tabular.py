@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bigov.errors import Problem, ValidationError
-from bigov.ingest.mapping import RecordSet, apply_mapping
+from bigov.ingest.mapping import RecordSet, apply_mapping, split_mapping
 from bigov.ingest.readers import TABULAR_SUFFIXES, read_tables
 from bigov.ingest.registry import ImportOptions, register
 
@@ -42,7 +42,10 @@ class TabularImporter:
             if table.sheet and table.sheet.casefold() in SKIPPED_SHEETS:
                 continue
             try:
-                out.append(apply_mapping(table, mapping, kind=options.kind))
+                if mapping.kinds:  # one flat file holding several kinds
+                    out.extend(split_mapping(table, mapping))
+                else:
+                    out.append(apply_mapping(table, mapping, kind=options.kind))
             except ValidationError as err:
                 problems.extend(err.problems)
         if problems:

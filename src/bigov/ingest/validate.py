@@ -80,7 +80,7 @@ DATE_ORDER: tuple[tuple[str, str], ...] = (
     ("raised_on", "closed_on"),
 )
 # OTC fields whose change is a change of strategy, recorded as a new version
-OTC_VERSIONED = ("title", "description", "status")
+OTC_VERSIONED = ("title", "description", "status", "target_date")
 
 # Frame columns that are bookkeeping, not fields: recordset index, position, row number, and
 # per field a "present" flag (an absent field is left as stored, unlike an empty one).
@@ -603,12 +603,14 @@ def _with_codes(
         parts.append(text)
         if f.required:
             missing_required.append(text.is_null())
-    derived = frame.select(
+    # with_columns, not select: a key made only of absent columns (literals) must still give
+    # one value per row, not a single one
+    derived = frame.with_columns(
         pl.when(pl.any_horizontal(missing_required) if missing_required else pl.lit(False))
         .then(None)
         .otherwise(pl.concat_str(parts, separator="/", ignore_nulls=True))
-        .alias("d")
-    )["d"]
+        .alias("__derived")
+    )["__derived"]
     derived = pl.select(pl.when(derived == "").then(None).otherwise(derived)).to_series()
     for i in (need & derived.is_null()).arg_true().to_list():
         row = frame.row(i, named=True)
@@ -978,8 +980,8 @@ def _check_revision(
             _problem(
                 rs,
                 row,
-                f"title/description/status changed: a new version needs an effective_from after "
-                f"the current version's ({shown})",
+                "title/description/status/target_date changed: a new version needs an "
+                f"effective_from after the current version's ({shown})",
                 "effective_from",
                 start,
             ),

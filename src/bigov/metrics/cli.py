@@ -123,9 +123,41 @@ def _fmt(value: float | None) -> str:
 
 # -- Typer wrappers ---------------------------------------------------------------------------
 @app.command("load")
-def load(ctx: typer.Context, file: Path, db: DbOption = None) -> None:
+def load(
+    ctx: typer.Context,
+    file: Path,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the result (or the refusal) as JSON")
+    ] = False,
+    errors: Annotated[
+        Path | None,
+        typer.Option(
+            "--errors",
+            help="on refusal, write every bad row (up to 100,000 of each kind) to this .csv/.xlsx",
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
     """Load observations (CSV or Parquet: series, ts, value[, weight]) and harmonise them."""
-    result = load_cmd(_workspace(ctx, db), file)
+    from bigov.errors import ValidationError
+
+    ws = _workspace(ctx, db)
+    try:
+        result = MetricsService(ws).load(
+            file, report_rows=ERRORS_REPORT_ROWS if errors is not None else None
+        )
+    except ValidationError as err:
+        if errors is not None:
+            from bigov.ingest.template import write_error_report
+
+            write_error_report(err.problems, errors)
+            err.hint = f"every bad row written to {errors}"
+        if as_json:
+            typer.echo(json.dumps(_refusal(file, err), indent=2))
+        raise
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
     typer.echo(
         f"batch {result.batch_id}: {result.rows:,} rows, {result.series} series, "
         f"{result.aggregates_written:,} period aggregates ({', '.join(result.grains)})"
@@ -136,6 +168,31 @@ def load(ctx: typer.Context, file: Path, db: DbOption = None) -> None:
             else ""
         )
     )
+
+
+# an --errors report names every bad row of each kind up to this bound (the counts are complete)
+ERRORS_REPORT_ROWS = 100_000
+
+
+def _refusal(file: Path, err: Any) -> dict[str, Any]:
+    """The JSON a refused load prints on stdout: counts by kind and the rows named."""
+    rows = getattr(err, "rows", len({p.row for p in err.problems if p.row is not None}))
+    return {
+        "status": "rejected",
+        "file": file.name,
+        "error": err.message,
+        "rejected_rows": rows,
+        "problems_by_kind": getattr(err, "kinds", {}),
+        "problems": [
+            {
+                "row": p.row,
+                "column": p.column,
+                "value": p.value,
+                "reason": p.reason,
+            }
+            for p in err.problems
+        ],
+    }
 
 
 @app.command("recompute")

@@ -29,6 +29,8 @@ import csv
 import datetime as dt
 import os
 import re
+import tempfile
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -122,6 +124,24 @@ class StageStats:
     max_ts: dt.datetime
     min_series_id: int
     max_series_id: int
+
+
+class RowsRejectedError(ValidationError):
+    """Observations refused: ``rows`` is the count the message gives (``problems`` name only
+    the first rows of each kind), ``kinds`` the count of each kind of problem."""
+
+    def __init__(
+        self,
+        message: str,
+        problems: Sequence[Problem],
+        *,
+        hint: str | None = None,
+        rows: int,
+        kinds: dict[str, int],
+    ) -> None:
+        super().__init__(message, problems, hint=hint)
+        self.rows = rows
+        self.kinds = kinds
 
 
 @dataclass
@@ -368,6 +388,82 @@ def _local_to_utc_us(tz: str, w: str, lo: int | None = None, hi: int | None = No
     return f"({w} - {_case_tree(w, [b for b, _ in walls], offsets)})"
 
 
+@lru_cache(maxsize=32)
+def _wall_ranges(tz: str, *, gaps: bool) -> tuple[tuple[int, int, int], ...]:
+    """Local wall-clock ranges ``[start, end)`` (epoch µs) that do not exist (``gaps``: clocks
+    going forward) or occur twice (clocks going back) in ``tz``, with the change's instant."""
+    first, changes = _transitions(tz)
+    out: list[tuple[int, int, int]] = []
+    before = first
+    for instant, after in changes:
+        if (after > before) == gaps and after != before:
+            lo, hi = sorted((instant + before, instant + after))
+            out.append((lo, hi, instant))
+        before = after
+    return tuple(out)
+
+
+def describe_wall_time(tz: str, wall: dt.datetime) -> str | None:
+    """Why a naive local time cannot be read in ``tz``: it does not exist (clocks going forward)
+    or it occurs twice (clocks going back); None when it is an ordinary time."""
+    w = _epoch_us(wall.replace(tzinfo=dt.UTC))
+    for gaps in (True, False):
+        for lo, hi, instant in _wall_ranges(tz, gaps=gaps):
+            if lo <= w < hi:
+                start = _from_us(lo).replace(tzinfo=None)
+                end = _from_us(hi).replace(tzinfo=None)
+                day = _from_us(instant).astimezone(ZoneInfo(tz)).date()
+                if gaps:
+                    return (
+                        f"this time does not exist in {tz}: the clocks go forward from "
+                        f"{start:%H:%M} to {end:%H:%M} on {day:%d %b %Y}"
+                    )
+                first = (_from_us(instant) - dt.timedelta(seconds=1)).astimezone(ZoneInfo(tz))
+                offset = f"{first:%z}"[:3] + ":" + f"{first:%z}"[3:]
+                return (
+                    f"this time occurs twice in {tz}: the clocks go back from {end:%H:%M} to "
+                    f"{start:%H:%M} on {day:%d %b %Y}; give its UTC offset (e.g. "
+                    f"{wall:%Y-%m-%dT%H:%M}{offset} for the first)"
+                )
+    return None
+
+
+def _parse_wall(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(str(text).strip())
+    except ValueError:
+        return None
+    return value if value.tzinfo is None else None
+
+
+def uniform_newlines(path: Path, folder: Path) -> Path | None:
+    """A copy of CSV ``path`` with every line ending made LF, in ``folder``, when the file mixes
+    CRLF and bare LF endings (the CSV reader refuses such a file); None when it does not.
+
+    Streams the file in blocks (only a refused file is read this way, never a good one)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fixed = folder / f"newlines-{os.getpid()}-{uuid.uuid4().hex[:8]}-{path.name}"
+    crlf = lf = 0
+    carry = b""  # a CR at the end of a block belongs with the next block's first byte
+    with path.open("rb") as src, fixed.open("wb") as dst:
+        while block := src.read(1 << 22):
+            block = carry + block
+            carry = b""
+            if block.endswith(b"\r"):
+                block, carry = block[:-1], b"\r"
+            pairs = block.count(b"\r\n")
+            crlf += pairs
+            lf += block.count(b"\n") - pairs
+            dst.write(block.replace(b"\r\n", b"\n"))
+        dst.write(carry)
+    if not crlf or not lf:
+        fixed.unlink(missing_ok=True)
+        return None
+    return fixed
+
+
 def memory_limit_setting(configured: str | None = None) -> str:
     """The engine's memory limit: ``configured``, else ``$BIGOV_METRICS_MEMORY_LIMIT``, else
     :data:`DEFAULT_MEMORY_LIMIT`. DuckDB spills beyond it to its temp directory, so a load of
@@ -429,6 +525,10 @@ class Harmoniser:
         self._series_sql: tuple[str, str] | None = None
         self._file_label = "<frame>"
         self._row_offset = 0
+        self._temp_dir = temp_dir
+        # rows named per kind of problem (an --errors report asks for them all, up to a bound)
+        self.examples_per_kind = EXAMPLES_PER_KIND
+        self._scratch: list[Path] = []  # copies made to read a source (removed on close)
 
     def __enter__(self) -> Harmoniser:
         return self
@@ -439,6 +539,8 @@ class Harmoniser:
     def close(self) -> None:
         """Release the DuckDB connection and its temporary storage."""
         self.con.close()
+        for path in self._scratch:
+            path.unlink(missing_ok=True)
 
     # -- staging -----------------------------------------------------------------------------
     def stage(
@@ -483,6 +585,51 @@ class Harmoniser:
         self._register_series(series)
         if grain is None:
             grain = self._series_base_grain()
+        try:
+            return self._stage(source, kind, grain, raw_path, batch_id)
+        except duckdb.InvalidInputException as exc:
+            failure: Exception = exc
+            self._drop_staged(raw_path)
+            if kind == "csv" and Path(source).is_file():
+                # DuckDB's reader stops on a file mixing CRLF and LF line endings (one line
+                # edited in another tool): read an LF-only copy instead
+                fixed = uniform_newlines(
+                    Path(source), self._temp_dir or Path(tempfile.gettempdir()) / "bigov"
+                )
+                if fixed is not None:
+                    self._scratch.append(fixed)
+                    self._reset()
+                    try:
+                        return self._stage(fixed, kind, grain, raw_path, batch_id)
+                    except duckdb.InvalidInputException as again:
+                        self._drop_staged(raw_path)
+                        failure = again
+            # a CSV the reader cannot parse at all: the user's file, so a message, not a trace
+            text = str(failure).strip()
+            first = text.splitlines()[0] if text else type(failure).__name__
+            raise ValidationError(
+                f"{self._file_label}: the file cannot be read as CSV ({first}); nothing stored",
+                [Problem(f"unreadable CSV: {first}", file=self._file_label)],
+                hint="save it as UTF-8 CSV with one header line (series, ts, value[, weight])",
+            ) from None
+
+    def _reset(self) -> None:
+        """Drop what a failed read left in the connection (views, staging and reject tables),
+        keeping the series map, so the source can be read again."""
+        leftovers = self.con.execute(
+            "SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND NOT internal "
+            "UNION ALL SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary "
+            "AND table_name <> 'series_map'"
+        ).fetchall()
+        for what, name in leftovers:
+            quoted = '"' + str(name).replace('"', '""') + '"'
+            self.con.execute(f"DROP {what} IF EXISTS {quoted}")
+        self._partials_grain = None
+        self._raw_written = None
+
+    def _stage(
+        self, source: Any, kind: str, grain: Grain, raw_path: Path | None, batch_id: int
+    ) -> StageStats:
         opened = self._open(source, kind, "src", rejects="fast")
         rel, columns, truncated = opened.rel, opened.columns, opened.truncated
         self._require_columns(columns)
@@ -965,10 +1112,12 @@ class Harmoniser:
             total = sum(f.count for f in findings)
             summary = "; ".join(f"{f.count} × {f.reason}" for f in findings)
             problems = [p for f in findings for p in f.examples]
-            raise ValidationError(
+            raise RowsRejectedError(
                 f"{self._file_label}: {total} bad row(s), nothing stored ({summary})",
                 problems,
                 hint="fix the rows listed (first rows of each kind shown) and load the file again",
+                rows=int(total),
+                kinds={f.reason: int(f.count) for f in findings},
             )
         if not rows:
             raise ValidationError(
@@ -996,7 +1145,7 @@ class Harmoniser:
         rows = self.con.execute(
             f"SELECT r._row, {value_expr} FROM ({self._numbered()}) r "
             f"LEFT JOIN series_map m ON r.series = m.code WHERE {condition} "
-            f"ORDER BY r._row LIMIT {EXAMPLES_PER_KIND}"
+            f"ORDER BY r._row LIMIT {self.examples_per_kind}"
         ).fetchall()
         examples = [
             Problem(reason, file=self._file_label, row=self._line(int(n)), column=column, value=v)
@@ -1019,7 +1168,7 @@ class Harmoniser:
     def _csv_rejects(self, count: int, truncated: bool) -> _Finding:
         rows = self.con.execute(
             "SELECT line, error_type, csv_line, error_message FROM reject_errors "
-            f"ORDER BY line LIMIT {EXAMPLES_PER_KIND}"
+            f"ORDER BY line LIMIT {self.examples_per_kind}"
         ).fetchall()
         last_line = self.con.execute("SELECT max(line) FROM reject_errors").fetchall()[0]
         last = int(last_line[0]) if last_line and last_line[0] is not None else -1
@@ -1040,7 +1189,7 @@ class Harmoniser:
             rows = self.con.execute(
                 f"SELECT r._row, r.ts::VARCHAR FROM ({self._numbered()}) r "
                 f"WHERE {flag}{tz_expr} AND {ts_expr} IS NOT NULL "
-                f"ORDER BY r._row LIMIT {EXAMPLES_PER_KIND}"
+                f"ORDER BY r._row LIMIT {self.examples_per_kind}"
             ).fetchall()
             examples += [
                 Problem(
@@ -1068,19 +1217,34 @@ class Harmoniser:
             f"SELECT _row, series, ts_text FROM (SELECT r._row, r.series, r.ts::VARCHAR ts_text, "
             f"count(*) OVER (PARTITION BY s.series_id, s.ts) c FROM ({self._numbered()}) r "
             "POSITIONAL JOIN staged s) WHERE c > 1 "
-            f"ORDER BY series, ts_text, _row LIMIT {EXAMPLES_PER_KIND}"
+            f"ORDER BY series, ts_text, _row LIMIT {self.examples_per_kind}"
         ).fetchall()
         reason = f"duplicate series and timestamp within the file ({keys} key(s))"
-        examples = [
-            Problem(
-                "duplicate series and timestamp",
-                file=self._file_label,
-                row=self._line(int(n)),
-                column="ts",
-                value=f"{s} {t}",
+        examples = []
+        unreadable: set[str] = set()
+        for n, s, t in rows:
+            wall = _parse_wall(t)
+            why = describe_wall_time(self.calendar.tz, wall) if wall is not None else None
+            if why is not None:
+                unreadable.add("do not exist" if "does not exist" in why else "occur twice")
+            examples.append(
+                Problem(
+                    why or "duplicate series and timestamp",
+                    file=self._file_label,
+                    row=self._line(int(n)),
+                    column="ts",
+                    value=f"{s} {t}",
+                )
             )
-            for n, s, t in rows
-        ]
+        if unreadable:
+            # a naive time in the hour the clocks skip is read with the offset before the change
+            # (as the calendar reads it), which lands it on the next hour's row; one in the hour
+            # that repeats is read as its first occurrence: either way, not a true duplicate
+            reason = (
+                f"local times that {' or '.join(sorted(unreadable))} in {self.calendar.tz}, "
+                f"read as the same instant as another row ({keys} key(s)): is the file in another "
+                "time zone? give UTC offsets or set the workspace time zone"
+            )
         return _Finding(reason, copies, examples)
 
     # -- raw store ---------------------------------------------------------------------------

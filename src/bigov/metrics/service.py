@@ -44,6 +44,7 @@ from bigov.metrics.harmonise import (
     AGG_COLUMNS,
     RECORD_COLUMNS,
     Harmoniser,
+    RowsRejectedError,
     StageStats,
     read_records,
 )
@@ -413,9 +414,12 @@ class MetricsService:
         grains: Sequence[Grain] | None = None,
         reporter: Reporter = SILENT,
         user: str | None = None,
+        report_rows: int | None = None,
     ) -> LoadResult:
         """Load observations (CSV/Parquet/Arrow IPC path, or an Arrow/Polars/pandas frame with
         columns ``series, ts, value[, weight]``) and harmonise them into period aggregates.
+        ``report_rows``: on refusal, name up to this many rows of each kind of problem (default:
+        the first few), e.g. for an ``--errors`` report.
 
         Touched periods are recomputed from every raw row of the period, the newest batch
         winning for a repeated (series, ts) — late and corrected data replace, never add. Only
@@ -430,7 +434,13 @@ class MetricsService:
         self.recover_interrupted()
         with _LoadLock(self.store.root / "locks") as lock:
             return self._load(
-                source, label=label, grains=grains, reporter=reporter, user=user, token=lock.token
+                source,
+                label=label,
+                grains=grains,
+                reporter=reporter,
+                user=user,
+                token=lock.token,
+                report_rows=report_rows,
             )
 
     def _load(
@@ -442,6 +452,7 @@ class MetricsService:
         reporter: Reporter,
         user: str | None,
         token: str,
+        report_rows: int | None = None,
     ) -> LoadResult:
         store = self.store
         name = label or (Path(source).name if isinstance(source, str | Path) else "<frame>")
@@ -457,6 +468,8 @@ class MetricsService:
         spill = _Spill(store.temp_dir, batch_id)
         try:
             with _gc_paused(), self._engine() as engine:
+                if report_rows is not None:
+                    engine.examples_per_kind = max(1, report_rows)
                 # one read of the source writes the raw file; one pass over that validates it and
                 # aggregates it to the finest grain asked for
                 stats = engine.stage(
@@ -621,7 +634,11 @@ class MetricsService:
                 batch.status = "rejected"
                 batch.finished_at = utcnow()
                 batch.message = (str(exc) if exc else "load failed")[:2000]
-                batch.counts = {"rejected": len(exc.problems) if exc else 0}
+                # the rows the message counts, not the example rows it lists
+                if isinstance(exc, RowsRejectedError):
+                    batch.counts = {"rejected": exc.rows, "problems": exc.kinds}
+                else:
+                    batch.counts = {"rejected": len(exc.problems) if exc else 0}
 
     def _fetch_stored(
         self, grain: Grain, series_ids: Sequence[int], lo: dt.datetime, hi: dt.datetime

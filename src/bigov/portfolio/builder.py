@@ -17,6 +17,8 @@ What goes in (all read in a fixed number of queries, whatever the size of the or
 * **resources** — demand by skill as average FTE over each fiscal year; **capacity** the same from
   team capacity, summed over teams;
 * **dependencies** of kind ``needs`` between two candidates (others are scheduling links);
+* **mutual exclusions** stored as ``portfolio_exclusion`` with their items: each keeps the items
+  that are candidates of the round, and counts when at least two are;
 * **forced in**: running work, unless listed as ``stoppable`` (the reason says why);
 * **balance**: run / grow / transform shares from the settings ``portfolio_min_share_<category>``
   and ``portfolio_max_share_<category>`` (fractions, absent = no rule);
@@ -63,15 +65,18 @@ from bigov.org.models import OrgUnit, OrgUnitKind
 from bigov.portfolio.models import (
     Driver,
     DriverWeight,
+    ExclusionItem,
     Prioritisation,
     PrioritisationVersion,
     Rating,
 )
+from bigov.portfolio.models import Exclusion as StoredExclusion
 from bigov.portfolio.problem import (
     BalanceRule,
     Candidate,
     Category,
     Confidence,
+    Exclusion,
     Forced,
     Partial,
     PortfolioProblem,
@@ -387,6 +392,11 @@ def build_round(
             Dependency.kind == DependencyKind.NEEDS
         )
     )
+    excluded = q.rows(
+        select(StoredExclusion.code, StoredExclusion.reason, ExclusionItem.work_item_id)
+        .join(ExclusionItem, ExclusionItem.exclusion_id == StoredExclusion.id)
+        .order_by(StoredExclusion.code)
+    )
 
     # -- candidates -----------------------------------------------------------------------
     stoppable = set(options.stoppable)
@@ -454,6 +464,18 @@ def build_round(
             assert pred is not None and succ is not None
             by_code[succ].requires.append(pred)
 
+    exclusion_groups: dict[str, tuple[str, list[str]]] = {}
+    for r in excluded:
+        member = code_of.get(r.work_item_id)
+        group = exclusion_groups.setdefault(r.code, (r.reason or r.code, []))
+        if member in in_round and member not in group[1]:
+            assert member is not None
+            group[1].append(member)
+    exclusions = [
+        Exclusion(codes=sorted(members), reason=reason)
+        for reason, members in exclusion_groups.values()
+        if len(members) >= 2
+    ]
     target = {
         cat: float(settings.get(f"target_split_{cat}", _DEFAULT_TARGET[cat])) / 100.0
         for cat in _CATEGORIES
@@ -514,6 +536,7 @@ def build_round(
         capacity=capacity_r,
         candidates=candidates,
         forced=forced,
+        exclusions=exclusions,
         balance=balance,
         scoring=ScoringSettings(weights=weights, npv_weight=options.npv_weight),
     )

@@ -32,6 +32,8 @@ from bigov.db.base import Entity, id_fk
 __all__ = [
     "Driver",
     "DriverWeight",
+    "Exclusion",
+    "ExclusionItem",
     "PlanOfRecord",
     "Prioritisation",
     "PrioritisationVersion",
@@ -175,3 +177,23 @@ class PlanOfRecord(Entity):
     committed_on: Mapped[dt.date] = mapped_column(Date)
     committed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     superseded_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+
+class Exclusion(Entity):
+    """A mutual exclusion: at most one of its work items may be selected (alternatives for the
+    same need). Its members are :class:`ExclusionItem` rows; a planning round keeps the members
+    that are candidates of the round, when at least two are."""
+
+    __tablename__ = "portfolio_exclusion"
+
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ExclusionItem(Entity):
+    """One work item of a mutual exclusion."""
+
+    __tablename__ = "portfolio_exclusion_item"
+    __table_args__ = (UniqueConstraint("exclusion_id", "work_item_id"),)
+
+    exclusion_id: Mapped[int] = id_fk("portfolio_exclusion.id", nullable=False, ondelete="CASCADE")
+    work_item_id: Mapped[int] = id_fk("work_item.id", nullable=False, ondelete="CASCADE")

@@ -57,6 +57,9 @@ class RaidItem(Entity):
     due_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     closed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     response: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # decisions: the day it was decided, and the OTC version it decided (e.g. a deadline change)
+    decided_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    otc_version_id: Mapped[int | None] = id_fk("otc_version.id", ondelete="SET NULL")
 
     @property
     def score(self) -> int | None:

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from decimal import Decimal
 
 from sqlalchemy import Date, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bigov.db.base import Entity, id_fk
+from bigov.db.base import Entity, enum_type, id_fk
+
+
+class DemandStatus(enum.StrEnum):
+    """Whether demand is only asked for or agreed: analyses count every demand that is not
+    ``proposed`` (and demand with no status) as committed."""
+
+    PROPOSED = "proposed"
+    COMMITTED = "committed"
 
 
 class Skill(Entity):
@@ -47,4 +56,4 @@ class Demand(Entity):
     # the hours behind the FTE, when the source gives them (schedules, Project Online): work
     # reconciles to the hundredth against the source, which FTE (rounded per month) cannot
     hours: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
-    status: Mapped[str | None] = mapped_column(String(16), nullable=True)  # proposed/committed
+    status: Mapped[DemandStatus | None] = mapped_column(enum_type(DemandStatus), nullable=True)

@@ -137,6 +137,10 @@ class Otc(VersionedMixin, Entity):
     management_team_id: Mapped[int | None] = id_fk("management_team.id")
     innovation_unit_id: Mapped[int | None] = id_fk("org_unit.id")
     priority: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the deadline of the current version; a change of deadline is a new version (its reason in
+    # ``change_reason``, as the version row keeps it)
+    target_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    change_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     versions: Mapped[list[OtcVersion]] = relationship(
         back_populates="otc", order_by="OtcVersion.version", cascade="all, delete-orphan"
@@ -157,6 +161,7 @@ class OtcVersion(Entity):
     effective_from: Mapped[dt.date] = mapped_column(Date)
     effective_to: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     change_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    target_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
     otc: Mapped[Otc] = relationship(back_populates="versions")
 
@@ -197,6 +202,8 @@ class KeyResult(Entity):
     )
     # flow or level; None = the measure's own (metrics) or the default of the unit
     aggregation: Mapped[Aggregation | None] = mapped_column(enum_type(Aggregation), nullable=True)
+    # relative weight among the key results of the same OTC or team (None: weighs like the others)
+    weight: Mapped[Decimal | None] = mapped_column(Numeric(18, 6), nullable=True)
 
     @property
     def effective_aggregation(self) -> Aggregation:

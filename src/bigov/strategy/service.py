@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import EllipsisType
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,9 +32,11 @@ class StrategyService(Service):
         *,
         effective_from: dt.date,
         description: str | None = None,
+        target_date: dt.date | None = None,
         written_by: str | None = None,
     ) -> Otc:
-        """Create an OTC at version 1 (its first version is recorded in the history too)."""
+        """Create an OTC at version 1 (its first version is recorded in the history too);
+        ``target_date`` is its deadline."""
         with self.ws.session() as s:
             otc = Otc(
                 code=code,
@@ -43,6 +46,8 @@ class StrategyService(Service):
                 status=OtcStatus.ACTIVE,
                 version=1,
                 effective_from=effective_from,
+                target_date=target_date,
+                change_reason="created",
                 written_by=written_by,
             )
             otc.versions.append(
@@ -54,6 +59,7 @@ class StrategyService(Service):
                     status=OtcStatus.ACTIVE,
                     effective_from=effective_from,
                     change_reason="created",
+                    target_date=target_date,
                     written_by=written_by,
                 )
             )
@@ -70,11 +76,14 @@ class StrategyService(Service):
         title: str | None = None,
         description: str | None = None,
         status: OtcStatus | None = None,
+        target_date: dt.date | EllipsisType | None = ...,
         written_by: str | None = None,
     ) -> Otc:
         """Record a change of strategy: a new version of the OTC from ``effective_from``.
 
         The previous version is closed the day the new one starts; the OTC row shows the new one.
+        A change of deadline is a ``target_date`` (None clears it; left out: unchanged), with
+        the ``reason`` kept on the version.
 
         Raises:
             NotFoundError: unknown code.
@@ -89,6 +98,7 @@ class StrategyService(Service):
                 title=title,
                 description=description,
                 status=status,
+                target_date=target_date,
                 written_by=written_by,
             )
 
@@ -121,6 +131,7 @@ def revise_otc_in(
     title: str | None = None,
     description: str | None = None,
     status: OtcStatus | None = None,
+    target_date: dt.date | EllipsisType | None = ...,
     written_by: str | None = None,
     batch_id: int | None = None,
 ) -> Otc:
@@ -142,6 +153,9 @@ def revise_otc_in(
     otc.title = title if title is not None else otc.title
     otc.description = description if description is not None else otc.description
     otc.status = status if status is not None else otc.status
+    if not isinstance(target_date, EllipsisType):
+        otc.target_date = target_date
+    otc.change_reason = reason
     if batch_id is not None:
         otc.batch_id = batch_id
         otc.written_by = written_by
@@ -155,6 +169,7 @@ def revise_otc_in(
             status=otc.status,
             effective_from=effective_from,
             change_reason=reason,
+            target_date=otc.target_date,
             written_by=written_by,
             batch_id=batch_id,
         )
