@@ -246,12 +246,13 @@ def _plain(data: Any) -> Any:
 def error_document(err: BigovError) -> dict[str, Any]:
     """The JSON form of an error, as ``--json`` commands print it on stdout."""
     doc: dict[str, Any] = {
+        **err.details,
         "error": {
             "type": type(err).__name__,
             "message": err.message,
             "hint": err.hint,
             "exit_code": err.exit_code,
-        }
+        },
     }
     if isinstance(err, ValidationError):
         doc["error"]["problems"] = [

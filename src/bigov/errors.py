@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 class BigovError(Exception):
@@ -20,6 +21,9 @@ class BigovError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # what a ``--json`` command adds to its error document (a refused import's report, a
+        # revert's dependents): one document on stdout, never a second one beside the error
+        self.details: dict[str, Any] = {}
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message} — {self.hint}"

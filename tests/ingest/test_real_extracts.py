@@ -203,7 +203,10 @@ def test_cli_json_on_refusal(tmp_path: Path) -> None:
     assert out.exit_code == 6
     report = json.loads(out.stdout)
     assert report["status"] == "rejected" and report["file_name"] == "w.csv"
-    assert report["problems"][0]["row"] == 2 and report["problems"][0]["column"] == "kind"
+    # the refusal is the one error document every --json command prints
+    problem = report["error"]["problems"][0]
+    assert report["error"]["type"] == "ValidationError"
+    assert problem["row"] == 2 and problem["column"] == "kind"
 
 
 # -- schedules (MPXJ, a Java runtime) -------------------------------------------------------------

@@ -657,6 +657,7 @@ def decision_add(
         typer.Option("--otc-version", help="OTC version it decided, e.g. OBJ-1@v2."),
     ] = None,
     db: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Record a decision or action taken at a cycle, against the items and OTCs it affects.
     Its date is --date, or else the as-at date of the cycle."""
@@ -674,6 +675,9 @@ def decision_add(
             otcs=otcs or [],
             otc_version=otc_version,
         )
+    if as_json:
+        print_json({"code": code, "kind": kind})
+        return
     console.print(f"Recorded {kind} [bold]{escape(code)}[/]")
 
 

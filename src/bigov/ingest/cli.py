@@ -106,26 +106,8 @@ def import_command(
             if errors is not None:
                 write_error_report(err.problems, errors)
                 err.hint = f"problems written to {errors}"
-            if json_out:
-                # a program reading stdout gets the refusal too (the message still goes to stderr)
-                print_json(
-                    {
-                        "status": "rejected",
-                        "file_name": file.name,
-                        "error": err.message,
-                        "problems": [
-                            {
-                                "file": p.file,
-                                "sheet": p.sheet,
-                                "row": p.row,
-                                "column": p.column,
-                                "value": p.value,
-                                "reason": p.reason,
-                            }
-                            for p in err.problems
-                        ],
-                    }
-                )
+            # under --json the error document (problems included) is the report on stdout
+            err.details = {"status": "rejected", "file_name": file.name}
             raise
         applied = (
             ws.settings.set(settings, file=beside.name)
@@ -298,16 +280,12 @@ def revert_command(
         try:
             result = revert_batch(ws, batch, user=user or current_user())
         except RevertBlockedError as err:
-            if json_out:
-                print_json(
-                    {
-                        "batch_id": batch,
-                        "status": "refused",
-                        "error": err.message,
-                        "dependents_total": err.total,
-                        "dependents": [d.model_dump() for d in err.dependents],
-                    }
-                )
+            err.details = {
+                "batch_id": batch,
+                "status": "refused",
+                "dependents_total": err.total,
+                "dependents": [d.model_dump() for d in err.dependents],
+            }
             raise
     if json_out:
         print_json(result)

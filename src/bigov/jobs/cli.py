@@ -104,10 +104,13 @@ def show(job: int, db: DbOption = None, as_json: JsonOption = False) -> None:
 
 
 @app.command("cancel")
-def cancel(job: int, db: DbOption = None) -> None:
+def cancel(job: int, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Cancel a job (and what it was split into that has not started)."""
     with open_workspace(db) as ws:
         d = ws.jobs.cancel(job)
+    if as_json:
+        print_json(d)
+        return
     asked = " (cancel asked)" if d.state == "running" else ""
     console.print(Text(f"job {d.id}: {d.state}{asked}"))
 
@@ -192,6 +195,7 @@ def schedule(
 def tick(
     on: Annotated[str | None, typer.Option(help="As if today were this day (YYYY-MM-DD).")] = None,
     db: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Submit what the schedule makes due (each piece once, however often this runs): run it
     from cron on SQLite; on PostgreSQL the workers tick by themselves."""
@@ -200,6 +204,9 @@ def tick(
     day = _day(on)
     with open_workspace(db) as ws:
         jobs = run_tick(ws, dt.datetime.combine(day, dt.time(12), dt.UTC))
+    if as_json:
+        print_json(jobs)
+        return
     for d in jobs:
         console.print(Text(f"job {d.id}: {d.kind} {json.dumps(d.args)} {d.state}"))
     if not jobs:

@@ -152,8 +152,7 @@ def load(
 
             write_error_report(err.problems, errors)
             err.hint = f"every bad row written to {errors}"
-        if as_json:
-            typer.echo(json.dumps(_refusal(file, err), indent=2))
+        err.details = _refusal(file, err)  # printed with the error under --json
         raise
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
@@ -175,23 +174,14 @@ ERRORS_REPORT_ROWS = 100_000
 
 
 def _refusal(file: Path, err: Any) -> dict[str, Any]:
-    """The JSON a refused load prints on stdout: counts by kind and the rows named."""
+    """What a refused load adds to its JSON error document (whose ``error.problems`` names the
+    rows): the counts, by kind."""
     rows = getattr(err, "rows", len({p.row for p in err.problems if p.row is not None}))
     return {
         "status": "rejected",
         "file": file.name,
-        "error": err.message,
         "rejected_rows": rows,
         "problems_by_kind": getattr(err, "kinds", {}),
-        "problems": [
-            {
-                "row": p.row,
-                "column": p.column,
-                "value": p.value,
-                "reason": p.reason,
-            }
-            for p in err.problems
-        ],
     }
 
 
