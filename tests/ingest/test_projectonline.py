@@ -199,13 +199,16 @@ def _business_rows(ws: Workspace) -> dict[str, Any]:
 
 def test_optimise_runs_on_the_migrated_prioritisation(ingest_ws: Workspace) -> None:
     _migrate(ingest_ws)
-    scenario = ingest_ws.portfolio.optimise(
-        "pwa-fy2028", RoundOptions(years=[2028], prioritisation=LAST)
-    )
+    options = RoundOptions(years=[2028], prioritisation=LAST)
+    scenario = ingest_ws.portfolio.optimise("pwa-fy2028", options)
     assert scenario.status == "optimal"
     assert scenario.prioritisation_version == f"{LAST}/v1"
 
-    # value = Σ over selected items of Σ driver weight × impact rating, from the source files
+    # value = Σ over selected change items of Σ driver weight × impact rating, from the source
+    # files, plus what the round gives running BAU work for keeping it (the builder's own rule,
+    # not the prioritisation's: BAU has no driver scores)
+    built = ingest_ws.portfolio.build_problem(options).problem
+    run_value = {c.code: c.value for c in built.candidates if c.value is not None}
     weights = {
         r["BusinessDriverName"]: Decimal(r["BusinessDriverPriority"]) / 100
         for r in _records("PrioritizationDrivers")
@@ -215,6 +218,9 @@ def test_optimise_runs_on_the_migrated_prioritisation(ingest_ws: Workspace) -> N
     for project in _records("Projects"):
         code = project["ProjectName"].upper().replace(" ", "-")
         if code not in scenario.selected:
+            continue
+        if code in run_value:
+            value += Decimal(str(run_value[code]))
             continue
         value += weights["Increase Revenue"] * IMPACT[project["StrategicFitImpact"]]
         value += weights["Improve Customer Experience"] * IMPACT[project["CustomerImpact"]]
