@@ -31,6 +31,7 @@ OPTIONAL_MODEL_MODULES: tuple[str, ...] = (
     "bigov.governance.cycle_models",
     "bigov.portfolio.models",
     "bigov.auth.models",
+    "bigov.datacall.models",
 )
 
 
