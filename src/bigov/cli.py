@@ -368,6 +368,7 @@ def _mount_subcommands() -> None:
         portfolio_app, name="portfolio", help="Prioritise and optimally select the portfolio."
     )
     __import__("bigov.server.cli", fromlist=["register"]).register(app)  # serve, user, token, audit
+    __import__("bigov.datacall.cli", fromlist=["register"]).register(app)  # bigov datacall
 
 
 _mount_subcommands()

@@ -24,4 +24,10 @@ DEFAULTS: dict[str, str] = {
     "timezone": "Europe/London",
     # where raw metric observations are kept; empty = a folder beside the SQLite file
     "metrics_store_dir": "",
+    # data calls (bigov datacall): remind this many days before a due date, copy the manager
+    # or PMO once this many days overdue, the PMO address, and the base of links in emails
+    "datacall_remind_days": "5",
+    "datacall_escalate_days": "3",
+    "datacall_pmo_email": "",
+    "public_url": "http://localhost:8000",
 }
