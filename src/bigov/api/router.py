@@ -9,6 +9,7 @@ from bigov.api import (
     audit,
     benefits,
     cycles,
+    datacalls,
     governance,
     money,
     org,
@@ -21,3 +22,4 @@ router = APIRouter()
 for module in (session, work, benefits, raid, money, cycles, analysis, governance, org, audit):
     router.include_router(module.router)
 router.include_router(cycles.decisions_router)
+router.include_router(datacalls.router)

@@ -112,7 +112,7 @@ def smtp_settings(
     chosen = url or env.get("BIGOV_SMTP_URL")
     host: str | None = None
     port: int | None = None
-    tls: str = str(file_values.get("tls", "none"))
+    tls = str(file_values.get("tls", "none"))
     if chosen:
         parts = urlsplit(chosen)
         schemes = {"smtp": "none", "smtp+starttls": "starttls", "smtps": "ssl"}
@@ -143,7 +143,14 @@ def smtp_settings(
             "no SMTP server configured",
             hint="pass --smtp smtp://host:port, or set BIGOV_SMTP_URL or BIGOV_SMTP_SETTINGS",
         )
-    if tls not in ("none", "starttls", "ssl"):
+    mode: TLS
+    if tls == "starttls":
+        mode = "starttls"
+    elif tls == "ssl":
+        mode = "ssl"
+    elif tls == "none":
+        mode = "none"
+    else:
         raise ConfigError("SMTP settings: tls must be none, starttls or ssl")
     user = env.get("BIGOV_SMTP_USER") or (
         str(file_values["username"]) if file_values.get("username") else None
@@ -152,11 +159,11 @@ def smtp_settings(
         str(file_values["password"]) if file_values.get("password") else None
     )
     sender = env.get("BIGOV_SMTP_FROM") or str(file_values.get("sender") or "bigov@localhost")
-    default_port = {"none": 25, "starttls": 587, "ssl": 465}[tls]
+    default_port = {"none": 25, "starttls": 587, "ssl": 465}[mode]
     return SmtpSettings(
         host=host,
         port=port or default_port,
-        tls=tls,  # type: ignore[arg-type]
+        tls=mode,
         username=user,
         password=SecretStr(secret) if secret else None,
         sender=sender,
@@ -397,7 +404,7 @@ def remind(
                 body=m.body,
                 requests=m.requests.splitlines(),
                 escalated=m.escalated,
-                status=m.status.value,  # type: ignore[arg-type]
+                status=m.status.value,
             )
             for m in rows
         ]

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
@@ -80,6 +81,10 @@ if TYPE_CHECKING:
 
 STATUS_SOURCE = "work.status"
 
+# called inside a write's own transaction (before, after), so the API's audit row commits with
+# the write or not at all
+AuditHook = Callable[[Session, BaseModel | None, BaseModel], None]
+
 
 # -- opening a call ---------------------------------------------------------------------------
 @dataclass
@@ -106,8 +111,7 @@ def request_code(period: str, kind: RequestKind, subject: str) -> str:
 def _definitions(s: Session, node_id: int) -> list[dict[str, Any]]:
     """The node's agenda with its information definitions, plus the standard items of every
     section it leaves empty (as readiness assesses it)."""
-    own: list[dict[str, Any]] = []
-    items = {
+    items: dict[int, dict[str, Any]] = {
         a.id: {"section": a.section.value, "title": a.title, "information": []}
         for a in s.scalars(
             select(AgendaItem).where(AgendaItem.node_id == node_id).order_by(AgendaItem.sequence)
@@ -173,7 +177,12 @@ def _due_benefits(s: Session, topo: Topology, node_id: int, month: dt.date) -> l
 
 
 def open_call(
-    ws: Workspace, period: str, node: str | None = None, *, by: str | None = None
+    ws: Workspace,
+    period: str,
+    node: str | None = None,
+    *,
+    by: str | None = None,
+    audit: AuditHook | None = None,
 ) -> OpenResult:
     """Open the data call of ``period`` (every node due then, or one node).
 
@@ -325,7 +334,7 @@ def open_call(
             first = min(w.needs)
             due, node_id = first[0], first[2]
             row = existing.get(code)
-            values = {
+            values: dict[str, Any] = {
                 "kind": w.kind,
                 "source": w.source,
                 "title": w.title,
@@ -370,15 +379,18 @@ def open_call(
                     )
                 )
                 needs_added += 1
-    return OpenResult(
-        period=label,
-        nodes=covered,
-        created=created,
-        updated=updated,
-        unchanged=unchanged,
-        needs_added=needs_added,
-        skipped=skipped,
-    )
+        result = OpenResult(
+            period=label,
+            nodes=covered,
+            created=created,
+            updated=updated,
+            unchanged=unchanged,
+            needs_added=needs_added,
+            skipped=skipped,
+        )
+        if audit is not None and (created or updated or needs_added):
+            audit(s, None, result)
+    return result
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -486,7 +498,7 @@ def _view(
     return RequestOut(
         code=r.code,
         period=period_label(r.period),
-        kind=r.kind.value,  # type: ignore[arg-type]
+        kind=r.kind.value,
         source=r.source,
         title=r.title,
         subject=subject,
@@ -497,7 +509,7 @@ def _view(
         unit=units.get(p.org_unit_id) if p.org_unit_id else None,
         node=nodes.get(r.node_id, ""),
         due_on=r.due_on,
-        state=st.state,  # type: ignore[arg-type]
+        state=st.state,
         overdue_days=max((today - r.due_on).days, 0) if owed else 0,
         submitted_on=st.submitted_on,
         on_time=on_time,
@@ -567,7 +579,7 @@ def _detail(s: Session, row: DataRequest, view: RequestOut) -> RequestDetail:
     ]
     subs = [
         SubmissionOut(
-            channel=x.channel.value,  # type: ignore[arg-type]
+            channel=x.channel.value,
             submitted_on=x.submitted_on,
             by=x.by,
             batch_id=x.batch_id,
@@ -580,7 +592,7 @@ def _detail(s: Session, row: DataRequest, view: RequestOut) -> RequestDetail:
     ]
     verdicts = [
         VerdictOut(
-            verdict=v.verdict.value,  # type: ignore[arg-type]
+            verdict=v.verdict.value,
             comment=v.comment,
             by=v.by,
             at=v.at if v.at.tzinfo else v.at.replace(tzinfo=dt.UTC),
@@ -637,6 +649,7 @@ def submit_status(
     if_version: str | None = None,
     visible: ColumnElement[bool] | None = None,
     today: dt.date | None = None,
+    audit: AuditHook | None = None,
 ) -> RequestDetail:
     """Write the status report a status request asks for (create or replace) and record the
     submission — what the monthly-return form and ``POST …/submission`` call.
@@ -650,8 +663,8 @@ def submit_status(
         row = _lock_request(s, code, visible)
         if row.kind is not RequestKind.STATUS or row.work_item_id is None:
             raise ConflictError(f"{code} asks for {row.source} data, not a status report")
-        before = standings(s, [row])[row.id]
-        _check_version(before.seen.version, if_version)
+        (before,) = _views(s, [row], today)
+        _check_version(before.version, if_version)
         report = s.scalar(
             select(StatusReport).where(
                 StatusReport.work_item_id == row.work_item_id, StatusReport.period == row.period
@@ -674,7 +687,10 @@ def submit_status(
         s.flush()
         standings(s, [row], channel=channel, by=by)
         (view,) = _views(s, [row], today)
-        return _detail(s, row, view)
+        after = _detail(s, row, view)
+        if audit is not None:
+            audit(s, before, after)
+        return after
 
 
 def submit_benefit(
@@ -687,6 +703,7 @@ def submit_benefit(
     if_version: str | None = None,
     visible: ColumnElement[bool] | None = None,
     today: dt.date | None = None,
+    audit: AuditHook | None = None,
 ) -> RequestDetail:
     """Write a benefit's actual for the request's period (the benefit-actuals form).
 
@@ -699,8 +716,8 @@ def submit_benefit(
         row = _lock_request(s, code, visible)
         if row.kind is not RequestKind.BENEFIT or row.benefit_id is None:
             raise ConflictError(f"{code} asks for {row.source} data, not a benefit actual")
-        before = standings(s, [row])[row.id]
-        _check_version(before.seen.version, if_version)
+        (before,) = _views(s, [row], today)
+        _check_version(before.version, if_version)
         profile = s.scalar(
             select(BenefitProfile).where(
                 BenefitProfile.benefit_id == row.benefit_id, BenefitProfile.period == row.period
@@ -722,7 +739,10 @@ def submit_benefit(
         s.flush()
         standings(s, [row], channel=channel, by=by)
         (view,) = _views(s, [row], today)
-        return _detail(s, row, view)
+        after = _detail(s, row, view)
+        if audit is not None:
+            audit(s, before, after)
+        return after
 
 
 def record_batch(s: Session, batch_id: int, user: str | None = None) -> list[str]:
@@ -802,6 +822,8 @@ def judge(
     comment: str | None = None,
     if_version: str | None = None,
     today: dt.date | None = None,
+    visible: ColumnElement[bool] | None = None,
+    audit: AuditHook | None = None,
 ) -> RequestDetail:
     """Accept or return the data of a submitted request (the PMO's or assurer's verdict).
 
@@ -815,7 +837,8 @@ def judge(
     if verdict is Verdict.RETURNED and not text:
         raise ValidationError("a returned submission needs a comment saying what to fix")
     with ws.session() as s:
-        row = _lock_request(s, code, None)
+        row = _lock_request(s, code, visible)
+        (before,) = _views(s, [row], today)
         st = standings(s, [row])[row.id]
         if st.seen.version is None:
             raise ConflictError(f"{code} has no data submitted to judge")
@@ -827,7 +850,10 @@ def judge(
         )
         s.flush()
         (view,) = _views(s, [row], today)
-        return _detail(s, row, view)
+        after = _detail(s, row, view)
+        if audit is not None:
+            audit(s, before, after)
+        return after
 
 
 # -- boards, rates, packs ----------------------------------------------------------------------
@@ -854,6 +880,10 @@ def node_board(ws: Workspace, node: str, period: str, *, today: dt.date | None =
         counts=counts,
         requests=rows,
     )
+
+
+def _on_time(submitted: dt.date | None, due: dt.date) -> bool:
+    return submitted is not None and submitted <= due
 
 
 def _pct(num: int, den: int) -> Decimal | None:
@@ -933,7 +963,7 @@ def rates(
         out.append(
             Rates(
                 period=period,
-                by=by,  # type: ignore[arg-type]
+                by=by,
                 key=key,
                 name=names.get(key, key),
                 requests=len(rs),
@@ -1009,11 +1039,7 @@ def pack_section(s: Session, node_id: int, month: dt.date, today: dt.date) -> di
     for p in sorted(by_period):
         rs = by_period[p]
         counted = [r for r in rs if hist[r.id].submitted_on is not None or r.due_on < today]
-        on_time = sum(
-            1
-            for r in counted
-            if hist[r.id].submitted_on is not None and hist[r.id].submitted_on <= r.due_on  # type: ignore[operator]
-        )
+        on_time = sum(1 for r in counted if _on_time(hist[r.id].submitted_on, r.due_on))
         judged = [r for r in rs if r.id in first_verdicts]
         ftr = sum(1 for r in judged if first_verdicts[r.id] == Verdict.ACCEPTED.value)
         history.append(
@@ -1197,6 +1223,7 @@ def visible_requests(
 
 
 __all__ = [
+    "AuditHook",
     "DataCallService",
     "Filters",
     "get_request",

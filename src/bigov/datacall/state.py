@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -65,6 +65,11 @@ class Seen:
 
 
 NOTHING = Seen(0, None, None, None)
+
+
+def _seen_at(rows: int, written: dt.datetime | None, batch: int | None) -> Seen:
+    """Data with no date of its own (a benefit's actual) is dated by its write."""
+    return Seen(rows, written.date() if written else None, written, batch)
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,7 @@ def seen(
         if benefits:
             # a benefit's actual: its profile row for the month with the actual filled in
             rows = {
-                b: Seen(int(n), _utc(w).date() if _utc(w) else None, _utc(w), batch)
+                b: _seen_at(int(n), _utc(w), batch)
                 for b, n, w, batch in s.execute(
                     select(
                         BenefitProfile.benefit_id,
@@ -173,6 +178,7 @@ def _insert_ignore(s: Session, rows: list[dict[str, Any]]) -> None:
         return
     dialect = s.get_bind().dialect.name
     table = DataSubmission.__table__
+    assert isinstance(table, Table)
     if dialect == "postgresql":
         stmt: Any = postgresql.insert(table).values(rows).on_conflict_do_nothing()
     else:
@@ -196,12 +202,12 @@ def standings(
     ids = [r.id for r in requests]
     subs: dict[int, set[str]] = defaultdict(set)
     first_on: dict[int, dt.date] = {}
-    for rid, version, on in s.execute(
+    for rid, known, on in s.execute(
         select(DataSubmission.request_id, DataSubmission.version, DataSubmission.submitted_on)
         .where(DataSubmission.request_id.in_(ids))
         .order_by(DataSubmission.id)
     ):
-        subs[rid].add(version)
+        subs[rid].add(known)
         if rid not in first_on or on < first_on[rid]:
             first_on[rid] = on
     new: list[dict[str, Any]] = []
@@ -209,7 +215,7 @@ def standings(
     for r in requests:
         d = data.get(r.id, NOTHING)
         version = d.version
-        if version is None or version in subs[r.id]:
+        if not version or version in subs[r.id]:
             continue
         on = d.dated or (d.written.date() if d.written else now.date())
         via = Channel.IMPORT if (channel is Channel.SEEN and d.batch_id) else channel
