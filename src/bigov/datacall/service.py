@@ -1050,10 +1050,10 @@ def pack_section(s: Session, node_id: int, month: dt.date, today: dt.date) -> di
                 "first_time_right": None if not judged else str(_pct(ftr, len(judged))),
             }
         )
-    counts = {
-        k: sum(d[k] for d in defs.values())
-        for k in ("requested", "submitted", "returned", "assured")
-    }
+    # each request once, however many of the node's definitions need it
+    counts = dict.fromkeys(("requested", "submitted", "returned", "assured"), 0)
+    for r in reqs:
+        counts[st[r.id].state] += 1
     return {
         "period": period_label(month),
         "counts": counts,
