@@ -195,6 +195,10 @@ def import_records(
             ).scalar_one()
             execute_plan(s, plan, batch_id=batch_id, user=user, reporter=reporter)
             counts = plan.counts
+            from bigov.datacall.service import record_batch
+
+            # in the batch's own transaction: the data-call requests these rows satisfy
+            record_batch(s, batch_id, user)
             s.execute(
                 update(ImportBatch)
                 .where(ImportBatch.id == batch_id)
