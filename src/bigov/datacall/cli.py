@@ -129,13 +129,32 @@ def _judge(code: str, accept: bool, comment: str | None, by: str | None, db: str
 
 @datacall_app.command("accept")
 def accept(
-    code: Annotated[str, typer.Argument(help="The request's code.")],
+    code: Annotated[
+        str | None, typer.Argument(help="The request's code (or --all-submitted).")
+    ] = None,
+    all_submitted: Annotated[
+        bool,
+        typer.Option("--all-submitted", help="Accept every submitted request (with filters)."),
+    ] = False,
+    period: Annotated[str | None, typer.Option("--period", help="With --all-submitted.")] = None,
+    node: Annotated[str | None, typer.Option("--node", help="With --all-submitted.")] = None,
     comment: Annotated[str | None, typer.Option("--comment")] = None,
     by: ByOpt = None,
     db: DbOption = None,
 ) -> None:
     """Assure a submission: accept the data as it now stands."""
-    _judge(code, True, comment, by, db)
+    if (code is None) == (not all_submitted):
+        raise ConfigError("give a request code or --all-submitted, not both")
+    if code is not None:
+        _judge(code, True, comment, by, db)
+        return
+    from bigov.datacall.service import Filters
+
+    with open_workspace(db) as ws:
+        done = ws.datacall.accept_submitted(
+            Filters(period=period, node=node), by=_who(by), comment=comment
+        )
+    console.print(Text(f"{len(done)} submission(s) accepted."))
 
 
 @datacall_app.command("return")

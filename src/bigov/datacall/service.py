@@ -856,6 +856,33 @@ def judge(
         return after
 
 
+def accept_submitted(
+    ws: Workspace, f: Filters, *, by: str, comment: str | None = None
+) -> list[str]:
+    """Accept, in one unit of work, every request matching ``f`` whose data is submitted and
+    not yet judged in this version (the PMO's "assure the rest"). Returns the codes accepted.
+
+    Raises:
+        NotFoundError: an owner or node filter names nobody / no node.
+    """
+    text = (comment or "").strip() or None
+    with ws.session() as s:
+        rows = list(s.scalars(_query(s, f).with_for_update()))
+        st = standings(s, rows)
+        done: list[str] = []
+        for r in rows:
+            version = st[r.id].seen.version
+            if st[r.id].state != "submitted" or version is None:
+                continue
+            s.add(
+                DataVerdict(
+                    request_id=r.id, verdict=Verdict.ACCEPTED, version=version, comment=text, by=by
+                )
+            )
+            done.append(r.code)
+    return done
+
+
 # -- boards, rates, packs ----------------------------------------------------------------------
 def node_board(ws: Workspace, node: str, period: str, *, today: dt.date | None = None) -> NodeBoard:
     """A node's readiness board for a period: the requests its sitting needs, by state.
@@ -1166,6 +1193,12 @@ class DataCallService(Service):
         """Accept the submitted data (see :func:`judge`)."""
         return judge(self.ws, code, Verdict.ACCEPTED, by=by, comment=comment)
 
+    def accept_submitted(
+        self, f: Filters = Filters(), *, by: str, comment: str | None = None
+    ) -> list[str]:
+        """See :func:`accept_submitted`."""
+        return accept_submitted(self.ws, f, by=by, comment=comment)
+
     def return_(self, code: str, *, by: str, comment: str) -> RequestDetail:
         """Return the submitted data with what to fix (see :func:`judge`)."""
         return judge(self.ws, code, Verdict.RETURNED, by=by, comment=comment)
@@ -1225,6 +1258,7 @@ def visible_requests(
 __all__ = [
     "AuditHook",
     "DataCallService",
+    "accept_submitted",
     "Filters",
     "get_request",
     "judge",
