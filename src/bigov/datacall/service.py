@@ -1258,8 +1258,8 @@ def visible_requests(
 __all__ = [
     "AuditHook",
     "DataCallService",
-    "accept_submitted",
     "Filters",
+    "accept_submitted",
     "get_request",
     "judge",
     "list_requests",
