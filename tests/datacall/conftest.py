@@ -14,6 +14,7 @@ import pytest
 
 from bigov.demo import generate
 from bigov.workspace import Workspace
+from tests.server.conftest import org  # noqa: F401 - the server tests' organisation, for the API
 
 
 @pytest.fixture

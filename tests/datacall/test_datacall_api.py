@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from bigov.governance.models import GovernanceNode
 from bigov.org.models import Person
 from bigov.work.models import WorkItem
-from tests.server.conftest import ROLES, Org, org  # noqa: F401 - the fixture
+from tests.server.conftest import ROLES, Org
 
 PERIOD = "2026-09"
 IN_SCOPE = {
@@ -80,7 +80,7 @@ def _call(org: Org, who: str, method: str, path: str) -> Any:
     )
 
 
-def test_datacall_authorisation_matrix(org: Org) -> None:  # noqa: F811 - the fixture
+def test_datacall_authorisation_matrix(org: Org) -> None:
     _open_call(org)
     failures: list[str] = []
     for method, template, expect_in, expect_out in MATRIX:
@@ -101,7 +101,7 @@ def test_datacall_authorisation_matrix(org: Org) -> None:  # noqa: F811 - the fi
     assert not failures, "\n".join(failures)
 
 
-def test_lists_hold_exactly_what_each_role_may_see(org: Org) -> None:  # noqa: F811
+def test_lists_hold_exactly_what_each_role_may_see(org: Org) -> None:
     _open_call(org)
     expect = {
         "admin": {"PRJ-A1", "PRJ-B1", "PRJ-B2"},
@@ -122,7 +122,7 @@ def test_lists_hold_exactly_what_each_role_may_see(org: Org) -> None:  # noqa: F
     assert Calendar.from_ical(cal.content).walk("VEVENT")
 
 
-def test_writes_are_audited_and_a_return_needs_a_comment(org: Org) -> None:  # noqa: F811
+def test_writes_are_audited_and_a_return_needs_a_comment(org: Org) -> None:
     _open_call(org)
     code = "2026-09:status:PRJ-B1"
     bad = org.client.post(
