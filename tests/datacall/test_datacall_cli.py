@@ -87,7 +87,7 @@ def test_cli_remind_with_the_server_down_says_so_and_keeps_the_digests(demo: Wor
     code, out = _run(
         demo, "datacall", "remind", "--smtp", f"smtp://127.0.0.1:{port}", "--today", "2026-11-03"
     )
-    assert code == 7
+    assert code == 8
     assert f"127.0.0.1:{port}" in out and "kept in the outbox" in out
     assert "Traceback" not in out
     with demo.session() as s:

@@ -59,7 +59,7 @@ class DeliveryError(BigovError):
     """The SMTP server could not be reached or refused the session; the outbox keeps every
     digest not yet accepted, for the next run."""
 
-    exit_code = 7
+    exit_code = 8
 
 
 @dataclass(frozen=True)
