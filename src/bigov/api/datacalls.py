@@ -6,6 +6,7 @@ transaction; a submission that replaces data needs ``If-Match`` with the version
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,9 +53,8 @@ RequestCode = Annotated[
     str,
     Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,159}$", description="The request's code."),
 ]
-PeriodQuery = Annotated[
-    str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
-]
+PERIOD_RE = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"
+PeriodQuery = Annotated[str | None, Query(pattern=PERIOD_RE, description="YYYY-MM")]
 NodeCode = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
 ASSURERS = frozenset({UserRole.ADMIN, UserRole.PMO})
 
@@ -66,7 +66,7 @@ class RequestPage(BaseModel):
 
 class OpenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    period: str = Field(pattern=PERIOD_RE)
     node: SafeStr | None = Field(None, max_length=64)
 
 
@@ -334,7 +334,7 @@ def rates(
     if not scope.organisation:
         raise Problem(403, "data-call rates are organisation-wide: admin, PMO or a main board")
     for p in period or []:
-        if len(p) != 7 or p[4] != "-":
+        if not re.match(PERIOD_RE, p):
             raise Problem(422, f"field 'period': {p!r} is not YYYY-MM")
     try:
         return dc.rates(st.ws, by, periods=period, node=node)
@@ -350,7 +350,7 @@ def node_calendar(
     code: NodeCode,
     st: StateDep,
     user: UserDep,
-    start: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    start: Annotated[str | None, Query(alias="from", pattern=PERIOD_RE)] = None,
     months: Annotated[int, Query(ge=1, le=60)] = 12,
 ) -> Response:
     """A node's sittings and data cut-offs as iCalendar (the design everyone may read)."""
@@ -366,7 +366,7 @@ def node_calendar(
 def my_calendar(
     st: StateDep,
     user: UserDep,
-    start: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    start: Annotated[str | None, Query(alias="from", pattern=PERIOD_RE)] = None,
     months: Annotated[int, Query(ge=1, le=60)] = 12,
 ) -> Response:
     """Your due dates and the sittings of the nodes you sit on, as iCalendar."""
