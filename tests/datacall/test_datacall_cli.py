@@ -19,6 +19,7 @@ from bigov.datacall.calendar import sitting_date, working_days_before
 from bigov.datacall.models import DataRequest, OutboxMessage
 from bigov.errors import ValidationError
 from bigov.governance.models import GovernanceNode
+from bigov.org.models import OrgUnit
 from bigov.workspace import Workspace
 from tests.datacall.conftest import Sink, free_port
 
@@ -232,3 +233,27 @@ def test_design_sets_cut_offs_and_assurance_and_refuses_bad_values(
     reasons = " | ".join(p.reason for p in err.value.problems)
     assert "data_cutoff_days of node GOV-PPG is 99" in reasons
     assert "assured must be true or false" in reasons
+
+
+def test_rates_become_measures_a_board_can_hold_targets_on(demo: Workspace) -> None:
+    demo.datacall.open("2026-10")
+    demo.datacall.accept_submitted(by="pmo@example.org")
+    code, out = _run(
+        demo, "datacall", "measures", "--period", "2026-10", "--today", "2026-11-20", "--json"
+    )
+    assert code == 0, out
+    assert json.loads(out)["observations"] > 0
+    rates = demo.datacall.rates("unit", periods=["2026-10"], today=dt.date(2026, 11, 20))
+    counted = [r for r in rates if r.key != "(no unit)"]
+    expected = 100 * sum(r.on_time for r in counted) / sum(r.due for r in counted)
+    (month,) = demo.metrics.values("DATACALL-TIMELINESS", grain="month")
+    assert month.label == "2026-10" and month.value == pytest.approx(expected)
+    # a unit with no units below it reads its own rate
+    with demo.session() as s:
+        parents = set(s.scalars(select(OrgUnit.parent_id)))
+        leaves = {c for c, i in s.execute(select(OrgUnit.code, OrgUnit.id)) if i not in parents}
+    unit = next(r for r in counted if r.key in leaves and r.due)
+    (own,) = demo.metrics.values("DATACALL-TIMELINESS", grain="month", org=unit.key)
+    assert own.value == pytest.approx(float(unit.timeliness or 0), abs=0.06)
+    (ftr,) = demo.metrics.values("DATACALL-FTR", grain="month")
+    assert ftr.value == pytest.approx(100.0)  # everything was accepted at its first verdict

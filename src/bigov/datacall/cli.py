@@ -276,6 +276,30 @@ def rates(
     console.print(table)
 
 
+@datacall_app.command("measures")
+def measures(
+    period: Annotated[list[str], typer.Option("--period", help="Period YYYY-MM (repeatable).")],
+    today: TodayOpt = None,
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Publish timeliness and first-time-right per org unit as the measures
+    DATACALL-TIMELINESS and DATACALL-FTR, so boards can hold targets on them."""
+    from bigov.datacall.measures import publish_measures
+
+    with open_workspace(db) as ws:
+        result = publish_measures(ws, period, today=_today(today))
+    if json_out:
+        print_json(result)
+        return
+    console.print(
+        Text(
+            f"{', '.join(result.measures)}: {result.observations} observation(s) in "
+            f"{result.series} series."
+        )
+    )
+
+
 @datacall_app.command("settings")
 def settings(
     remind_days: Annotated[
