@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from bigov.cli_support import (
@@ -106,7 +106,14 @@ def status(
     if json_out:
         print_json(rows)
         return
-    table = Table("request", "owner", "due", "state", "late", title=f"{len(rows)} request(s)")
+    table = Table(
+        Column("request", overflow="fold"),
+        Column("owner", overflow="fold"),
+        "due",
+        "state",
+        "late",
+        title=f"{len(rows)} request(s)",
+    )
     for r in rows:
         table.add_row(
             Text(r.code),
