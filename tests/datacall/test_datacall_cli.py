@@ -235,7 +235,9 @@ def test_design_sets_cut_offs_and_assurance_and_refuses_bad_values(
     assert "assured must be true or false" in reasons
 
 
-def test_rates_become_measures_a_board_can_hold_targets_on(demo: Workspace) -> None:
+def test_rates_become_measures_a_board_can_hold_targets_on(demo: Workspace, tmp_path: Path) -> None:
+    if demo.path is None:  # PostgreSQL: raw observations need a folder of their own
+        demo.set_setting("metrics_store_dir", str(tmp_path / "metrics"))
     demo.datacall.open("2026-10")
     demo.datacall.accept_submitted(by="pmo@example.org")
     code, out = _run(
