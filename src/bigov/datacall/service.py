@@ -960,13 +960,13 @@ def rates(
             firsts = {c: first_verdict.get(i) for c, i in ids.items()}
             if by == "node":
                 codes = dict(s.execute(select(GovernanceNode.id, GovernanceNode.code)).all())
+                by_id = {i: c for c, i in ids.items()}
                 for rid, nid in s.execute(
                     select(DataNeed.request_id, DataNeed.node_id)
                     .where(DataNeed.request_id.in_(list(ids.values())))
                     .distinct()
                 ):
-                    code = next(c for c, i in ids.items() if i == rid)
-                    node_keys[code].append(codes[nid])
+                    node_keys[by_id[rid]].append(codes[nid])
                 names = dict(s.execute(select(GovernanceNode.code, GovernanceNode.name)).all())
             elif by == "unit":
                 names = dict(s.execute(select(OrgUnit.code, OrgUnit.name)).all())
