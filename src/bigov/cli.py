@@ -380,6 +380,7 @@ def _mount_subcommands() -> None:
     __import__("bigov.ingest.projectonline.cli", fromlist=["register"]).register(app)  # migrate
     __import__("bigov.ops.settings_cli", fromlist=["register"]).register(app)  # settings
     __import__("bigov.jobs.cli", fromlist=["register"]).register(app)  # jobs, worker
+    __import__("bigov.datacall.cli", fromlist=["register"]).register(app)  # bigov datacall
 
 
 _mount_subcommands()

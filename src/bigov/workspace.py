@@ -29,6 +29,7 @@ from bigov.errors import DatabaseError
 
 if TYPE_CHECKING:
     from bigov.benefits.service import BenefitService
+    from bigov.datacall.service import DataCallService
     from bigov.finance.service import FinanceService
     from bigov.governance.service import GovernanceService
     from bigov.jobs.service import JobService
@@ -282,6 +283,12 @@ class Workspace:
         from bigov.jobs.service import JobService
 
         return JobService(self)
+
+    @cached_property
+    def datacall(self) -> DataCallService:
+        from bigov.datacall.service import DataCallService
+
+        return DataCallService(self)
 
 
 def _safe_ident(name: str) -> str:

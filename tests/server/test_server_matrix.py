@@ -72,6 +72,11 @@ MATRIX: list[tuple[str, str, dict[str, int], dict[str, int]]] = [
         {**dict.fromkeys(ROLES, 403), "admin": 200, "pmo": 200},
     ),
     ("GET", "/api/v1/me", ALL, ALL),
+    # data calls (tests/datacall/test_datacall_api.py covers them in full with a call opened)
+    ("GET", "/api/v1/datacalls/requests", ALL, ALL),
+    ("GET", "/api/v1/datacalls/mine", ALL, ALL),
+    ("GET", "/api/v1/datacalls/rates", ORGANISATION, ORGANISATION),
+    ("GET", "/api/v1/datacalls/calendar/nodes/N-PB-A.ics", ALL, ALL),
 ]
 
 

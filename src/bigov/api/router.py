@@ -9,6 +9,7 @@ from bigov.api import (
     audit,
     benefits,
     cycles,
+    datacalls,
     governance,
     jobs,
     money,
@@ -23,3 +24,4 @@ for module in (session, work, benefits, raid, money, cycles, analysis, governanc
     router.include_router(module.router)
 router.include_router(cycles.decisions_router)
 router.include_router(jobs.router)
+router.include_router(datacalls.router)

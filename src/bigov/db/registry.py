@@ -35,6 +35,7 @@ OPTIONAL_MODEL_MODULES: tuple[str, ...] = (
     "bigov.work.return_models",
     "bigov.governance.decision_links",
     "bigov.jobs.models",
+    "bigov.datacall.models",
 )
 
 

@@ -32,4 +32,10 @@ DEFAULTS: dict[str, str] = {
     # this many days before the first sitting of the month
     "cutoff_days": "5",
     "pack_lead_days": "3",
+    # data calls (bigov datacall): remind this many days before a due date, copy the manager
+    # or PMO once this many days overdue, the PMO address, and the base of links in emails
+    "datacall_remind_days": "5",
+    "datacall_escalate_days": "3",
+    "datacall_pmo_email": "",
+    "public_url": "http://localhost:8000",
 }

@@ -44,6 +44,20 @@ _TOLERANCES: dict[NodeKind, tuple[float, float, float, float, float]] = {
 _RULES: dict[NodeKind, dict[str, float]] = {
     NodeKind.MAIN_BOARD: {"resource_over_pct": 125},
 }
+# Data cut-offs (bigov.datacall): working days before a sitting its data is due. Boards higher up
+# sit on packs built from the boards below, so their data is due earlier.
+_CUTOFF_DAYS: dict[NodeKind, int] = {
+    NodeKind.MAIN_BOARD: 10,
+    NodeKind.BOARD_SUBGROUP: 8,
+    NodeKind.PORTFOLIO_DIRECTION: 8,
+    NodeKind.PORTFOLIO_PROGRESS: 6,
+    NodeKind.FINANCE: 6,
+    NodeKind.BUSINESS_SUPPORT: 5,
+    NodeKind.ASSURANCE: 6,
+    NodeKind.PROGRAMME_BOARD: 4,
+    NodeKind.MANAGEMENT_TEAM: 3,
+    NodeKind.PROJECT_BOARD: 3,
+}
 _DIMENSIONS = (
     ToleranceDimension.COST_PCT,
     ToleranceDimension.SCHEDULE_DAYS,
@@ -247,7 +261,7 @@ class _GovernanceBuilder(_RaidBuilder):
             sitting_day=sitting_day,
             org_unit_id=org_unit_id,
             purpose=purpose,
-            rules=_RULES.get(kind),
+            rules={**_RULES.get(kind, {}), "data_cutoff_days": _CUTOFF_DAYS[kind]},
         )
         self.nodes[code] = node_id
         self.node_kind[node_id] = kind

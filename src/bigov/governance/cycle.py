@@ -411,6 +411,12 @@ def _run_one(
     measures = run.measures_for(node_id, period, doc["agenda"])
     doc["measures"] = [measure_view(code, m) for code, m in measures.items()]
     doc["readiness"] = assess(facts, topo, node_id, doc["agenda"], measures)
+    from bigov.datacall.service import pack_section
+
+    # the data call behind this sitting, if one was opened: what is assured, what is not
+    calls = pack_section(s, node_id, month, period.as_at)
+    if calls is not None:
+        doc["data_calls"] = calls
 
     code = f"{node.code}/{period.label}/v{version}"
     cycle = Cycle(

@@ -66,6 +66,8 @@ RULE_SETTING_RANGES: dict[str, tuple[Decimal, Decimal]] = {
     "red_confidence_score": (Decimal(1), Decimal(5)),
     "run_change_pp": (Decimal(0), Decimal(100)),
     "resource_over_pct": (Decimal(0), Decimal(1000)),
+    # data calls (bigov.datacall): data is due this many working days before each sitting
+    "data_cutoff_days": (Decimal(0), Decimal(60)),
 }
 GRAINS = ("week", "month", "quarter", "year")
 TEMPLATES = {
@@ -246,6 +248,7 @@ def _load_xlsx(path: Path) -> tuple[list[dict[str, Any]], dict[int, Where]]:
                     "required",
                     "freshness_days",
                     "owner",
+                    "assured",
                 )
             }
         )
@@ -438,6 +441,8 @@ class _Checker:
             self.add(
                 i, "information.freshness_days", "freshness_days must be a whole number ≥ 0", fresh
             )
+        if d.get("assured") not in (None, "", True, False):
+            self.add(i, "information.assured", "assured must be true or false", d["assured"])
         if d.get("owner") and d["owner"] not in self.people:
             self.add(i, "information.owner", f"no person with code {d['owner']}", d["owner"])
 
@@ -605,6 +610,7 @@ def _apply(
                             required=bool(d.get("required", True)),
                             freshness_days=d.get("freshness_days"),
                             owner_id=people.get(d["owner"]) if d.get("owner") else None,
+                            assurance_required=bool(d.get("assured")),
                             written_by=written_by,
                         )
                     )
@@ -698,6 +704,7 @@ def read_design(ws: Workspace) -> dict[str, Any]:
                     "required": d.required,
                     "freshness_days": d.freshness_days,
                     "owner": people.get(d.owner_id) if d.owner_id else None,
+                    "assured": d.assurance_required,
                 }
             )
     return {"nodes": list(out.values())}
@@ -750,6 +757,7 @@ def export_design(ws: Workspace, path: Path) -> Path:
             "required",
             "freshness_days",
             "owner",
+            "assured",
         ],
     }
     ws_ = {name: wb.create_sheet(name) for name in sheets}

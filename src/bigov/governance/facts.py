@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, null, select
 from sqlalchemy.orm import Session
 
 from bigov.benefits.models import Benefit, BenefitEnabler, BenefitProfile
@@ -80,6 +80,9 @@ class SourceStats:
     by_item: dict[int | None, tuple[int, dt.date | None]] = field(default_factory=dict)
     total_in_period: int = 0
     latest: dt.date | None = None
+    # per key: the newest write (updated_at) and newest import batch of those rows, so a data
+    # call can tell a resubmission from the version an assurer judged
+    written: dict[int | None, tuple[dt.datetime | None, int | None]] = field(default_factory=dict)
 
 
 class Facts:
@@ -359,60 +362,81 @@ class Facts:
         """Rows in the cycle window and freshest date, per work item, of one source (cached)."""
         cache_key = f"{spec.key}|{spec.table}"
         cached = self._source_stats.get(cache_key)
-        if cached is not None:
-            return cached
-        table: Table = Base.metadata.tables[spec.table]
-        stats = SourceStats()
-        fresh_col = table.c[spec.fresh] if spec.fresh in table.c else table.c.get("updated_at")
-        item_col = table.c[spec.item] if spec.item else None
-        group_cols = [item_col] if item_col is not None else []
-        cols: list[Any] = [*group_cols, func.count().label("n")]
-        cols.append(func.max(fresh_col).label("latest") if fresh_col is not None else func.count())
-        q = select(*cols).select_from(table)
-        if spec.via_benefit and "benefit_id" in table.c:
-            q = (
-                select(
-                    BenefitEnabler.work_item_id,
-                    func.count().label("n"),
-                    func.max(fresh_col).label("latest") if fresh_col is not None else func.count(),
-                )
-                .select_from(table)
-                .join(BenefitEnabler, BenefitEnabler.benefit_id == table.c.benefit_id)
-                .group_by(BenefitEnabler.work_item_id)
+        if cached is None:
+            cached = self._source_stats[cache_key] = source_stats(self.session, spec, self.period)
+        return cached
+
+
+def source_stats(session: Session, spec: SourceSpec, period: CyclePeriod) -> SourceStats:
+    """Rows of one source in ``period``'s window and their freshest date, per work item: what
+    readiness reads, and what a data call's requests read too (so the two never disagree)."""
+    table: Table = Base.metadata.tables[spec.table]
+    stats = SourceStats()
+    fresh_col = table.c[spec.fresh] if spec.fresh in table.c else table.c.get("updated_at")
+    item_col = table.c[spec.item] if spec.item else None
+    group_cols = [item_col] if item_col is not None else []
+    cols: list[Any] = [*group_cols, func.count().label("n")]
+    cols.append(func.max(fresh_col).label("latest") if fresh_col is not None else func.count())
+    extra: list[Any] = [
+        func.max(table.c[c]) if c in table.c else null() for c in ("updated_at", "batch_id")
+    ]
+    q = select(*cols, *extra).select_from(table)
+    if spec.via_benefit and "benefit_id" in table.c:
+        q = (
+            select(
+                BenefitEnabler.work_item_id,
+                func.count().label("n"),
+                func.max(fresh_col).label("latest") if fresh_col is not None else func.count(),
+                *extra,
             )
-            item_col = BenefitEnabler.__table__.c.work_item_id  # type: ignore[assignment]
-        elif spec.via_benefit and spec.table == "benefit":
-            q = (
-                select(
-                    BenefitEnabler.work_item_id,
-                    func.count().label("n"),
-                    func.max(fresh_col).label("latest") if fresh_col is not None else func.count(),
-                )
-                .select_from(table)
-                .join(BenefitEnabler, BenefitEnabler.benefit_id == table.c.id)
-                .group_by(BenefitEnabler.work_item_id)
+            .select_from(table)
+            .join(BenefitEnabler, BenefitEnabler.benefit_id == table.c.benefit_id)
+            .group_by(BenefitEnabler.work_item_id)
+        )
+        item_col = BenefitEnabler.__table__.c.work_item_id  # type: ignore[assignment]
+    elif spec.via_benefit and spec.table == "benefit":
+        q = (
+            select(
+                BenefitEnabler.work_item_id,
+                func.count().label("n"),
+                func.max(fresh_col).label("latest") if fresh_col is not None else func.count(),
+                *extra,
             )
-            item_col = BenefitEnabler.__table__.c.work_item_id  # type: ignore[assignment]
-        elif item_col is not None:
-            q = q.group_by(item_col)
-        if spec.period and spec.period in table.c:
-            q = q.where(
-                table.c[spec.period] >= self.period.start, table.c[spec.period] <= self.period.month
-            )
-        if spec.raid_kind:
-            q = q.where(table.c.kind == spec.raid_kind)
-        for row in self.session.execute(q):
-            if item_col is not None:
-                key, n, latest = row[0], int(row[1]), row[2]
-            else:
-                key, n, latest = None, int(row[0]), row[1]
-            latest_date = _as_date(latest)
-            stats.by_item[key] = (n, latest_date)
-            stats.total_in_period += n
-            if latest_date and (stats.latest is None or latest_date > stats.latest):
-                stats.latest = latest_date
-        self._source_stats[cache_key] = stats
-        return stats
+            .select_from(table)
+            .join(BenefitEnabler, BenefitEnabler.benefit_id == table.c.id)
+            .group_by(BenefitEnabler.work_item_id)
+        )
+        item_col = BenefitEnabler.__table__.c.work_item_id  # type: ignore[assignment]
+    elif item_col is not None:
+        q = q.group_by(item_col)
+    if spec.period and spec.period in table.c:
+        q = q.where(table.c[spec.period] >= period.start, table.c[spec.period] <= period.month)
+    if spec.raid_kind:
+        q = q.where(table.c.kind == spec.raid_kind)
+    for row in session.execute(q):
+        if item_col is not None:
+            key, n, latest, updated, batch = row[0], int(row[1]), row[2], row[3], row[4]
+        else:
+            key, n, latest, updated, batch = None, int(row[0]), row[1], row[2], row[3]
+        latest_date = _as_date(latest)
+        stats.by_item[key] = (n, latest_date)
+        stats.written[key] = (_as_datetime(updated), batch)
+        stats.total_in_period += n
+        if latest_date and (stats.latest is None or latest_date > stats.latest):
+            stats.latest = latest_date
+    return stats
+
+
+def _as_datetime(value: Any) -> dt.datetime | None:
+    # SQLite hands timestamps back naive (stored as UTC) or, through an aggregate, as text
+    if isinstance(value, str) and value:
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return None
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -435,4 +459,4 @@ def confidence_score(value: str | None) -> int | None:
     return Confidence(value).score
 
 
-__all__ = ["Facts", "confidence_score"]
+__all__ = ["Facts", "SourceStats", "confidence_score", "source_stats"]

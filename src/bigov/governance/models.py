@@ -7,7 +7,7 @@ import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Integer, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bigov.db.base import Entity, enum_type, id_fk
@@ -135,3 +135,6 @@ class InformationDefinition(Entity):
     required: Mapped[bool] = mapped_column(Boolean, default=True)
     freshness_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     owner_id: Mapped[int | None] = id_fk("person.id")  # who owes the data
+    # the board sits only on assured data for this definition: figures built on data the PMO
+    # has not yet accepted are marked in the pack (bigov.datacall)
+    assurance_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

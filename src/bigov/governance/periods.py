@@ -26,7 +26,7 @@ def parse_period(text: str) -> dt.date:
         ConfigError: not of the form YYYY-MM or not a real month.
     """
     m = _PERIOD.match(text.strip())
-    if not m or not 1 <= int(m.group(2)) <= 12:
+    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1:
         raise ConfigError(f"period must be YYYY-MM (e.g. 2026-03), not {text!r}")
     return dt.date(int(m.group(1)), int(m.group(2)), 1)
 

@@ -224,11 +224,7 @@ def assess(
     definition not in it is missing)."""
     scope = topo.scope(node_id)
     as_at = facts.period.as_at
-    live_all = {i for i in scope if topo.items[i].phase not in ("closed", "cancelled")}
-    # the items expected to report status: live leaves of the scope (parents roll up their children)
-    live = sorted(
-        i for i in live_all if not any(c in live_all for c in topo.item_children.get(i, ()))
-    )
+    live_all, live = expected_reporters(topo, node_id)
     rows: list[dict[str, Any]] = []
     for item in agenda:
         for d in item["information"]:
@@ -315,6 +311,18 @@ def assess(
     return rows
 
 
+def expected_reporters(topo: Topology, node_id: int) -> tuple[set[int], list[int]]:
+    """(live items of the node's scope, the live leaves among them): the items expected to
+    report status, since parents roll up their children. Data calls ask the same items."""
+    live_all = {
+        i for i in topo.scope(node_id) if topo.items[i].phase not in ("closed", "cancelled")
+    }
+    live = sorted(
+        i for i in live_all if not any(c in live_all for c in topo.item_children.get(i, ()))
+    )
+    return live_all, live
+
+
 def _benefits_due(facts: Facts, node_id: int) -> bool:
     """Whether any benefit of the node's scope plans value in or before the cycle's month, so
     that its profile (actuals) is owed for this sitting."""
@@ -335,4 +343,4 @@ def _list_missing(row: dict[str, Any], topo: Topology, items: list[int], _: set[
         row["owed_by"] = ", ".join(owners[:5]) + (" …" if len(owners) > 5 else "")
 
 
-__all__ = ["DEFAULT_AGENDA", "assess"]
+__all__ = ["DEFAULT_AGENDA", "assess", "expected_reporters"]

@@ -205,6 +205,10 @@ def import_records(
             record_before(s, plan, batch_id)
             execute_plan(s, plan, batch_id=batch_id, user=user, reporter=reporter)
             counts = plan.counts
+            from bigov.datacall.service import record_batch
+
+            # in the batch's own transaction: the data-call requests these rows satisfy
+            record_batch(s, batch_id, user)
             s.execute(
                 update(ImportBatch)
                 .where(ImportBatch.id == batch_id)

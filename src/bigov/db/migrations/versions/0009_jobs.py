@@ -1,7 +1,7 @@
 """jobs: the job record, and on PostgreSQL the job engine's queue (procrastinate's schema)
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-05 10:28:42.755925
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from bigov.jobs.engine_schema import create_queue_schema, drop_queue_schema
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

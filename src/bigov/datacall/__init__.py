@@ -1,0 +1,1 @@
+"""Data calls: who owes what for each sitting — requests, submission, assurance, reminders."""
