@@ -44,7 +44,7 @@ def test_working_days_and_sitting_dates() -> None:
     october = dt.date(2026, 10, 1)
     assert sitting_date("monthly", 15, october) == dt.date(2026, 11, 15)
     assert sitting_date("monthly", 31, october) == dt.date(2026, 11, 30)  # clamped
-    assert sitting_date("quarterly", None, october) == dt.date(2026, 11, 1)
+    assert sitting_date("quarterly", None, october) == dt.date(2026, 11, 10)  # the default day
     assert sitting_date("weekly", 3, october) == dt.date(2026, 11, 4)  # first Wednesday
     assert sitting_date("fortnightly", 7, october).isoweekday() == 7
 

@@ -179,3 +179,45 @@ def test_owner_without_email_is_reported_not_lost(demo: Workspace) -> None:
     assert any(target.owner_code in p and "no usable email" in p for p in result.problems)
     # still owed: the request is not dropped because nobody can be emailed
     assert demo.datacall.request(target.code, today=DAY).state == "requested"
+
+
+def test_the_schedule_submits_reminders_at_each_cut_off_and_the_job_sends_once(
+    demo: Workspace, smtp_sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bigov.datacall.calendar import cutoff_days, sitting_for
+    from bigov.governance.models import GovernanceNode
+    from bigov.jobs.schedule import plan
+
+    demo.set_setting("public_url", "https://bigov.example.org")
+    # the schedule's cut-off of a node is the data call's own (its design's working days)
+    due = list(plan(demo, dt.date(2026, 11, 1), dt.date(2026, 11, 30)))
+    reminders = [d for d in due if d.kind == "datacall.reminders" and d.args["period"] == "2026-10"]
+    assert reminders
+    with demo.session() as s:
+        nodes = {n.code: n for n in s.scalars(select(GovernanceNode))}
+    for d in reminders:
+        n = nodes[d.args["node"]]
+        assert cutoff_days(n.rules) is not None
+        sitting = sitting_for(
+            n.code, n.name, n.cadence.value, n.sitting_day, n.rules, dt.date(2026, 10, 1)
+        )
+        assert d.on == sitting.cutoff_on
+
+    if demo.backend == "postgresql":
+        return  # there the job waits in the queue for a worker (tests/jobs/test_workers.py)
+    # the job (in the submitting process on SQLite) opens the node's call and sends the digests
+    monkeypatch.setenv("BIGOV_SMTP_URL", smtp_sink.url)
+    first = reminders[0]
+    job = demo.jobs.submit("datacall.reminders", first.args, started_by="schedule")
+    assert job.state == "succeeded", job.error
+    assert job.result is not None and job.result["created"] > 0
+    sent = len(smtp_sink.messages)
+    assert sent == job.result["sent"]
+    # submitted again: the same work, the same job; a new job the same day sends nothing new
+    assert demo.jobs.submit("datacall.reminders", first.args, started_by="schedule").id == job.id
+    other = next((d for d in reminders if d.on == first.on and d is not first), None)
+    if other is not None:
+        again = demo.jobs.submit("datacall.reminders", other.args, started_by="schedule")
+        assert again.state == "succeeded", again.error
+        assert len(smtp_sink.messages) == sent + (again.result or {}).get("sent", 0)
+        assert smtp_sink.recipients() == sorted(set(smtp_sink.recipients()))

@@ -38,6 +38,11 @@ class Sitting:
     cutoff_on: dt.date | None
 
 
+# a node whose design names no sitting day meets on the 10th of the month after its period
+# (the schedule of jobs and the data calls read this one rule)
+DEFAULT_SITTING_DAY = 10
+
+
 def cutoff_days(rules: dict[str, object] | None) -> int | None:
     """The node's cut-off in working days (None: the design sets none)."""
     value = (rules or {}).get(CUTOFF_RULE)
@@ -64,7 +69,7 @@ def sitting_date(cadence: str, sitting_day: int | None, month: dt.date) -> dt.da
         offset = (weekday - nxt.isoweekday()) % 7
         return nxt + dt.timedelta(days=offset)
     last = _calendar.monthrange(nxt.year, nxt.month)[1]
-    return nxt.replace(day=min(max(sitting_day or 1, 1), last))
+    return nxt.replace(day=min(max(sitting_day or DEFAULT_SITTING_DAY, 1), last))
 
 
 def sitting_for(

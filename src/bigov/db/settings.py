@@ -28,8 +28,9 @@ DEFAULTS: dict[str, str] = {
     # empty = a folder beside the SQLite file, none on PostgreSQL until set
     "packs_dir": "",
     "pack_formats": "html,pdf,xlsx",
-    # the schedule from cadences: readiness checks this many days before a sitting, packs ready
-    # this many days before the first sitting of the month
+    # the schedule from cadences: the cut-off (readiness checks, reminders) this many working
+    # days before a sitting for nodes whose design sets no `data_cutoff_days`; packs ready this
+    # many days before the first sitting of the month
     "cutoff_days": "5",
     "pack_lead_days": "3",
     # data calls (bigov datacall): remind this many days before a due date, copy the manager

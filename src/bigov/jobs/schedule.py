@@ -18,7 +18,6 @@ task ticks (one defer per tick across all workers); on SQLite, run ``bigov jobs 
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +30,9 @@ if TYPE_CHECKING:
     from bigov.jobs.schemas import JobDetail
     from bigov.workspace import Workspace
 
-DEFAULT_SITTING_DAY = 10  # a node with no sitting day meets on the 10th of the next month
-CATCH_UP_DAYS = 3  # a tick also submits what fell due over the days before it
+# a tick also submits what fell due over the days before it: a long weekend without ticks (cron
+# on working days, a stopped worker) loses nothing
+CATCH_UP_DAYS = 5
 SCHEDULER = "scheduler"
 
 
@@ -44,15 +44,6 @@ class Due:
     kind: str
     args: dict[str, Any] = field(hash=False)
     why: str
-
-
-def sitting_date(cadence: str, sitting_day: int | None, month_after: dt.date) -> dt.date:
-    """The day in ``month_after`` (its first) when a node of ``cadence`` sits."""
-    if cadence in (Cadence.WEEKLY.value, Cadence.FORTNIGHTLY.value):
-        weekday = (sitting_day or 1) - 1  # ISO 1 = Monday
-        return month_after + dt.timedelta(days=(weekday - month_after.weekday()) % 7)
-    last = calendar.monthrange(month_after.year, month_after.month)[1]
-    return month_after.replace(day=min(sitting_day or DEFAULT_SITTING_DAY, last))
 
 
 def packs_dir(ws: Workspace) -> Path | None:
@@ -69,10 +60,13 @@ def packs_dir(ws: Workspace) -> Path | None:
 def plan(ws: Workspace, start: dt.date, end: dt.date) -> list[Due]:
     """Every piece of scheduled work falling due from ``start`` to ``end`` (inclusive), in date
     order."""
+    from bigov.datacall.calendar import cutoff_days, sitting_date, working_days_before
     from bigov.governance.topology import Topology
     from bigov.jobs.registry import load_kinds
 
-    cutoff = dt.timedelta(days=int(ws.setting("cutoff_days")))
+    # one cut-off for the schedule and the data calls: the node's own (working days, set in
+    # the design) or else the workspace's default, counted the same way
+    default_cutoff = int(ws.setting("cutoff_days"))
     lead = dt.timedelta(days=int(ws.setting("pack_lead_days")))
     formats = [f.strip() for f in ws.setting("pack_formats").split(",") if f.strip()]
     out_dir = packs_dir(ws)
@@ -85,20 +79,21 @@ def plan(ws: Workspace, start: dt.date, end: dt.date) -> list[Due]:
     first = add_months(dt.date(start.year, start.month, 1), -1)
     for month in months_between(first, end):
         period = f"{month:%Y-%m}"
-        after = add_months(month, 1)
         due = [n for n in nodes if is_due(Cadence(n.cadence), month, fy_start)]
         if not due:
             continue
-        sittings = {n.code: sitting_date(n.cadence, n.sitting_day, after) for n in due}
-        for code, day in sorted(sittings.items()):
-            args = {"node": code, "period": period, "on": (day - cutoff).isoformat()}
-            out.append(Due(day - cutoff, "cycle.readiness", args, f"cut-off of {code}'s {day}"))
-            if reminders:
-                out.append(Due(day - cutoff, "datacall.reminders", args, f"cut-off of {code}"))
+        sittings = {n.code: (sitting_date(n.cadence, n.sitting_day, month), n) for n in due}
+        for code, (day, node) in sorted(sittings.items()):
+            days = cutoff_days(node.rules)
+            cut = working_days_before(day, default_cutoff if days is None else days)
+            args = {"node": code, "period": period, "on": cut.isoformat()}
+            out.append(Due(cut, "cycle.readiness", args, f"cut-off of {code}'s {day}"))
+            if reminders and days is not None:  # a data call skips nodes with no cut-off
+                out.append(Due(cut, "datacall.reminders", args, f"cut-off of {code}"))
         month_args: dict[str, Any] = {"period": period, "formats": formats}
         if out_dir is not None:
             month_args["out_dir"] = str(out_dir)
-        first_sitting = min(sittings.values())
+        first_sitting = min(day for day, _ in sittings.values())
         out.append(
             Due(
                 first_sitting - lead,
@@ -122,4 +117,4 @@ def tick(ws: Workspace, now: dt.datetime | None = None) -> list[JobDetail]:
     ]
 
 
-__all__ = ["Due", "packs_dir", "plan", "sitting_date", "tick"]
+__all__ = ["Due", "packs_dir", "plan", "tick"]
