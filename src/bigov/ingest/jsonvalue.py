@@ -85,9 +85,7 @@ def parse_cell(value: Any, check: Check | None = None) -> str | None:
         parsed: Any = value
     elif isinstance(value, str):
         try:
-            parsed = json.loads(
-                value, object_pairs_hook=_unique_keys, parse_constant=_no_constant
-            )
+            parsed = json.loads(value, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
             raise ParseError(
                 f"not valid JSON: {exc.msg} at character {exc.pos + 1}; "
