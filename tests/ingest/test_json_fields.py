@@ -67,6 +67,16 @@ def test_canonical_text() -> None:
         parse_cell('{"a": 1, "a": 2}')
     with pytest.raises(ParseError, match="not a JSON number"):
         parse_cell('{"a": NaN}')
+    with pytest.raises(ParseError, match="too large"):
+        parse_cell('{"a": 1e400}')
+    with pytest.raises(ParseError, match="not a usable JSON value"):
+        parse_cell('{"a": 1' + "0" * 5000 + "}")
+    with pytest.raises(ParseError, match="nested deeper"):
+        parse_cell('{"a":' * 20 + "1" + "}" * 20)
+    with pytest.raises(ParseError, match="nested deeper"):
+        parse_cell('{"a":' * 100_000 + "1" + "}" * 100_000)
+    with pytest.raises(ParseError, match="got a string"):
+        parse_cell('"text"')
 
 
 def test_json_field_round_trip(ingest_ws: Workspace, tmp_path: Path) -> None:
@@ -173,7 +183,7 @@ def test_bad_json_cells_are_refused(ingest_ws: Workspace, tmp_path: Path) -> Non
     by_row = {p.row: p.reason for p in problems}
     assert sorted(by_row) == [3, 4, 5, 6, 7, 8]  # row 2 (A) is fine
     assert by_row[3].startswith("not valid JSON")
-    assert by_row[4] == "expected a JSON object, got list JSON"
+    assert by_row[4] == "expected a JSON object, got an array"
     assert by_row[5].startswith("unknown rule setting 'cost_pct'; use min_cost_pct")
     assert "rule setting resource_over_pct is 2000: out of range 0–1000" in by_row[6]
     assert "rule setting data_cutoff_days is 61: out of range 0–60" in by_row[6]

@@ -16,6 +16,7 @@ and :func:`parse_cell` raising only :class:`~bigov.ingest.parse.ParseError`.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -72,6 +73,23 @@ def _no_constant(name: str) -> Any:
     raise ParseError(f"{name} is not a JSON number")
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e400: no database stores it as JSON
+        raise ParseError(f"number {text} is too large")
+    return value
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "true/false"
+    return "a number"
+
+
 def parse_cell(value: Any, check: Check | None = None) -> str | None:
     """The canonical text of a cell holding a JSON object, None for an empty cell.
 
@@ -85,7 +103,14 @@ def parse_cell(value: Any, check: Check | None = None) -> str | None:
         parsed: Any = value
     elif isinstance(value, str):
         try:
-            parsed = json.loads(value, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+            parsed = json.loads(
+                value,
+                object_pairs_hook=_unique_keys,
+                parse_constant=_no_constant,
+                parse_float=_finite,
+            )
+        except ParseError:
+            raise
         except json.JSONDecodeError as exc:
             raise ParseError(
                 f"not valid JSON: {exc.msg} at character {exc.pos + 1}; "
@@ -93,10 +118,12 @@ def parse_cell(value: Any, check: Check | None = None) -> str | None:
             ) from None
         except RecursionError:
             raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+        except ValueError as exc:  # an integer of thousands of digits (Python's own limit)
+            raise ParseError(f"not a usable JSON value: {exc}") from None
     else:
         raise ParseError(f'expected a JSON object such as {{"name": 1}}, got {value!r}')
     if not isinstance(parsed, dict):
-        raise ParseError(f"expected a JSON object, got {type(parsed).__name__} JSON")
+        raise ParseError(f"expected a JSON object, got {_json_kind(parsed)}")
     try:
         safeload.check_depth(parsed, "cell", max_depth=MAX_DEPTH)
     except ValidationError:  # safeload words it for files; a cell gets the parser's message
