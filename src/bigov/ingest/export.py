@@ -4,7 +4,9 @@ Each kind becomes a table whose header row is ``code`` + the kind's field names 
 codes: ``parent``, ``owner``, ...) — exactly what ``bigov import`` reads without a mapping.
 Formats: XLSX (one sheet per kind, sheet name = kind), CSV (one file per kind in a folder, or one
 file for one kind), JSON (``{"kind": [{field: value}, ...]}``). Dates are ISO dates, numbers
-keep their stored decimals, enums their values (``amber/green``).
+keep their stored decimals, enums their values (``amber/green``), JSON columns (a node's
+``rules``) their canonical JSON text (compact, keys sorted: :mod:`bigov.ingest.jsonvalue`),
+a text cell in every format.
 
 One query per kind plus one per referenced kind: no per-row look-ups.
 """
@@ -23,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bigov.errors import ConfigError
+from bigov.ingest import jsonvalue
 from bigov.ingest.csv_guard import guard
 from bigov.ingest.spec import KindSpec, kind_spec, kinds
 from bigov.workspace import Workspace
@@ -61,12 +64,15 @@ def _rows(session: Session, spec: KindSpec, code_maps: dict[str, dict[int, str]]
         for n in names
         if spec.fields[n].ref
     }
+    objects = {n for n in names if spec.fields[n].type == "json"}
     for r in session.execute(select(*cols).order_by(table.c.code)):
         row: list[Any] = [r[0]]
         for i, n in enumerate(names, start=1):
             v = r[i]
             if n in refs and v is not None:
                 v = refs[n].get(v)
+            elif n in objects and v is not None:
+                v = jsonvalue.canonical(v)
             row.append(_plain(v))
         rows.append(row)
     return header, rows

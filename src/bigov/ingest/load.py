@@ -24,11 +24,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Column, Table, insert, select
+from sqlalchemy import JSON, Column, Table, insert, select
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
 from bigov.db.base import utcnow
+from bigov.ingest import jsonvalue
 from bigov.ingest.spec import FieldSpec, KindSpec, kind_spec
 from bigov.ingest.validate import (
     ID,
@@ -70,6 +71,13 @@ def _driver_values(series: pl.Series, col: Column[Any], dialect: Dialect) -> lis
     would make of each value, computed for the whole column where the result is known)."""
     processor = col.type.dialect_impl(dialect).bind_processor(dialect)
     dtype = series.dtype
+    if isinstance(col.type, JSON):
+        # validation holds the canonical text: the object goes to the column's own processor
+        # (JSON text on SQLite, a JSON parameter on PostgreSQL), an empty cell is SQL NULL
+        objects = [jsonvalue.from_text(v) for v in series.to_list()]
+        if processor is None:
+            return objects
+        return [None if v is None else processor(v) for v in objects]
     if processor is None:
         return series.to_list()
     if dialect.name == "sqlite":
@@ -198,6 +206,8 @@ def _insert(
         if default is None and not f.nullable:
             default = _callable_default(spec, name)
         if name in frame.columns:
+            if f.type == "json" and default is not None:  # the frame holds JSON as its text
+                default = jsonvalue.canonical(default)
             series = frame[name]
             use_default = ~frame[present_col(name)]
             if not f.nullable:

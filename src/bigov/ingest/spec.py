@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, String, Table, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, Numeric, String, Table, Text
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapper
 from sqlalchemy.sql.schema import Column, UniqueConstraint
@@ -31,6 +31,7 @@ from sqlalchemy.sql.schema import Column, UniqueConstraint
 from bigov.db.base import Base, Entity
 from bigov.db.registry import load_models
 from bigov.errors import ConfigError
+from bigov.ingest.jsonvalue import CHECKS, Check
 
 # Columns that the loader owns: never read from files, never exported.
 BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "batch_id", "written_by"})
@@ -106,7 +107,7 @@ KIND_ALIASES: dict[str, str] = {
     "exclusion_items": "portfolio_exclusion_item",
 }
 
-FieldKind = str  # "str" | "int" | "decimal" | "date" | "bool" | "enum" | "ref"
+FieldKind = str  # "str" | "int" | "decimal" | "date" | "bool" | "enum" | "ref" | "json"
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,8 @@ class FieldSpec:
     ref: str | None = None  # referenced kind, for type "ref"
     non_negative: bool = False
     default: Any = None  # the column's scalar default (what an absent value becomes on insert)
+    # type "json": the column's own check of an object (bigov.ingest.jsonvalue.CHECKS)
+    json_check: Check | None = None
 
     @property
     def choices(self) -> list[str]:
@@ -142,6 +145,7 @@ class FieldSpec:
             "bool": "true/false",
             "enum": "one of: " + ", ".join(self.choices),
             "ref": f"code of a {self.ref}",
+            "json": 'a JSON object, e.g. {"name": 1}',
         }[self.type]
         if self.max_length and self.type == "str":
             kind += f", up to {self.max_length} characters"
@@ -205,6 +209,8 @@ def _field_for(kind: str, col: Column[Any]) -> FieldSpec:
         fname = name[:-3] if name.endswith("_id") else name
         return FieldSpec(name=fname, type="ref", ref=target, **common)
     t = col.type
+    if isinstance(t, JSON):  # held as its canonical JSON text (bigov.ingest.jsonvalue)
+        return FieldSpec(name=name, type="json", json_check=CHECKS.get((kind, name)), **common)
     if isinstance(t, SAEnum) and t.enum_class is not None:
         return FieldSpec(name=name, type="enum", enum=t.enum_class, **common)
     if isinstance(t, Boolean):

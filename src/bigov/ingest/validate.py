@@ -40,6 +40,7 @@ from bigov.codes import (
     strip_control,
 )
 from bigov.errors import Problem, ValidationError
+from bigov.ingest import jsonvalue
 from bigov.ingest.mapping import Mapping, RecordSet
 from bigov.ingest.parse import (
     DATE_MAX,
@@ -100,8 +101,9 @@ def present_col(name: str) -> str:
 
 
 def polars_type(f: FieldSpec | None) -> pl.DataType:
-    """The frame type of a field (``None``: the code). Enums are held as their stored values."""
-    if f is None or f.type in ("str", "ref", "enum"):
+    """The frame type of a field (``None``: the code). Enums are held as their stored values,
+    JSON objects as their canonical text (:func:`bigov.ingest.jsonvalue.canonical`)."""
+    if f is None or f.type in ("str", "ref", "enum", "json"):
         return pl.String()
     if f.type == "decimal":
         return pl.Decimal(min(f.precision or 38, 38), f.scale or 0)
@@ -227,6 +229,12 @@ def converter(f: FieldSpec, mapping: Mapping | None) -> Converter:
 
     elif f.type == "bool":
         base = parse_bool
+    elif f.type == "json":
+        check = f.json_check
+
+        def base(v: Any) -> Any:
+            return jsonvalue.parse_cell(v, check)
+
     elif f.type == "enum":
         assert f.enum is not None
         lookup = enum_lookup(f.enum)
@@ -293,6 +301,8 @@ def _fast(
     col = pl.col("s")
     slow_expr: pl.Expr
     value_expr: pl.Expr
+    if kind == "json":  # every cell is parsed (and checked) as JSON by its converter
+        return pl.Series(s.name, [None] * len(s), dtype=dtype), ~null
     if kind in ("code", "str", "ref"):
         length = CODE_LENGTH if kind in ("code", "ref") else (f.max_length if f else None)
         slow_expr = col.str.contains(_EDGE)
@@ -782,6 +792,9 @@ def stored_frame(session: Session, spec: KindSpec, codes: Sequence[str]) -> pl.D
             series = pl.Series(name, values, dtype=pl.Int64, strict=False).cast(pl.Boolean)
         elif f.type in ("str", "enum"):
             series = pl.Series(name, values, dtype=pl.String, strict=False)
+        elif f.type == "json":  # the driver gives the object: its canonical text, as a batch's
+            texts = [None if v is None else jsonvalue.canonical(v) for v in values]
+            series = pl.Series(name, texts, dtype=pl.String)
         else:
             series = pl.Series(name, [_plain(v) for v in values], dtype=dtype, strict=False)
         columns[name] = series.alias(name)
@@ -952,7 +965,8 @@ def _plan_kind(
 
 
 def row_values(spec: KindSpec, row: dict[str, Any]) -> dict[str, Any]:
-    """The given fields of one frame row as Python values (enum members, like the models)."""
+    """The given fields of one frame row as Python values (enum members and JSON objects, like
+    the models)."""
     out: dict[str, Any] = {"code": row.get("code")}
     for name, f in spec.fields.items():
         if not row.get(present_col(name)):
@@ -960,6 +974,8 @@ def row_values(spec: KindSpec, row: dict[str, Any]) -> dict[str, Any]:
         v = row.get(name)
         if f.enum is not None and v is not None:
             v = f.enum(v)
+        elif f.type == "json":
+            v = jsonvalue.from_text(v)
         out[name] = v
     return out
 
