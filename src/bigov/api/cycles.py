@@ -93,7 +93,11 @@ def list_cycles(
         if node is not None:
             q = q.where(GovernanceNode.code == node)
         if period is not None:
-            q = q.where(Cycle.period == parse_period(period))
+            try:
+                month = parse_period(period)
+            except Exception:
+                raise Problem(422, f"field 'period': {period!r} is not a month YYYY-MM") from None
+            q = q.where(Cycle.period == month)
         return [
             CycleRow(
                 code=c.code,
