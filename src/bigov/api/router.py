@@ -10,6 +10,7 @@ from bigov.api import (
     benefits,
     cycles,
     governance,
+    imports,
     money,
     org,
     raid,
@@ -20,4 +21,5 @@ from bigov.api import (
 router = APIRouter()
 for module in (session, work, benefits, raid, money, cycles, analysis, governance, org, audit):
     router.include_router(module.router)
+router.include_router(imports.router)
 router.include_router(cycles.decisions_router)

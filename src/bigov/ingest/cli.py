@@ -89,7 +89,10 @@ def import_command(
                 err.hint = f"problems written to {errors}"
             raise
     if json_out:
-        print_json({**result.model_dump(mode="json"), "totals": result.totals})
+        from bigov.ingest.schemas import ImportReport
+
+        # the same schema POST /api/v1/imports answers with
+        print_json(ImportReport.of(result))
         return
     table = Table(
         "kind",

@@ -1,0 +1,54 @@
+"""What an import reports, shared by ``bigov import --json`` and ``POST /api/v1/imports``: the
+batch's counts on success, every problem (file, sheet, row, column, value, reason) when the
+file is refused."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from bigov.errors import Problem
+from bigov.ingest.service import ImportResult
+
+
+class ImportReport(BaseModel):
+    """An import's outcome: ``status`` is committed, rejected or dry-run; ``counts`` by kind
+    (inserted / updated / unchanged / rejected) and their ``totals``."""
+
+    batch_id: int | None
+    status: str
+    source: str
+    file_name: str | None
+    file_hash: str | None
+    user: str | None
+    counts: dict[str, dict[str, int]]
+    problems: int = 0
+    totals: dict[str, int]
+
+    @classmethod
+    def of(cls, result: ImportResult) -> ImportReport:
+        return cls(**result.model_dump(), totals=result.totals)
+
+
+class ImportProblem(BaseModel):
+    """One finding of a refused import, located as precisely as the source allows."""
+
+    file: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    reason: str
+
+    @classmethod
+    def of(cls, problem: Problem) -> ImportProblem:
+        return cls(
+            file=problem.file,
+            sheet=problem.sheet,
+            row=problem.row,
+            column=problem.column,
+            value=problem.value,
+            reason=problem.reason,
+        )
+
+
+__all__ = ["ImportProblem", "ImportReport"]
