@@ -35,7 +35,7 @@ def answer(
     st: StateDep, question: str, params: dict[str, Any], compute: Callable[[Session], Any]
 ) -> Response:
     """The kept answer to ``question`` (computed now if this data version has none yet)."""
-    body, kept = kept_answer(st.ws.session, question, params, compute)
+    body, kept = kept_answer(st.ws.session, question, params, compute, st.answers)
     return Response(
         body,
         media_type="application/json",

@@ -73,15 +73,39 @@ def _local_lock(key: str) -> threading.Lock:
         return _local_locks.setdefault(key, threading.Lock())
 
 
-def _read(s: Session, key: str, *, try_lock: bool = False) -> tuple[int, str | None, bool]:
+# answers a caller served last, by key: (data version, body); a kept answer of the current
+# version is then not fetched again, only confirmed (its version is one small column)
+Served = dict[str, tuple[int, str]]
+MAX_SERVED = 64
+
+
+def _remember(served: Served | None, key: str, version: int, body: str) -> None:
+    if served is None:
+        return
+    if len(served) >= MAX_SERVED and key not in served:
+        served.pop(next(iter(served)), None)
+    served[key] = (version, body)
+
+
+def _read(
+    s: Session, key: str, served: Served | None, *, try_lock: bool = False
+) -> tuple[int, str | None, bool]:
     """(data version, kept answer or None, whether this transaction now holds the key's
     advisory lock) in one statement. With ``try_lock`` (PostgreSQL) a miss also tries to take
-    the lock, so the usual miss costs no extra round trip."""
-    cols: list[Any] = [DataVersion.version, AnalysisAnswer.body]
+    the lock, so the usual miss costs no extra round trip. An answer this process already holds
+    for the current version is not sent again by the database."""
+    known = served.get(key) if served is not None else None
+    known_version = known[0] if known else -1
+    fresh = DataVersion.version == known_version
+    cols: list[Any] = [
+        DataVersion.version,
+        AnalysisAnswer.key.is_not(None),
+        case((fresh, None), else_=AnalysisAnswer.body),
+    ]
     if try_lock:
         cols.append(
             case(
-                (AnalysisAnswer.body.is_(None), func.pg_try_advisory_xact_lock(_lock_id(key))),
+                (AnalysisAnswer.key.is_(None), func.pg_try_advisory_xact_lock(_lock_id(key))),
                 else_=False,
             )
         )
@@ -97,7 +121,15 @@ def _read(s: Session, key: str, *, try_lock: bool = False) -> tuple[int, str | N
     if row is None:
         # no version row (a damaged workspace): answers cannot be keyed, so none is kept
         return 0, None, False
-    return int(row[0]), row[1], bool(row[2]) if try_lock else False
+    version, found, body = int(row[0]), bool(row[1]), row[2]
+    locked = bool(row[3]) if try_lock else False
+    if not found:
+        return version, None, locked
+    if body is None and known is not None and known[0] == version:
+        body = known[1]
+    if body is not None:
+        _remember(served, key, version, body)
+    return version, body, locked
 
 
 def kept_answer(
@@ -105,20 +137,23 @@ def kept_answer(
     question: str,
     params: dict[str, Any],
     compute: Callable[[Session], Any],
+    served: Served | None = None,
 ) -> tuple[str, bool]:
     """The JSON text of ``question`` asked with ``params``, and whether it was kept already.
 
     ``sessions`` opens a unit of work (``Workspace.session``); ``compute(session)`` returns the
     answer as a pydantic model or JSON-able value, computed through that session — whose
     transaction has already read the data version the answer will be kept under. A kept answer
-    costs one statement; a miss adds the computation and one insert.
+    costs one statement; a miss adds the computation and one insert. ``served`` (owned by the
+    caller, one per workspace) keeps the bodies last served, so an unchanged answer is
+    confirmed by the database rather than sent again.
     """
     key = answer_key(question, params)
     local = _local_lock(key)
     with ExitStack() as stack:
         s = stack.enter_context(sessions())
         postgres = s.get_bind().dialect.name == "postgresql"
-        version, body, locked = _read(s, key, try_lock=postgres)
+        version, body, locked = _read(s, key, served, try_lock=postgres)
         if body is not None:
             return body, True
         if version == 0:
@@ -134,7 +169,7 @@ def kept_answer(
             # another thread or process is computing it: wait for it, then read its answer
             if postgres and not locked:
                 s.execute(select(func.pg_advisory_xact_lock(_lock_id(key))))
-            version, body, _ = _read(s, key)
+            version, body, _ = _read(s, key, served)
             if body is not None:
                 return body, True
         started = time.perf_counter()
@@ -149,6 +184,7 @@ def kept_answer(
         }
         insert = (pg_insert if postgres else sqlite_insert)(AnalysisAnswer).values(**row)
         s.execute(insert.on_conflict_do_nothing())
+    _remember(served, key, version, body)
     return body, False
 
 
