@@ -5,8 +5,10 @@ and the cycles' stored governed figures, on PostgreSQL (schema ``<schema>_report
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import inspect, select, text
@@ -182,3 +184,16 @@ def test_figures_and_exceptions_are_the_cycles_own(org: Org) -> None:
     assert from_api, "the small organisation's overspends raise exceptions"
     # the view holds one row per exception and period: the API names each by its thread code
     assert from_api <= {code.split("/")[0] for code in exceptions}
+
+
+def test_the_documented_contract_names_every_column() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "reporting-views.md").read_text()
+    for name, columns in COLUMNS.items():
+        section = doc.split(f"## `{name}`", 1)[1].split("\n## ", 1)[0]
+        documented = [
+            col
+            for line in section.splitlines()
+            if line.startswith("| `")
+            for col in re.findall(r"`([a-z_]+)`", line.split("|")[1])
+        ]
+        assert documented == columns, name

@@ -15,6 +15,7 @@ from bigov.api import (
     org,
     raid,
     session,
+    strategy,
     work,
 )
 
@@ -22,4 +23,5 @@ router = APIRouter()
 for module in (session, work, benefits, raid, money, cycles, analysis, governance, org, audit):
     router.include_router(module.router)
 router.include_router(imports.router)
+router.include_router(strategy.router)
 router.include_router(cycles.decisions_router)
