@@ -131,3 +131,44 @@ def gaps(st: StateDep, user: UserDep, as_at: AsAt = None) -> Any:
         _organisation(scope)
     day = as_at or dt.date.today()
     return answer(st, "gaps", {"as_at": day}, lambda s: run(s, as_at=day))
+
+
+@router.get("/capacity")
+def capacity(
+    st: StateDep,
+    user: UserDep,
+    start: Annotated[dt.date | None, Query(description="First month (inclusive).")] = None,
+    end: Annotated[dt.date | None, Query(description="Months before this.")] = None,
+) -> Any:
+    """Committed demand against capacity per skill × team × month and per skill × month, with
+    what is over-allocated."""
+    from bigov.analysis.resources import capacity as run
+
+    with scoped_read(st, user) as (_, scope):
+        _organisation(scope)
+    return answer(
+        st, "capacity", {"start": start, "end": end}, lambda s: run(s, start=start, end=end)
+    )
+
+
+@router.get("/capacity/what-if")
+def capacity_what_if(
+    st: StateDep,
+    user: UserDep,
+    work_item: Annotated[str, Query(pattern=CODE_RE)],
+    start: Annotated[dt.date | None, Query(description="First month (inclusive).")] = None,
+    end: Annotated[dt.date | None, Query(description="Months before this.")] = None,
+) -> Any:
+    """What starting `work_item` would do to capacity: its demand added to the committed."""
+    from bigov.analysis.resources import what_if
+
+    with scoped_read(st, user) as (s, scope):
+        _organisation(scope)
+        if s.scalar(select(WorkItem.id).where(WorkItem.code == work_item)) is None:
+            raise not_found("work item", work_item)
+    return answer(
+        st,
+        "capacity_what_if",
+        {"work_item": work_item, "start": start, "end": end},
+        lambda s: what_if(s, work_item, start=start, end=end),
+    )

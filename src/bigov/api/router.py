@@ -11,8 +11,10 @@ from bigov.api import (
     cycles,
     governance,
     imports,
+    metrics,
     money,
     org,
+    portfolio,
     raid,
     session,
     strategy,
@@ -24,4 +26,6 @@ for module in (session, work, benefits, raid, money, cycles, analysis, governanc
     router.include_router(module.router)
 router.include_router(imports.router)
 router.include_router(strategy.router)
+router.include_router(metrics.router)
+router.include_router(portfolio.router)
 router.include_router(cycles.decisions_router)
