@@ -291,7 +291,10 @@ def _row_code(code: str, period: str) -> str:
 
 
 def _month_of(period: str) -> dt.date:
-    return dt.date(int(period[:4]), int(period[5:7]), 1)
+    try:
+        return dt.date(int(period[:4]), int(period[5:7]), 1)
+    except ValueError:
+        raise Problem(422, f"field 'period': {period} is not a month") from None
 
 
 @router.get("/{code}/profile/{period}", response_model=ProfileOut, responses={404: {}})

@@ -38,6 +38,24 @@ def _organisation(st: StateDep, user: Principal) -> Scope:
         return scope
 
 
+class RoundIn(RoundOptions):
+    """The choices that make a planning round (:class:`~bigov.portfolio.builder.RoundOptions`),
+    bounded at the edge: fiscal years a calendar holds, finite weights and rates."""
+
+    model_config = ConfigDict(extra="forbid")
+    years: list[Annotated[int, Field(ge=1900, le=2200)]] = Field(min_length=1, max_length=10)
+    prioritisation: SafeStr | None = Field(None, max_length=64)
+    stoppable: list[Annotated[SafeStr, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=10000
+    )
+    npv_weight: float = Field(0.0, ge=0, le=1e6, allow_inf_nan=False)
+    run_min_fraction: float | None = Field(None, ge=0, le=1, allow_inf_nan=False)
+    discount_rate: float | None = Field(None, ge=0, le=1, allow_inf_nan=False)
+
+    def options(self) -> RoundOptions:
+        return RoundOptions.model_validate(self.model_dump())
+
+
 def _infeasible(err: InfeasibleError) -> Problem:
     return Problem(422, str(err), conflict=err.conflict)
 
@@ -86,11 +104,11 @@ def compare(
 
 
 @router.post("/problems")
-def build_problem(body: RoundOptions, st: StateDep, user: UserDep) -> Any:
+def build_problem(body: RoundIn, st: StateDep, user: UserDep) -> Any:
     """The planning round built as a problem (what `bigov portfolio round --export` writes),
     with the notes on what was derived."""
     _organisation(st, user)
-    return st.ws.portfolio.build_problem(body).model_dump(mode="json")
+    return st.ws.portfolio.build_problem(body.options()).model_dump(mode="json")
 
 
 class SolveIn(BaseModel):
@@ -98,7 +116,7 @@ class SolveIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: SafeStr = Field(pattern=CODE_RE)
-    options: RoundOptions
+    options: RoundIn
     time_limit: float = Field(10.0, gt=0, le=MAX_SECONDS)
     mip_gap: float | None = Field(None, ge=0, le=1)
     description: SafeStr | None = Field(None, max_length=2000)
@@ -113,7 +131,7 @@ def solve_scenario(body: SolveIn, request: Request, st: StateDep, user: UserDep)
     try:
         summary = st.ws.portfolio.optimise(
             body.name,
-            body.options,
+            body.options.options(),
             time_limit=body.time_limit,
             mip_gap=body.mip_gap,
             description=body.description,
@@ -142,7 +160,7 @@ class FrontierIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     scenario: SafeStr | None = Field(None, max_length=128)
-    options: RoundOptions | None = None
+    options: RoundIn | None = None
     points: int = Field(10, ge=1, le=30)
     dimension: Literal["budget", "capacity"] = "budget"
     resource: SafeStr | None = Field(
@@ -164,7 +182,7 @@ def frontier(body: FrontierIn, st: StateDep, user: UserDep) -> Any:
         problem, _ = st.ws.portfolio.scenario_problem(body.scenario)
     else:
         assert body.options is not None
-        problem = st.ws.portfolio.build_problem(body.options).problem
+        problem = st.ws.portfolio.build_problem(body.options.options()).problem
     try:
         result = compute_frontier(
             problem,
