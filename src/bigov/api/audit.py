@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from bigov.api.common import SafeStr
+from bigov.auth.schemas import AuditPage, audit_events
 from bigov.auth.service import audit_rows
 from bigov.server.deps import StateDep, UserDep
 from bigov.server.problems import Problem
@@ -14,7 +15,7 @@ from bigov.server.problems import Problem
 router = APIRouter(tags=["audit"])
 
 
-@router.get("/audit")
+@router.get("/audit", response_model=AuditPage)
 def audit(
     st: StateDep,
     user: UserDep,
@@ -29,4 +30,6 @@ def audit(
         raise Problem(403, "the audit trail is for the admin and pmo roles")
     with st.ws.session() as s:
         rows = audit_rows(s, entity=entity, limit=limit, before_id=before)
-    return {"events": rows, "next_before": rows[-1]["id"] if len(rows) == limit else None}
+    return AuditPage(
+        events=audit_events(rows), next_before=rows[-1]["id"] if len(rows) == limit else None
+    )

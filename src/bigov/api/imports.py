@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from bigov.api.common import Limit
 from bigov.auth.service import Principal, record
 from bigov.errors import ValidationError
-from bigov.ingest.schemas import ImportProblem, ImportReport
+from bigov.ingest.schemas import BatchInfo, ImportProblem, ImportReport
 from bigov.server.deps import StateDep, UserDep, client_ip
 from bigov.server.problems import Problem
 
@@ -42,17 +42,6 @@ class ImportRefused(BaseModel):
     detail: str
     problem_count: int
     problems: list[ImportProblem]
-
-
-class BatchOut(BaseModel):
-    id: int
-    source: str
-    kind: str | None
-    file_name: str | None
-    user: str | None
-    status: str
-    counts: dict[str, Any]
-    message: str | None
 
 
 def upload_name(raw: str | None) -> str:
@@ -176,10 +165,11 @@ def _audit(
         )
 
 
-@router.get("", response_model=list[BatchOut])
+@router.get("", response_model=list[BatchInfo])
 def list_imports(st: StateDep, user: UserDep, limit: Limit = 50) -> Any:
     """The latest import batches, newest first (admin, pmo)."""
     from bigov.ingest.service import batches
 
     _may_import(user)
-    return [BatchOut.model_validate(b.model_dump()) for b in batches(st.ws, limit=limit)]
+    # the same rows (and schema) `bigov batches --json` prints
+    return batches(st.ws, limit=limit)

@@ -15,8 +15,8 @@ adds one to the counter **in the same transaction**, as its very last statement.
 * the row lock on the counter is the last lock a writer takes and is held only for its COMMIT,
   so writers never deadlock on it (a writer holding it waits for nothing else).
 
-Bookkeeping tables that do not change any answer (users, tokens, the audit trail, the kept
-answers themselves) do not move it, or every request's token check would empty the cache.
+Bookkeeping tables that do not change any answer (users, tokens, the audit trail, the import
+batch log, the kept answers themselves) do not move it, or every request's token check would empty the cache.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ UNTRACKED = frozenset(
         TABLE,
         "analysis_answer",
         "alembic_version",
+        # the batch log: a batch's rows are data (and tracked); its own record is bookkeeping,
+        # so a refused or unchanged import leaves the version (and every kept answer) alone
+        "import_batch",
         "app_user",
         "app_user_scope",
         "api_token",

@@ -4,10 +4,15 @@ file is refused."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
 from pydantic import BaseModel
 
 from bigov.errors import Problem
-from bigov.ingest.service import ImportResult
+
+if TYPE_CHECKING:  # the service pulls in the readers (Polars): the server imports this early
+    from bigov.ingest.service import ImportResult
 
 
 class ImportReport(BaseModel):
@@ -51,4 +56,20 @@ class ImportProblem(BaseModel):
         )
 
 
-__all__ = ["ImportProblem", "ImportReport"]
+class BatchInfo(BaseModel):
+    """One import batch (``bigov batches --json``, ``GET /api/v1/imports``)."""
+
+    id: int
+    source: str
+    kind: str | None
+    file_name: str | None
+    file_hash: str | None
+    user: str | None
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    status: str
+    counts: dict[str, Any]
+    message: str | None
+
+
+__all__ = ["BatchInfo", "ImportProblem", "ImportReport"]
