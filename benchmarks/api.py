@@ -73,10 +73,16 @@ def prepare(ws: Workspace, scale: str) -> tuple[str, list[str], str, str]:
 
 
 def run_clients(
-    port: int, token: str, paths: list[str], clients: int, seconds: float
+    port: int,
+    token: str,
+    paths: list[str],
+    clients: int,
+    seconds: float,
+    by_path: dict[str, list[float]] | None = None,
 ) -> tuple[list[float], int, int]:
     """Each client cycles through ``paths`` (offset by its number) on one keep-alive
-    connection until time is up. Returns (latencies in ms, requests, max X-Query-Count)."""
+    connection until time is up. Returns (latencies in ms, requests, max X-Query-Count);
+    ``by_path`` (when given) collects each path's latencies too."""
     latencies: list[float] = []
     max_queries = [0]
     errors: list[str] = []
@@ -87,6 +93,7 @@ def run_clients(
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         headers = {"Authorization": f"Bearer {token}"}
         mine: list[float] = []
+        mine_by_path: list[tuple[str, float]] = []
         worst = 0
         for path in itertools.islice(itertools.cycle(paths), n, None):
             if time.perf_counter() >= deadline:
@@ -96,6 +103,7 @@ def run_clients(
             response = conn.getresponse()
             response.read()
             mine.append((time.perf_counter() - started) * 1000)
+            mine_by_path.append((path, mine[-1]))
             if response.status != 200:
                 errors.append(f"{path}: {response.status}")
             worst = max(worst, int(response.getheader("x-query-count") or 0))
@@ -103,6 +111,9 @@ def run_clients(
         with lock:
             latencies.extend(mine)
             max_queries[0] = max(max_queries[0], worst)
+            if by_path is not None:
+                for p, ms in mine_by_path:
+                    by_path.setdefault(p, []).append(ms)
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for t in threads:
@@ -179,6 +190,7 @@ def main() -> None:
             run_clients(port, token, ["/api/v1/work-items?limit=5"], args.clients, 2.0)
             static, _, _ = run_clients(port, token, ["/healthz"], args.clients, args.seconds / 3)
             paths: list[str] = []
+            kind_of: dict[str, str] = {}
             weights = dict(MIX)
             for part in args.mix.split(","):
                 name, _, value = part.partition("=")
@@ -188,16 +200,19 @@ def main() -> None:
             for kind, weight in weights.items():
                 for i in range(weight):
                     code = codes[(i * 37) % len(codes)]
-                    paths.append(
-                        {
-                            "list": f"/api/v1/work-items?limit=50&sort={('code', '-name')[i % 2]}",
-                            "detail": f"/api/v1/work-items/{code}",
-                            "figures": f"/api/v1/cycles/{cycle}/figures",
-                            "analysis": f"/api/v1/analysis/rollup?root={programme}",
-                        }[kind]
-                    )
+                    path = {
+                        "list": f"/api/v1/work-items?limit=50&sort={('code', '-name')[i % 2]}",
+                        "detail": f"/api/v1/work-items/{code}",
+                        "figures": f"/api/v1/cycles/{cycle}/figures",
+                        "analysis": f"/api/v1/analysis/rollup?root={programme}",
+                    }[kind]
+                    paths.append(path)
+                    kind_of[path] = kind
             t0 = time.perf_counter()
-            mixed, count, queries = run_clients(port, token, paths, args.clients, args.seconds)
+            per_path: dict[str, list[float]] = {}
+            mixed, count, queries = run_clients(
+                port, token, paths, args.clients, args.seconds, per_path
+            )
             elapsed = time.perf_counter() - t0
         finally:
             if proc is not None:
@@ -217,6 +232,17 @@ def main() -> None:
                 "requests": count,
                 "healthz_p95_ms": round(static_p95, 2),
                 "scale": args.scale,
+                # where the time goes: p95 of each kind of request in the mix
+                "p95_ms_by_kind": {
+                    kind: round(
+                        _percentile(
+                            [ms for p, v in per_path.items() if kind_of[p] == kind for ms in v],
+                            0.95,
+                        ),
+                        1,
+                    )
+                    for kind in sorted(set(kind_of.values()))
+                },
             }
         )
     )
