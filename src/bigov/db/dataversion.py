@@ -16,7 +16,8 @@ adds one to the counter **in the same transaction**, as its very last statement.
   so writers never deadlock on it (a writer holding it waits for nothing else).
 
 Bookkeeping tables that do not change any answer (users, tokens, the audit trail, the import
-batch log, the kept answers themselves) do not move it, or every request's token check would empty the cache.
+batch log, the kept answers themselves) do not move it, or every request's token check would
+empty the cache.
 """
 
 from __future__ import annotations
