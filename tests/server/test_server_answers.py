@@ -144,3 +144,12 @@ def test_concurrent_askers_compute_once(org: Org) -> None:
 )
 def test_which_statements_move_the_version(statement: str, tracked: bool) -> None:
     assert writes_data(statement) is tracked
+
+
+def test_a_kept_answer_costs_the_token_check_and_one_read(org: Org) -> None:
+    from tests.server.test_server_queries import counting
+
+    _ask(org)
+    with counting(org) as count:
+        assert _ask(org)[0] == "kept"
+    assert count[0] == 2
