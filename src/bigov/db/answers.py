@@ -21,7 +21,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager, ExitStack
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, String, Text, case, func, select
@@ -61,6 +61,9 @@ def answer_key(question: str, params: dict[str, Any]) -> str:
 
 
 _local_locks: dict[str, threading.Lock] = {}
+# the data version each key was last computed at in this process (whatever the workspace: a
+# match only costs a re-read, never serves anything)
+_finished: dict[str, int] = {}
 _local_guard = threading.Lock()
 
 
@@ -70,6 +73,7 @@ def _local_lock(key: str) -> threading.Lock:
             # keys are per question and parameters; forget the idle ones now and then
             for k in [k for k, lock in _local_locks.items() if not lock.locked()]:
                 del _local_locks[k]
+                _finished.pop(k, None)
         return _local_locks.setdefault(key, threading.Lock())
 
 
@@ -150,42 +154,48 @@ def kept_answer(
     """
     key = answer_key(question, params)
     local = _local_lock(key)
-    with ExitStack() as stack:
-        s = stack.enter_context(sessions())
-        postgres = s.get_bind().dialect.name == "postgresql"
-        version, body, locked = _read(s, key, served, try_lock=postgres)
-        if body is not None:
-            return body, True
-        if version == 0:
-            return _dump(compute(s)), False
-        # the thread lock is released after the session commits (callbacks run last-in
-        # first-out), so a thread that waited for it reads the stored answer
-        mine = local.acquire(blocking=False)
-        waited = not mine or (postgres and not locked)
-        if not mine:
-            local.acquire()
-        stack.callback(local.release)
-        if waited:
-            # another thread or process is computing it: wait for it, then read its answer
-            if postgres and not locked:
-                s.execute(select(func.pg_advisory_xact_lock(_lock_id(key))))
-            version, body, _ = _read(s, key, served)
+    mine = False
+    try:
+        # the thread lock is released only after the session has committed (the finally
+        # below runs after the with block), so a thread that waited for it reads the answer
+        with sessions() as s:
+            postgres = s.get_bind().dialect.name == "postgresql"
+            version, body, locked = _read(s, key, served, try_lock=postgres)
             if body is not None:
                 return body, True
-        started = time.perf_counter()
-        body = _dump(compute(s))
-        row = {
-            "key": key,
-            "data_version": version,
-            "question": question[:64],
-            "body": body,
-            "computed_at": utcnow(),
-            "compute_ms": int((time.perf_counter() - started) * 1000),
-        }
-        insert = (pg_insert if postgres else sqlite_insert)(AnalysisAnswer).values(**row)
-        s.execute(insert.on_conflict_do_nothing())
-    _remember(served, key, version, body)
-    return body, False
+            if version == 0:
+                return _dump(compute(s)), False
+            mine = local.acquire(blocking=False)
+            # computed by a thread of this process between our read and our lock: read it
+            waited = not mine or _finished.get(key) == version or (postgres and not locked)
+            if not mine:
+                local.acquire()
+                mine = True
+            if waited:
+                # another thread or process is computing it: wait for it, then read its answer
+                if postgres and not locked:
+                    s.execute(select(func.pg_advisory_xact_lock(_lock_id(key))))
+                version, body, _ = _read(s, key, served)
+                if body is not None:
+                    return body, True
+            started = time.perf_counter()
+            body = _dump(compute(s))
+            row = {
+                "key": key,
+                "data_version": version,
+                "question": question[:64],
+                "body": body,
+                "computed_at": utcnow(),
+                "compute_ms": int((time.perf_counter() - started) * 1000),
+            }
+            insert = (pg_insert if postgres else sqlite_insert)(AnalysisAnswer).values(**row)
+            s.execute(insert.on_conflict_do_nothing())
+        _finished[key] = version
+        _remember(served, key, version, body)
+        return body, False
+    finally:
+        if mine:
+            local.release()
 
 
 def _dump(value: Any) -> str:
