@@ -6,9 +6,9 @@ An answer is keyed by the question, its parameters and the :mod:`data version
 data the answer is computed from, and any committed write moves it, so a kept answer is never
 stale: after a write the next request finds no answer for the new version and computes one.
 
-Computing is done once: on PostgreSQL the first process to miss takes an advisory lock on the
-key while it computes, and the others wait for it and then read its answer; within a process a
-lock per key does the same for threads (and is all SQLite needs: one server process).
+Computing is done once: on PostgreSQL the first transaction to miss takes an advisory lock on
+the key while it computes, and the others (threads or processes) wait for it and then read its
+answer; on SQLite (one server process) a thread lock per key does the same.
 Answers of older versions are deleted by the write that makes them old (see
 :mod:`bigov.db.dataversion`), so the table holds only answers that can still be served.
 """
@@ -165,16 +165,21 @@ def kept_answer(
                 return body, True
             if version == 0:
                 return _dump(compute(s)), False
-            mine = local.acquire(blocking=False)
-            # computed by a thread of this process between our read and our lock: read it
-            waited = not mine or _finished.get(key) == version or (postgres and not locked)
-            if not mine:
-                local.acquire()
-                mine = True
-            if waited:
-                # another thread or process is computing it: wait for it, then read its answer
-                if postgres and not locked:
+            if postgres:
+                # the advisory lock alone excludes every other thread and process (each has its
+                # own transaction); taking a thread lock as well could deadlock against it
+                waited = not locked
+                if waited:
                     s.execute(select(func.pg_advisory_xact_lock(_lock_id(key))))
+            else:
+                mine = local.acquire(blocking=False)
+                # computed by a thread of this process between our read and our lock: re-read
+                waited = not mine or _finished.get(key) == version
+                if not mine:
+                    local.acquire()
+                    mine = True
+            if waited:
+                # another thread or process was computing it: read its answer
                 version, body, _ = _read(s, key, served)
                 if body is not None:
                     return body, True
