@@ -28,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 
 from bigov.auth.service import add_user, create_token
 from bigov.work.models import WorkItem, WorkKind
@@ -57,8 +57,11 @@ def prepare(ws: Workspace, scale: str) -> tuple[str, list[str], str, str]:
     report = generate(ws, scale=scale, seed=42)
     period = f"{report.as_of.year:04d}-{report.as_of.month:02d}"
     if ws.backend == "postgresql":
+        # this workspace's tables only: a database-wide ANALYZE contends with whatever else
+        # the server is running (other schemas' DDL), and can deadlock with it
         with ws.engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
+            for table in inspect(conn).get_table_names():
+                conn.execute(text(f'ANALYZE "{table}"'))
     ws.governance.run_cycle("GOV-BOARD", period)
     with ws.session() as s:
         add_user(s, "bench@example.org", "admin", password=secrets.token_urlsafe(16))
