@@ -23,7 +23,9 @@ def audit(
         SafeStr | None, Query(max_length=128, description="Entity code (exact).")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: Annotated[int | None, Query(ge=1, description="Events older than this id.")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="Events older than this id.")
+    ] = None,
 ) -> Any:
     """Who changed what, when, from where, with the fields before and after; newest first."""
     if not user.sees_everything:

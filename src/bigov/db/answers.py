@@ -61,9 +61,6 @@ def answer_key(question: str, params: dict[str, Any]) -> str:
 
 
 _local_locks: dict[str, threading.Lock] = {}
-# the data version each key was last computed at in this process (whatever the workspace: a
-# match only costs a re-read, never serves anything)
-_finished: dict[str, int] = {}
 _local_guard = threading.Lock()
 
 
@@ -73,7 +70,6 @@ def _local_lock(key: str) -> threading.Lock:
             # keys are per question and parameters; forget the idle ones now and then
             for k in [k for k, lock in _local_locks.items() if not lock.locked()]:
                 del _local_locks[k]
-                _finished.pop(k, None)
         return _local_locks.setdefault(key, threading.Lock())
 
 
@@ -173,11 +169,16 @@ def kept_answer(
                     s.execute(select(func.pg_advisory_xact_lock(_lock_id(key))))
             else:
                 mine = local.acquire(blocking=False)
-                # computed by a thread of this process between our read and our lock: re-read
-                waited = not mine or _finished.get(key) == version
+                waited = not mine
                 if not mine:
                     local.acquire()
                     mine = True
+                # computed by another thread meanwhile (it keeps what it served before it lets
+                # go of the lock): nothing to read or compute
+                known = served.get(key) if served is not None else None
+                if known is not None and known[0] == version:
+                    return known[1], True
+                waited = waited and served is None
             if waited:
                 # another thread or process was computing it: read its answer
                 version, body, _ = _read(s, key, served)
@@ -195,7 +196,6 @@ def kept_answer(
             }
             insert = (pg_insert if postgres else sqlite_insert)(AnalysisAnswer).values(**row)
             s.execute(insert.on_conflict_do_nothing())
-        _finished[key] = version
         _remember(served, key, version, body)
         return body, False
     finally:
