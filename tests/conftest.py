@@ -33,6 +33,8 @@ def drop_schema(schema: str) -> None:
     engine = create_engine(POSTGRES_URL)
     with engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        # the reporting views live beside it (migration 0006)
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}_report" CASCADE'))
     engine.dispose()
 
 
@@ -73,7 +75,9 @@ def postgres_schema(postgres_pool: dict[str, str]) -> str:
                 else None
             )
             if version and version == postgres_pool["head"]:
-                data = [f'"{schema}"."{t}"' for t in tables if t != "alembic_version"]
+                # the data version's one row stays (it only ever moves forward)
+                kept = ("alembic_version", "data_version")
+                data = [f'"{schema}"."{t}"' for t in tables if t not in kept]
                 if data:
                     conn.execute(text(f"TRUNCATE {', '.join(data)} RESTART IDENTITY CASCADE"))
                 return schema

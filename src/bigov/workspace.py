@@ -21,7 +21,7 @@ from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bigov.db import migrate
+from bigov.db import dataversion, migrate
 from bigov.db.engine import default_url, make_engine, parse_url
 from bigov.db.registry import load_models
 from bigov.db.settings import DEFAULTS, Setting
@@ -106,6 +106,8 @@ class Workspace:
             else:
                 with engine.connect() as conn:
                     migrate.check_compatible(conn)
+            # every committed write moves the data version kept answers are keyed by
+            dataversion.install(engine)
         except SQLAlchemyDatabaseError as exc:
             # OperationalError (unreachable, bad credentials) and 'file is not a database' alike
             if engine is not None:

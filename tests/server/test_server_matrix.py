@@ -32,6 +32,10 @@ ALL = dict.fromkeys(ROLES, 200)
 ORGANISATION = {**dict.fromkeys(ROLES, 403), "admin": 200, "pmo": 200, "boardall": 200}
 WRITERS_IN = {**dict.fromkeys(ROLES, 403), "admin": 200, "pmo": 200, "mgr": 200}
 BENEFIT_WRITERS_IN = {**dict.fromkeys(ROLES, 403), "admin": 200, "pmo": 200, "ben": 200}
+# the in-scope RAID entries are on work: a manager may change them, a board member only those
+# of their board's own log, a benefit owner only those on their benefits
+RAID_WRITERS_IN = WRITERS_IN
+ADMIN_PMO = {**dict.fromkeys(ROLES, 403), "admin": 200, "pmo": 200}
 
 # (method, path, expected in scope, expected out of scope)
 MATRIX: list[tuple[str, str, dict[str, int], dict[str, int]]] = [
@@ -77,14 +81,40 @@ MATRIX: list[tuple[str, str, dict[str, int], dict[str, int]]] = [
     ("GET", "/api/v1/datacalls/mine", ALL, ALL),
     ("GET", "/api/v1/datacalls/rates", ORGANISATION, ORGANISATION),
     ("GET", "/api/v1/datacalls/calendar/nodes/N-PB-A.ics", ALL, ALL),
+    ("PUT", "/api/v1/raid/R-{item}", RAID_WRITERS_IN, dict.fromkeys(ROLES, 404)),
+    (
+        "PUT",
+        "/api/v1/benefits/{benefit}/profile/2026-09",
+        BENEFIT_WRITERS_IN,
+        dict.fromkeys(ROLES, 404),
+    ),
+    ("GET", "/api/v1/benefits/{benefit}/profile/2026-09", ALL, dict.fromkeys(ROLES, 404)),
+    ("GET", "/api/v1/metrics/measures", ALL, ALL),
+    ("GET", "/api/v1/finance/funding-sources", ORGANISATION, ORGANISATION),
+    ("GET", "/api/v1/finance/budget-split", ORGANISATION, ORGANISATION),
+    ("GET", "/api/v1/analysis/capacity", ORGANISATION, ORGANISATION),
+    ("GET", "/api/v1/portfolio/scenarios", ORGANISATION, ORGANISATION),
+    ("GET", "/api/v1/imports", ADMIN_PMO, ADMIN_PMO),
 ]
 
 
 def _call(org: Org, who: str, method: str, path: str) -> Any:
+    admin = org.auth("admin")
+    if "/profile/" in path and org.client.get(path, headers=admin).status_code == 404:
+        # the month exists before anyone reads or changes it (the admin writes it first,
+        # to a benefit the admin sees; an out-of-scope one stays the role's 404)
+        org.client.put(path, json={"planned": "10.00"}, headers=admin)
     if method == "GET":
         return org.client.get(path, headers=org.auth(who))
     # the admin reads the current version, so only the role decides the answer
-    current = org.client.get(path, headers=org.auth("admin"))
+    current = org.client.get(path, headers=admin)
+    if "/profile/" in path:
+        headers = {**org.auth(who), "If-Match": current.headers["etag"]}
+        return org.client.put(path, json={"planned": "20.00"}, headers=headers)
+    if "/raid/" in path:
+        body = {k: current.json()[k] for k in ("kind", "title", "work_item", "benefit", "node")}
+        headers = {**org.auth(who), "If-Match": current.headers["etag"]}
+        return org.client.put(path, json={**body, "title": f"edited by {who}"}, headers=headers)
     if "/benefits/" in path:
         body = {k: current.json()[k] for k in ("name", "category", "owner", "owner_unit")}
         headers = {**org.auth(who), "If-Match": current.headers["etag"]}

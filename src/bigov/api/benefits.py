@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, select
@@ -242,3 +243,129 @@ def put_benefit(
             raise Problem(403, f"benefit {code} would fall outside your scope")
         audited(s, request, user, kind="benefit", code=code, before=current, after=after)
     return written(after, created=current is None, etag=etag_of(after.model_dump(mode="json")))
+
+
+# -- the profile: planned / forecast / actual by month ----------------------------------------
+class ProfileIn(BaseModel):
+    """One month of a benefit's profile as written by PUT (omitted values become empty)."""
+
+    model_config = ConfigDict(extra="forbid")
+    planned: Decimal | None = Field(None, max_digits=18, decimal_places=2)
+    forecast: Decimal | None = Field(None, max_digits=18, decimal_places=2)
+    actual: Decimal | None = Field(None, max_digits=18, decimal_places=2)
+    currency: SafeStr | None = Field(None, pattern=r"^[A-Z]{3}$")
+
+
+class ProfileOut(ProfileRow):
+    benefit: str
+    updated_at: dt.datetime | None = None
+
+
+MonthPath = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+def _profile(s: Session, scope: Scope, code: str, month: dt.date) -> ProfileOut | None:
+    row = s.execute(
+        select(
+            Benefit.code.label("benefit"),
+            BenefitProfile.period,
+            BenefitProfile.planned,
+            BenefitProfile.forecast,
+            BenefitProfile.actual,
+            BenefitProfile.currency,
+            BenefitProfile.updated_at,
+        )
+        .join(Benefit, Benefit.id == BenefitProfile.benefit_id)
+        .where(scope.benefits, Benefit.code == code, BenefitProfile.period == month)
+    ).first()
+    return ProfileOut.model_validate(aware(row)) if row is not None else None
+
+
+def _row_code(code: str, period: str) -> str:
+    """The profile row's own code: ``BP-<benefit>-<YYYY-MM>``, or a digest of the benefit's code
+    where that would not fit the 64 characters a code may have."""
+    plain = f"BP-{code}-{period}"
+    if len(plain) <= 64:
+        return plain
+    return f"BP-{hashlib.sha256(code.encode()).hexdigest()[:24]}-{period}"
+
+
+def _month_of(period: str) -> dt.date:
+    try:
+        return dt.date(int(period[:4]), int(period[5:7]), 1)
+    except ValueError:
+        raise Problem(422, f"field 'period': {period} is not a month") from None
+
+
+@router.get("/{code}/profile/{period}", response_model=ProfileOut, responses={404: {}})
+def get_profile_month(code: CodePath, period: MonthPath, st: StateDep, user: UserDep) -> Any:
+    """One month of a benefit's profile, with its ETag."""
+    with scoped_read(st, user) as (s, scope):
+        row = _profile(s, scope, code, _month_of(period))
+    if row is None:
+        raise not_found("benefit profile", f"{code} {period}")
+    return JSONResponse(
+        row.model_dump(mode="json"), headers={"ETag": etag_of(row.model_dump(mode="json"))}
+    )
+
+
+@router.put("/{code}/profile/{period}", response_model=ProfileOut, responses=PUT_RESPONSES)
+def put_profile_month(
+    code: CodePath,
+    period: MonthPath,
+    body: ProfileIn,
+    request: Request,
+    st: StateDep,
+    user: UserDep,
+    if_match: IfMatch = None,
+) -> Any:
+    """Create or replace one month of a benefit's profile (If-Match to replace; 412 with the
+    current one if stale). Benefit writers only, on benefits they may change."""
+    month = _month_of(period)
+    with st.writing() as s:
+        scope = scope_for(s, user)
+        benefit_id = s.scalar(select(Benefit.id).where(Benefit.code == code, scope.benefits))
+        if benefit_id is None:
+            raise not_found("benefit", code)
+        if not scope.may_write_benefits():
+            raise Problem(403, f"your role ({user.role.value}) may not change benefits")
+        row = s.scalar(
+            select(BenefitProfile)
+            .where(BenefitProfile.benefit_id == benefit_id, BenefitProfile.period == month)
+            .with_for_update()
+        )
+        before = _profile(s, scope, code, month)
+        if row is not None and before is not None:
+            current = before
+            claim_version(
+                s,
+                BenefitProfile,
+                row,
+                if_match,
+                etag_of(current.model_dump(mode="json")),
+                lambda: Problem(
+                    412,
+                    f"benefit profile {code} {period} changed since you read it",
+                    headers={"ETag": etag_of(current.model_dump(mode="json"))},
+                    current=current.model_dump(mode="json"),
+                ),
+            )
+        if row is None:
+            row = BenefitProfile(code=_row_code(code, period), benefit_id=benefit_id, period=month)
+            s.add(row)
+        for name, value in body.model_dump().items():
+            setattr(row, name, value)
+        row.written_by = user.email
+        flush_or_conflict(s, f"benefit profile {code} {period} was written meanwhile")
+        after = _profile(s, scope, code, month)
+        assert after is not None
+        audited(
+            s,
+            request,
+            user,
+            kind="benefit_profile",
+            code=f"{code}/{period}",
+            before=before,
+            after=after,
+        )
+    return written(after, created=before is None, etag=etag_of(after.model_dump(mode="json")))

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bigov.api.common import SafeStr, not_found
 from bigov.auth.scope import Scope
-from bigov.governance.cycle_models import Cycle
+from bigov.governance.cycle_models import Cycle, CycleSnapshot
 from bigov.governance.models import GovernanceNode
 from bigov.governance.periods import parse_period
 from bigov.server.deps import StateDep, UserDep, scoped_read
@@ -93,7 +93,11 @@ def list_cycles(
         if node is not None:
             q = q.where(GovernanceNode.code == node)
         if period is not None:
-            q = q.where(Cycle.period == parse_period(period))
+            try:
+                month = parse_period(period)
+            except Exception:
+                raise Problem(422, f"field 'period': {period!r} is not a month YYYY-MM") from None
+            q = q.where(Cycle.period == month)
         return [
             CycleRow(
                 code=c.code,
@@ -123,8 +127,23 @@ def cycle_figures(code: CycleCode, st: StateDep, user: UserDep) -> Any:
     cached = st.published.get(key)
     if cached is not None:
         return cached
-    doc = st.ws.governance.cycle_document(full)
-    out = {"cycle": doc["cycle"]["code"], "figures": figure_rows(doc)}
+    # only the stored governed figures (and their as-at date) are read out of the frozen
+    # document, not the whole document: at scale it runs to megabytes
+    with st.ws.session() as s:
+        row = s.execute(
+            select(
+                CycleSnapshot.document["governed"],
+                CycleSnapshot.document[("period", "as_at")],
+            )
+            .join(Cycle, Cycle.id == CycleSnapshot.cycle_id)
+            .where(Cycle.code == full)
+        ).first()
+    if row is not None and isinstance(row[0], dict) and row[0]:
+        doc: dict[str, Any] = {"governed": row[0], "period": {"as_at": row[1]}}
+    else:
+        # a cycle stored before the figure layer: computed from its document, same definitions
+        doc = st.ws.governance.cycle_document(full)
+    out = {"cycle": full, "figures": figure_rows(doc)}
     if status == "published":
         # a published cycle never changes, so its figures can be kept (bounded, per process)
         if len(st.published) >= 256:

@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from bigov.api.common import (
     Cursor,
@@ -25,6 +26,7 @@ from bigov.auth.service import Principal
 from bigov.finance.models import CostLine, FundingSource
 from bigov.resources.models import Demand, Skill
 from bigov.server.deps import ServerState, StateDep, UserDep, scoped_read
+from bigov.server.problems import Problem
 from bigov.work.models import WorkItem
 
 router = APIRouter(tags=["finance", "resources"])
@@ -173,3 +175,72 @@ def list_demand(
         lambda r: DemandOut.model_validate(dict(r._mapping)),
     )
     return DemandPage(items=rows, next_cursor=nxt)
+
+
+# -- funding -----------------------------------------------------------------------------------
+class FundingSourceOut(BaseModel):
+    code: str
+    name: str
+    parent: str | None
+    nature: str | None
+    fiscal_year: int | None
+    amount: Decimal | None
+    currency: str
+
+
+class BudgetSplitOut(BaseModel):
+    """The year's budget by nature (run / change) and category (run / grow / transform), as
+    `bigov finance split` reports it."""
+
+    fiscal_year: int | None
+    by_nature: dict[str, Decimal]
+    by_category: dict[str, Decimal]
+
+
+def _see_funding(st: ServerState, user: Principal) -> None:
+    with scoped_read(st, user) as (_, scope):
+        if not scope.organisation:
+            raise Problem(
+                403,
+                "funding is organisation-wide: it needs the admin or pmo role, or a seat on a "
+                "board that governs the whole organisation",
+            )
+
+
+@router.get("/finance/funding-sources", response_model=list[FundingSourceOut], tags=["finance"])
+def list_funding_sources(st: StateDep, user: UserDep) -> Any:
+    """The pots of money and how they split (organisation-wide readers), by code."""
+    _see_funding(st, user)
+    parent = aliased(FundingSource, name="parent_source")
+    with st.ws.session() as s:
+        rows = s.execute(
+            select(
+                FundingSource.code,
+                FundingSource.name,
+                parent.code.label("parent"),
+                FundingSource.nature,
+                FundingSource.fiscal_year,
+                FundingSource.amount,
+                FundingSource.currency,
+            )
+            .outerjoin(parent, parent.id == FundingSource.parent_id)
+            .order_by(FundingSource.code)
+        )
+        return [
+            FundingSourceOut(
+                **{**r._mapping, "nature": r.nature.value if r.nature is not None else None}
+            )
+            for r in rows
+        ]
+
+
+@router.get("/finance/budget-split", response_model=BudgetSplitOut, tags=["finance"])
+def budget_split(
+    st: StateDep,
+    user: UserDep,
+    fiscal_year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+) -> Any:
+    """The fiscal year's budget by nature and by category (default: the current year)."""
+    _see_funding(st, user)
+    year, nature, category = st.ws.finance.budget_split(fiscal_year)
+    return BudgetSplitOut(fiscal_year=year, by_nature=nature, by_category=category)

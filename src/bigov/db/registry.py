@@ -14,6 +14,8 @@ from bigov.db.base import Base
 MODEL_MODULES: tuple[str, ...] = (
     "bigov.db.batch",
     "bigov.db.settings",
+    "bigov.db.dataversion",
+    "bigov.db.answers",
     "bigov.org.models",
     "bigov.strategy.models",
     "bigov.work.models",

@@ -115,13 +115,13 @@ def import_command(
             else None
         )
     if json_out:
-        print_json(
-            {
-                **result.model_dump(mode="json"),
-                "totals": result.totals,
-                "settings": applied.model_dump() if applied else None,
-            }
-        )
+        from bigov.ingest.schemas import ImportReport
+
+        # the same schema POST /api/v1/imports answers with (settings: applied from beside the
+        # file, which an upload never has)
+        report = ImportReport.of(result)
+        report.settings = applied.model_dump() if applied else None
+        print_json(report)
         return
     table = Table(
         "kind",

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import hashlib
 from collections import Counter
@@ -32,6 +31,7 @@ from bigov.ingest.load import execute_plan
 from bigov.ingest.mapping import Mapping, RecordSet, load_mapping, load_preset
 from bigov.ingest.registry import Importer, ImportOptions, choose_importer, get_importer
 from bigov.ingest.revert import record_before
+from bigov.ingest.schemas import BatchInfo
 from bigov.ingest.validate import plan_import
 from bigov.progress import SILENT, Reporter
 from bigov.workspace import Workspace
@@ -57,22 +57,6 @@ class ImportResult(BaseModel):
         for c in self.counts.values():
             total.update(c)
         return {k: total.get(k, 0) for k in ("inserted", "updated", "unchanged", "rejected")}
-
-
-class BatchInfo(BaseModel):
-    """One row of the batch list."""
-
-    id: int
-    source: str
-    kind: str | None
-    file_name: str | None
-    file_hash: str | None
-    user: str | None
-    started_at: dt.datetime
-    finished_at: dt.datetime | None
-    status: str
-    counts: dict[str, Any]
-    message: str | None
 
 
 def file_hash(path: Path) -> str:

@@ -179,7 +179,10 @@ def audit(
     with open_workspace(db) as ws, ws.session() as s:
         rows = audit_rows(s, entity=entity, limit=limit)
     if as_json:
-        print_json(rows)
+        from bigov.auth.schemas import audit_events
+
+        # the same schema GET /api/v1/audit answers with
+        print_json(audit_events(rows))
         return
     table = Table("at", "user", "from", "action", "entity", "changed")
     for r in rows:

@@ -38,6 +38,8 @@ class ServerState:
     write_lock: threading.Lock | None
     # what a published cycle answers never changes: kept per app instance, bounded by callers
     published: dict[str, Any] = field(default_factory=dict)
+    # the kept analysis answers this process served last (bigov.db.answers), by key
+    answers: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
