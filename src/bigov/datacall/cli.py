@@ -125,12 +125,17 @@ def status(
     console.print(table)
 
 
-def _judge(code: str, accept: bool, comment: str | None, by: str | None, db: str | None) -> None:
+def _judge(
+    code: str, accept: bool, comment: str | None, by: str | None, db: str | None, as_json: bool
+) -> None:
     with open_workspace(db) as ws:
         if accept:
             d = ws.datacall.accept(code, by=_who(by), comment=comment)
         else:
             d = ws.datacall.return_(code, by=_who(by), comment=comment or "")
+    if as_json:
+        print_json(d)
+        return
     console.print(Text(f"{d.code}: {d.state}"))
 
 
@@ -148,12 +153,13 @@ def accept(
     comment: Annotated[str | None, typer.Option("--comment")] = None,
     by: ByOpt = None,
     db: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Assure a submission: accept the data as it now stands."""
     if (code is None) == (not all_submitted):
         raise ConfigError("give a request code or --all-submitted, not both")
     if code is not None:
-        _judge(code, True, comment, by, db)
+        _judge(code, True, comment, by, db, as_json)
         return
     from bigov.datacall.service import Filters
 
@@ -161,6 +167,9 @@ def accept(
         done = ws.datacall.accept_submitted(
             Filters(period=period, node=node), by=_who(by), comment=comment
         )
+    if as_json:
+        print_json(done)
+        return
     console.print(Text(f"{len(done)} submission(s) accepted."))
 
 
@@ -170,9 +179,10 @@ def return_(
     comment: Annotated[str, typer.Option("--comment", help="What the owner must fix.")],
     by: ByOpt = None,
     db: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Return a submission to its owner with a comment; it is owed again until resubmitted."""
-    _judge(code, False, comment, by, db)
+    _judge(code, False, comment, by, db, as_json)
 
 
 @datacall_app.command("remind")
@@ -236,6 +246,7 @@ def calendar(
     ] = None,
     months: Annotated[int, typer.Option("--months", min=1, max=60)] = 12,
     db: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Export sittings, data cut-offs and due dates as iCalendar (.ics) for Outlook or Google."""
     if (node is None) == (person is None):
@@ -250,6 +261,9 @@ def calendar(
                 person, first, months, base_url=ws.setting("public_url")
             )
     out.write_bytes(data)
+    if as_json:
+        print_json({"file": str(out), "bytes": len(data)})
+        return
     console.print(Text(f"Wrote {out} ({len(data)} bytes)."))
 
 
