@@ -1,5 +1,6 @@
-"""A decision has a date (the cycle's as-at date unless given), the OTCs it concerns and the
-OTC version it decided; `decision list` shows the date."""
+"""A decision has a date (the cycle's as-at date unless given) and the OTCs it answers, each at
+a version (the one named, or else the one in force on the day); `decision list` shows them in a
+table that fits 100 columns with its codes whole."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bigov.cli import app
-from bigov.errors import NotFoundError
+from bigov.cli_support import console
+from bigov.errors import ValidationError
 from bigov.governance.cycle_models import Cycle
 from bigov.strategy.models import OtcKind
 from bigov.workspace import Workspace
@@ -48,7 +50,7 @@ def test_decision_dates_and_otcs(gov_ws: Workspace) -> None:
     rows = {r["code"]: r for r in gov.decisions(node="PB3")}
     assert rows[default]["decided_on"] == as_at.isoformat()  # documented default: as-at date
     assert rows[dated]["decided_on"] == "2026-03-24"
-    assert rows[dated]["otc_version"] == "OBJ-9@v2"
+    assert rows[dated]["otc_versions"] == ["OBJ-9@v2"]
     assert rows[dated]["otcs"] == ["OBJ-9"]  # the version's OTC is concerned too
     assert rows[dated]["owner"] == "P-SRO"
     history = gov_ws.strategy.history("OBJ-9")
@@ -56,8 +58,13 @@ def test_decision_dates_and_otcs(gov_ws: Workspace) -> None:
         (dt.date(2026, 9, 30), "created"),
         (dt.date(2026, 12, 31), "contractor failed: deadline moved"),
     ]
-    with pytest.raises(NotFoundError):
-        gov.add_decision(march.code, "x", otc_version="OBJ-9@v7")
+    with pytest.raises(ValidationError) as bad:
+        gov.add_decision(march.code, "x", otc_version="OBJ-9@v7", items=["NOPE"])
+    assert {(p.column, p.value) for p in bad.value.problems} == {
+        ("otcs", "OBJ-9@v7"),
+        ("items", "NOPE"),
+    }  # every bad field at once, and nothing written
+    assert {r["code"] for r in gov.decisions(node="PB3")} == {default, dated}
 
 
 def test_decision_cli_date_and_list(gov_ws: Workspace) -> None:

@@ -214,6 +214,7 @@ def list_decisions(
                 Cycle.code.label("cycle"),
                 RaidItem.due_on,
                 RaidItem.raised_on,
+                RaidItem.decided_on,
                 WorkItem.code.label("item"),
                 CycleException.code.label("exception"),
             )
@@ -240,7 +241,7 @@ def list_decisions(
                     node=r.node,
                     cycle=r.cycle,
                     due_on=r.due_on,
-                    decided_on=r.raised_on,
+                    decided_on=r.decided_on or r.raised_on,
                     items=[],
                     # the breach's thread code, as packs show it (the row is per period)
                     exception=r.exception.split("/")[0] if r.exception else None,
