@@ -716,7 +716,7 @@ def decision_list(
             code_column("code", (r["code"] for r in group)),
             code_column("kind", (r["kind"] for r in group)),
             code_column("date", (r["decided_on"] or "—" for r in group)),
-            text_column("title", min_width=16),
+            text_column("title"),
             # codes wrap between one another, never inside one
             Column(
                 "items, OTCs", overflow="fold", min_width=max([11, *(len(c) for c in concerns)])

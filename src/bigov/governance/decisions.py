@@ -150,12 +150,9 @@ def record_decision(
         if owner and owner_id is None:
             found.append(Problem(f"no person with code {owner!r}", column="owner", value=owner))
         codes = list(dict.fromkeys(c.strip() for c in entry.items if c.strip()))
-        ids: dict[str, int] = {
-            c: i
-            for c, i in s.execute(
-                select(WorkItem.code, WorkItem.id).where(WorkItem.code.in_(codes))
-            )
-        }
+        ids: dict[str, int] = dict(
+            s.execute(select(WorkItem.code, WorkItem.id).where(WorkItem.code.in_(codes))).all()
+        )
         found += [
             Problem(f"no work item {c!r}", column="items", value=c) for c in codes if c not in ids
         ]
@@ -288,11 +285,15 @@ def list_decisions(
                 owner_of[raid.code] = raid.owner_id
             if wcode and wcode not in row["items"]:
                 row["items"].append(wcode)
-        for rid, ocode, version in s.execute(
-            select(DecisionOtc.raid_item_id, Otc.code, DecisionOtc.otc_version)
-            .join(Otc, Otc.id == DecisionOtc.otc_id)
-            .where(DecisionOtc.raid_item_id.in_(sorted(raid_ids)))
-            .order_by(DecisionOtc.id)
+        for rid, ocode, version in (
+            s.execute(
+                select(DecisionOtc.raid_item_id, Otc.code, DecisionOtc.otc_version)
+                .join(Otc, Otc.id == DecisionOtc.otc_id)
+                .where(DecisionOtc.raid_item_id.in_(sorted(raid_ids)))
+                .order_by(DecisionOtc.id)
+            )
+            if raid_ids
+            else ()
         ):
             row = out[raid_ids[rid]]
             row["otcs"].append(ocode)

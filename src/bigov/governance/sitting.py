@@ -100,13 +100,14 @@ def recorded_at(ws: Workspace, cycle: str) -> list[SittingEntry]:
     the owner's name for the page."""
     rows = list_decisions(ws, cycle=cycle)
     owners = {r["owner"] for r in rows if r["owner"]}
-    with ws.session() as s:
-        names: dict[str, str] = {
-            c: n
-            for c, n in s.execute(
-                select(Person.code, Person.name).where(Person.code.in_(sorted(owners)))
+    names: dict[str, str] = {}
+    if owners:
+        with ws.session() as s:
+            names = dict(
+                s.execute(
+                    select(Person.code, Person.name).where(Person.code.in_(sorted(owners)))
+                ).all()
             )
-        }
     return [
         SittingEntry(
             code=r["code"],
