@@ -185,6 +185,7 @@ class DecisionOut(BaseModel):
     due_on: dt.date | None
     decided_on: dt.date | None
     items: list[str]
+    otcs: list[str] = []  # "CODE@vN": each OTC it answers, at the version decided against
     exception: str | None
 
 
@@ -248,4 +249,16 @@ def list_decisions(
                 )
             if r.item:
                 row.items.append(r.item)
+        if out:
+            from bigov.governance.decision_links import DecisionOtc
+            from bigov.strategy.models import Otc
+
+            for rcode, ocode, version in s.execute(
+                select(RaidItem.code, Otc.code, DecisionOtc.otc_version)
+                .join(DecisionOtc, DecisionOtc.raid_item_id == RaidItem.id)
+                .join(Otc, Otc.id == DecisionOtc.otc_id)
+                .where(RaidItem.code.in_(sorted(out)))
+                .order_by(DecisionOtc.id)
+            ):
+                out[rcode].otcs.append(f"{ocode}@v{version}")
     return list(out.values())
