@@ -1,5 +1,6 @@
-"""A decision has a date (the cycle's as-at date unless given), the OTCs it concerns and the
-OTC version it decided; `decision list` shows the date."""
+"""A decision has a date (the cycle's as-at date unless given) and the OTCs it answers, each at
+a version (the one named, or else the one in force on the day); `decision list` shows them in a
+table that fits 100 columns with its codes whole."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bigov.cli import app
-from bigov.errors import NotFoundError
+from bigov.cli_support import console
+from bigov.errors import ValidationError
+from bigov.governance import sitting
 from bigov.governance.cycle_models import Cycle
 from bigov.strategy.models import OtcKind
 from bigov.workspace import Workspace
@@ -48,7 +51,7 @@ def test_decision_dates_and_otcs(gov_ws: Workspace) -> None:
     rows = {r["code"]: r for r in gov.decisions(node="PB3")}
     assert rows[default]["decided_on"] == as_at.isoformat()  # documented default: as-at date
     assert rows[dated]["decided_on"] == "2026-03-24"
-    assert rows[dated]["otc_version"] == "OBJ-9@v2"
+    assert rows[dated]["otc_versions"] == ["OBJ-9@v2"]
     assert rows[dated]["otcs"] == ["OBJ-9"]  # the version's OTC is concerned too
     assert rows[dated]["owner"] == "P-SRO"
     history = gov_ws.strategy.history("OBJ-9")
@@ -56,8 +59,13 @@ def test_decision_dates_and_otcs(gov_ws: Workspace) -> None:
         (dt.date(2026, 9, 30), "created"),
         (dt.date(2026, 12, 31), "contractor failed: deadline moved"),
     ]
-    with pytest.raises(NotFoundError):
-        gov.add_decision(march.code, "x", otc_version="OBJ-9@v7")
+    with pytest.raises(ValidationError) as bad:
+        gov.add_decision(march.code, "x", otc_version="OBJ-9@v7", items=["NOPE"])
+    assert {(p.column, p.value) for p in bad.value.problems} == {
+        ("otcs", "OBJ-9@v7"),
+        ("items", "NOPE"),
+    }  # every bad field at once, and nothing written
+    assert {r["code"] for r in gov.decisions(node="PB3")} == {default, dated}
 
 
 def test_decision_cli_date_and_list(gov_ws: Workspace) -> None:
@@ -94,3 +102,88 @@ def test_decision_cli_date_and_list(gov_ws: Workspace) -> None:
         ],
     )
     assert bad.exit_code == 2 and "--date must be a date YYYY-MM-DD" in bad.output
+
+
+def test_cli_and_sitting_form_record_the_same_decision(gov_ws: Workspace) -> None:
+    """The web sitting form and `bigov decision add` write through one function into one
+    store: each one's decision reads the same in `decision list`, on the live pack (the
+    sitting's list) and in the next cycle's decisions log."""
+    gov = gov_ws.governance
+    march = gov.run_cycle("PB3", "2026-03").code
+    gov_ws.strategy.add_otc("OBJ-7", OtcKind.OBJECTIVE, "Depot", effective_from=dt.date(2026, 1, 1))
+    gov_ws.strategy.revise_otc("OBJ-7", effective_from=dt.date(2026, 3, 20), reason="later")
+    # no version named: the one in force on the day it was decided
+    early = gov.add_decision(march, "Keep going", otcs=["OBJ-7"], decided_on=dt.date(2026, 3, 5))
+    form = sitting.record(
+        gov_ws,
+        march,
+        sitting.SittingRecord(
+            title="Fund phase 2",
+            decided_on="2026-04-02",
+            items=["PRJ-3"],
+            otcs=["OBJ-7"],
+            owner="P-SRO",
+        ),
+        written_by="board@example.org",
+    )
+    assert form.otcs == ["OBJ-7@v2"]
+    listed = {r["code"]: r for r in gov.decisions(cycle=march)}
+    assert listed[early]["otc_versions"] == ["OBJ-7@v1"]
+    assert listed[form.code]["otc_versions"] == ["OBJ-7@v2"]
+    assert listed[form.code]["decided_on"] == "2026-04-02"
+    live = {e.code: e for e in sitting.recorded_at(gov_ws, march)}
+    for code, row in listed.items():
+        assert (str(live[code].decided_on), live[code].otcs, live[code].items) == (
+            row["decided_on"],
+            row["otc_versions"],
+            row["items"],
+        )
+    april = gov.cycle_document(gov.run_cycle("PB3", "2026-04").code)
+    log = {d["code"]: d for d in april["decisions_log"]}
+    assert (log[form.code]["decided_on"], log[form.code]["otcs"]) == (
+        "2026-04-02",
+        ["OBJ-7@v2"],
+    )
+    earlier = {d["code"]: d["decided_on"] for d in april["decisions"]}
+    assert earlier == {early: "2026-03-05", form.code: "2026-04-02"}
+
+
+def test_sitting_form_reports_every_bad_field_and_writes_nothing(gov_ws: Workspace) -> None:
+    march = gov_ws.governance.run_cycle("PB3", "2026-03").code
+    with pytest.raises(ValidationError) as bad:
+        sitting.record(
+            gov_ws,
+            march,
+            sitting.SittingRecord(
+                title="x", decided_on="31/03/2026", items=["NOPE"], otcs=["OBJ-404"]
+            ),
+            written_by="board@example.org",
+        )
+    assert {p.column for p in bad.value.problems} == {"decided_on", "items", "otcs", "owner"}
+    assert gov_ws.governance.decisions() == []
+
+
+@pytest.mark.parametrize("width", [100, 80])
+def test_decision_list_fits_with_codes_whole(gov_ws: Workspace, width: int) -> None:
+    db = gov_ws.describe(hide_password=False)
+    code = gov_ws.governance.run_cycle("PB3", "2026-03").code
+    gov_ws.strategy.add_otc(
+        "OBJ-LONG-CODE-01", OtcKind.OBJECTIVE, "Depot", effective_from=dt.date(2026, 1, 1)
+    )
+    gov_ws.governance.add_decision(
+        code,
+        "Fund phase 2 of the depot programme, on the condition that the contractor is replaced",
+        items=["PRJ-3"],
+        otcs=["OBJ-LONG-CODE-01"],
+        owner="P-SRO",
+    )
+    before = console.width
+    console.width = width
+    try:
+        out = runner.invoke(app, ["decision", "list", "--db", str(db)]).stdout
+    finally:
+        console.width = before
+    assert max(len(line) for line in out.splitlines()) <= width
+    for whole in ("PB3-D001", code, "OBJ-LONG-CODE-01@v1", "PRJ-3", "2026-03-31"):
+        assert whole in out, whole
+    assert "…" not in out

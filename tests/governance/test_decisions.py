@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from bigov.errors import ConfigError, NotFoundError
+from bigov.errors import NotFoundError, ValidationError
 from bigov.finance.models import CostLine
 from bigov.work.models import WorkItem
 from bigov.workspace import Workspace
@@ -56,10 +56,13 @@ def test_next_cycle_shows_open_actions_and_effect_of_decisions(gov_ws: Workspace
 
 def test_bad_decisions_are_refused(gov_ws: Workspace) -> None:
     code = gov_ws.governance.run_cycle("PB1", "2026-03").code
-    with pytest.raises(ConfigError):
+    # every bad field named at once (the web form shows each beside its field)
+    with pytest.raises(ValidationError) as wish:
         gov_ws.governance.add_decision(code, "x", kind="wish")
-    with pytest.raises(NotFoundError):
+    assert [(p.column, p.value) for p in wish.value.problems] == [("kind", "wish")]
+    with pytest.raises(ValidationError) as nope:
         gov_ws.governance.add_decision(code, "x", items=["NOPE"])
+    assert [(p.column, p.value) for p in nope.value.problems] == [("items", "NOPE")]
     with pytest.raises(NotFoundError):
         gov_ws.governance.add_decision("PB1/2020-01/v1", "x")
     assert gov_ws.governance.decisions() == []

@@ -1,5 +1,6 @@
 """The model gaps of migration 0010, each importable and exported for a round trip: OTC target
-date and change reason, a decision's date and OTC version, key result weight, demand status as
+date and change reason, a decision's date and the OTC version it answers (``decision_otc``, the
+one store of a decision's OTCs), key result weight, demand status as
 an enum (free text migrated), stored mutual exclusions."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from bigov.db.engine import make_engine
 from bigov.db.migrate import alembic_config
 from bigov.errors import ValidationError
+from bigov.governance.decision_links import DecisionOtc
 from bigov.ingest.export import export
 from bigov.ingest.service import import_file, resolve_options
 from bigov.portfolio.models import ExclusionItem
@@ -52,9 +54,10 @@ REVISION = (
     "OBJ-1,objective,Cut waiting times,2026-06-01,2027-03-31,board agreed a later deadline\n"
 )
 DECISION = (
-    "code,kind,title,otc,otc_version,decided_on,owner\n"
-    "DEC-1,decision,Move OBJ-1 deadline to March 2027,OBJ-1,OBJ-1@v2,2026-05-20,P-SRO\n"
+    "code,kind,title,decided_on,owner\n"
+    "DEC-1,decision,Move OBJ-1 deadline to March 2027,2026-05-20,P-SRO\n"
 )
+DECISION_OTC = "raid_item,otc,otc_version\nDEC-1,OBJ-1,2\n"
 
 
 def _load(ws: Workspace, folder: Path) -> None:
@@ -62,7 +65,11 @@ def _load(ws: Workspace, folder: Path) -> None:
         path = folder / name
         path.write_text(body, encoding="utf-8")
         import_file(ws, path, options=resolve_options(kind=name[:-4]))
-    for name, body, kind in (("rev.csv", REVISION, "otc"), ("dec.csv", DECISION, "raid_item")):
+    for name, body, kind in (
+        ("rev.csv", REVISION, "otc"),
+        ("dec.csv", DECISION, "raid_item"),
+        ("dec_otc.csv", DECISION_OTC, "decision_otc"),
+    ):
         (folder / name).write_text(body, encoding="utf-8")
         import_file(ws, folder / name, options=resolve_options(kind=kind))
 
@@ -75,7 +82,12 @@ def _facts(ws: Workspace) -> dict[str, object]:
             for v in s.scalars(select(OtcVersion).order_by(OtcVersion.version))
         ]
         decision = s.scalars(select(RaidItem)).one()
-        version = s.get(OtcVersion, decision.otc_version_id)
+        link = s.scalars(select(DecisionOtc).where(DecisionOtc.raid_item_id == decision.id)).one()
+        version = s.scalars(
+            select(OtcVersion).where(
+                OtcVersion.otc_id == link.otc_id, OtcVersion.version == link.otc_version
+            )
+        ).one_or_none()
         return {
             "otc": (otc.version, otc.target_date, otc.change_reason),
             "versions": versions,

@@ -57,7 +57,9 @@ RICH = {
     "skill": "code,name\nBA,Business analyst\n",
     "capacity": "org_unit,skill,period,fte\nFIN,BA,2024-04-01,3.5\n",
     "demand": "work_item,skill,org_unit,period,fte,status\nPRJ1,BA,FIN,2024-04-01,2,committed\n",
-    "raid_item": "code,kind,title,status,owner,work_item,probability,impact\nR1,risk,Vendor late,open,JS,PRJ1,3,4\n",
+    "raid_item": "code,kind,title,status,owner,work_item,probability,impact,decided_on\n"
+    "R1,risk,Vendor late,open,JS,PRJ1,3,4,\nD1,decision,Cut cost 10%,open,AB,,,,2024-02-15\n",
+    "decision_otc": "raid_item,otc,otc_version\nD1,O1,1\n",
     "portfolio_exclusion": "code,reason\nX1,ERP or a payroll rebuild\n",
     "portfolio_exclusion_item": "exclusion,work_item\nX1,PRJ1\nX1,WS1\n",
     "node_member": "node,person,role\nBOARD,AB,chair\n",

@@ -141,9 +141,9 @@ PINNED: dict[str, list[tuple[str, int]]] = {
     "board": [
         ("/", 12),
         ("/boards", 13),
-        (f"/pack/{MAIN_BOARD}/2026-09", 16),
+        (f"/pack/{MAIN_BOARD}/2026-09", 15),
         (f"/pack/{MAIN_BOARD}/2026-09/figure/cost.budget", 9),
-        (f"/pack/{MAIN_BOARD}/2026-09/exception/EXC", 14),
+        (f"/pack/{MAIN_BOARD}/2026-09/exception/EXC", 13),
         ("/items/PROGRAMME", 14),
         ("/items", 9),
     ],

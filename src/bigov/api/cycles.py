@@ -204,6 +204,7 @@ class DecisionOut(BaseModel):
     due_on: dt.date | None
     decided_on: dt.date | None
     items: list[str]
+    otcs: list[str] = []  # "CODE@vN": each OTC it answers, at the version decided against
     exception: str | None
 
 
@@ -233,6 +234,7 @@ def list_decisions(
                 Cycle.code.label("cycle"),
                 RaidItem.due_on,
                 RaidItem.raised_on,
+                RaidItem.decided_on,
                 WorkItem.code.label("item"),
                 CycleException.code.label("exception"),
             )
@@ -259,11 +261,23 @@ def list_decisions(
                     node=r.node,
                     cycle=r.cycle,
                     due_on=r.due_on,
-                    decided_on=r.raised_on,
+                    decided_on=r.decided_on or r.raised_on,
                     items=[],
                     # the breach's thread code, as packs show it (the row is per period)
                     exception=r.exception.split("/")[0] if r.exception else None,
                 )
             if r.item:
                 row.items.append(r.item)
+        if out:
+            from bigov.governance.decision_links import DecisionOtc
+            from bigov.strategy.models import Otc
+
+            for rcode, ocode, version in s.execute(
+                select(RaidItem.code, Otc.code, DecisionOtc.otc_version)
+                .join(DecisionOtc, DecisionOtc.raid_item_id == RaidItem.id)
+                .join(Otc, Otc.id == DecisionOtc.otc_id)
+                .where(RaidItem.code.in_(sorted(out)))
+                .order_by(DecisionOtc.id)
+            ):
+                out[rcode].otcs.append(f"{ocode}@v{version}")
     return list(out.values())

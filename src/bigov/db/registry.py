@@ -24,6 +24,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "bigov.resources.models",
     "bigov.raid.models",
     "bigov.governance.models",
+    "bigov.governance.decision_links",
 )
 
 # Contexts built after the foundation register here too; optional so that a partially installed
@@ -35,7 +36,6 @@ OPTIONAL_MODEL_MODULES: tuple[str, ...] = (
     "bigov.auth.models",
     "bigov.ingest.projectonline.models",
     "bigov.work.return_models",
-    "bigov.governance.decision_links",
     "bigov.jobs.models",
     "bigov.datacall.models",
 )

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from bigov.cli_support import (
@@ -650,11 +650,17 @@ def decision_add(
         typer.Option("--date", help="Day decided, YYYY-MM-DD (default: the cycle's as-at date)."),
     ] = None,
     otcs: Annotated[
-        list[str] | None, typer.Option("--otc", help="OTC it concerns (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--otc",
+            help="OTC it answers (repeatable): CODE (the version in force on the day) or CODE@vN.",
+        ),
     ] = None,
     otc_version: Annotated[
         str | None,
-        typer.Option("--otc-version", help="OTC version it decided, e.g. OBJ-1@v2."),
+        typer.Option(
+            "--otc-version", help="OTC version it decided, e.g. OBJ-1@v2 (as --otc OBJ-1@v2)."
+        ),
     ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -697,19 +703,39 @@ def decision_list(
     if as_json:
         print_json(rows)
         return
-    table = Table("code", "kind", "date", "title", "cycle", "items", "status", "due")
+    if not rows:
+        console.print(Text("No decisions or actions recorded."))
+        return
+    # one table per cycle (its code the title) so a row keeps its width for the title and codes
+    by_cycle: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
-        table.add_row(
-            r["code"],
-            r["kind"],
-            r["decided_on"] or "—",
-            r["title"],
-            r["cycle"],
-            ", ".join(r["items"] + r["otcs"]) or "—",
-            r["status"],
-            r["due_on"] or "—",
+        by_cycle.setdefault(r["cycle"], []).append(r)
+    for cycle_code, group in by_cycle.items():
+        concerns = [c for r in group for c in r["items"] + r["otc_versions"]]
+        table = fit_table(
+            code_column("code", (r["code"] for r in group)),
+            code_column("kind", (r["kind"] for r in group)),
+            code_column("date", (r["decided_on"] or "—" for r in group)),
+            text_column("title"),
+            # codes wrap between one another, never inside one
+            Column(
+                "items, OTCs", overflow="fold", min_width=max([11, *(len(c) for c in concerns)])
+            ),
+            code_column("status", (r["status"] for r in group)),
+            code_column("due", (r["due_on"] or "—" for r in group)),
+            title=Text(cycle_code, style="bold"),
         )
-    console.print(table)
+        for r in group:
+            table.add_row(
+                r["code"],
+                r["kind"],
+                r["decided_on"] or "—",
+                Text(r["title"]),
+                ", ".join(r["items"] + r["otc_versions"]) or "—",
+                r["status"],
+                r["due_on"] or "—",
+            )
+        console.print(table)
 
 
 __all__ = ["cycle_app", "decision_app", "governance_app", "register"]

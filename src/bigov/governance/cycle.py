@@ -41,6 +41,7 @@ from bigov.governance.cycle_models import (
     CycleSnapshot,
     CycleStatus,
 )
+from bigov.governance.decision_links import DecisionOtc
 from bigov.governance.facts import Facts
 from bigov.governance.figures import AnalysisFigures, MeasureView
 from bigov.governance.models import Cadence
@@ -58,6 +59,7 @@ from bigov.governance.snapshot import Doc, build_document, num
 from bigov.governance.topology import Topology
 from bigov.progress import SILENT, Reporter
 from bigov.raid.models import RaidItem, RaidKind, RaidStatus
+from bigov.strategy.models import Otc
 from bigov.work.models import WorkItem
 
 if TYPE_CHECKING:
@@ -860,7 +862,7 @@ def _actions_and_decisions(run: _Run, cycle: Cycle, doc: Doc) -> None:
             RaidItem.code,
             RaidItem.title,
             RaidItem.kind,
-            RaidItem.raised_on,
+            func.coalesce(RaidItem.decided_on, RaidItem.raised_on),
         )
         .join(Cycle, Cycle.id == CycleDecision.cycle_id)
         .join(RaidItem, RaidItem.id == CycleDecision.raid_item_id)
@@ -906,24 +908,41 @@ def _decisions_in_period(run: _Run, cycle: Cycle) -> list[dict[str, Any]]:
     own log or on the work it governs: what was decided since the board last sat."""
     s, topo = run.session, run.topo
     scope = topo.scope(cycle.node_id)
+    # a decision's day is its decided_on (an imported one may lack it: then the day it was raised)
+    day = func.coalesce(RaidItem.decided_on, RaidItem.raised_on)
     rows = s.execute(
         select(
             RaidItem.code,
             RaidItem.title,
-            RaidItem.raised_on,
+            day,
             RaidItem.work_item_id,
             RaidItem.node_id,
             RaidItem.owner_id,
+            RaidItem.id,
         )
         .where(
             RaidItem.kind == RaidKind.DECISION,
-            RaidItem.raised_on >= cycle.period_start,
-            RaidItem.raised_on <= cycle.as_at,
+            day >= cycle.period_start,
+            day <= cycle.as_at,
         )
-        .order_by(RaidItem.raised_on.desc(), RaidItem.code)
+        .order_by(day.desc(), RaidItem.code)
     ).all()
+    # the OTCs each answers, at the version it was decided against (as `bigov decision list`)
+    otcs: dict[int, list[str]] = {}
+    ids = sorted(r[6] for r in rows)
+    for rid, ocode, version in (
+        s.execute(
+            select(DecisionOtc.raid_item_id, Otc.code, DecisionOtc.otc_version)
+            .join(Otc, Otc.id == DecisionOtc.otc_id)
+            .where(DecisionOtc.raid_item_id.in_(ids))
+            .order_by(DecisionOtc.id)
+        )
+        if ids
+        else ()
+    ):
+        otcs.setdefault(rid, []).append(f"{ocode}@v{version}")
     out = []
-    for code, title, raised_on, item_id, node_id, owner_id in rows:
+    for code, title, raised_on, item_id, node_id, owner_id, rid in rows:
         if node_id != cycle.node_id and item_id not in scope:
             continue
         out.append(
@@ -934,6 +953,7 @@ def _decisions_in_period(run: _Run, cycle: Cycle) -> list[dict[str, Any]]:
                 "work_item": topo.items[item_id].code if item_id in topo.items else None,
                 "by": topo.nodes[node_id].code if node_id in topo.nodes else None,
                 "owner": run.people.get(owner_id) if owner_id else None,
+                "otcs": otcs.get(rid, []),
             }
         )
     return out

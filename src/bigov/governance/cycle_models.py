@@ -149,7 +149,9 @@ class CycleExceptionLink(AuditMixin, Base):
 
 class CycleDecision(AuditMixin, Base):
     """A decision or action (a RAID item of the node's own log) taken at a cycle, and what it
-    concerns: a work item, an OTC and/or an exception. One row per affected item or OTC."""
+    concerns: a work item and/or an exception. One row per affected item. The OTCs it answers
+    are not cycle links but facts of the decision: :class:`~bigov.governance.decision_links.
+    DecisionOtc`."""
 
     __tablename__ = "cycle_decision"
 
@@ -158,7 +160,6 @@ class CycleDecision(AuditMixin, Base):
     raid_item_id: Mapped[int] = id_fk("raid_item.id", nullable=False, ondelete="CASCADE")
     work_item_id: Mapped[int | None] = id_fk("work_item.id", ondelete="SET NULL")
     exception_id: Mapped[int | None] = id_fk("cycle_exception.id", ondelete="SET NULL")
-    otc_id: Mapped[int | None] = id_fk("otc.id", ondelete="SET NULL")
 
 
 class CycleArtefact(AuditMixin, Base):

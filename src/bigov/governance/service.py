@@ -11,12 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bigov.db.service import Service
 from bigov.governance import cycle as _cycle
 from bigov.governance.rules import RuleSettings
 from bigov.progress import SILENT, Reporter
+
+if TYPE_CHECKING:
+    from bigov.errors import Problem
+    from bigov.governance.decisions import DecisionEntry, Recorded
 
 
 class GovernanceService(Service):
@@ -120,24 +124,37 @@ class GovernanceService(Service):
         otcs: Sequence[str] = (),
         otc_version: str | None = None,
     ) -> str:
-        """See :func:`bigov.governance.decisions.add_decision`."""
-        from bigov.governance.decisions import add_decision
+        """Record a decision or action at ``cycle``; returns its code. ``otcs`` are "CODE" (at
+        the version in force on the day) or "CODE@vN"; ``otc_version`` is one more of the
+        latter (the version it decided, e.g. a deadline change). See
+        :func:`bigov.governance.decisions.record_decision`."""
+        from bigov.governance.decisions import DecisionEntry
 
-        return add_decision(
-            self.ws,
-            cycle,
-            title,
+        entry = DecisionEntry(
             kind=kind,
-            items=items,
+            title=title,
+            decided_on=decided_on,
+            due_on=due,
+            items=list(items),
+            otcs=[*otcs, *([otc_version] if otc_version else [])],
             exception=exception,
             owner=owner,
-            due=due,
             description=description,
-            written_by=written_by,
-            decided_on=decided_on,
-            otcs=otcs,
-            otc_version=otc_version,
         )
+        return self.record_decision(cycle, entry, written_by=written_by).code
+
+    def record_decision(
+        self,
+        cycle: str,
+        entry: DecisionEntry,
+        *,
+        written_by: str | None = None,
+        problems: Sequence[Problem] = (),
+    ) -> Recorded:
+        """See :func:`bigov.governance.decisions.record_decision`."""
+        from bigov.governance.decisions import record_decision
+
+        return record_decision(self.ws, cycle, entry, written_by=written_by, problems=problems)
 
     def decisions(
         self, *, node: str | None = None, cycle: str | None = None

@@ -69,6 +69,7 @@ PREFERRED_ORDER: tuple[str, ...] = (
     "capacity",
     "demand",
     "raid_item",
+    "decision_otc",
     "portfolio_exclusion",
     "portfolio_exclusion_item",
     "node_member",

@@ -57,9 +57,9 @@ class RaidItem(Entity):
     due_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     closed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     response: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # decisions: the day it was decided, and the OTC version it decided (e.g. a deadline change)
+    # decisions: the day it was decided (the OTCs it answers, each at a version, are
+    # :class:`bigov.governance.decision_links.DecisionOtc` rows)
     decided_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    otc_version_id: Mapped[int | None] = id_fk("otc_version.id", ondelete="SET NULL")
 
     @property
     def score(self) -> int | None:

@@ -224,12 +224,13 @@ def figure_rows(doc: dict[str, Any], key: str) -> tuple[str, list[str], list[lis
     if fam == "decisions":
         return (
             "decisions dated in the period",
-            ["code", "title", "item", "by", "date"],
+            ["code", "title", "item", "OTCs", "by", "date"],
             [
                 [
                     d["code"],
                     d["title"],
                     ("item", d.get("work_item")),
+                    ", ".join(d.get("otcs", [])) or None,
                     d.get("by"),
                     d.get("decided_on"),
                 ]

@@ -1,4 +1,5 @@
-"""web: monthly return drafts, decision OTC links
+"""web: monthly return drafts, decision OTC links (the one store of the OTCs a decision answers,
+each at a version)
 
 Revision ID: 0007
 Revises: 0006
@@ -67,19 +68,34 @@ def upgrade() -> None:
             batch_op.f("ix_monthly_return_work_item_id"), ["work_item_id"], unique=False
         )
 
+    big = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
     op.create_table(
         "decision_otc",
+        sa.Column("raid_item_id", big, nullable=False),
+        sa.Column("otc_id", big, nullable=False),
+        sa.Column("otc_version", sa.Integer(), nullable=False),
+        sa.Column("id", big, autoincrement=True, nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
         sa.Column(
-            "raid_item_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
         ),
-        sa.Column("otc_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("otc_version", sa.Integer(), nullable=False),
+        sa.Column("written_by", sa.String(length=128), nullable=True),
+        sa.Column("batch_id", big, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["batch_id"],
+            ["import_batch.id"],
+            name=op.f("fk_decision_otc_batch_id_import_batch"),
+            ondelete="SET NULL",
+        ),
         sa.ForeignKeyConstraint(
             ["otc_id"], ["otc.id"], name=op.f("fk_decision_otc_otc_id_otc"), ondelete="CASCADE"
         ),
@@ -95,6 +111,8 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("decision_otc", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_decision_otc_batch_id"), ["batch_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_decision_otc_code"), ["code"], unique=True)
         batch_op.create_index(batch_op.f("ix_decision_otc_otc_id"), ["otc_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_decision_otc_raid_item_id"), ["raid_item_id"], unique=False
@@ -108,6 +126,8 @@ def downgrade() -> None:
     with op.batch_alter_table("decision_otc", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_decision_otc_raid_item_id"))
         batch_op.drop_index(batch_op.f("ix_decision_otc_otc_id"))
+        batch_op.drop_index(batch_op.f("ix_decision_otc_code"))
+        batch_op.drop_index(batch_op.f("ix_decision_otc_batch_id"))
 
     op.drop_table("decision_otc")
     with op.batch_alter_table("monthly_return", schema=None) as batch_op:
