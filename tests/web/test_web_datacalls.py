@@ -4,20 +4,24 @@ without a comment saves nothing), 404 for everyone else, and pinned statement co
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from bigov.auth.models import AuditEvent
 from bigov.auth.service import add_user
 from bigov.datacall.models import DataVerdict
 from bigov.datacall.schemas import StatusSubmission
 from bigov.datacall.service import Filters
 from bigov.server import ServerSettings, create_app
 from bigov.workspace import Workspace
-from tests.web.conftest import PASSWORD, Demo
+from tests.web.conftest import PASSWORD, Demo, Live
+from tests.web.test_web_accessibility import _axe
 from tests.web.test_web_pages import csrf_of, sign_in
 
 PERIOD = "2026-10"
@@ -31,19 +35,23 @@ def call_client(demo_ws: Workspace, demo_template: Demo) -> Iterator[TestClient]
         yield client
 
 
-@pytest.fixture
-def owner(call_client: TestClient, demo_ws: Workspace) -> str:
+def _signup_owner(ws: Workspace) -> str:
     """The person owing the most status reports in the call (the demo has most of its data in
     already), signed up as a project manager."""
     counts = Counter(
         r.owner
-        for r in demo_ws.datacall.requests(Filters(kind="status"))
+        for r in ws.datacall.requests(Filters(kind="status"))
         if r.state in ("requested", "returned")
     )
     email = counts.most_common(1)[0][0]
-    with demo_ws.session() as s:
+    with ws.session() as s:
         add_user(s, email, "manager", password=PASSWORD)
     return email
+
+
+@pytest.fixture
+def owner(call_client: TestClient, demo_ws: Workspace) -> str:
+    return _signup_owner(demo_ws)
 
 
 def test_the_owner_sees_what_they_owe_and_nobody_else_does(
@@ -134,9 +142,23 @@ def test_the_pmo_board_returns_and_accepts(
     assert r.headers["location"] == f"/pmo/datacalls/{node}?period={PERIOD}"
     returned = demo_ws.datacall.request(first)
     assert returned.state == "returned" and returned.returned_comment == "costs <missing>"
+    with demo_ws.session() as s:
+        audited = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.entity_kind == "datacall_verdict", AuditEvent.entity_code == first
+            )
+        ).all()
+    assert [e.user_email for e in audited] == [demo_template.users["pmo"]]
     board = call_client.get(r.headers["location"]).text
     assert "costs &lt;missing&gt;" in board
 
+    # a verdict on a version the page no longer shows is refused
+    r = call_client.post(
+        f"/pmo/datacalls/{node}/verdict",
+        data={**form, "code": second, "verdict": "accept", "version": "stale"},
+    )
+    assert r.status_code == 409 and "changed since you read it" in r.text
+    assert demo_ws.datacall.request(second).state == "submitted"
     r = call_client.post(
         f"/pmo/datacalls/{node}/verdict",
         data={**form, "code": second, "verdict": "accept", "comment": ""},
@@ -203,3 +225,35 @@ def test_data_call_pages_run_a_pinned_number_of_statements(
         assert r.status_code == 200, (who, url, r.text[:300])
         measured[path] = int(r.headers["x-query-count"])
     assert measured == dict(PINNED[who])
+
+
+def test_the_data_call_pages_are_accessible(browser: Any, page: Any, live: Live) -> None:
+    """axe-core (as in test_web_accessibility) on the owner's home with what they owe, the call's
+    index and a board showing a return's field error."""
+    live.ws.datacall.open(PERIOD, by=live.demo.users["pmo"])
+    email = _signup_owner(live.ws)
+    node, _codes = _submitted(live.ws)
+    found: dict[str, Any] = {}
+    for who, paths in ((email, ["/"]), ("pmo", ["/pmo/datacalls", f"/pmo/datacalls/{node}"])):
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+        pg = context.new_page()
+        pg.goto(f"{live.url}/login")
+        pg.fill("input[name=email]", live.demo.users.get(who, who))
+        pg.fill("input[name=password]", PASSWORD)
+        pg.click("button[type=submit]")
+        pg.wait_for_url(f"{live.url}/")
+        for path in paths:
+            response = pg.goto(f"{live.url}{path}")
+            assert response is not None and response.status == 200, (who, path)
+            pg.wait_for_load_state("networkidle")
+            if path == "/":
+                assert pg.locator("#owed + .table-wrap tbody tr").count() >= 1
+            if path.endswith(node):
+                pg.locator("button[value=return]").first.click()
+                pg.wait_for_load_state("networkidle")
+                assert "needs a comment" in pg.locator("[role=alert]").inner_text()
+            bad = _axe(pg)
+            if bad:
+                found[f"{who} {path}"] = bad
+        context.close()
+    assert not found, json.dumps(found, indent=1)

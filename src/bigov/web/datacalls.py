@@ -14,10 +14,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
+from bigov.api.datacalls import _audit, _serialised
 from bigov.auth.models import UserRole
-from bigov.datacall.models import DataNeed, DataRequest
+from bigov.datacall.models import DataNeed, DataRequest, Verdict
 from bigov.datacall.schemas import NodeBoard, RequestOut
-from bigov.datacall.service import Filters
+from bigov.datacall.service import Filters, judge
 from bigov.errors import BigovError, ConflictError, NotFoundError, ValidationError
 from bigov.governance.models import GovernanceNode
 from bigov.governance.periods import parse_period, period_label
@@ -218,19 +219,28 @@ def verdict_post(
     period: Annotated[str, Form(max_length=16)] = "",
     verdict: Annotated[str, Form(max_length=16)] = "",
     comment: Annotated[str, Form(max_length=4000)] = "",
+    version: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """Accept or return one submitted request through the service's own verdicts; a return
+    """Accept or return one submitted request (the service's :func:`judge`, audited); a return
     without a comment shows the field's error and saves nothing."""
     _pmo_only(user, "page")
-    ws = state(request).ws
+    st = state(request)
     board = f"/pmo/datacalls/{node}"
     try:
-        if verdict == "accept":
-            ws.datacall.accept(code, by=user.email, comment=comment or None)
-        elif verdict == "return":
-            ws.datacall.return_(code, by=user.email, comment=comment)
-        else:
+        if verdict not in ("accept", "return"):
             raise ValidationError("choose accept or return")
+        # the API's own verdict path: the same audit record, write lock and version check (the
+        # version the page showed, so a verdict never lands on data that changed since)
+        with _serialised(st):
+            judge(
+                st.ws,
+                code,
+                Verdict.ACCEPTED if verdict == "accept" else Verdict.RETURNED,
+                by=user.email,
+                comment=comment or None,
+                if_version=version or None,
+                audit=_audit(request, user.principal, "datacall_verdict", code),
+            )
     except NotFoundError:
         raise PageNotFoundError("data request") from None
     except (ValidationError, ConflictError) as problem:
