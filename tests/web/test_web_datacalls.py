@@ -11,18 +11,22 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bigov.auth.models import AuditEvent
 from bigov.auth.service import add_user
 from bigov.datacall.models import DataVerdict
 from bigov.datacall.schemas import StatusSubmission
 from bigov.datacall.service import Filters
+from bigov.governance.models import GovernanceNode
+from bigov.org.models import Person
 from bigov.server import ServerSettings, create_app
+from bigov.work.models import WorkItem
 from bigov.workspace import Workspace
+from tests.server.conftest import PASSWORD as ORG_PASSWORD
 from tests.web.conftest import PASSWORD, Demo, Live
 from tests.web.test_web_accessibility import _axe
-from tests.web.test_web_pages import csrf_of, sign_in
+from tests.web.test_web_pages import csrf_of, org_client, sign_in
 
 PERIOD = "2026-10"
 
@@ -257,3 +261,62 @@ def test_the_data_call_pages_are_accessible(browser: Any, page: Any, live: Live)
                 found[f"{who} {path}"] = bad
         context.close()
     assert not found, json.dumps(found, indent=1)
+
+
+# -- on every backend (the server tests' small organisation) --
+
+
+ORG_PERIOD = "2026-10"  # a month the small organisation has no status reports for yet
+
+
+def _open_org_call(ws: Workspace) -> None:
+    # as the API's data-call tests do: owners on two projects, sitting days and cut-offs
+    with ws.session() as s:
+        people = dict(s.execute(select(Person.code, Person.id)).all())
+        for code, person in (("PRJ-A1", "P-BEN"), ("PRJ-B1", "P-MGR")):
+            s.execute(update(WorkItem).where(WorkItem.code == code).values(owner_id=people[person]))
+        for node in ("N-PB-A", "N-FIN"):
+            s.execute(
+                update(GovernanceNode)
+                .where(GovernanceNode.code == node)
+                .values(sitting_day=10, rules={"data_cutoff_days": 3})
+            )
+    ws.datacall.open(ORG_PERIOD, by="test")
+
+
+__all__ = ["org_client"]  # the fixture, shared with the page tests
+
+
+def test_owed_and_the_board_on_every_backend(org_client: tuple[TestClient, Workspace]) -> None:
+    client, ws = org_client
+    _open_org_call(ws)
+    code = f"{ORG_PERIOD}:status:PRJ-B1"
+    assert ws.datacall.request(code).state == "requested"
+    sign_in(client, "mgr@example.org", ORG_PASSWORD)
+    owed = client.get("/").text.split('id="owed"')[1].split("</table>")[0]
+    assert 'href="/items/PRJ-B1/return"' in owed and "PRJ-A1" not in owed
+    client.cookies.clear()
+    sign_in(client, "viewer@example.org", ORG_PASSWORD)
+    assert "You owe no data for any board just now." in client.get("/").text
+    assert client.get("/pmo/datacalls").status_code == 404
+
+    ws.datacall.submit_status(code, StatusSubmission(overall="green"), by="mgr@example.org")
+    client.cookies.clear()
+    sign_in(client, "pmo@example.org", ORG_PASSWORD)
+    node = ws.datacall.request(code).node
+    index = client.get("/pmo/datacalls")
+    assert index.status_code == 200 and f"/pmo/datacalls/{node}?period={ORG_PERIOD}" in index.text
+    board = client.get(f"/pmo/datacalls/{node}?period={ORG_PERIOD}")
+    assert board.status_code == 200 and code in board.text
+    form = {"csrf_token": csrf_of(client, "/pmo"), "code": code, "period": ORG_PERIOD}
+    r = client.post(f"/pmo/datacalls/{node}/verdict", data={**form, "verdict": "return"})
+    assert r.status_code == 422 and ws.datacall.request(code).state == "submitted"
+    r = client.post(
+        f"/pmo/datacalls/{node}/verdict",
+        data={**form, "verdict": "return", "comment": "add the narrative"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and ws.datacall.request(code).state == "returned"
+    client.cookies.clear()
+    sign_in(client, "mgr@example.org", ORG_PASSWORD)
+    assert "add the narrative" in client.get("/").text
