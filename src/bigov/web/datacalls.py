@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -66,8 +67,6 @@ def _boards_of(ws: Workspace, codes: list[str]) -> dict[str, list[tuple[str, str
 
 
 def _submit_url(r: RequestOut) -> str | None:
-    from urllib.parse import quote
-
     if r.subject is None:
         return None
     if r.kind == "status":
@@ -254,8 +253,6 @@ def verdict_post(
             comment=comment,
             status=422 if isinstance(problem, ValidationError) else 409,
         )
-    from urllib.parse import quote
-
     return redirect(f"{quote(board)}?period={quote(period)}" if period else quote(board))
 
 
