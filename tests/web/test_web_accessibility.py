@@ -27,6 +27,7 @@ PAGES: dict[str, list[str]] = {
         "/pmo/batches",
         "/pmo/quality",
         "/pmo/cycles",
+        "/pmo/datacalls",
         "/pmo/governance",
         "/strategy",
         "/portfolio",

@@ -21,10 +21,10 @@ def install(app: FastAPI) -> None:
     """Mount the pages, their static files and their error pages on ``app``."""
     from urllib.parse import quote
 
-    from bigov.web import board, home, other, pmo, work
+    from bigov.web import board, datacalls, home, other, pmo, work
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (home, board, work, pmo, other):
+    for module in (home, board, work, pmo, datacalls, other):
         app.include_router(module.router)
 
     @app.exception_handler(LoginRequiredError)

@@ -143,6 +143,9 @@ def home(request: Request, user: UserDep) -> Response:
         if role is UserRole.BENEFIT_OWNER:
             ctx["benefits"] = service.benefits(s, scope, mine_only=True)
             ctx["assigned"] = service.assigned_to_me(s, scope)
+    from bigov.web.datacalls import owed
+
+    ctx["owed"] = owed(st.ws, user.email)
     if role in (UserRole.ADMIN, UserRole.PMO):
         from bigov.ingest.service import batches
 
