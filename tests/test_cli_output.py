@@ -69,12 +69,14 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture
 def width(request: pytest.FixtureRequest) -> Iterator[int]:
     columns: int = request.param
-    before = console.width
+    # the width as configured (None: follow the terminal), not as measured now: restoring a
+    # measured width would pin it for every later test in this worker
+    before = console._width
     console.width = columns
     try:
         yield columns
     finally:
-        console.width = before
+        console._width = before
 
 
 def _walk(cmd: object, path: list[str]) -> Iterator[tuple[str, object]]:

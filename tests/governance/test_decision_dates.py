@@ -177,12 +177,14 @@ def test_decision_list_fits_with_codes_whole(gov_ws: Workspace, width: int) -> N
         otcs=["OBJ-LONG-CODE-01"],
         owner="P-SRO",
     )
-    before = console.width
+    # the width as configured (None: follow the terminal), not as measured now: restoring a
+    # measured width would pin it for every later test in this worker
+    before = console._width
     console.width = width
     try:
         out = runner.invoke(app, ["decision", "list", "--db", str(db)]).stdout
     finally:
-        console.width = before
+        console._width = before
     assert max(len(line) for line in out.splitlines()) <= width
     for whole in ("PB3-D001", code, "OBJ-LONG-CODE-01@v1", "PRJ-3", "2026-03-31"):
         assert whole in out, whole
