@@ -79,7 +79,16 @@ def test_partial_fractions_are_snapped_while_the_plan_stays_feasible() -> None:
 def test_optimise_output_reads_in_money_fte_and_percent(tmp_path: Path) -> None:
     f = tmp_path / "big.yaml"
     save_problem(parse_problem(big_round()), f)
-    result = runner.invoke(app, ["optimise", str(f), "--explain"], env={"COLUMNS": "200"})
+    from bigov.cli_support import console
+
+    # the console's width is set, not read from COLUMNS: a console created while another test
+    # ran under a narrower COLUMNS keeps that width (Rich reads the variable when it is built)
+    before = console._width
+    console.width = 200
+    try:
+        result = runner.invoke(app, ["optimise", str(f), "--explain"])
+    finally:
+        console._width = before
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert not SCIENTIFIC.search(out), out
