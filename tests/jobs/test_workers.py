@@ -136,6 +136,7 @@ def _check_month(ws: Workspace, month_id: int) -> list[str]:
     return nodes
 
 
+@pytest.mark.slow  # worker processes over a month of cycles: `make test-all`
 def test_two_workers_run_a_month_once_and_as_one_process_would(
     schemas: list[str], tmp_path: Path
 ) -> None:
@@ -167,6 +168,7 @@ def test_two_workers_run_a_month_once_and_as_one_process_would(
     single.close()
 
 
+@pytest.mark.slow  # worker processes over a month of cycles: `make test-all`
 def test_a_worker_killed_mid_month_leaves_it_to_finish_once_restarted(
     schemas: list[str], tmp_path: Path
 ) -> None:
