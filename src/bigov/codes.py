@@ -212,3 +212,11 @@ __all__ = [
     "safe_repr",
     "strip_control",
 ]
+
+
+def refuse_nul(value: str) -> str:
+    """``value`` unchanged, or ValueError when it holds a NUL (PostgreSQL text cannot: refuse it
+    at the edge rather than fail in the database). A pydantic ``AfterValidator``."""
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
+    return value

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bigov.auth.service import Principal, record
+from bigov.codes import refuse_nul
 from bigov.db.base import utcnow
 from bigov.server.deps import client_ip
 from bigov.server.problems import Problem
@@ -27,14 +28,7 @@ from bigov.server.problems import Problem
 T = TypeVar("T")
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold NUL; refuse it at the edge rather than fail in the database
-    if "\x00" in value:
-        raise ValueError("contains a NUL character")
-    return value
-
-
-SafeStr = Annotated[str, AfterValidator(_no_nul)]
+SafeStr = Annotated[str, AfterValidator(refuse_nul)]
 
 # a code as master sources write it; anything else (slashes, quotes, %, spaces) is refused
 CODE_RE = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"

@@ -49,6 +49,7 @@ from bigov.work.models import (
     WorkItem,
     WorkKind,
 )
+from bigov.work.schemas import StatusReportIn
 
 router = APIRouter(tags=["work"])
 
@@ -376,22 +377,6 @@ def list_status_reports(
         rows = [StatusReportOut.model_validate(dict(r._mapping)) for r in s.execute(q)]
     rows, nxt = next_page(rows, limit, lambda last: [last.period.isoformat(), last.work_item])
     return StatusReportPage(items=rows, next_cursor=nxt)
-
-
-class StatusReportIn(BaseModel):
-    """A status report as written by PUT (the whole report: omitted fields become empty)."""
-
-    model_config = ConfigDict(extra="forbid")
-    confidence: Confidence | None = None
-    overall: Rag | None = None
-    schedule: Rag | None = None
-    cost: Rag | None = None
-    scope: Rag | None = None
-    benefits: Rag | None = None
-    risk: Rag | None = None
-    resources: Rag | None = None
-    narrative: SafeStr | None = Field(None, max_length=20000)
-    reported_on: dt.date | None = None
 
 
 PeriodPath = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]

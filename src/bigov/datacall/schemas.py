@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bigov.work.models import Confidence, Rag
+from bigov.work.schemas import StatusReportIn
 
 State = Literal["requested", "submitted", "returned", "assured"]
 OPEN_STATES: frozenset[str] = frozenset({"requested", "returned"})
@@ -88,20 +88,8 @@ class RequestDetail(RequestOut):
     verdicts: list[VerdictOut]
 
 
-class StatusSubmission(BaseModel):
-    """A status report as a form or the API submits it for a status request."""
-
-    model_config = ConfigDict(extra="forbid")
-    confidence: Confidence | None = None
-    overall: Rag | None = None
-    schedule: Rag | None = None
-    cost: Rag | None = None
-    scope: Rag | None = None
-    benefits: Rag | None = None
-    risk: Rag | None = None
-    resources: Rag | None = None
-    narrative: str | None = Field(None, max_length=20000)
-    reported_on: dt.date | None = None
+# a status request is answered with the status report the API's PUT writes: one shape for both
+StatusSubmission = StatusReportIn
 
 
 class BenefitSubmission(BaseModel):

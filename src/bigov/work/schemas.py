@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from bigov.codes import refuse_nul
+from bigov.work.models import Confidence, Rag
 
 
 class PortfolioSummary(BaseModel):
@@ -21,3 +25,20 @@ class PortfolioSummary(BaseModel):
     confidence: dict[str, int] = Field(default_factory=dict)
     confidence_period: dt.date | None = None
     counts: dict[str, int] = Field(default_factory=dict)
+
+
+class StatusReportIn(BaseModel):
+    """A status report as written by ``PUT /work-items/{code}/status-reports/{period}`` and as
+    submitted for a data call's status request (the whole report: omitted fields become empty)."""
+
+    model_config = ConfigDict(extra="forbid")
+    confidence: Confidence | None = None
+    overall: Rag | None = None
+    schedule: Rag | None = None
+    cost: Rag | None = None
+    scope: Rag | None = None
+    benefits: Rag | None = None
+    risk: Rag | None = None
+    resources: Rag | None = None
+    narrative: Annotated[str, AfterValidator(refuse_nul)] | None = Field(None, max_length=20000)
+    reported_on: dt.date | None = None
