@@ -2,7 +2,8 @@
 API token for the admin): ``python scripts/demo_users.py sqlite:///demo-output/bigov.db``.
 
 Scopes come from the demo itself: the manager is the SRO of the first programme, the benefit
-owner owns the first benefit, the board member sits on the first programme's board, the viewer
+owner owns the first benefit, the board member sits on the main board (the node nothing is above)
+and on the first programme's board, the viewer
 is scoped to that programme's business unit. Users that exist already are kept."""
 
 from __future__ import annotations
@@ -39,10 +40,16 @@ def main(url: str) -> None:
             else None
         )
         unit = s.get(OrgUnit, programme.org_unit_id) if programme.org_unit_id else None
+        main_board = s.scalars(
+            select(GovernanceNode)
+            .where(GovernanceNode.parent_id.is_(None))
+            .order_by(GovernanceNode.code)
+        ).first()
+        boards = [n.code for n in (main_board, node) if n is not None]
         users = [
             ("admin@demo.example", "admin", [], []),
             ("pmo@demo.example", "pmo", [], []),
-            ("board@demo.example", "board_member", [], [node.code] if node else []),
+            ("board@demo.example", "board_member", [], list(dict.fromkeys(boards))),
             ((sro.email if sro and sro.email else "manager@demo.example"), "manager", [], []),
             (
                 (owner.email if owner and owner.email else "benefits@demo.example"),
