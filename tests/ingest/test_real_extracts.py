@@ -29,6 +29,11 @@ DATA = Path(__file__).parent / "data"
 FLAT = DATA / "flat_portfolio.csv"
 MAPPING = Path(__file__).resolve().parents[2] / "docs" / "examples" / "flat-portfolio-mapping.yaml"
 SCHEDULES = Path(__file__).resolve().parents[3] / "shared" / "data" / "schedules"
+# the shared schedule files sit beside the checkout (as in CI); a clone elsewhere skips, as
+# tests/ingest/test_schedule.py does
+needs_schedules = pytest.mark.skipif(
+    not SCHEDULES.is_dir(), reason=f"shared schedule files not found at {SCHEDULES}"
+)
 runner = CliRunner()
 
 
@@ -222,6 +227,7 @@ def _schedule_copy(tmp_path: Path, name: str, edit: tuple[str, str] | None = Non
     return out
 
 
+@needs_schedules
 @pytest.mark.skipif(shutil.which("java") is None, reason="MPXJ needs a Java runtime")
 def test_schedule_currency_from_the_file_else_workspace(
     ingest_ws: Workspace, tmp_path: Path
@@ -251,6 +257,7 @@ def test_schedule_currency_from_the_file_else_workspace(
     )
 
 
+@needs_schedules
 @pytest.mark.skipif(shutil.which("java") is None, reason="MPXJ needs a Java runtime")
 def test_resource_pool_and_contradicting_progress(ingest_ws: Workspace, tmp_path: Path) -> None:
     pool = tmp_path / "pool.xml"
