@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bigov.db import dataversion, migrate
 from bigov.db.engine import default_url, make_engine, parse_url
-from bigov.db.registry import load_models
 from bigov.db.settings import DEFAULTS, Setting
 from bigov.errors import DatabaseError
 
@@ -81,7 +80,9 @@ class Workspace:
             in_url = parsed.query["schema"]
             schema = schema or (in_url if isinstance(in_url, str) else in_url[0])
             parsed = parsed.difference_update_query(["schema"])
-        load_models()
+        # The models are not all imported here: each service imports its own, so a command
+        # maps only the tables it touches (mapping all ~75 classes was half of `bigov status`).
+        # A migration loads them all (the Alembic environment does).
         missing = DatabaseError(
             f"no workspace at {parsed.render_as_string(hide_password=True)}"
             + (f" (schema {schema})" if schema else ""),

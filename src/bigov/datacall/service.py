@@ -749,7 +749,7 @@ def record_batch(s: Session, batch_id: int, user: str | None = None) -> list[str
     """Record, in an import's own transaction, the requests its rows satisfy (codes returned):
     status reports and benefit actuals it wrote for an open request's period, and sources of
     definition requests it wrote rows of."""
-    from bigov.db.base import Base
+    from bigov.db.registry import load_models
 
     candidates: list[DataRequest] = []
     pairs = set(
@@ -795,7 +795,7 @@ def record_batch(s: Session, batch_id: int, user: str | None = None) -> list[str
         if spec is None:
             continue
         if spec.table not in touched:
-            table = Base.metadata.tables[spec.table]
+            table = load_models().tables[spec.table]
             touched[spec.table] = (
                 "batch_id" in table.c
                 and s.scalar(select(table.c.id).where(table.c.batch_id == batch_id).limit(1))

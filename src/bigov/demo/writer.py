@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, delete, func, insert, inspect, select, update
 
-from bigov.db.base import Base, Entity
+from bigov.db.base import Entity
+from bigov.db.registry import load_models
 from bigov.demo.common import WRITTEN_BY
 
 _CHUNK = 5000  # rows per bulk insert: large enough to amortise round trips, small enough for memory
@@ -28,7 +29,7 @@ class _Writer:
         self.next_id: dict[str, int] = {}
         self.counts: dict[str, int] = defaultdict(int)
         self.streaming = False  # once structure is written, big tables are written in chunks
-        self.tables: dict[str, Table] = {t.name: t for t in Base.metadata.sorted_tables}
+        self.tables: dict[str, Table] = {t.name: t for t in load_models().sorted_tables}
 
     def reserve(self, model: type[Entity]) -> int:
         """The id the next row of ``model`` will get (for rows written later with ``id=``)."""
@@ -54,7 +55,7 @@ class _Writer:
 
     def flush(self) -> None:
         """Write every pending row, parents before children."""
-        for table in Base.metadata.sorted_tables:
+        for table in load_models().sorted_tables:
             if self.pending.get(table.name):
                 self._write(table.name)
 
@@ -91,7 +92,7 @@ def _clear(conn: Connection) -> None:
     keep = {"setting", "alembic_version", "import_batch"}
     # only tables that exist: a context whose models are loaded may not be migrated in yet
     present = set(inspect(conn).get_table_names())
-    for table in reversed(Base.metadata.sorted_tables):
+    for table in reversed(load_models().sorted_tables):
         if table.name in keep or table.name not in present:
             continue
         for fk in table.foreign_keys:

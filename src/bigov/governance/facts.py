@@ -19,7 +19,7 @@ from sqlalchemy import Table, func, null, select
 from sqlalchemy.orm import Session
 
 from bigov.benefits.models import Benefit, BenefitEnabler, BenefitProfile
-from bigov.db.base import Base
+from bigov.db.registry import load_models
 from bigov.finance.models import CostLine
 from bigov.governance.models import AgendaItem, InformationDefinition
 from bigov.governance.periods import CyclePeriod, add_months
@@ -370,7 +370,7 @@ class Facts:
 def source_stats(session: Session, spec: SourceSpec, period: CyclePeriod) -> SourceStats:
     """Rows of one source in ``period``'s window and their freshest date, per work item: what
     readiness reads, and what a data call's requests read too (so the two never disagree)."""
-    table: Table = Base.metadata.tables[spec.table]
+    table: Table = load_models().tables[spec.table]
     stats = SourceStats()
     fresh_col = table.c[spec.fresh] if spec.fresh in table.c else table.c.get("updated_at")
     item_col = table.c[spec.item] if spec.item else None

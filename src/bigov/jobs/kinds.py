@@ -280,6 +280,7 @@ def portfolio_frontier(ctx: JobContext, args: dict[str, Any]) -> dict[str, Any]:
         dimension="capacity" if args.get("skill") else "budget",
         resource=args.get("skill") or args.get("source"),
         time_limit=float(args["time_limit"]) if args.get("time_limit") else None,
+        workers=2,  # two one-thread HiGHS instances: a long job, which a second core shortens
     )
     ctx.reporter.finish()
     return frontier.model_dump(mode="json")

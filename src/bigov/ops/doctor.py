@@ -283,7 +283,9 @@ def _codes_and_text(ws: Workspace, report: DoctorReport, repair: bool) -> None:
     is only reported, since renaming a common reference is a decision for its owner."""
     from bigov.codes import code_problem, has_control, is_fact_kind, safe_repr, strip_control
     from bigov.db.base import Base, Entity, text_columns
+    from bigov.db.registry import load_models
 
+    load_models()  # every kind is checked, not only those this process happened to map
     mappers = [m for m in Base.registry.mappers if issubclass(m.class_, Entity)]
     for mapper in sorted(mappers, key=lambda m: m.class_.__tablename__):
         table = mapper.class_.__table__

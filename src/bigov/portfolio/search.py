@@ -18,7 +18,8 @@ runs two workers that share one incumbent pool:
 Both workers are HiGHS, so the answer is HiGHS-exact when the main solve finishes (the
 neighbourhood search only adds incumbents); within a time limit it is never worse than the main
 solve alone and usually better. HiGHS releases the GIL while it solves, so the two workers use
-both cores. Seeds are fixed: for the same machine load the run is reproducible.
+both cores (HiGHS is held to one thread per instance, so neither worker takes
+the other's core). Seeds are fixed: for the same machine load the run is reproducible.
 """
 
 from __future__ import annotations
@@ -97,8 +98,7 @@ def search_solve(
     started = time.perf_counter()
     deadline = started + time_limit
     h = model.h
-    # the thread count is left alone: HiGHS shares one task scheduler per process, and an
-    # instance asking for another count than the first one refuses to run
+    # both instances run on one thread each (solver.highs_threads): one core each
     cost = np.asarray(h.getLp().col_cost_, dtype=float)
 
     def improving(e: Any) -> None:

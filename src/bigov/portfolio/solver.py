@@ -75,8 +75,27 @@ _banner_shown = False
 Highs = Any
 
 
-def new_highs(*, threads: int | None = None, seed: int = 0) -> Highs:
-    """A silent HiGHS instance with a fixed random seed (reproducible runs).
+def highs_threads() -> int:
+    """Threads each HiGHS instance runs on: 1 unless ``BIGOV_HIGHS_THREADS`` says otherwise
+    (0 = HiGHS's own choice).
+
+    bigov puts the cores to work itself (the neighbourhood search beside the main solve, two
+    frontier workers), and HiGHS's MIP, left to its default, also spreads onto every core: the
+    two then fight over them, and on two cores the search made the main solve slower than plain
+    HiGHS (benchmarks/portfolio.py: best known reached on 22 of 30 hard instances at the
+    default, 25 of 30 with one thread each). HiGHS keeps one task scheduler per process and
+    refuses to run an instance asking for another thread count than the first did, so the
+    choice is one per process, made here for every instance.
+    """
+    try:
+        return max(0, int(os.environ.get("BIGOV_HIGHS_THREADS", "1")))
+    except ValueError:
+        return 1
+
+
+def new_highs(*, seed: int = 0) -> Highs:
+    """A silent HiGHS instance with a fixed random seed (reproducible runs), on
+    :func:`highs_threads` threads.
 
     HiGHS writes a copyright banner straight to file descriptor 1 when the first instance of a
     process is created, before any option can silence it; that would corrupt ``--json`` output,
@@ -101,7 +120,8 @@ def new_highs(*, threads: int | None = None, seed: int = 0) -> Highs:
             _banner_shown = True
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", seed)
-    if threads is not None:
+    threads = highs_threads()
+    if threads:
         h.setOptionValue("threads", threads)
     return h
 

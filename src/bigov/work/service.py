@@ -95,25 +95,26 @@ class WorkService(Service):
 
 
 def table_counts(session: Session) -> dict[str, int]:
-    """Rows per table of the Core P3M model, in one query (a query per table cost a
-    twentieth of a second of every `bigov status`)."""
-    from sqlalchemy import literal, union_all
+    """Rows per table of the workspace, in one query (a query per table cost a twentieth of a
+    second of every `bigov status`). The tables are the database's own, not the mapped models':
+    naming them from the models would map all ~75 classes, half of the command's time."""
+    from sqlalchemy import inspect, literal, table, union_all
 
-    from bigov.db.base import Base
-
-    tables = [
-        (name, table)
-        for name, table in sorted(Base.metadata.tables.items())
-        if name not in ("setting", "alembic_version")
-    ]
+    names = sorted(
+        name
+        for name in inspect(session.connection()).get_table_names()
+        if name not in ("setting", "alembic_version") and not name.startswith("procrastinate_")
+    )
+    if not names:
+        return {}
     counts = union_all(
         *(
-            select(literal(name).label("name"), func.count().label("n")).select_from(table)
-            for name, table in tables
+            select(literal(name).label("name"), func.count().label("n")).select_from(table(name))
+            for name in names
         )
     )
     found = {name: int(n or 0) for name, n in session.execute(counts)}
-    return {name: found.get(name, 0) for name, _ in tables}
+    return {name: found.get(name, 0) for name in names}
 
 
 ZERO = Decimal("0")
