@@ -133,6 +133,8 @@ def demo(
     if scale not in SCALES:
         raise ConfigError(f"unknown scale {scale!r}", hint=f"use one of: {', '.join(SCALES)}")
     with open_workspace(db) as ws:
+        # the KPIs need the raw store: refuse before writing anything, not after the enterprise
+        _ = ws.metrics.store
         reporter = RichReporter()
         started = time.perf_counter()
         try:

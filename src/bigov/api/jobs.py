@@ -27,12 +27,17 @@ def list_jobs(
     user: UserDep,
     state: Annotated[SafeStr | None, Query(max_length=32)] = None,
     kind: Annotated[SafeStr | None, Query(max_length=64)] = None,
-    parent: Annotated[int | None, Query(ge=1, description="The jobs a job was split into.")] = None,
+    parent: Annotated[
+        int | None, Query(ge=1, le=2**62, description="The jobs a job was split into.")
+    ] = None,
     every: Annotated[
         bool, Query(alias="all", description="Include the jobs split jobs were split into.")
     ] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before: Annotated[int | None, Query(ge=1, description="Jobs older than this id.")] = None,
+    # ids are 64-bit: a larger one is a 422, not an overflow in the database driver (a 500)
+    before: Annotated[
+        int | None, Query(ge=1, le=2**62, description="Jobs older than this id.")
+    ] = None,
 ) -> dict[str, Any]:
     """Jobs, newest first: kind, state, who started them, progress, result or error."""
     rows: list[JobView] = st.ws.jobs.list(

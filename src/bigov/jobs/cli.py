@@ -16,10 +16,13 @@ from bigov.cli_support import (
     DbOption,
     JsonOption,
     RichReporter,
+    code_column,
     console,
     err_console,
+    fit_table,
     open_workspace,
     print_json,
+    text_column,
 )
 from bigov.errors import ConfigError
 
@@ -58,7 +61,16 @@ def list_jobs(
     if as_json:
         print_json([r.model_dump(mode="json") for r in rows])
         return
-    table = Table("id", "kind", "state", "started by", "progress", "parts", "created")
+    # kinds and states are codes: never cut (at 80 columns "cycle.month" was "cycle.mon…")
+    table = fit_table(
+        code_column("id", [r.id for r in rows], justify="right"),
+        code_column("kind", [r.kind for r in rows]),
+        code_column("state", [r.state for r in rows]),
+        text_column("started by"),
+        text_column("progress", min_width=8),
+        text_column("parts"),
+        code_column("created", ["2026-01-01 00:00"] if rows else []),
+    )
     for r in rows:
         parts = ", ".join(f"{n} {s}" for s, n in sorted(r.children.items()))
         table.add_row(
@@ -68,7 +80,7 @@ def list_jobs(
             Text(r.started_by),
             Text(_progress(r.progress.done, r.progress.total, r.progress.task)),
             parts,
-            r.created_at.strftime("%Y-%m-%d %H:%M:%S") if r.created_at else "",
+            r.created_at.strftime("%Y-%m-%d %H:%M") if r.created_at else "",
         )
     console.print(table)
 
@@ -185,7 +197,12 @@ def schedule(
     if as_json:
         print_json([{"on": d.on, "kind": d.kind, "args": d.args, "why": d.why} for d in rows])
         return
-    table = Table("on", "kind", "arguments", "why")
+    table = fit_table(
+        code_column("on", ["2026-01-01"] if rows else []),
+        code_column("kind", [d.kind for d in rows]),
+        text_column("arguments"),
+        text_column("why"),
+    )
     for d in rows:
         table.add_row(d.on.isoformat(), d.kind, Text(json.dumps(d.args)), Text(d.why))
     console.print(table)
