@@ -200,3 +200,32 @@ def test_each_model_module_maps_on_its_own(module: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.strip()) >= 1
+
+
+def test_the_mount_table_names_what_each_context_registers() -> None:
+    """A run mounts only the context CLI its first word names (bigov.cli.MOUNTS); a name missing
+    from the table would make that command unknown to a run, though help still lists it."""
+    import typer
+    from typer.main import get_command_name, solve_typer_info_defaults
+
+    from bigov.cli import MOUNTS
+
+    for mount, names in MOUNTS:
+        alone = typer.Typer()
+        mount(alone)
+        registered = [
+            c.name or get_command_name(c.callback.__name__)
+            for c in alone.registered_commands
+            if c.callback is not None
+        ] + [solve_typer_info_defaults(g).name for g in alone.registered_groups]
+        assert sorted(registered) == sorted(names)
+
+
+@pytest.mark.parametrize("words", [["cycle", "list"], ["jobs", "kinds"], ["settings", "show"]])
+def test_a_run_imports_only_its_own_context_cli(words: list[str], tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'ws.db'}"
+    Workspace.open(db).close()
+    result = _probe(*words, "--db", db)
+    assert result["exit"] == 0, result["out"]
+    clis = ("bigov.analysis.cli", "bigov.portfolio.cli", "bigov.metrics.cli", "bigov.server.cli")
+    assert _loaded(result["modules"], clis) == []

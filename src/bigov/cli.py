@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import sys
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -37,7 +38,9 @@ if TYPE_CHECKING:
 
 SCALES = ("small", "large")
 
-app = typer.Typer(
+# The root: its own commands only. The contexts' commands are mounted on demand (_mount): a run
+# imports only the CLI module of the command it runs; ``bigov.cli.app`` is the whole app.
+root = typer.Typer(
     name="bigov",
     cls=ErrorHandlingGroup,
     help="bigov — Business Integrated Governance: one picture of run and change, for every board.",
@@ -56,7 +59,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@root.callback()
 def _root(
     version: Annotated[
         bool,
@@ -66,7 +69,7 @@ def _root(
     """bigov — Business Integrated Governance."""
 
 
-@app.command()
+@root.command()
 def init(
     db: DbOption = None,
     organisation: Annotated[
@@ -113,7 +116,7 @@ def init(
             )
 
 
-@app.command()
+@root.command()
 def demo(
     db: DbOption = None,
     scale: Annotated[
@@ -163,7 +166,7 @@ def demo(
         )
 
 
-@app.command()
+@root.command()
 def status(
     db: DbOption = None,
     fiscal_year: Annotated[
@@ -252,7 +255,7 @@ def status(
         console.print("The workspace is empty: run [bold]bigov demo[/] or [bold]bigov import[/].")
 
 
-@app.command()
+@root.command()
 def doctor(
     db: DbOption = None,
     repair: Annotated[
@@ -316,7 +319,7 @@ def doctor(
         raise typer.Exit(5)
 
 
-@app.command()
+@root.command()
 def backup(
     out: Annotated[Path, typer.Argument(help="Archive to write (.tar.gz).")],
     db: DbOption = None,
@@ -337,7 +340,7 @@ def backup(
     )
 
 
-@app.command()
+@root.command()
 def restore(
     archive: Annotated[Path, typer.Argument(help="Archive written by bigov backup.")],
     db: DbOption = None,
@@ -363,29 +366,77 @@ def restore(
     )
 
 
-def _mount_subcommands() -> None:
-    """Context CLIs live with their context; the root only mounts them."""
-    from bigov.analysis.cli import register as register_analysis
-    from bigov.governance.cli import register as register_governance
-    from bigov.ingest.cli import register as register_ingest
+def _mount_metrics(app: typer.Typer) -> None:
     from bigov.metrics.cli import app as metrics_app
+
+    app.add_typer(metrics_app, name="metrics", help="Measures at every rhythm (KPIs, ops data).")
+
+
+def _mount_portfolio(app: typer.Typer) -> None:
     from bigov.portfolio.cli import app as portfolio_app
 
-    register_governance(app)
-    register_ingest(app)
-    register_analysis(app)
-    app.add_typer(metrics_app, name="metrics", help="Measures at every rhythm (KPIs, ops data).")
     app.add_typer(
         portfolio_app, name="portfolio", help="Prioritise and optimally select the portfolio."
     )
-    __import__("bigov.server.cli", fromlist=["register"]).register(app)  # serve, user, token, audit
-    __import__("bigov.ingest.projectonline.cli", fromlist=["register"]).register(app)  # migrate
-    __import__("bigov.ops.settings_cli", fromlist=["register"]).register(app)  # settings
-    __import__("bigov.jobs.cli", fromlist=["register"]).register(app)  # jobs, worker
-    __import__("bigov.datacall.cli", fromlist=["register"]).register(app)  # bigov datacall
 
 
-_mount_subcommands()
+def _register(module: str) -> Callable[[typer.Typer], None]:
+    def mount(app: typer.Typer) -> None:
+        __import__(module, fromlist=["register"]).register(app)
+
+    return mount
+
+
+# Context CLIs live with their context; the root only mounts them, each under the names it
+# registers (tests/test_startup.py keeps this table in step with what each module registers).
+# The order is the order of `bigov --help`.
+MOUNTS: tuple[tuple[Callable[[typer.Typer], None], tuple[str, ...]], ...] = (
+    (_register("bigov.governance.cli"), ("figures", "governance", "cycle", "decision")),
+    (_register("bigov.ingest.cli"), ("import", "export", "template", "batches")),
+    (
+        _register("bigov.analysis.cli"),
+        (
+            "trace",
+            "gaps",
+            "attainment",
+            "benefits",
+            "balance",
+            "capacity",
+            "rollup",
+            "agility",
+            "quality",
+        ),
+    ),
+    (_mount_metrics, ("metrics",)),
+    (_mount_portfolio, ("portfolio",)),
+    (_register("bigov.server.cli"), ("serve", "audit", "user", "token")),
+    (_register("bigov.ingest.projectonline.cli"), ("migrate",)),
+    (_register("bigov.ops.settings_cli"), ("settings",)),
+    (_register("bigov.jobs.cli"), ("worker", "jobs")),
+    (_register("bigov.datacall.cli"), ("datacall",)),
+)
+_mounted: set[int] = set()
+
+
+def _mount(name: str | None = None) -> None:
+    """Mount the context CLI that registers ``name`` (None: every one), once each."""
+    for k, (mount, names) in enumerate(MOUNTS):
+        if k not in _mounted and (name is None or name in names):
+            _mounted.add(k)
+            mount(root)
+
+
+def whole_app() -> typer.Typer:
+    """The root with every context's commands (help, suggestions, the tests)."""
+    _mount()
+    return root
+
+
+def __getattr__(name: str) -> typer.Typer:
+    # ``from bigov.cli import app`` is the whole app, mounted when first asked for
+    if name == "app":
+        return whole_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
@@ -397,22 +448,24 @@ def app_for(words: list[str]) -> typer.Typer:
     """The root app holding only the command that ``words`` start with, or the whole app.
 
     Typer converts the signature of every command before it runs one; with some sixty commands
-    that is a tenth of a second of every start-up. A run needs only its own command, so the
-    console script builds only that one (help, usage errors and suggestions for a mistyped name
-    still see the whole app)."""
+    that is a tenth of a second of every start-up, and importing every context's CLI module is
+    nearly another. A run needs only its own command, so the console script mounts and builds
+    only that one (help, usage errors and suggestions for a mistyped name still see the whole
+    app)."""
     if not words or words[0].startswith("-"):
-        return app
+        return whole_app()
     from typer.main import get_command_name, solve_typer_info_defaults
 
+    _mount(words[0])
     commands = [
         c
-        for c in app.registered_commands
+        for c in root.registered_commands
         if c.callback is not None and (c.name or get_command_name(c.callback.__name__)) == words[0]
     ]
-    groups = [g for g in app.registered_groups if solve_typer_info_defaults(g).name == words[0]]
+    groups = [g for g in root.registered_groups if solve_typer_info_defaults(g).name == words[0]]
     if not commands and not groups:
-        return app
-    only = copy.copy(app)
+        return whole_app()
+    only = copy.copy(root)
     only.registered_commands = commands
     only.registered_groups = groups
     return only
