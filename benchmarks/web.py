@@ -24,12 +24,10 @@ from pathlib import Path
 
 import httpx
 import uvicorn
-from sqlalchemy import select
 
 from bigov.auth.service import add_user
-from bigov.benefits.models import Benefit
+from bigov.demo.cast import cast
 from bigov.server import ServerSettings, create_app
-from bigov.work.models import WorkItem, WorkKind
 from bigov.workspace import Workspace
 
 PASSWORD = "benchmark password"
@@ -51,12 +49,7 @@ def prepare(ws: Workspace, scale: str) -> dict[str, str]:
     period = f"{report.as_of.year:04d}-{month:02d}"
     ws.governance.run_cycle(BOARD, period, formats=())
     with ws.session() as s:
-        programme = s.scalars(
-            select(WorkItem).where(WorkItem.kind == WorkKind.PROGRAMME).order_by(WorkItem.code)
-        ).first()
-        benefit = s.scalars(
-            select(Benefit).where(Benefit.owner_id.is_not(None)).order_by(Benefit.code)
-        ).first()
+        programme, benefit = cast(s)
         assert programme is not None and benefit is not None
         from bigov.org.models import Person
 

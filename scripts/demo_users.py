@@ -15,21 +15,15 @@ from sqlalchemy import select
 
 from bigov.auth.models import AppUser
 from bigov.auth.service import add_user, create_token
-from bigov.benefits.models import Benefit
+from bigov.demo.cast import cast
 from bigov.governance.models import GovernanceNode
 from bigov.org.models import OrgUnit, Person
-from bigov.work.models import WorkItem, WorkKind
 from bigov.workspace import Workspace
 
 
 def main(url: str) -> None:
     with Workspace.open(url) as ws, ws.session() as s:
-        programme = s.scalars(
-            select(WorkItem).where(WorkItem.kind == WorkKind.PROGRAMME).order_by(WorkItem.code)
-        ).first()
-        benefit = s.scalars(
-            select(Benefit).where(Benefit.owner_id.is_not(None)).order_by(Benefit.code)
-        ).first()
+        programme, benefit = cast(s)
         if programme is None or benefit is None:
             raise SystemExit("run `make demo` first: no programme or benefit in this workspace")
         sro = s.get(Person, programme.owner_id) if programme.owner_id else None

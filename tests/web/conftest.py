@@ -29,11 +29,10 @@ import pytest
 from sqlalchemy import select
 
 from bigov.auth.service import add_user
-from bigov.benefits.models import Benefit
+from bigov.demo.cast import cast
 from bigov.governance.models import GovernanceNode
 from bigov.org.models import OrgUnit, Person
 from bigov.server import ServerSettings, create_app
-from bigov.work.models import WorkItem, WorkKind
 from bigov.workspace import Workspace
 
 PASSWORD = "web test password"
@@ -64,12 +63,7 @@ def build_demo(path: Path) -> Demo:
         for period in ("2026-08", "2026-09"):
             ws.governance.run_cycle(PROGRAMME_BOARD, period, formats=())
         with ws.session() as s:
-            programme = s.scalars(
-                select(WorkItem).where(WorkItem.kind == WorkKind.PROGRAMME).order_by(WorkItem.code)
-            ).first()
-            benefit = s.scalars(
-                select(Benefit).where(Benefit.owner_id.is_not(None)).order_by(Benefit.code)
-            ).first()
+            programme, benefit = cast(s)
             assert programme is not None and benefit is not None
             sro = s.get(Person, programme.owner_id)
             owner = s.get(Person, benefit.owner_id)

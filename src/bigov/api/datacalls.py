@@ -24,13 +24,14 @@ from bigov.api.common import (
     IfMatch,
     Limit,
     SafeStr,
+    audited,
     decode_cursor,
     next_page,
     not_found,
 )
 from bigov.auth.models import UserRole
 from bigov.auth.scope import Scope, my_people, scope_for
-from bigov.auth.service import Principal, record
+from bigov.auth.service import Principal
 from bigov.datacall import service as dc
 from bigov.datacall.models import Channel, DataRequest, RequestKind, Verdict
 from bigov.datacall.schemas import (
@@ -44,7 +45,7 @@ from bigov.datacall.schemas import (
 )
 from bigov.errors import ConflictError, NotFoundError
 from bigov.governance.models import GovernanceNode
-from bigov.server.deps import ServerState, StateDep, UserDep, client_ip
+from bigov.server.deps import ServerState, StateDep, UserDep
 from bigov.server.problems import Problem
 
 router = APIRouter(prefix="/datacalls", tags=["datacalls"])
@@ -94,16 +95,7 @@ def _serialised(st: ServerState) -> Iterator[None]:
 
 def _audit(request: Request, user: Principal, kind: str, code: str) -> dc.AuditHook:
     def hook(s: Session, before: BaseModel | None, after: BaseModel) -> None:
-        record(
-            s,
-            who=user.email,
-            ip=client_ip(request),
-            action="update" if before is not None else "create",
-            kind=kind,
-            code=code,
-            before=before.model_dump(mode="json") if before is not None else None,
-            after=after.model_dump(mode="json"),
-        )
+        audited(s, request, user, kind=kind, code=code, before=before, after=after)
 
     return hook
 

@@ -41,8 +41,15 @@ OPTIONAL_MODEL_MODULES: tuple[str, ...] = (
 )
 
 
+_loaded = False
+
+
 def load_models() -> MetaData:
-    """Import all model modules and return the complete metadata."""
+    """Import all model modules and return the complete metadata (the imports only once: this
+    is called wherever code needs every table, some of it per row or per source)."""
+    global _loaded
+    if _loaded:
+        return Base.metadata
     for name in MODEL_MODULES:
         importlib.import_module(name)
     for name in OPTIONAL_MODEL_MODULES:
@@ -51,4 +58,5 @@ def load_models() -> MetaData:
         except ModuleNotFoundError as exc:
             if not exc.name or not name.startswith(exc.name):
                 raise
+    _loaded = True
     return Base.metadata

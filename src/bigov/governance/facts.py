@@ -381,7 +381,15 @@ def source_stats(session: Session, spec: SourceSpec, period: CyclePeriod) -> Sou
         func.max(table.c[c]) if c in table.c else null() for c in ("updated_at", "batch_id")
     ]
     q = select(*cols, *extra).select_from(table)
-    if spec.via_benefit and "benefit_id" in table.c:
+    # a benefit's rows count for the work items that enable it: through the row's benefit_id,
+    # or, for the benefit table itself, its own id
+    via: Any = None
+    if spec.via_benefit:
+        if "benefit_id" in table.c:
+            via = table.c.benefit_id
+        elif spec.table == "benefit":
+            via = table.c.id
+    if via is not None:
         q = (
             select(
                 BenefitEnabler.work_item_id,
@@ -390,20 +398,7 @@ def source_stats(session: Session, spec: SourceSpec, period: CyclePeriod) -> Sou
                 *extra,
             )
             .select_from(table)
-            .join(BenefitEnabler, BenefitEnabler.benefit_id == table.c.benefit_id)
-            .group_by(BenefitEnabler.work_item_id)
-        )
-        item_col = BenefitEnabler.__table__.c.work_item_id  # type: ignore[assignment]
-    elif spec.via_benefit and spec.table == "benefit":
-        q = (
-            select(
-                BenefitEnabler.work_item_id,
-                func.count().label("n"),
-                func.max(fresh_col).label("latest") if fresh_col is not None else func.count(),
-                *extra,
-            )
-            .select_from(table)
-            .join(BenefitEnabler, BenefitEnabler.benefit_id == table.c.id)
+            .join(BenefitEnabler, BenefitEnabler.benefit_id == via)
             .group_by(BenefitEnabler.work_item_id)
         )
         item_col = BenefitEnabler.__table__.c.work_item_id  # type: ignore[assignment]

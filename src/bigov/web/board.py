@@ -121,10 +121,24 @@ def readiness(request: Request, node: str, user: UserDep, period: str) -> Respon
 def pack(request: Request, node: str, period: str, user: UserDep, v: int | None = None) -> Response:
     st = state(request)
     ref = _cycle(st, user, node, period, v)
+    return _pack_page(request, st, user, ref)
+
+
+def _pack_page(
+    request: Request,
+    st: ServerState,
+    user: WebUser,
+    ref: service.CycleRef,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
+) -> Response:
+    """The live pack of one cycle; with ``errors``, again with the sitting form as it was sent
+    (422), every bad field named."""
     doc = document(st, ref)
     with st.ws.session() as s:
         scope = user.scope(s)
-        versions = list(service.cycles(s, scope, node=node))
+        versions = list(service.cycles(s, scope, node=ref.node))
         previous = service.previous_cycle(s, scope, ref)
     return render(
         request,
@@ -137,7 +151,7 @@ def pack(request: Request, node: str, period: str, user: UserDep, v: int | None 
             "previous": previous,
             "recorded": sitting.recorded_at(st.ws, ref.code),
             "may_decide": user.role in DECIDERS,
-            "people": sitting.node_people(st.ws, node),
+            "people": sitting.node_people(st.ws, ref.node),
             "subjects": sorted(
                 {
                     e["subject"]
@@ -146,12 +160,13 @@ def pack(request: Request, node: str, period: str, user: UserDep, v: int | None 
                 }
             ),
             "objectives": doc.get("objectives", []),
-            "errors": {},
-            "form": {},
+            "errors": errors or {},
+            "form": form or {},
             "base": _base(ref),
             "breadcrumbs": [("Boards", "/boards"), (f"{ref.node} {ref.period}", None)],
         },
         user=user,
+        status=200 if errors is None else 422,
     )
 
 
@@ -282,39 +297,7 @@ def record_decision(
         errors: dict[str, str] = {}
         for p in err.problems:
             errors.setdefault(p.column or "title", p.reason)
-        doc = document(st, ref)
-        with st.ws.session() as s:
-            scope = user.scope(s)
-            versions = service.cycles(s, scope, node=node)
-            previous = service.previous_cycle(s, scope, ref)
-        return render(
-            request,
-            "pack.html.j2",
-            {
-                "title": f"{doc['node']['name']} — {ref.period} pack",
-                "ref": ref,
-                "body": _live_body(st, ref, doc),
-                "earlier": versions,
-                "previous": previous,
-                "recorded": sitting.recorded_at(st.ws, ref.code),
-                "may_decide": True,
-                "people": sitting.node_people(st.ws, node),
-                "subjects": sorted(
-                    {
-                        e["subject"]
-                        for e in doc["exceptions"]
-                        if e["role"] == "owned" and e["subject_kind"] == "work_item"
-                    }
-                ),
-                "objectives": doc.get("objectives", []),
-                "errors": errors,
-                "form": entry.model_dump(),
-                "base": _base(ref),
-                "breadcrumbs": [("Boards", "/boards"), (f"{ref.node} {ref.period}", None)],
-            },
-            user=user,
-            status=422,
-        )
+        return _pack_page(request, st, user, ref, errors=errors, form=entry.model_dump())
     except NotFoundError as err:
         raise PageNotFoundError(str(err)) from None
     return redirect(f"{_base(ref)}?recorded={done.code}#sitting")

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from bigov.auth.models import UserRole
 from bigov.benefits import entry
 from bigov.errors import BigovError, NotFoundError, ValidationError
 from bigov.server.deps import client_ip
@@ -27,10 +26,9 @@ from bigov.web.core import (
     require,
     state,
 )
-from bigov.web.pmo import jobs
+from bigov.web.pmo import PMO, jobs
 
 router = APIRouter(include_in_schema=False)
-PMO = (UserRole.ADMIN, UserRole.PMO)
 PRIORITISATION = "PRIO-WEB"
 AHP_SCALE = ["1/9", "1/7", "1/5", "1/3", "1", "3", "5", "7", "9"]
 
