@@ -148,3 +148,40 @@ def test_serve_answers_and_stops_gracefully(sqlite_workspace: Workspace) -> None
         ("/healthz", 200),
         ("/api/v1/work-items", 401),
     }
+
+
+def test_user_list_keeps_long_emails_whole_at_100_columns(sqlite_workspace: Workspace) -> None:
+    # an email names the user in every other command (token create, disable): never cut it
+    from bigov.cli_support import console
+
+    seed(sqlite_workspace)
+    db = _db(sqlite_workspace)
+    email = "joseph.atkinson.29@northwind-utilities.example"
+    added = runner.invoke(
+        app,
+        [
+            "user",
+            "add",
+            email,
+            "--role",
+            "benefit_owner",
+            "--unit",
+            "U-A",
+            "--password-stdin",
+            "--db",
+            db,
+        ],
+        input="a long enough password\n",
+    )
+    assert added.exit_code == 0, added.output
+    before = console._width
+    console.width = 100
+    try:
+        listed = runner.invoke(app, ["user", "list", "--db", db])
+        audit = runner.invoke(app, ["audit", "--db", db])
+    finally:
+        console._width = before
+    assert listed.exit_code == 0, listed.output
+    assert email in listed.stdout and "…" not in listed.stdout
+    assert all(len(line) <= 100 for line in listed.stdout.splitlines())
+    assert audit.exit_code == 0 and "No writes made through the server." in audit.stdout

@@ -704,7 +704,15 @@ def decision_list(
         print_json(rows)
         return
     if not rows:
-        console.print(Text("No decisions or actions recorded."))
+        # the RAID log's decisions are not cycle records: say so, or the readiness check's
+        # "N in the RAID log" would seem to contradict this
+        scope = f" for cycle {cycle}" if cycle else f" for {node}" if node else ""
+        console.print(
+            Text(
+                f"No decisions or actions recorded at a cycle{scope} (bigov decision add "
+                "--cycle CODE records one; the RAID log's own decisions are not listed here)."
+            )
+        )
         return
     # one table per cycle (its code the title) so a row keeps its width for the title and codes
     by_cycle: dict[str, list[dict[str, Any]]] = {}

@@ -274,9 +274,9 @@ def assess(
                 # a RAID log may rightly be empty; what is in it is listed in the pack
                 row.update(
                     status="ready",
-                    detail=f"{n} {spec.title.lower()} recorded for the scope (open and closed)."
+                    detail=f"{n} in the RAID log for the scope (open and closed)."
                     if n
-                    else f"no {spec.title.lower()} recorded for the scope.",
+                    else "none in the RAID log for the scope.",
                 )
             elif spec.key.startswith("benefits.") and not _benefits_due(facts, node_id):
                 row.update(

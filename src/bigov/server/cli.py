@@ -8,10 +8,18 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
-from bigov.cli_support import DbOption, JsonOption, console, open_workspace, print_json
+from bigov.cli_support import (
+    DbOption,
+    JsonOption,
+    code_column,
+    console,
+    fit_table,
+    open_workspace,
+    print_json,
+    text_column,
+)
 from bigov.errors import ConfigError, ValidationError
 
 user_app = typer.Typer(no_args_is_help=True, help="Users of the server: add, list, disable.")
@@ -103,7 +111,14 @@ def user_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(rows)
         return
-    table = Table("email", "role", "units", "nodes", "state")
+    # an email is how a user is named in every other command: never cut; scopes wrap
+    table = fit_table(
+        code_column("email", (r["email"] for r in rows)),
+        code_column("role", (r["role"] for r in rows)),
+        text_column("units", min_width=10),
+        text_column("nodes", min_width=10),
+        code_column("state", ("disabled",)),
+    )
     for r in rows:
         state = "disabled" if r["disabled"] else ("locked" if r["locked_until"] else "active")
         table.add_row(
@@ -184,7 +199,19 @@ def audit(
         # the same schema GET /api/v1/audit answers with
         print_json(audit_events(rows))
         return
-    table = Table("at", "user", "from", "action", "entity", "changed")
+    if not rows:
+        console.print(
+            Text("No writes made through the server" + (f" to {entity}." if entity else "."))
+        )
+        return
+    table = fit_table(
+        code_column("at", (r["at"] for r in rows)),
+        code_column("user", (r["user"] for r in rows)),
+        text_column("from", min_width=9),
+        code_column("action", (r["action"] for r in rows)),
+        text_column("entity", min_width=14),
+        text_column("changed", min_width=12),
+    )
     for r in rows:
         before, after = r["before"] or {}, r["after"] or {}
         changed = sorted(k for k in after if before.get(k) != after.get(k) and k != "updated_at")
