@@ -221,7 +221,7 @@ def _print_solution(solution: Solution) -> None:
             target = solution.target_split.get(cat)
             parts.append(
                 f"{cat} {amount_ / total:.1%}"
-                + ("" if target is None else f" (target {target:.0%})")
+                + ("" if target is None else f" (target {target:.1%})")
             )
         console.print("split of the selected spend: " + " · ".join(parts))
     groups = solution.period_groups
@@ -288,7 +288,7 @@ def frontier(
     """Best value at each level of budget (or of one skill's capacity)."""
     from bigov.portfolio.frontier import compute_frontier, plot_frontier
     from bigov.portfolio.problem import load_problem
-    from bigov.portfolio.readable import amount, fraction, points
+    from bigov.portfolio.readable import amount, points
     from bigov.portfolio.solver import PlanItem, evaluate_plan
 
     problem = load_problem(problem_file)
@@ -328,7 +328,7 @@ def frontier(
     for p in result.points:
         table.add_row(
             amount(p.level, kind, problem.currency),
-            fraction(p.scale),
+            f"{p.scale * 100:.1f}%",  # a column of scales reads evenly at one decimal
             "no plan fits" if p.value is None else points(p.value),
             "yes" if p.proven_optimal else ("—" if p.value is None else f"gap {p.gap:.2%}"),
             str(len(p.selected)),
