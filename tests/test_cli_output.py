@@ -142,6 +142,21 @@ def test_money_reads_short_or_in_full(demo_db: str) -> None:
     assert money_text(None, "GBP") == "—"
 
 
+@pytest.mark.parametrize("by", ["benefit", "owner", "unit", "otc", "portfolio"])
+def test_benefits_at_risk_read_in_money_or_their_unit_whatever_the_grouping(
+    demo_db: str, by: str
+) -> None:
+    out = runner.invoke(app, ["benefits", "--by", by, "--detail", "--db", demo_db]).stdout
+    risk = out[out.index("Benefits at risk") :].splitlines()
+    rows = [line.split() for line in risk if line.startswith("BEN-")]
+    assert rows
+    # planned and forecast: £68k, or a figure with its unit ("4.08 %"), never a bare 68,267
+    number = re.compile(r"-?[\d,.]+")
+    for cells in rows:
+        money = cells[1].startswith("£")
+        assert money or (number.fullmatch(cells[1]) and not number.fullmatch(cells[2])), cells
+
+
 def test_attainment_has_rag_and_no_long_decimals(demo_db: str) -> None:
     out = runner.invoke(app, ["attainment", "--db", demo_db]).stdout
     header = next(line for line in out.splitlines() if line.startswith("code"))

@@ -79,6 +79,14 @@ class ValidationError(BigovError):
         self.problems: list[Problem] = list(problems)
 
 
+class UnknownReferenceError(ValidationError):
+    """Input whose only problems are codes that name nothing (an unknown owner, work item or
+    OTC): exit 4 like every other unknown code, with every such problem listed; to a form or
+    the API it is still a validation error (HTTP 422)."""
+
+    exit_code = 4
+
+
 class InfeasibleError(BigovError):
     """An optimisation problem with no feasible solution; ``conflict`` is the smallest set found."""
 

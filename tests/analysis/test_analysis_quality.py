@@ -65,7 +65,7 @@ def test_dependency_cycle_and_weights(faulty_ws: tuple[Workspace, dict[str, int]
         report = findings(s)
         assert [f.codes for f in report.of("dependency_cycle")] == [["PRJ-A", "PRJ-B"]]
         assert [f.codes for f in report.of("work_weights_over_100")] == [["PRJ-A"]]
-        assert "120 %" in report.of("work_weights_over_100")[0].message
+        assert "120.0%" in report.of("work_weights_over_100")[0].message
         assert [f.codes for f in report.of("otc_weights_over_100")] == [["OBJ-1"], ["OBJ-3"]]
         assert [w.code for w in gaps(s).work_weights_over_100] == ["PRJ-A"]
 

@@ -102,6 +102,17 @@ def test_decision_cli_date_and_list(gov_ws: Workspace) -> None:
         ],
     )
     assert bad.exit_code == 2 and "--date must be a date YYYY-MM-DD" in bad.output
+    # codes that name nothing exit 4, like every unknown code, each one listed; a bad title with
+    # them is a validation error (6)
+    base = ["decision", "add", "--cycle", code, "--db", str(db)]
+    unknown = runner.invoke(
+        app, [*base, "--title", "x", "--otc", "NOPE", "--item", "NOPE-2", "--owner", "P-NOPE"]
+    )
+    assert unknown.exit_code == 4, unknown.output
+    assert all(c in unknown.output for c in ("NOPE", "NOPE-2", "P-NOPE"))
+    assert runner.invoke(app, [*base, "--title", " ", "--otc", "NOPE"]).exit_code == 6
+    assert runner.invoke(app, [*base, "--title", "x", "--otc", "OBJ-8@v9"]).exit_code == 4
+    assert [r["title"] for r in gov_ws.governance.decisions(node="PB3")] == ["Fund phase 2"]
 
 
 def test_cli_and_sitting_form_record_the_same_decision(gov_ws: Workspace) -> None:

@@ -127,6 +127,8 @@ class BenefitAtRisk(BaseModel):
     planned_to_date: Decimal = ZERO
     actual_to_date: Decimal = ZERO
     realised_pct: Decimal | None = None
+    financial: bool = Field(default=True, description="money (else in ``unit``)")
+    unit: str | None = Field(default=None, description="a non-financial benefit's own unit")
     realised: bool = False
 
 
@@ -481,6 +483,7 @@ def benefits_at_risk(
     as_at = as_at or dt.date.today()
     kinds = measure_kinds(session)
     meta: dict[str, tuple[str, BenefitKind, bool, bool]] = {}
+    own_unit: dict[str, str | None] = {}  # non-financial benefits: their unit
     periods: dict[str, dict[dt.date, list[Decimal]]] = {}
     one = literal(1)
     for code, name, kind, category, unit, measure_code, period, *values in session.execute(
@@ -506,6 +509,8 @@ def benefits_at_risk(
         )
     ).all():
         non_financial = category not in FINANCIAL
+        if non_financial:
+            own_unit[code] = unit
         meta[code] = (
             name,
             kind,
@@ -598,6 +603,8 @@ def benefits_at_risk(
                     actual_to_date=f.actual_to_date,
                     realised_pct=f.realised_pct,
                     realised=realised,
+                    financial=code not in own_unit,
+                    unit=own_unit.get(code),
                 )
             )
     return sorted(out, key=lambda r: r.code)

@@ -459,7 +459,14 @@ def benefits(
         )
     console.print(table)
     more_note(len(groups), len(shown), how="--detail, --limit N, --filter TEXT or --json")
-    units = {g.key: g.unit for g in report.groups} if by == "benefit" else {}
+    def unit_of(r: Any) -> str:
+        # each benefit at risk in its own unit, whatever the grouping of the table above
+        return str(cur if r.financial else (r.unit or ""))
+
+    def in_unit(value: Decimal, r: Any) -> str:
+        unit = unit_of(r)
+        return amount(value, unit) + ("" if unit in (cur, "") else f" {unit}")
+
     if report.at_risk:
         risks = limited(report.at_risk, _rows(detail, limit))
         risk = fit_table(
@@ -474,8 +481,8 @@ def benefits(
         for r in risks:
             risk.add_row(
                 Text(r.code),
-                amount(r.planned, units.get(r.code, "")),
-                amount(r.forecast, units.get(r.code, "")),
+                in_unit(r.planned, r),
+                in_unit(r.forecast, r),
                 pct_text(r.shortfall_pct),
                 pct_text(r.realised_pct),
                 Text("; ".join(r.reasons)),

@@ -212,7 +212,7 @@ def _weights(session: Session) -> list[Finding]:
                 Finding(
                     check=check,
                     severity="warning",
-                    message=f"contribution weights of {label} {code} add up to {share:.0f} %",
+                    message=f"contribution weights of {label} {code} add up to {share:,.1f}%",
                     codes=[code],
                 )
             )

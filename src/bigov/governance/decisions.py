@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from bigov.errors import Problem, ValidationError
+from bigov.errors import Problem, UnknownReferenceError, ValidationError
 from bigov.governance.cycle import get_cycle
 from bigov.governance.cycle_models import Cycle, CycleDecision, CycleException
 from bigov.governance.decision_links import DecisionOtc
@@ -81,7 +81,7 @@ def _otc_link(
             else None
         )
         if found is None:
-            problems.append(Problem(f"{code} has no version {ver}", column="otcs", value=raw))
+            problems.append(Problem(f"no version {ver} of {code}", column="otcs", value=raw))
             return None
         return otc.id, found, f"{code}@v{found}"
     # no version named: the one in force the day it was decided (the current one if none was)
@@ -175,7 +175,9 @@ def record_decision(
                     Problem(f"no exception {entry.exception!r}", column="exception", value=ref)
                 )
         if found:
-            raise ValidationError(
+            # only unknown codes: exit 4, as for any code that names nothing
+            unknown = all(p.reason.startswith("no ") for p in found)
+            raise (UnknownReferenceError if unknown else ValidationError)(
                 f"the {kind if kind in KINDS else 'decision'} was not recorded: "
                 "correct the fields named",
                 found,
