@@ -157,6 +157,26 @@ def test_benefits_at_risk_read_in_money_or_their_unit_whatever_the_grouping(
         assert money or (number.fullmatch(cells[1]) and not number.fullmatch(cells[2])), cells
 
 
+def test_rollup_detail_draws_the_hierarchy_in_tree_order(demo_db: str) -> None:
+    # each indented item sits under its own parent: the nearest row above it, one level up
+    data = json.loads(runner.invoke(app, ["rollup", "--json", "--db", demo_db]).stdout)
+    parent = {r["code"]: r["parent_code"] for r in data["rows"]}
+    out = runner.invoke(app, ["rollup", "--detail", "--db", demo_db]).stdout
+    above: list[str] = []  # the chain of codes from the top down to the last row
+    checked = 0
+    for line in out.splitlines():
+        code = line.strip().split(" ")[0] if line.strip() else ""
+        if code not in parent:
+            continue
+        level = (len(line) - len(line.lstrip(" "))) // 2
+        del above[level:]
+        if level:
+            assert parent[code] == above[-1], (code, above)
+            checked += 1
+        above.append(code)
+    assert checked > 50
+
+
 def test_attainment_has_rag_and_no_long_decimals(demo_db: str) -> None:
     out = runner.invoke(app, ["attainment", "--db", demo_db]).stdout
     header = next(line for line in out.splitlines() if line.startswith("code"))

@@ -757,6 +757,33 @@ def _capacity_cells(title: str, cells: list[CapacityCell]) -> Any:
     return t
 
 
+# delivery confidence as boards write it (A/G for amber/green): the roll-up's nine columns then
+# fit 100 characters with the deepest codes whole
+_DCA_SHORT = {"green": "G", "amber/green": "A/G", "amber": "A", "amber/red": "A/R", "red": "R"}
+_DCA_KEY = "DCA: G green · A/G amber/green · A amber · A/R amber/red · R red"
+
+
+def _dca(value: str | None) -> str:
+    return "–" if not value else _DCA_SHORT.get(value, value)
+
+
+def _tree_order(rows: list[Any]) -> list[Any]:
+    """Rows in the order of the hierarchy their indentation draws (each item followed by its
+    children, siblings by code), not in code order, which would put a project under the wrong
+    programme on screen."""
+    codes = {r.code for r in rows}
+    children: dict[str | None, list[Any]] = {}
+    for r in rows:
+        children.setdefault(r.parent_code if r.parent_code in codes else None, []).append(r)
+    out: list[Any] = []
+    stack = sorted(children.get(None, []), key=lambda r: r.code, reverse=True)
+    while stack:
+        r = stack.pop()
+        out.append(r)
+        stack.extend(sorted(children.get(r.code, []), key=lambda c: c.code, reverse=True))
+    return out
+
+
 def rollup(
     code: Annotated[
         str | None, typer.Argument(help="Work item code (default: everything).")
@@ -793,7 +820,7 @@ def rollup(
     else:
         deepest = None if detail and depth is None else top + (1 if depth is None else depth)
         rows = [r for r in report.rows if deepest is None or r.depth <= deepest]
-    shown = limited(rows, limit)
+    shown = limited(_tree_order(rows), limit)
     as_at_line(f"Roll-up{' of ' + code if code else ''}", report.as_at, extra=f"money in {cur}")
     labels = ["  " * (r.depth - top) + r.code for r in shown]
 
@@ -808,8 +835,9 @@ def rollup(
         number_column("variance"),
         number_column("milestones h/m/d"),
         number_column("max slip (d)"),
-        code_column("DCA", (r.confidence or "" for r in shown)),
-        code_column("subtree DCA", (r.confidence_mean or "" for r in shown)),
+        code_column("DCA"),
+        code_column("subtree DCA"),
+        caption=_DCA_KEY,
     )
     for label, r in zip(labels, shown, strict=True):
         table.add_row(
@@ -820,8 +848,8 @@ def rollup(
             pct_text(r.total.variance_pct),
             f"{r.schedule.hit}/{r.schedule.missed}/{r.schedule.pending}",
             "–" if r.schedule.slippage_days_max is None else str(r.schedule.slippage_days_max),
-            r.confidence or "–",
-            r.confidence_mean or "–",
+            _dca(r.confidence),
+            _dca(r.confidence_mean),
         )
     t = report.total
     table.add_row(

@@ -13,8 +13,10 @@ What a batch wrote is known from provenance:
 
 A batch can be reverted only when nothing later depends on it: a row it wrote that a later batch
 or a user changed since, a row of another batch or table that refers to a row it inserted, a later
-metrics batch whose figures were computed from its rows or that replaced its figures. Otherwise
-:class:`RevertBlockedError` lists exactly those, and nothing changes. A revert is one transaction.
+metrics batch whose figures were computed from its rows or that replaced its figures, a decision
+that answers an OTC version it added (the link names the version by number, not by row id).
+Otherwise :class:`RevertBlockedError` lists exactly those, and nothing changes. A revert is one
+transaction.
 """
 
 from __future__ import annotations
@@ -348,6 +350,11 @@ def _revert_import(s: Session, batch: ImportBatch) -> RevertResult:
     for name, row_id, _ in changes:
         updated[name].add(int(row_id))
     prior = {(name, int(row_id)): p for name, row_id, p in changes}
+    # rows it inserted (or updated) that a later, still committed batch changed: that batch's
+    # before-image names this one. Read first: such a row is reported once, as that batch's
+    # change — a later batch may change a row without stamping it (an OTC revision ends the
+    # previous version row in place), which otherwise also reads as "edited since the batch"
+    later = _changed_later(s, n)
     for name, ids in updated.items():
         table = _table(name)
         cols = [table.c.id, table.c.batch_id, table.c.updated_at]
@@ -358,6 +365,8 @@ def _revert_import(s: Session, batch: ImportBatch) -> RevertResult:
             for row in s.execute(select(*cols).where(table.c.id.in_(chunk))).mappings():
                 seen.add(int(row["id"]))
                 current = row["batch_id"]
+                if (name, int(row["id"])) in later:
+                    continue
                 if current not in (n, prior[(name, int(row["id"]))]):
                     dependents.append(
                         Dependent(
@@ -389,38 +398,26 @@ def _revert_import(s: Session, batch: ImportBatch) -> RevertResult:
             if row_id in updated.get(table.name, ()):
                 continue
             fresh.append(row_id)
-            if "updated_at" in row and edited_since(row["updated_at"]):
+            if (
+                "updated_at" in row
+                and edited_since(row["updated_at"])
+                and (table.name, row_id) not in later
+            ):
                 dependents.append(
                     Dependent(what=_label(table, row), reason="edited since the batch")
                 )
         if fresh:
             inserted[table.name] = fresh
-    # rows it inserted (or updated) that a later, still committed batch changed: that batch's
-    # before-image names this one
-    later = s.execute(
-        select(BatchChange.table_name, BatchChange.row_id, BatchChange.batch_id)
-        .join(ImportBatch, ImportBatch.id == BatchChange.batch_id)
-        .where(
-            BatchChange.prior_batch_id == n,
-            BatchChange.batch_id != n,
-            ImportBatch.status == "committed",
-        )
-        .order_by(BatchChange.batch_id)
-    )
-    for name, row_id, other in later:
-        table = _table(name)
-        code = (
-            s.scalar(select(table.c.code).where(table.c.id == row_id))
-            if "code" in table.c
-            else None
-        )
-        what = f"{name} {code}" if code else f"{name} #{row_id}"
-        dependents.append(
-            Dependent(what=what, reason=f"changed later by batch {other}", batch_id=other)
-        )
+    dependents.extend(later.values())
 
-    # rows elsewhere that refer to rows it inserted (and would be left dangling or cascaded)
     doomed = {name: set(ids) for name, ids in inserted.items()}
+    # decisions answering an OTC version it added: the link names the version by its number,
+    # not by the version row's id, so the foreign-key scan below cannot see it
+    answering = _decisions_on_versions(s, doomed)
+    dependents.extend(answering.values())
+    # and the other way: a link it re-pointed must not be put back on a version that is gone
+    dependents.extend(_links_put_back_on_lost_versions(s, n, doomed))
+    # rows elsewhere that refer to rows it inserted (and would be left dangling or cascaded)
     for table in load_models().sorted_tables:
         for fk in table.foreign_keys:
             target = fk.column.table.name
@@ -438,6 +435,8 @@ def _revert_import(s: Session, batch: ImportBatch) -> RevertResult:
                 for row in s.execute(select(*cols).where(fk.parent.in_(chunk))).mappings():
                     if "id" in row and int(row["id"]) in own:
                         continue
+                    if "id" in row and table.name == "decision_otc" and int(row["id"]) in answering:
+                        continue  # listed above, as the decision and the version it answers
                     ref = target_codes.get(int(row[fk.parent.name]), f"#{row[fk.parent.name]}")
                     who = _label(table, row) if "id" in row else table.name
                     dependents.append(
@@ -472,6 +471,124 @@ def _revert_import(s: Session, batch: ImportBatch) -> RevertResult:
         deleted[table.name] = len(inserted[table.name])
     s.flush()
     return RevertResult(batch_id=n, source=batch.source, restored=dict(restored), deleted=deleted)
+
+
+def _changed_later(s: Session, n: int) -> dict[tuple[str, int], Dependent]:
+    """Rows batch ``n`` wrote that a later, still committed batch changed, by (table, row id);
+    the earliest such batch is the one named (it has to be reverted first)."""
+    out: dict[tuple[str, int], Dependent] = {}
+    for name, row_id, other in s.execute(
+        select(BatchChange.table_name, BatchChange.row_id, BatchChange.batch_id)
+        .join(ImportBatch, ImportBatch.id == BatchChange.batch_id)
+        .where(
+            BatchChange.prior_batch_id == n,
+            BatchChange.batch_id != n,
+            ImportBatch.status == "committed",
+        )
+        .order_by(BatchChange.batch_id, BatchChange.id)
+    ):
+        key = (str(name), int(row_id))
+        if key in out:
+            continue
+        table = _table(name)
+        code = (
+            s.scalar(select(table.c.code).where(table.c.id == row_id))
+            if "code" in table.c
+            else None
+        )
+        what = f"{name} {code}" if code else f"{name} #{row_id}"
+        out[key] = Dependent(what=what, reason=f"changed later by batch {other}", batch_id=other)
+    return out
+
+
+def _decisions_on_versions(s: Session, doomed: dict[str, set[int]]) -> dict[int, Dependent]:
+    """Decisions (and actions) that answer an OTC version among the ``doomed`` rows, by the id of
+    their ``decision_otc`` link; links doomed themselves (same batch) go with it."""
+    ids = doomed.get("otc_version")
+    if not ids:
+        return {}
+    versions, links = _table("otc_version"), _table("decision_otc")
+    raid, otc = _table("raid_item"), _table("otc")
+    own = doomed.get("decision_otc", set())
+    out: dict[int, Dependent] = {}
+    for chunk in _chunks(sorted(ids)):
+        rows = s.execute(
+            select(
+                links.c.id,
+                links.c.batch_id,
+                links.c.otc_version,
+                raid.c.code,
+                raid.c.kind,
+                otc.c.code.label("otc"),
+            )
+            .join(
+                versions,
+                and_(
+                    versions.c.otc_id == links.c.otc_id,
+                    versions.c.version == links.c.otc_version,
+                ),
+            )
+            .join(raid, raid.c.id == links.c.raid_item_id)
+            .join(otc, otc.c.id == links.c.otc_id)
+            .where(versions.c.id.in_(chunk))
+            .order_by(links.c.id)
+        ).mappings()
+        for row in rows:
+            link = int(row["id"])
+            if link in own:
+                continue
+            out[link] = Dependent(
+                what=f"{_json_value(row['kind'])} {row['code']}",
+                reason=f"answers {row['otc']}@v{row['otc_version']}, added by this batch",
+                batch_id=row["batch_id"],
+            )
+    return out
+
+
+def _links_put_back_on_lost_versions(
+    s: Session, n: int, doomed: dict[str, set[int]]
+) -> list[Dependent]:
+    """Decision links batch ``n`` re-pointed whose before-image names an OTC version that no
+    longer exists (or that this revert removes): restoring them would leave them dangling."""
+    before_images = s.execute(
+        select(BatchChange.row_id, BatchChange.before)
+        .where(BatchChange.batch_id == n, BatchChange.table_name == "decision_otc")
+        .order_by(BatchChange.id)
+    ).all()
+    if not before_images:
+        return []
+    versions, links = _table("otc_version"), _table("decision_otc")
+    raid, otc = _table("raid_item"), _table("otc")
+    going = doomed.get("otc_version", set())
+    out: list[Dependent] = []
+    for row_id, before in before_images:
+        old = dict(before).get("otc_version")
+        if old is None:  # the batch did not change which version the link names
+            continue
+        link = (
+            s.execute(
+                select(links.c.otc_id, raid.c.code, raid.c.kind, otc.c.code.label("otc"))
+                .join(raid, raid.c.id == links.c.raid_item_id)
+                .join(otc, otc.c.id == links.c.otc_id)
+                .where(links.c.id == row_id)
+            )
+            .mappings()
+            .first()
+        )
+        if link is None:  # gone since: reported as "deleted since the batch"
+            continue
+        otc_id = dict(before).get("otc_id", link["otc_id"])
+        found = s.scalar(
+            select(versions.c.id).where(versions.c.otc_id == otc_id, versions.c.version == int(old))
+        )
+        if found is None or int(found) in going:
+            out.append(
+                Dependent(
+                    what=f"{_json_value(link['kind'])} {link['code']}",
+                    reason=f"would answer {link['otc']}@v{old} again, which no longer exists",
+                )
+            )
+    return out
 
 
 def _codes(s: Session, table: Table, ids: set[int]) -> dict[int, str]:
