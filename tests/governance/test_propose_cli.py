@@ -42,6 +42,11 @@ def test_propose_lists_ungoverned_work_and_nodes_to_add(gov_ws: Workspace, tmp_p
     assert rows["PRJ-4"]["governed_by"] == "PG"  # governed through its programme's scope
     assert rows["PRJ-1"]["governed_by"] == "PB1"
     assert proposal.ungoverned_work == ["LOOSE"]
+    # `bigov gaps` counts the same ungoverned work (PRJ-4, under its programme's scope, is not)
+    from bigov.analysis.alignment import gaps
+
+    with gov_ws.session() as s:
+        assert [u.code for u in gaps(s).ungoverned_work] == ["LOOSE"]
     assert rows["LOOSE"]["proposed"] == "PB-LOOSE"
     (node,) = proposal.new_nodes
     assert node["kind"] == "project_board" and node["scope"] == {"work_items": ["LOOSE"]}

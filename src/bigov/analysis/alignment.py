@@ -18,7 +18,6 @@ from bigov.analysis._common import ZERO, cost_sums, org_closure, reporting_curre
 from bigov.analysis.rollups import CostFigures
 from bigov.benefits.models import Benefit
 from bigov.finance.models import CostLine
-from bigov.governance.models import NodeScope
 from bigov.org.models import BusinessPlan, BusinessPlanTarget, ManagementTeam
 from bigov.strategy.models import Otc, OtcKind, OtcStatus
 from bigov.work.models import Contribution, Nature, Phase, WorkItem
@@ -50,7 +49,8 @@ class UnalignedWork(BaseModel):
 
 
 class UngovernedWork(BaseModel):
-    """A live work item that names no governing node and that no node's scope names."""
+    """A live work item no node governs (as the cycles see it): none names it as its governing
+    node, and no node's scope names it, an ancestor of it, or its org unit."""
 
     code: str
     name: str
@@ -304,18 +304,17 @@ def gaps(session: Session, *, as_at: dt.date | None = None) -> AlignmentReport:
         if sum(p.values(), ZERO) > 1 + WEIGHT_TOLERANCE
     ]
 
-    scoped = select(NodeScope.work_item_id).where(NodeScope.work_item_id.is_not(None))
+    # governed as the cycles and `governance propose` see it (Topology.origin): a node's own
+    # item, a scoped ancestor, or the item's org unit in a node's scope; a direct-scope test
+    # alone called work under a programme board or a management team ungoverned
+    from bigov.governance.topology import Topology
+
+    topo = Topology(session)
+    dead = {p.value for p in DEAD_PHASES}
     ungoverned = [
-        UngovernedWork(code=code, name=name, kind=kind.value, phase=phase.value)
-        for code, name, kind, phase in session.execute(
-            select(WorkItem.code, WorkItem.name, WorkItem.kind, WorkItem.phase)
-            .where(
-                WorkItem.phase.not_in(DEAD_PHASES),
-                WorkItem.governing_node_id.is_(None),
-                WorkItem.id.not_in(scoped),
-            )
-            .order_by(WorkItem.code)
-        ).all()
+        UngovernedWork(code=i.code, name=i.name, kind=i.kind, phase=i.phase)
+        for i in sorted(topo.items.values(), key=lambda i: i.code)
+        if i.phase not in dead and topo.origin(i.id) is None
     ]
 
     def by_code(rows: list[OtcGap]) -> list[OtcGap]:

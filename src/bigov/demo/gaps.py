@@ -21,10 +21,11 @@ DELIBERATE_GAPS: dict[str, tuple[str, ...]] = {
     "challenges_without_innovation": ("OTC-C-03",),
     # an OTC whose contributors' weights sum to 0.85, not 1
     "contribution_weights_not_one": ("OTC-O-05",),
-    # a live project that no governance node governs
-    "work_without_governing_node": ("PRJ-AUTO-004",),
 }
 
+# a project with no board of its own, outside its programme board's remit: its business unit's
+# management team still governs it (a node governs the work of the org units in its scope), so
+# it is *not* ungoverned work, and `bigov gaps` and `bigov governance propose` both say so
 _UNGOVERNED = "AUTO-004"
 _NO_OWNER_BENEFITS = (7, 23, 41)
 _NO_MEASURE_BENEFITS = (15,)
