@@ -459,6 +459,7 @@ def benefits(
         )
     console.print(table)
     more_note(len(groups), len(shown), how="--detail, --limit N, --filter TEXT or --json")
+
     def unit_of(r: Any) -> str:
         # each benefit at risk in its own unit, whatever the grouping of the table above
         return str(cur if r.financial else (r.unit or ""))
