@@ -115,6 +115,37 @@ def test_decision_cli_date_and_list(gov_ws: Workspace) -> None:
     assert [r["title"] for r in gov_ws.governance.decisions(node="PB3")] == ["Fund phase 2"]
 
 
+@pytest.mark.parametrize("columns", [80, 100, 160])
+def test_decision_list_keeps_codes_whole_at_any_width(gov_ws: Workspace, columns: int) -> None:
+    from bigov.cli_support import console
+
+    db = gov_ws.describe(hide_password=False)
+    code = gov_ws.governance.run_cycle("PB3", "2026-03").code
+    long_otc = "OBJ-CUSTOMER-CHANNEL-SHIFT-2027"
+    gov_ws.strategy.add_otc(
+        long_otc, OtcKind.OBJECTIVE, "Shift", effective_from=dt.date(2026, 1, 1)
+    )
+    added = runner.invoke(
+        app,
+        [
+            "decision", "add", "--cycle", code, "--title", "Move the channel shift to phase two "
+            "after the supplier review", "--otc", long_otc, "--item", "PRJ-3", "--db", str(db),
+        ],
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    before = console._width
+    console.width = columns
+    try:
+        out = runner.invoke(app, ["decision", "list", "--db", str(db)]).stdout
+    finally:
+        console._width = before
+    lines = out.splitlines()
+    assert all(len(line) <= columns for line in lines), out
+    assert f"{long_otc}@v1" in out and "PRJ-3" in out and "…" not in out
+    assert not any(line.strip().startswith(",") for line in lines), out
+    assert "open" in out  # the status is never dropped
+
+
 def test_cli_and_sitting_form_record_the_same_decision(gov_ws: Workspace) -> None:
     """The web sitting form and `bigov decision add` write through one function into one
     store: each one's decision reads the same in `decision list`, on the live pack (the

@@ -720,6 +720,20 @@ def decision_list(
         by_cycle.setdefault(r["cycle"], []).append(r)
     for cycle_code, group in by_cycle.items():
         concerns = [c for r in group for c in r["items"] + r["otc_versions"]]
+        widths = [
+            max(len(str(r[key] or "—")) for r in group)
+            for key in ("code", "kind", "decided_on", "status", "due_on")
+        ]
+        if sum(widths) + max([11, *map(len, concerns)]) + 12 + 2 * 6 > console.width:
+            # too narrow for a table whose codes stay whole: one block per decision instead
+            console.print(Text(cycle_code, style="bold"))
+            for r in group:
+                head = f"{r['code']} · {r['kind']} · {r['decided_on'] or '—'} · {r['status']}"
+                console.print(Text(head + (f" · due {r['due_on']}" if r["due_on"] else "")))
+                console.print(Text("  " + r["title"]))
+                for c in r["items"] + r["otc_versions"]:
+                    console.print(Text("  - " + c))
+            continue
         table = fit_table(
             code_column("code", (r["code"] for r in group)),
             code_column("kind", (r["kind"] for r in group)),
@@ -739,7 +753,8 @@ def decision_list(
                 r["kind"],
                 r["decided_on"] or "—",
                 Text(r["title"]),
-                ", ".join(r["items"] + r["otc_versions"]) or "—",
+                # one code a line: a wrapped ", " would start a line with a comma
+                "\n".join(r["items"] + r["otc_versions"]) or "—",
                 r["status"],
                 r["due_on"] or "—",
             )
