@@ -177,3 +177,37 @@ def test_settings_import_command(sqlite_workspace: Workspace, tmp_path: Path) ->
     secret = tmp_path / "secret.yaml"
     secret.write_text("server_secret_key: abc\n", encoding="utf-8")
     assert runner.invoke(app, ["settings", "import", str(secret), "--db", db]).exit_code == 6
+
+
+def test_a_csv_export_folder_imports_as_one_batch_with_its_settings(
+    sqlite_workspace: Workspace, tmp_path: Path
+) -> None:
+    db = sqlite_workspace.describe()
+    _some_data(db, tmp_path)
+    sqlite_workspace.settings.set({"currency": "USD", "timezone": "America/New_York"})
+    folder = tmp_path / "export"
+    exported = runner.invoke(app, ["export", str(folder), "--format", "csv", "--db", db])
+    assert exported.exit_code == 0, exported.output
+    assert (folder / "org_unit.csv").is_file() and (folder / "settings.yaml").is_file()
+
+    target = f"sqlite:///{tmp_path / 'copy.db'}"
+    assert runner.invoke(app, ["init", "--db", target]).exit_code == 0
+    # a file named after no kind refuses the whole folder, and nothing is stored
+    (folder / "notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    refused = runner.invoke(app, ["import", str(folder), "--db", target, "--json"])
+    assert refused.exit_code == 6, refused.output
+    assert "notes.csv is named after no kind" in refused.stdout
+    with Workspace.open(target) as copy:
+        assert copy.setting("currency") == "GBP"
+        from bigov.ingest.service import batches
+
+        assert all(b.status != "committed" for b in batches(copy))
+    (folder / "notes.csv").unlink()
+    imported = runner.invoke(app, ["import", str(folder), "--db", target, "--json"])
+    assert imported.exit_code == 0, imported.output
+    report = json.loads(imported.stdout)
+    assert report["source"] == "export-folder" and report["status"] == "committed"
+    assert report["counts"]["org_unit"]["inserted"] == 1
+    assert report["settings"]["changed"]["currency"] == "USD"
+    again = json.loads(runner.invoke(app, ["import", str(folder), "--db", target, "--json"]).stdout)
+    assert all(c["inserted"] == c["updated"] == 0 for c in again["counts"].values())

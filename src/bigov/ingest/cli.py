@@ -74,10 +74,13 @@ def import_command(
     ] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Import a file as one all-or-nothing batch (upsert by code); a folder of schedules as one
-    batch per file. The settings that `bigov export` wrote beside a file (NAME.settings.yaml) are
-    applied too, after the data."""
-    if file.is_dir() and preset is None and mapping is None:
+    """Import a file as one all-or-nothing batch (upsert by code); a CSV export folder
+    (<kind>.csv files) as one batch; a folder of schedules as one batch per file. The settings
+    that `bigov export` wrote beside a file (NAME.settings.yaml, or settings.yaml in an export
+    folder) are applied too, after the data."""
+    from bigov.ingest.export_folder import is_export_folder
+
+    if file.is_dir() and preset is None and mapping is None and not is_export_folder(file):
         from bigov.ingest.projectonline.cli import import_folder
 
         return import_folder(file, db=db, user=user, dry_run=dry_run, json_out=json_out)

@@ -74,6 +74,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "bigov.ingest.gmpp",
     "bigov.ingest.mpxj_importer",
     "bigov.ingest.projectonline.importer",
+    "bigov.ingest.export_folder",
 )
 
 T = TypeVar("T")

@@ -39,8 +39,9 @@ def settings_show(db: DbOption = None, as_json: JsonOption = False) -> None:
         return
     table = fit_table(
         code_column("setting", (r.key for r in rows)),
-        text_column("value", min_width=14),
-        text_column("meaning", min_width=30),
+        # small minimums: at 80 columns Rich would crop what does not fit, silently
+        text_column("value", min_width=10),
+        text_column("meaning", min_width=20),
     )
     for r in rows:
         value = Text(r.value or "(empty)", style="bold" if r.changed else "")
