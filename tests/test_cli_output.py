@@ -177,6 +177,13 @@ def test_rollup_detail_draws_the_hierarchy_in_tree_order(demo_db: str) -> None:
     assert checked > 50
 
 
+def test_trace_of_an_otc_lists_its_versions_with_reasons(demo_db: str) -> None:
+    out = runner.invoke(app, ["trace", "OTC-O-03", "--db", demo_db]).stdout
+    versions = out[out.index("Versions") :]
+    assert "v1" in versions and "v2" in versions
+    assert "regulator" in versions  # the change reason of v2, readable without --json
+
+
 def test_attainment_has_rag_and_no_long_decimals(demo_db: str) -> None:
     out = runner.invoke(app, ["attainment", "--db", demo_db]).stdout
     header = next(line for line in out.splitlines() if line.startswith("code"))

@@ -117,6 +117,7 @@ def trace(
         if svg is not None:
             root = code if result.up is None else None
             svg.write_text(strategy_map_svg(s, root, as_at=_date(as_at)), encoding="utf-8")
+        history = _otc_history(s, code)
     if json_out:
         print_json(result)
         return
@@ -171,6 +172,43 @@ def trace(
         up = Tree(label(result.up))
         grow(up, result.up)
         console.print(up)
+    if history:
+        # an OTC's versions: when its deadline or wording changed, and why (agility reads them)
+        table = fit_table(
+            code_column("version"),
+            code_column("from"),
+            code_column("to"),
+            code_column("status"),
+            code_column("target date"),
+            text_column("title and reason for the change", min_width=20),
+            title="Versions",
+        )
+        for v in history:
+            table.add_row(
+                f"v{v.version}",
+                v.effective_from.isoformat(),
+                v.effective_to.isoformat() if v.effective_to else "—",
+                v.status.value,
+                v.target_date.isoformat() if v.target_date else "—",
+                Text(v.title + (f" — {v.change_reason}" if v.change_reason else "")),
+            )
+        console.print(table)
+
+
+def _otc_history(s: Any, code: str) -> list[Any]:
+    """The versions of the OTC called ``code``, oldest first (none for other codes)."""
+    from sqlalchemy import select
+
+    from bigov.strategy.models import Otc, OtcVersion
+
+    return list(
+        s.scalars(
+            select(OtcVersion)
+            .join(Otc, Otc.id == OtcVersion.otc_id)
+            .where(Otc.code == code)
+            .order_by(OtcVersion.version)
+        )
+    )
 
 
 def gaps(
