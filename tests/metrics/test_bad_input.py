@@ -68,8 +68,12 @@ def test_unparsable_timestamps_and_wrong_type_values(
 
 def test_duplicate_rows_in_one_file(loaded: MetricsService, tmp_path: Path) -> None:
     err = reject(loaded, tmp_path / "x.csv", HEADER + GOOD + "s-A,2025-04-01T13:00:00Z,1\n" + GOOD)
-    assert "duplicate series and timestamp" in err.message
-    assert sorted(p.row for p in err.problems) == [2, 4]
+    assert "1 bad row(s)" in err.message
+    assert "1 × duplicate series and timestamp within the file" in err.message
+    # the later row is the bad one, naming the first (as for data imports)
+    assert [(p.row, p.reason) for p in err.problems] == [
+        (4, "duplicate series and timestamp (first at line 2)")
+    ]
 
 
 def test_file_cut_off_mid_line(loaded: MetricsService, tmp_path: Path) -> None:
@@ -84,8 +88,12 @@ def test_mixed_time_zones(loaded: MetricsService, tmp_path: Path) -> None:
         tmp_path / "x.csv",
         HEADER + GOOD + "s-A,2025-04-01 13:00:00,1\ns-A,2025-04-01T14:00:00+01:00,1\n",
     )
+    assert "1 bad row(s)" in err.message
     assert "time zones mixed: 2 timestamp(s) with an offset, 1 without" in err.message
-    assert {p.row for p in err.problems} == {2, 3, 4}
+    # the rows of the fewer kind are the bad ones
+    assert [(p.row, p.reason) for p in err.problems] == [
+        (3, "timestamp without a time zone where 2 other(s) have an offset")
+    ]
 
 
 def test_missing_column(loaded: MetricsService, tmp_path: Path) -> None:

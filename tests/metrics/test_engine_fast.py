@@ -39,14 +39,79 @@ def test_period_sql_matches_calendar(tz: str, fy: int) -> None:
 
 def test_naive_wall_times_read_like_the_calendar(tmp_path: Path) -> None:
     cal = FiscalCalendar("Europe/London", 4)
-    walls = ["2025-03-30 00:30", "2025-03-30 01:30", "2025-03-30 03:30", "2025-10-26 01:30"]
+    # around both changes, the hour that repeats read as its first occurrence
+    walls = ["2025-03-30 00:30", "2025-03-30 02:00", "2025-03-30 03:30", "2025-10-26 01:30"]
     csv = tmp_path / "n.csv"
     csv.write_text("series,ts,value\n" + "".join(f"a,{w},1\n" for w in walls))
     with Harmoniser(cal, threads=1) as h:
         h.stage(csv, SERIES)
+        assert h._partials_grain is not None  # the fast pass took it: no problem found
         got = [r[0] for r in h.con.execute("SELECT ts FROM staged ORDER BY ts").fetchall()]
     want = sorted(cal.to_utc(dt.datetime.fromisoformat(w)) for w in walls)
     assert got == want
+
+
+@pytest.mark.parametrize(
+    ("wall", "reason"),
+    [
+        # inside the fast pass's window, and outside it (a file of 2025 with a row of 2026)
+        (
+            "2025-03-30 01:30",
+            "2025-03-30 01:30 does not exist in Europe/London: the clocks go forward from "
+            "01:00 to 02:00 on 30 Mar 2025",
+        ),
+        (
+            "2026-03-29 01:00",
+            "2026-03-29 01:00 does not exist in Europe/London: the clocks go forward from "
+            "01:00 to 02:00 on 29 Mar 2026",
+        ),
+        # before 1970 (DuckDB's own zone conversion): 02:00 GMT became 03:00 BST
+        (
+            "1965-03-21 02:30",
+            "1965-03-21 02:30 does not exist in Europe/London (the clocks go forward over it)",
+        ),
+    ],
+)
+def test_skipped_wall_time_is_refused_not_moved(tmp_path: Path, wall: str, reason: str) -> None:
+    csv = tmp_path / "n.csv"
+    csv.write_text(f"series,ts,value\na,2025-03-30 00:30,1\na,{wall},2\na,2025-03-30 03:00,4\n")
+    raw = tmp_path / "raw.parquet"
+    with (
+        Harmoniser(FiscalCalendar("Europe/London", 4), threads=1) as h,
+        pytest.raises(ValidationError) as info,
+    ):
+        h.stage(csv, SERIES, raw_path=raw, batch_id=1)
+    assert info.value.message.startswith("n.csv: 1 bad row(s), nothing stored (1 × local times ")
+    assert [(p.row, p.column, p.value, p.reason) for p in info.value.problems] == [
+        (3, "ts", wall, reason)
+    ]
+    assert not raw.exists()
+
+
+def test_skipped_wall_time_in_a_typed_frame_is_refused() -> None:
+    # naive Arrow timestamps take the same zone arithmetic as CSV text
+    table = pa.table(
+        {
+            "series": ["a", "a"],
+            "ts": pa.array(
+                [dt.datetime(2026, 3, 29, 0, 30), dt.datetime(2026, 3, 29, 1, 30)],
+                pa.timestamp("us"),
+            ),
+            "value": [1.0, 2.0],
+        }
+    )
+    with (
+        Harmoniser(FiscalCalendar("Europe/London", 4), threads=1) as h,
+        pytest.raises(ValidationError) as info,
+    ):
+        h.stage(table, SERIES)
+    assert [(p.row, p.reason) for p in info.value.problems] == [
+        (
+            2,
+            "2026-03-29 01:30:00 does not exist in Europe/London: the clocks go forward from "
+            "01:00 to 02:00 on 29 Mar 2026",
+        )
+    ]
 
 
 @pytest.mark.parametrize(
@@ -65,8 +130,8 @@ def test_duplicates_are_named_and_nothing_is_kept(
     csv.write_text("series,ts,value\n" + "".join(f"a,{t},{i}\n" for i, t in enumerate(stamps)))
     with Harmoniser(FiscalCalendar(), threads=2) as h, pytest.raises(ValidationError) as info:
         h.stage(csv, SERIES, raw_path=tmp_path / "raw.parquet", batch_id=1)
-    assert "2 × duplicate series and timestamp within the file (1 key(s))" in info.value.message
-    assert sorted(p.row for p in info.value.problems) == [2, 4]
+    assert "1 × duplicate series and timestamp within the file" in info.value.message
+    assert [p.row for p in info.value.problems] == [4]
     assert not (tmp_path / "raw.parquet").exists()
 
 
@@ -181,3 +246,27 @@ def test_rows_outside_the_window_follow_the_same_zone_data(tmp_path: Path) -> No
         day = cal.period_start(Grain.DAY, cal.to_local(t))
         want[day] = want.get(day, 0) + 1
     assert got == want
+
+
+def test_a_date_whose_midnight_is_skipped_is_the_start_of_its_day(tmp_path: Path) -> None:
+    # America/Santiago goes from 00:00 to 01:00 on 7 Sep 2025: the date still names that day
+    cal = FiscalCalendar("America/Santiago", 1)
+    csv = tmp_path / "days.csv"
+    csv.write_text("series,ts,value\na,2025-09-06,1\na,2025-09-07,2\na,2025-09-08,4\n")
+    with Harmoniser(cal, threads=1) as h:
+        h.stage(csv, SERIES)
+        assert h._partials_grain is not None
+        got = [r[0] for r in h.con.execute("SELECT ts FROM staged ORDER BY ts").fetchall()]
+    assert got == [cal.to_utc(dt.datetime(2025, 9, d)) for d in (6, 7, 8)]
+    assert got[1] == dt.datetime(2025, 9, 7, 4, tzinfo=dt.UTC)  # 01:00 local, the day's start
+    # a time inside the skipped hour is still refused
+    csv.write_text("series,ts,value\na,2025-09-06,1\na,2025-09-07 00:30,2\n")
+    with Harmoniser(cal, threads=1) as h, pytest.raises(ValidationError) as info:
+        h.stage(csv, SERIES)
+    assert [(p.row, p.reason) for p in info.value.problems] == [
+        (
+            3,
+            "2025-09-07 00:30 does not exist in America/Santiago: the clocks go forward from "
+            "00:00 to 01:00 on 07 Sep 2025",
+        )
+    ]

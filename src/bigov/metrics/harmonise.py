@@ -253,6 +253,7 @@ def _q(text: str) -> str:
 # -- time zone arithmetic without per-row zone conversion -------------------------------------
 _US = 1_000_000
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_DAY_US = 86_400 * _US
 # Instants outside this window take DuckDB's (slow, per-row) zone conversion instead.
 _TREE_LO = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _TREE_HI = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
@@ -371,21 +372,49 @@ def _utc_to_local_us(tz: str, u: str, lo: int | None = None, hi: int | None = No
 
 def _local_to_utc_us(tz: str, w: str, lo: int | None = None, hi: int | None = None) -> str:
     """SQL: UTC epoch microseconds of local wall-clock epoch microseconds ``w`` (exact for every
-    ``w`` when ``lo``/``hi`` are None, else only for ``lo <= w < hi``).
+    ``w`` when ``lo``/``hi`` are None, else only for ``lo <= w < hi``); NULL for a wall time that
+    does not exist (the clocks go forward over it).
 
-    A wall time that occurs twice (clocks going back) is the first occurrence and one that does
-    not exist (clocks going forward) uses the offset before the change — as
-    :meth:`FiscalCalendar.to_utc` does (``fold=0``).
+    A wall time that occurs twice (clocks going back) is the first occurrence, as
+    :meth:`FiscalCalendar.to_utc` reads it (``fold=0``). A skipped one is NULL rather than read
+    with the offset before the change: that silently moved a row into the next hour, summed
+    with the row really there (the load names such rows instead). Except a skipped midnight
+    (zones such as America/Santiago change at 00:00): that is how a date reads, and it stands
+    for the start of its day, the instant of the change (as the calendar starts that day).
     """
     first, changes = _transitions(tz)
-    walls: list[tuple[int, int]] = []
+    bounds: list[int] = []
+    values: list[str] = [str(first)]
     before = first
     for instant, after in changes:
-        walls.append((instant + max(before, after), after))
+        if after > before:  # walls [instant + before, instant + after) are skipped
+            start = instant + before
+            if start % _DAY_US == 0:
+                start += 1  # midnight itself: the offset before, so the instant of the change
+            bounds += [start, instant + after]
+            values += ["NULL", str(after)]
+        else:  # walls before instant + before are still the first occurrence
+            bounds.append(instant + before)
+            values.append(str(after))
         before = after
-    first, walls = _narrowed(first, walls, lo, hi)
-    offsets = [str(first), *(str(o) for _, o in walls)]
-    return f"({w} - {_case_tree(w, [b for b, _ in walls], offsets)})"
+    if lo is not None and hi is not None:
+        # only the bounds inside [lo, hi), and the value in force at lo
+        keep = [i for i, b in enumerate(bounds) if lo < b < hi]
+        at_lo = sum(1 for b in bounds if b <= lo)
+        values = [values[at_lo], *(values[i + 1] for i in keep)]
+        bounds = [bounds[i] for i in keep]
+    return f"({w} - {_case_tree(w, bounds, values)})"
+
+
+def _ambiguous_wall_sql(tz: str, w: str) -> str:
+    """SQL: whether local wall-clock epoch µs ``w`` occurs twice in ``tz`` (clocks going back;
+    1970 to 2100, the span of :func:`_transitions`). Only the error path uses it, so the tree
+    over every change is affordable."""
+    bounds: list[int] = []
+    for start, end, _ in _wall_ranges(tz, gaps=False):
+        bounds += [start, end]
+    values = ["false", "true"] * (len(bounds) // 2) + ["false"]
+    return _case_tree(w, bounds, values)
 
 
 @lru_cache(maxsize=32)
@@ -403,9 +432,10 @@ def _wall_ranges(tz: str, *, gaps: bool) -> tuple[tuple[int, int, int], ...]:
     return tuple(out)
 
 
-def describe_wall_time(tz: str, wall: dt.datetime) -> str | None:
+def describe_wall_time(tz: str, wall: dt.datetime, shown: str = "this time") -> str | None:
     """Why a naive local time cannot be read in ``tz``: it does not exist (clocks going forward)
-    or it occurs twice (clocks going back); None when it is an ordinary time."""
+    or it occurs twice (clocks going back); None when it is an ordinary time. ``shown`` is how
+    the message names the time (e.g. the text of the file)."""
     w = _epoch_us(wall.replace(tzinfo=dt.UTC))
     for gaps in (True, False):
         for lo, hi, instant in _wall_ranges(tz, gaps=gaps):
@@ -415,27 +445,17 @@ def describe_wall_time(tz: str, wall: dt.datetime) -> str | None:
                 day = _from_us(instant).astimezone(ZoneInfo(tz)).date()
                 if gaps:
                     return (
-                        f"this time does not exist in {tz}: the clocks go forward from "
+                        f"{shown} does not exist in {tz}: the clocks go forward from "
                         f"{start:%H:%M} to {end:%H:%M} on {day:%d %b %Y}"
                     )
                 first = (_from_us(instant) - dt.timedelta(seconds=1)).astimezone(ZoneInfo(tz))
                 offset = f"{first:%z}"[:3] + ":" + f"{first:%z}"[3:]
                 return (
-                    f"this time occurs twice in {tz}: the clocks go back from {end:%H:%M} to "
+                    f"{shown} occurs twice in {tz}: the clocks go back from {end:%H:%M} to "
                     f"{start:%H:%M} on {day:%d %b %Y}; give its UTC offset (e.g. "
                     f"{wall:%Y-%m-%dT%H:%M}{offset} for the first)"
                 )
     return None
-
-
-def _parse_wall(text: str | None) -> dt.datetime | None:
-    if text is None:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(str(text).strip())
-    except ValueError:
-        return None
-    return value if value.tzinfo is None else None
 
 
 def uniform_newlines(path: Path, folder: Path) -> Path | None:
@@ -838,13 +858,18 @@ class Harmoniser:
         return self._series_sql
 
     def _wall_to_utc_sql(self, w: str, window: tuple[int, int] | None = None) -> str:
-        """SQL: UTC epoch µs of local wall-clock epoch µs ``w`` (a column name); a tree over
-        only the zone changes in ``window`` (widened by two days) for walls inside it."""
+        """SQL: UTC epoch µs of local wall-clock epoch µs ``w`` (a column name), NULL where the
+        wall time does not exist; a tree over only the zone changes in ``window`` (widened by
+        two days) for walls inside it."""
         tz = _q(self.calendar.tz)
         lo, hi = _epoch_us(_TREE_LO), _epoch_us(_TREE_HI)
+        icu = f"timezone({tz}, make_timestamp({w}))"
+        # DuckDB moves a skipped wall time silently; one that does not come back the same
+        # through the zone did not exist (NULL, as the tree gives it; a midnight is a date)
         exact = (
             f"CASE WHEN {w} < {lo} OR {w} >= {hi} "
-            f"THEN epoch_us(timezone({tz}, make_timestamp({w}))) "
+            f"THEN CASE WHEN epoch_us(timezone({tz}, {icu})) = {w} OR {w} % {_DAY_US} = 0 "
+            f"THEN epoch_us({icu}) END "
             f"ELSE {_local_to_utc_us(self.calendar.tz, w)} END"
         )
         if window is None:
@@ -1001,7 +1026,6 @@ class Harmoniser:
     def _stage_checked(self, kind: str, truncated: bool) -> StageStats:
         """The exact pass over ``src`` (all text for CSV): counts every problem by kind and names
         the first rows of each; raises unless the source is clean."""
-        findings: list[_Finding] = []
         types = {r[0]: str(r[1]).upper() for r in self.con.execute("DESCRIBE src").fetchall()}
         has_weight = "weight" in types
         self._has_weight = has_weight
@@ -1019,28 +1043,67 @@ class Harmoniser:
                 [Problem(f"ts column type {ts_type}", file=self._file_label, column="ts")],
             )
         weight_expr = "TRY_CAST(r.weight AS DOUBLE)" if has_weight else "1.0::DOUBLE"
+        # line numbers follow the source's order (the fast pass turns preserving it off)
+        self.con.execute("SET preserve_insertion_order=true")
+        # per row: its number, the typed columns, whether its time carries an offset, whether
+        # it is outside the accepted range, and the wall clock µs of a naive time
         self.con.execute(
-            "CREATE TEMP TABLE staged AS SELECT m.series_id::BIGINT AS series_id, "
+            "CREATE TEMP TABLE staged AS SELECT r._row, m.series_id::BIGINT AS series_id, "
             f"{ts_expr} AS ts, TRY_CAST(r.value AS DOUBLE) AS value, {weight_expr} AS weight, "
-            f"{tz_expr} AS has_tz FROM src r LEFT JOIN series_map m ON r.series = m.code"
+            f"{tz_expr} AS has_tz, coalesce({ts_expr} < TIMESTAMPTZ '{TS_MIN}' "
+            f"OR {ts_expr} >= TIMESTAMPTZ '{TS_END}', false) AS oor, "
+            f"CASE WHEN NOT {tz_expr} THEN epoch_us(timezone('UTC', {ts_expr})) END AS w, "
+            "false AS gap, false AS amb "
+            f"FROM ({self._numbered()}) r LEFT JOIN series_map m ON r.series = m.code"
         )
+        bad_value = "(value IS NULL OR NOT isfinite(value))"
+        bad_weight = "(weight IS NULL OR NOT isfinite(weight) OR weight < 0)"
         row = self.con.execute(
             "SELECT count(*), count(*) FILTER (series_id IS NULL), count(*) FILTER (ts IS NULL), "
-            "count(*) FILTER (value IS NULL OR NOT isfinite(value)), "
-            "count(*) FILTER (weight IS NULL OR NOT isfinite(weight) OR weight < 0), "
+            f"count(*) FILTER {bad_value}, count(*) FILTER {bad_weight}, "
             "count(*) FILTER (has_tz AND ts IS NOT NULL), "
-            "count(*) FILTER (NOT has_tz AND ts IS NOT NULL), "
-            "min(ts), max(ts), min(series_id), max(series_id), "
-            f"count(*) FILTER (ts < TIMESTAMPTZ '{TS_MIN}' OR ts >= TIMESTAMPTZ '{TS_END}') "
-            "FROM staged"
+            "count(*) FILTER (NOT has_tz AND ts IS NOT NULL), count(*) FILTER (oor) FROM staged"
         ).fetchall()[0]
         assert row is not None
-        rows, bad_series, bad_ts, bad_value, bad_weight, n_tz, n_naive = row[:7]
-        out_of_range = int(row[11] or 0)
+        rows, bad_series, bad_ts, bad_value_n, bad_weight_n, n_tz, n_naive, out_of_range = (
+            int(v or 0) for v in row
+        )
+        tz = self.calendar.tz
+        n_gap = 0
+        if n_naive:
+            # naive local times, read in the workspace zone by the fast pass's arithmetic (so
+            # both read a wall time alike); one the clocks skip is named, never moved into the
+            # next hour, and one that occurs twice is marked for the duplicate check
+            utc = self._wall_to_utc_sql("w")
+            self.con.execute(
+                f"UPDATE staged SET gap = ({utc}) IS NULL, amb = {_ambiguous_wall_sql(tz, 'w')}, "
+                f"ts = coalesce(make_timestamptz({utc}), ts) WHERE w IS NOT NULL"
+            )
+            gap_row = self.con.execute("SELECT count(*) FILTER (gap) FROM staged").fetchall()[0]
+            n_gap = int(gap_row[0]) if gap_row else 0
+        # the rows a mixed file is refused for: the fewer kind (offset or not)
+        odd = "false"
+        if n_tz and n_naive:
+            odd = f"({'' if n_tz <= n_naive else 'NOT '}s.has_tz AND s.ts IS NOT NULL)"
+        # a later row repeating an earlier row's series and instant; rows whose code or time
+        # already fails (unknown, skipped, of the fewer zone kind) are left out: what instant
+        # they were meant to be is unknown
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE dup_rows AS SELECT _row, first_row, amb, w FROM "
+            "(SELECT _row, amb, w, min(_row) OVER (PARTITION BY series_id, ts) AS first_row "
+            "FROM staged s WHERE series_id IS NOT NULL AND ts IS NOT NULL AND NOT gap "
+            f"AND NOT {odd}) WHERE _row > first_row"
+        )
+        dup_row = self.con.execute(
+            "SELECT count(*) FILTER (NOT amb), count(*) FILTER (amb) FROM dup_rows"
+        ).fetchall()[0]
+        n_dup, n_amb = (int(v or 0) for v in dup_row) if dup_row else (0, 0)
         rejects = 0
         if kind == "csv":
             rejects_row = self.con.execute("SELECT count(*) FROM reject_errors").fetchall()[0]
             rejects = int(rejects_row[0]) if rejects_row else 0
+
+        findings: list[_Finding] = []
         if rejects:
             findings.append(self._csv_rejects(rejects, truncated))
         if bad_series:
@@ -1069,54 +1132,51 @@ class Harmoniser:
                     "r.ts::VARCHAR",
                 )
             )
-        if bad_value:
+        if n_gap:
+            findings.append(self._skipped_times(n_gap))
+        if bad_value_n:
             findings.append(
                 self._examples(
                     "value is missing or not a finite number",
-                    bad_value,
+                    bad_value_n,
                     "TRY_CAST(r.value AS DOUBLE) IS NULL "
                     "OR NOT isfinite(TRY_CAST(r.value AS DOUBLE))",
                     "value",
                     "r.value::VARCHAR",
                 )
             )
-        if bad_weight:
+        if bad_weight_n:
             findings.append(
                 self._examples(
                     "weight is missing, negative or not a number",
-                    bad_weight,
+                    bad_weight_n,
                     f"{weight_expr} IS NULL OR NOT isfinite({weight_expr}) OR {weight_expr} < 0",
                     "weight",
                     "r.weight::VARCHAR",
                 )
             )
         if n_tz and n_naive:
-            findings.append(self._mixed_tz(tz_expr, ts_expr, n_tz, n_naive))
-        if not findings and rows and not n_tz:
-            # naive local wall-clock times: re-read them in the workspace time zone
-            # the same zone arithmetic as the fast pass, so both read a wall time alike
-            utc = self._wall_to_utc_sql("epoch_us(timezone('UTC', ts))")
-            self.con.execute(f"UPDATE staged SET ts = make_timestamptz({utc})")
-            stats_row = self.con.execute(
-                "SELECT min(ts), max(ts), min(series_id), max(series_id) FROM staged"
-            ).fetchall()[0]
-            assert stats_row is not None
-            min_ts, max_ts, min_sid, max_sid = stats_row
-        else:
-            min_ts, max_ts, min_sid, max_sid = row[7:11]
-        if not findings:
-            dup = self._duplicates()
-            if dup is not None:
-                findings.append(dup)
+            findings.append(self._mixed_tz(odd, n_tz, n_naive))
+        if n_amb:
+            findings.append(self._duplicates(n_amb, ambiguous=True))
+        if n_dup:
+            findings.append(self._duplicates(n_dup, ambiguous=False))
         if findings:
-            total = sum(f.count for f in findings)
+            # every bad row counted once, whatever number of problems it has: lines the CSV
+            # reader refused (never in staged) plus the rows of staged with any problem
+            bad_rows = self.con.execute(
+                "SELECT count(*) FROM staged s WHERE series_id IS NULL OR ts IS NULL OR oor "
+                f"OR gap OR {bad_value} OR {bad_weight} OR {odd} "
+                "OR _row IN (SELECT _row FROM dup_rows)"
+            ).fetchall()[0]
+            total = rejects + (int(bad_rows[0]) if bad_rows else 0)
             summary = "; ".join(f"{f.count} × {f.reason}" for f in findings)
             problems = [p for f in findings for p in f.examples]
             raise RowsRejectedError(
                 f"{self._file_label}: {total} bad row(s), nothing stored ({summary})",
                 problems,
                 hint="fix the rows listed (first rows of each kind shown) and load the file again",
-                rows=int(total),
+                rows=total,
                 kinds={f.reason: int(f.count) for f in findings},
             )
         if not rows:
@@ -1124,8 +1184,16 @@ class Harmoniser:
                 f"{self._file_label}: no observations",
                 [Problem("no data rows", file=self._file_label)],
             )
-        self.con.execute("ALTER TABLE staged DROP COLUMN has_tz")
-        return StageStats(int(rows), min_ts, max_ts, int(min_sid), int(max_sid))
+        self.con.execute("DROP TABLE dup_rows")
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE staged AS SELECT series_id, ts, value, weight FROM staged"
+        )
+        stats_row = self.con.execute(
+            "SELECT min(ts), max(ts), min(series_id), max(series_id) FROM staged"
+        ).fetchall()[0]
+        assert stats_row is not None
+        min_ts, max_ts, min_sid, max_sid = stats_row
+        return StageStats(rows, min_ts, max_ts, int(min_sid), int(max_sid))
 
     def _require_columns(self, columns: Sequence[str]) -> None:
         missing = [c for c in ("series", "ts", "value") if c not in columns]
@@ -1183,69 +1251,83 @@ class Harmoniser:
             reason += "; the file ends mid-line, was it cut off?"
         return _Finding(reason, count, examples)
 
-    def _mixed_tz(self, tz_expr: str, ts_expr: str, n_tz: int, n_naive: int) -> _Finding:
-        examples: list[Problem] = []
-        for flag, what in (("", "with a time zone offset"), ("NOT ", "without a time zone")):
-            rows = self.con.execute(
-                f"SELECT r._row, r.ts::VARCHAR FROM ({self._numbered()}) r "
-                f"WHERE {flag}{tz_expr} AND {ts_expr} IS NOT NULL "
-                f"ORDER BY r._row LIMIT {self.examples_per_kind}"
-            ).fetchall()
-            examples += [
-                Problem(
-                    f"timestamp {what}",
-                    file=self._file_label,
-                    row=self._line(n),
-                    column="ts",
-                    value=v,
-                )
-                for n, v in rows
-            ]
-        reason = f"time zones mixed: {n_tz} timestamp(s) with an offset, {n_naive} without"
-        return _Finding(reason, min(n_tz, n_naive), examples)
-
-    def _duplicates(self) -> _Finding | None:
-        # (the error path: the good path has already ruled duplicates out by its slot bitmaps)
-        row = self.con.execute(
-            "SELECT count(*), coalesce(sum(c), 0) FROM (SELECT count(*) c FROM staged "
-            "GROUP BY series_id, ts HAVING count(*) > 1)"
-        ).fetchall()[0]
-        if not row or not row[0]:
-            return None
-        keys, copies = int(row[0]), int(row[1])
-        rows = self.con.execute(
-            f"SELECT _row, series, ts_text FROM (SELECT r._row, r.series, r.ts::VARCHAR ts_text, "
-            f"count(*) OVER (PARTITION BY s.series_id, s.ts) c FROM ({self._numbered()}) r "
-            "POSITIONAL JOIN staged s) WHERE c > 1 "
-            f"ORDER BY series, ts_text, _row LIMIT {self.examples_per_kind}"
+    def _staged_rows(self, condition: str, extra: str = "") -> list[tuple[Any, ...]]:
+        """``_row``, the row's series and ts text, and ``extra`` columns of ``staged s`` (or
+        ``dup_rows d``) for the first rows meeting ``condition``, in file order."""
+        return self.con.execute(
+            f"SELECT s._row, r.series::VARCHAR, r.ts::VARCHAR{extra} FROM staged s "
+            f"JOIN ({self._numbered()}) r ON r._row = s._row "
+            f"LEFT JOIN dup_rows d ON d._row = s._row WHERE {condition} "
+            f"ORDER BY s._row LIMIT {self.examples_per_kind}"
         ).fetchall()
-        reason = f"duplicate series and timestamp within the file ({keys} key(s))"
+
+    def _skipped_times(self, count: int) -> _Finding:
+        tz = self.calendar.tz
         examples = []
-        unreadable: set[str] = set()
-        for n, s, t in rows:
-            wall = _parse_wall(t)
-            why = describe_wall_time(self.calendar.tz, wall) if wall is not None else None
-            if why is not None:
-                unreadable.add("do not exist" if "does not exist" in why else "occur twice")
+        for n, _series, text, w in self._staged_rows("s.gap", ", s.w"):
+            wall = _from_us(int(w)).replace(tzinfo=None)
+            why = describe_wall_time(tz, wall, shown=text)
             examples.append(
                 Problem(
-                    why or "duplicate series and timestamp",
+                    why or f"{text} does not exist in {tz} (the clocks go forward over it)",
                     file=self._file_label,
                     row=self._line(int(n)),
                     column="ts",
-                    value=f"{s} {t}",
+                    value=text,
                 )
             )
-        if unreadable:
-            # a naive time in the hour the clocks skip is read with the offset before the change
-            # (as the calendar reads it), which lands it on the next hour's row; one in the hour
-            # that repeats is read as its first occurrence: either way, not a true duplicate
-            reason = (
-                f"local times that {' or '.join(sorted(unreadable))} in {self.calendar.tz}, "
-                f"read as the same instant as another row ({keys} key(s)): is the file in another "
-                "time zone? give UTC offsets or set the workspace time zone"
+        reason = (
+            f"local times that do not exist in {tz} (skipped when the clocks go forward): is "
+            "the file in UTC or another time zone? give UTC offsets or set the workspace time zone"
+        )
+        return _Finding(reason, count, examples)
+
+    def _mixed_tz(self, odd: str, n_tz: int, n_naive: int) -> _Finding:
+        # the rows of the fewer kind are the bad ones (their count is the finding's)
+        what = (
+            f"timestamp with a time zone offset where {n_naive} other(s) have none"
+            if n_tz <= n_naive
+            else f"timestamp without a time zone where {n_tz} other(s) have an offset"
+        )
+        examples = [
+            Problem(what, file=self._file_label, row=self._line(int(n)), column="ts", value=text)
+            for n, _series, text in self._staged_rows(odd)
+        ]
+        reason = f"time zones mixed: {n_tz} timestamp(s) with an offset, {n_naive} without"
+        return _Finding(reason, min(n_tz, n_naive), examples)
+
+    def _duplicates(self, count: int, *, ambiguous: bool) -> _Finding:
+        """Rows repeating an earlier row's series and instant (the earlier row is not counted,
+        as for data imports); ``ambiguous``: those whose naive time occurs twice in the zone."""
+        # (the error path: the good path has already ruled duplicates out by its slot bitmaps)
+        tz = self.calendar.tz
+        examples = []
+        for n, series, text, first, w in self._staged_rows(
+            f"{'' if ambiguous else 'NOT '}d.amb", ", d.first_row, d.w"
+        ):
+            at = f"first at line {self._line(int(first))}"
+            why = None
+            if ambiguous:
+                why = describe_wall_time(tz, _from_us(int(w)).replace(tzinfo=None), shown=text)
+            examples.append(
+                Problem(
+                    f"{why}; {at}" if why else f"duplicate series and timestamp ({at})",
+                    file=self._file_label,
+                    row=self._line(int(n)),
+                    column="ts",
+                    value=f"{series} {text}",
+                )
             )
-        return _Finding(reason, copies, examples)
+        if not ambiguous:
+            return _Finding("duplicate series and timestamp within the file", count, examples)
+        # a naive time in the hour that repeats is read as its first occurrence, so two rows
+        # for both occurrences land on one instant: not a true duplicate
+        reason = (
+            f"local times that occur twice in {tz} (when the clocks go back), read as the same "
+            "instant as an earlier row: is the file in another time zone? give UTC offsets or "
+            "set the workspace time zone"
+        )
+        return _Finding(reason, count, examples)
 
     # -- raw store ---------------------------------------------------------------------------
     def write_raw(self, path: Path, batch_id: int) -> None:
