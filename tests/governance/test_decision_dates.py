@@ -231,3 +231,20 @@ def test_decision_list_fits_with_codes_whole(gov_ws: Workspace, width: int) -> N
     for whole in ("PB3-D001", code, "OBJ-LONG-CODE-01@v1", "PRJ-3", "2026-03-31"):
         assert whole in out, whole
     assert "…" not in out
+
+
+def test_doctor_finds_a_decision_answering_a_version_that_is_gone(gov_ws: Workspace) -> None:
+    # decision_otc names a version by number, which no foreign key guards: doctor must see it
+    from sqlalchemy import delete
+
+    from bigov.ops.doctor import diagnose
+    from bigov.strategy.models import OtcVersion
+
+    code = gov_ws.governance.run_cycle("PB3", "2026-03").code
+    gov_ws.strategy.add_otc("OBJ-8", OtcKind.OBJECTIVE, "Depot", effective_from=dt.date(2026, 1, 1))
+    gov_ws.governance.add_decision(code, "Fund the depot", otc_version="OBJ-8@v1")
+    assert [f for f in diagnose(gov_ws).findings if f.check == "links"] == []
+    with gov_ws.session() as s:
+        s.execute(delete(OtcVersion))
+    [finding] = [f for f in diagnose(gov_ws).findings if f.check == "links"]
+    assert finding.severity == "error" and "OBJ-8@v1, which no longer exists" in finding.problem

@@ -39,7 +39,15 @@ from bigov.errors import BigovError
 if TYPE_CHECKING:
     from bigov.workspace import Workspace
 
-CHECKS = ("integrity", "raw_store", "batches", "packs", "snapshots", "codes_and_text")
+CHECKS = (
+    "integrity",
+    "raw_store",
+    "batches",
+    "packs",
+    "snapshots",
+    "links",
+    "codes_and_text",
+)
 # the formats `bigov cycle run` writes for one node, used when a cycle has no pack recorded
 DEFAULT_PACK_FORMATS = ("html", "pdf", "xlsx")
 
@@ -88,6 +96,7 @@ def diagnose(ws: Workspace, *, repair: bool = False, packs_dir: Path | None = No
     _batches(ws, report, repair)
     _packs(ws, report, repair, packs_dir or Path("packs"))
     _snapshots(ws, report)
+    _links(ws, report)
     _codes_and_text(ws, report, repair)
     return report
 
@@ -275,6 +284,40 @@ def _snapshots(ws: Workspace, report: DoctorReport) -> None:
                         action="restore from a backup; re-run the cycle as a new version",
                     )
                 )
+
+
+def _links(ws: Workspace, report: DoctorReport) -> None:
+    """References a foreign key cannot guard: a decision answers an OTC *by version number*
+    (``decision_otc``), so a version removed later (by hand, or by an old release's revert)
+    leaves the decision pointing at nothing."""
+    from bigov.governance.decision_links import DecisionOtc
+    from bigov.raid.models import RaidItem
+    from bigov.strategy.models import Otc, OtcVersion
+
+    with ws.session() as s:
+        rows = s.execute(
+            select(RaidItem.code, Otc.code, DecisionOtc.otc_version)
+            .join(RaidItem, RaidItem.id == DecisionOtc.raid_item_id)
+            .join(Otc, Otc.id == DecisionOtc.otc_id)
+            .outerjoin(
+                OtcVersion,
+                (OtcVersion.otc_id == DecisionOtc.otc_id)
+                & (OtcVersion.version == DecisionOtc.otc_version),
+            )
+            .where(OtcVersion.id.is_(None))
+            .order_by(RaidItem.code)
+        )
+        for raid, otc, version in rows:
+            report.findings.append(
+                Finding(
+                    check="links",
+                    severity="error",
+                    subject=f"decision {raid}",
+                    problem=f"answers {otc}@v{version}, which no longer exists",
+                    action=f"re-point it by importing a decision_otc row for {raid}, "
+                    "or restore from a backup",
+                )
+            )
 
 
 def _codes_and_text(ws: Workspace, report: DoctorReport, repair: bool) -> None:
