@@ -151,9 +151,20 @@ def test_computed_value_problems_name_the_row(ingest_ws: Workspace, tmp_path: Pa
     data.write_text("Ref,Title,Start,Days\nP1,One,2024-01-01,10\nP2,Two,soon,10\n")
     with pytest.raises(ValidationError) as info:
         import_file(ingest_ws, data, options=resolve_options(mapping=mapping))
+    # the bad start is said once, against its own column: not again by the finish computed from it
     [problem] = info.value.problems
-    assert (problem.row, problem.column) == (3, "baseline_finish")
-    assert "cannot add '10' to 'soon'" in problem.reason
+    assert (problem.row, problem.column, problem.value) == (3, "Start", "soon")
+    assert problem.reason.startswith("expected a date, got 'soon'")
+    # a cell only the expression reads is named with its column and value
+    data.write_text("Ref,Title,Start,Days\nP1,One,2024-01-01,ten\n")
+    with pytest.raises(ValidationError) as info:
+        import_file(ingest_ws, data, options=resolve_options(mapping=mapping))
+    [problem] = info.value.problems
+    assert (problem.row, problem.column, problem.value) == (2, "Days", "ten")
+    assert problem.reason == (
+        "'ten' is neither a number nor a date; "
+        "needed to compute work_item.baseline_finish = [Start] + [Days]"
+    )
 
 
 def test_unlisted_columns_are_ignored_under_columns(ingest_ws: Workspace, tmp_path: Path) -> None:
@@ -191,8 +202,12 @@ def test_period_round_month_for_costs(ingest_ws: Workspace, tmp_path: Path) -> N
     with pytest.raises(ValidationError) as info:
         import_file(ingest_ws, data, options=resolve_options(mapping=mapping))
     [problem] = info.value.problems
-    assert (problem.row, problem.value) == (3, "P1/2024-04/opex")
-    assert problem.reason == "duplicate cost_line code (first at row 2)"
+    assert (problem.row, problem.column, problem.value) == (3, "Invoice date", "30/04/2024")
+    assert problem.reason == (
+        "cost_line P1/2024-04/opex: rows 2 and 3 are in one month after period_round "
+        "('17/04/2024' there, '30/04/2024' here); sum them in the source, or keep them apart "
+        "by expenditure or funding_source"
+    )
     data.write_text("Project,Invoice date,Amount\nP1,17/04/2024,10\nP1,02/05/2024,5\n")
     import_file(ingest_ws, data, options=resolve_options(mapping=mapping))
     with ingest_ws.session() as s:

@@ -64,7 +64,21 @@ _TOKEN = re.compile(
 
 
 class ExpressionError(ValueError):
-    """A value an expression cannot work with (a row's problem, not the mapping's)."""
+    """A value an expression cannot work with (a row's problem, not the mapping's).
+
+    ``column`` is the header of the column whose cell is at fault, when one cell is: the
+    problem is then reported against that cell (its column and value), which is where the data
+    owner has to correct it, rather than against the computed field it feeds. ``operand`` is
+    the position of the offending operand or argument while the error travels up to the node
+    that knows whether that operand is a column.
+    """
+
+    def __init__(
+        self, message: str, *, operand: int | None = None, column: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.operand = operand
+        self.column = column
 
 
 @dataclass(frozen=True)
@@ -267,9 +281,24 @@ def evaluate(node: Node, cell: Callable[[str], Any], ctx: Context | None = None)
             return _text(left) + _text(right)
         if left is None or right is None:
             return None
-        return _arith(node.op, left, right, ctx)
+        try:
+            return _arith(node.op, left, right, ctx)
+        except ExpressionError as exc:
+            raise _located(exc, (node.left, node.right)) from None
     fn = FUNCTIONS[node.name][0]
-    return fn([evaluate(a, cell, ctx) for a in node.args], ctx)
+    try:
+        return fn([evaluate(a, cell, ctx) for a in node.args], ctx)
+    except ExpressionError as exc:
+        raise _located(exc, node.args) from None
+
+
+def _located(exc: ExpressionError, operands: Sequence[Node]) -> ExpressionError:
+    """``exc`` naming the column of the operand at fault, when that operand is a column read as
+    it is (a value worked out from several columns cannot be pinned on one cell)."""
+    if exc.column is not None or exc.operand is None:
+        return exc
+    at = operands[exc.operand] if exc.operand < len(operands) else None
+    return ExpressionError(str(exc), column=at.header if isinstance(at, Column) else None)
 
 
 def _text(value: Value) -> str:
@@ -309,7 +338,7 @@ def _need_date(value: Value, ctx: Context, what: str) -> dt.date | None:
         return None
     day = _date(value, ctx)
     if day is None:
-        raise ExpressionError(f"{what}: {_text(value)!r} is not a date")
+        raise ExpressionError(f"{what}: {_text(value)!r} is not a date", operand=0)
     return day
 
 
@@ -318,9 +347,17 @@ def _arith(op: str, left: Value, right: Value, ctx: Context) -> Value:
     if a is not None and b is not None and not isinstance(left, dt.date):
         return a + b if op == "+" else a - b
     day = _date(left, ctx)
+    # An operand that is neither a number nor a date is the one to correct (a misspelt date such
+    # as 31/02/2026, a duration written "soon"): say so about it, not about the sum.
+    for k, (value, number) in enumerate(((left, a), (right, b))):
+        if number is None and _date(value, ctx) is None:
+            formats = f" (dates as {', '.join(ctx.date_formats)})" if ctx.date_formats else ""
+            raise ExpressionError(
+                f"{_text(value)!r} is neither a number nor a date{formats}", operand=k
+            )
     if day is not None and b is not None:
         if b != b.to_integral_value():
-            raise ExpressionError(f"{_text(right)!r} is not a whole number of days")
+            raise ExpressionError(f"{_text(right)!r} is not a whole number of days", operand=1)
         try:
             return day + dt.timedelta(days=int(b) if op == "+" else -int(b))
         except OverflowError:
@@ -368,7 +405,7 @@ def _round(args: list[Value], ctx: Context) -> Value:
         return None
     number = _number(args[0], ctx)
     if number is None:
-        raise ExpressionError(f"round(): {_text(args[0])!r} is not a number")
+        raise ExpressionError(f"round(): {_text(args[0])!r} is not a number", operand=0)
     digits = _number(args[1], ctx) if len(args) > 1 else Decimal(0)
     if digits is None or digits != digits.to_integral_value() or not 0 <= digits <= 12:
         raise ExpressionError("round(): digits must be a whole number from 0 to 12")

@@ -29,11 +29,20 @@ equal to a field name (``parent``, ``owner``; also ``parent_code``) is that fiel
 ``kinds:`` splits one flat file into several kinds (an agency, its projects, their costs), each
 with its own ``columns``/``defaults``/``computed``; rows of a kind that repeat identically (the
 agency on every project row) load once, and repeats that disagree are an error naming both rows.
+Two rows that only ``period_round`` makes one (two invoices of one month) are such an error too:
+they are compared on the dates as the file holds them, never merged.
+
+Problems of single rows found here (a computed value that cannot be worked out, repeats that
+disagree) do not stop the reading: they travel on the record set (:class:`RowProblem`) and are
+reported by validation together with every other problem of the batch.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 from operator import itemgetter
@@ -275,6 +284,25 @@ def load_preset(name: str) -> Mapping:
     return load_mapping(preset_path(name))
 
 
+@dataclass(frozen=True)
+class RowProblem:
+    """A problem of one row found while mapping it, reported by validation with the batch's other
+    problems so that one run lists them all (a mapping step that raised would hide every later
+    problem until the next run).
+
+    ``unset`` is the field the problem left empty (a computed field): validation does not also
+    call it missing. ``repeat`` marks a row that repeats another row's key: validation does not
+    also call it a duplicate code. ``echo`` marks a problem about a source cell that validation
+    may report itself (a date column both mapped and read by an expression): it is dropped when
+    the batch has another problem for the same cell.
+    """
+
+    problem: Problem
+    unset: str | None = None
+    repeat: bool = False
+    echo: bool = False
+
+
 class RecordSet:
     """Rows of one kind from one table, keyed by field, still raw (untyped).
 
@@ -297,6 +325,7 @@ class RecordSet:
         "kind",
         "mapping",
         "row_numbers",
+        "row_problems",
         "sheet",
     )
 
@@ -317,6 +346,8 @@ class RecordSet:
         self.row_numbers: list[int | None] = []
         # formats, code translations and factors used to type the raw values
         self.mapping: Mapping | None = None
+        # problems of single rows met while mapping, for validation to report with its own
+        self.row_problems: list[RowProblem] = []
 
     @property
     def rows(self) -> list[dict[str, Any]]:
@@ -431,7 +462,7 @@ def apply_mapping(table: SourceTable, mapping: Mapping, *, kind: str | None = No
     computed = {**mapping.computed, **(sheet_map.computed if sheet_map else {})}
     period_round = (sheet_map.period_round if sheet_map else None) or mapping.period_round
     _check_computed(spec, computed, columns, table.file)
-    return _apply(
+    rs, source = _apply(
         table,
         mapping,
         spec,
@@ -441,6 +472,11 @@ def apply_mapping(table: SourceTable, mapping: Mapping, *, kind: str | None = No
         period_round=period_round,
         by_name=not columns or mapping.unlisted == "by_name",
     )
+    if source:
+        # Rows of one file are never merged, but two rows that period rounding puts on one key
+        # get the reason said (instead of a bare "duplicate code").
+        rs = _dedupe(rs, spec, source, merge=False)
+    return rs
 
 
 def split_mapping(table: SourceTable, mapping: Mapping) -> list[RecordSet]:
@@ -448,17 +484,18 @@ def split_mapping(table: SourceTable, mapping: Mapping) -> list[RecordSet]:
 
     A row counts for a kind when any column the kind lists holds a value. Rows of a kind that
     repeat identically (same code, same values: the agency on every project row) are kept once;
-    repeats that disagree are problems naming both rows.
+    repeats that disagree are problems naming both rows (:attr:`RecordSet.row_problems`, reported
+    by validation with the rest).
 
     Raises:
-        ValidationError: unknown columns, or repeated rows that disagree (every problem).
+        ValidationError: unknown or missing columns (every problem).
     """
     out: list[RecordSet] = []
     problems: list[Problem] = []
     for name, entry in mapping.kinds.items():
         spec = kind_spec(entry.kind or name)
         try:
-            rs = _apply(
+            rs, source = _apply(
                 table,
                 mapping,
                 spec,
@@ -472,12 +509,10 @@ def split_mapping(table: SourceTable, mapping: Mapping) -> list[RecordSet]:
         except ValidationError as err:
             problems.extend(err.problems)
             continue
-        deduped, clashes = _dedupe(rs, spec)
-        problems.extend(clashes)
-        out.append(deduped)
+        out.append(_dedupe(rs, spec, source, merge=True))
     if problems:
         raise ValidationError(
-            f"{table.file}: {len(problems)} problem(s) splitting the file", problems
+            f"{table.file}: {len(problems)} problem(s) with the columns", problems
         )
     return out
 
@@ -493,7 +528,15 @@ def _apply(
     period_round: str | None,
     by_name: bool,
     skip_blank: bool = False,
-) -> RecordSet:
+) -> tuple[RecordSet, dict[str, list[Any]]]:
+    """The record set of one kind, and the cells as the file holds them of the fields the mapping
+    rewrote (``period`` under ``period_round``), so that repeats are compared on what the file
+    says rather than on what rounding made of it.
+
+    Raises:
+        ValidationError: column problems only (unknown, duplicated or missing columns); problems
+            of single rows are left on the record set for validation.
+    """
     problems: list[Problem] = []
     index_of: dict[str, int] = {}
     header_of: dict[str, str] = {}
@@ -576,9 +619,15 @@ def _apply(
         cut[f] = (
             list(map(itemgetter(i), rows)) if wide else [r[i] if i < len(r) else None for r in rows]
         )
+    row_problems: list[RowProblem] = []
     if trees:
-        cut.update(_computed_columns(table, mapping, spec, trees, rows, row_numbers, by_header))
+        values, row_problems = _computed_columns(
+            table, mapping, spec, trees, computed, rows, row_numbers, by_header
+        )
+        cut.update(values)
+    as_read: dict[str, list[Any]] = {}
     if period_round is not None and "period" in spec.fields and "period" in cut:
+        as_read["period"] = cut["period"]
         cut["period"] = _round_periods(cut["period"], mapping)
     for f, v in defaults.items():
         if f in cut:
@@ -594,7 +643,8 @@ def _apply(
         headers=header_of,
     )
     out.mapping = mapping
-    return out
+    out.row_problems = row_problems
+    return out, as_read
 
 
 def _computed_columns(
@@ -602,15 +652,19 @@ def _computed_columns(
     mapping: Mapping,
     spec: KindSpec,
     trees: dict[str, Any],
+    texts: dict[str, str],
     rows: list[list[Any]],
     row_numbers: list[int | None],
     by_header: dict[str, int],
-) -> dict[str, list[Any]]:
+) -> tuple[dict[str, list[Any]], list[RowProblem]]:
+    """The computed fields' values (empty where an expression fails) and a problem per failure:
+    against the source cell at fault when one is (its column and value), else against the
+    computed field."""
     ctx = ExpressionContext(
         date_formats=tuple(mapping.date_formats), number_format=mapping.number_format
     )
     out: dict[str, list[Any]] = {}
-    problems: list[Problem] = []
+    problems: list[RowProblem] = []
     for name, tree in trees.items():
         values: list[Any] = []
         for row, number in zip(rows, row_numbers, strict=True):
@@ -623,19 +677,29 @@ def _computed_columns(
                 values.append(as_cell(evaluate(tree, cell, ctx)))
             except ExpressionError as exc:
                 values.append(None)
-                problems.append(
-                    Problem(
+                if exc.column is None:
+                    problem = Problem(
                         f"computed {spec.kind}.{name}: {exc}",
                         file=table.file,
                         sheet=table.sheet,
                         row=number,
                         column=name,
                     )
-                )
+                else:
+                    raw = cell(exc.column)
+                    problem = Problem(
+                        f"{exc}; needed to compute {spec.kind}.{name} = {texts[name]}",
+                        file=table.file,
+                        sheet=table.sheet,
+                        row=number,
+                        column=table.headers[by_header[normalise_header(exc.column)]],
+                        value=None if raw is None else str(raw)[:500],
+                    )
+                # the cell may be mapped to a field too (a start date both stored and read by
+                # the expression): validation then reports it, and this would say it twice
+                problems.append(RowProblem(problem, unset=name, echo=exc.column is not None))
         out[name] = values
-    if problems:
-        raise ValidationError(f"{table.file}: {len(problems)} computed value problem(s)", problems)
-    return out
+    return out, problems
 
 
 def _round_periods(values: list[Any], mapping: Mapping) -> list[Any]:
@@ -652,44 +716,74 @@ def _round_periods(values: list[Any], mapping: Mapping) -> list[Any]:
     return out
 
 
-def _dedupe(rs: RecordSet, spec: KindSpec) -> tuple[RecordSet, list[Problem]]:
-    """Rows of ``rs`` that repeat a code (or natural key) with the same values kept once; those
-    with other values reported, naming both rows and the field."""
+def _dedupe(
+    rs: RecordSet, spec: KindSpec, source: dict[str, list[Any]], *, merge: bool
+) -> RecordSet:
+    """``rs`` with the rows that repeat a code (or natural key) with the same values kept once
+    (``merge``: a flat file repeats its reference rows); repeats with other values keep their row
+    and get a problem naming both rows and the field.
+
+    Values are compared as the file holds them (``source``): two invoices of one month share a
+    key only because ``period_round`` made it so, and must never be merged into one line, even
+    when their amounts agree; they get a problem saying so (with ``merge`` or without)."""
     cols, _ = rs.columns()
-    key_fields = ["code"] if "code" in cols else [n for n in spec.natural_key if n in cols]
+    by_code = "code" in cols
+    key_fields = ["code"] if by_code else [n for n in spec.natural_key if n in cols]
     if not key_fields or not len(rs):
-        return rs, []
+        return rs
+    if not merge and (by_code or not source):
+        return rs  # nothing to merge, and no key that rounding can have made
     names = list(cols)
+
+    def cell(name: str, k: int) -> Any:
+        return _same(source[name][k] if name in source else cols[name][k])
+
     first: dict[tuple[Any, ...], int] = {}
     keep: list[int] = []
     problems: list[Problem] = []
+    dropped: dict[int | None, int | None] = {}  # row number -> the row it repeats
     for k in range(len(rs)):
-        key = tuple(_same(cols[f][k]) for f in key_fields)
-        if any(part in (None, "") for part in key):
+        key = _key(cols, key_fields, k, spec, by_code=by_code)
+        if key is None:
             keep.append(k)
             continue
-        seen = first.get(key)
-        if seen is None:
-            first[key] = k
+        seen = first.setdefault(key, k)
+        if seen == k:
             keep.append(k)
             continue
-        for name in names:
-            a, b = _same(cols[name][seen]), _same(cols[name][k])
-            if a != b:
-                shown = "/".join(str(p) for p in key)
-                problems.append(
-                    Problem(
-                        f"{spec.kind} {shown} repeats row {rs.row_numbers[seen]} with another "
-                        f"{name}: {a!r} there, {b!r} here (repeated rows must agree)",
-                        file=rs.file,
-                        sheet=rs.sheet,
-                        row=rs.row_numbers[k],
-                        column=rs.headers.get(name, name),
-                        value=None if b is None else str(b)[:200],
-                    )
+        here = rs.row_numbers[k]
+        rounded = [] if by_code else [n for n in source if cell(n, seen) != cell(n, k)]
+        if rounded:
+            problems.append(_rounded_clash(rs, spec, key_fields, key, rounded[0], seen, k, cell))
+            keep.append(k)
+            continue
+        if not merge:
+            keep.append(k)  # the same key twice in a file of one kind: a duplicate code
+            continue
+        clashes = [n for n in names if cell(n, seen) != cell(n, k)]
+        for name in clashes:
+            a, b = _shown(cell(name, seen)), _shown(cell(name, k))
+            shown = "/".join(str(p) for p in key)
+            problems.append(
+                Problem(
+                    f"{spec.kind} {shown} repeats row {rs.row_numbers[seen]} with another "
+                    f"{name}: {a!r} there, {b!r} here (repeated rows must agree)",
+                    file=rs.file,
+                    sheet=rs.sheet,
+                    row=here,
+                    column=rs.headers.get(name, name),
+                    value=None if b is None else str(b)[:200],
                 )
+            )
+        if clashes:
+            keep.append(k)  # still typed and checked: its other cells may have problems too
+        else:
+            dropped[here] = rs.row_numbers[seen]
+    # validation reports these with its own problems, and does not call the repeats duplicates
+    extra = [RowProblem(p, repeat=True) for p in problems]
     if len(keep) == len(rs):
-        return rs, problems
+        rs.row_problems.extend(extra)
+        return rs
     out = RecordSet.from_columns(
         rs.kind,
         {n: [cols[n][k] for k in keep] for n in names},
@@ -699,7 +793,99 @@ def _dedupe(rs: RecordSet, spec: KindSpec) -> tuple[RecordSet, list[Problem]]:
         headers=rs.headers,
     )
     out.mapping = rs.mapping
-    return out, problems
+    out.row_problems = [*_unrepeated(rs.row_problems, dropped), *extra]
+    return out
+
+
+def _unrepeated(
+    problems: list[RowProblem], dropped: dict[int | None, int | None]
+) -> list[RowProblem]:
+    """``problems`` without those of a row loaded once (``dropped``: row -> the row it repeats)
+    that its first row has too: an agency's bad cell on every project row is said once."""
+
+    def what(rp: RowProblem) -> tuple[Any, ...]:
+        p = rp.problem
+        return (p.reason, p.column, p.value, rp.unset)
+
+    firsts = set(dropped.values())
+    said = {(rp.problem.row, what(rp)) for rp in problems if rp.problem.row in firsts}
+    return [
+        rp
+        for rp in problems
+        if rp.problem.row not in dropped or (dropped[rp.problem.row], what(rp)) not in said
+    ]
+
+
+def _key(
+    cols: dict[str, list[Any]], fields: list[str], k: int, spec: KindSpec, *, by_code: bool
+) -> tuple[Any, ...] | None:
+    """Row ``k``'s code or natural key as compared between rows; None when it has none yet (a
+    code left empty, a required part of the key missing: validation reports or derives it). An
+    empty optional part is a value of the key (the derived code leaves it out), an empty part
+    with a default counts as the default (the derived code uses it)."""
+    parts: list[Any] = []
+    for name in fields:
+        value = _same(cols[name][k])
+        if value is None:
+            f = None if by_code else spec.fields[name]
+            if f is None or f.required:
+                return None
+            if f.default is not None:
+                value = str(getattr(f.default, "value", f.default))
+        parts.append(value)
+    return tuple(parts)
+
+
+def _rounded_clash(
+    rs: RecordSet,
+    spec: KindSpec,
+    key_fields: list[str],
+    key: tuple[Any, ...],
+    name: str,
+    seen: int,
+    k: int,
+    cell: Callable[[str, int], Any],
+) -> Problem:
+    """The problem of row ``k`` that rounding put on row ``seen``'s key (docs/importing.md:
+    "Two lines that land in the same month are still the same cost line twice")."""
+    # the key as the derived code will read (docs/importing.md, "Codes of fact rows")
+    given = dict(zip(key_fields, key, strict=True))
+    parts: list[str] = []
+    for f in spec.natural_key:
+        default = spec.fields[f].default
+        part = given.get(f, None if default is None else getattr(default, "value", default))
+        if part is not None:
+            text = str(part)
+            parts.append(text[:7] if re.fullmatch(r"\d{4}-\d{2}-01", text) else text)
+    shown = "/".join(parts)
+    apart = [
+        n
+        for n in spec.natural_key
+        if n != name and (not spec.fields[n].required or spec.fields[n].default is not None)
+    ]
+    advice = "sum them in the source" + (
+        ", or keep them apart by " + " or ".join(apart) if apart else ""
+    )
+    a, b = _shown(cell(name, seen)), _shown(cell(name, k))
+    return Problem(
+        f"{spec.kind} {shown}: rows {rs.row_numbers[seen]} and {rs.row_numbers[k]} are in one "
+        f"month after period_round ({a!r} there, {b!r} here); {advice}",
+        file=rs.file,
+        sheet=rs.sheet,
+        row=rs.row_numbers[k],
+        column=rs.headers.get(name, name),
+        value=None if b is None else str(b)[:200],
+    )
+
+
+def _shown(value: Any) -> Any:
+    """A cell as quoted in a problem: a spreadsheet's date as the day it is, not a Python
+    repr (``datetime.datetime(2026, 10, 14, 0, 0)``)."""
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value
 
 
 def _same(value: Any) -> Any:

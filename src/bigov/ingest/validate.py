@@ -424,15 +424,29 @@ class _Problems:
     items: list[tuple[tuple[Any, ...], Problem]] = field(default_factory=list)
     # per kind, text cells cleaned of control characters (not problems: the batch report says so)
     cleaned: dict[str, int] = field(default_factory=dict)
+    # problems (by id) that only repeat what another problem says about the same cell
+    echoes: set[int] = field(default_factory=set)
 
-    def add(self, key: tuple[Any, ...], problem: Problem) -> None:
+    def add(self, key: tuple[Any, ...], problem: Problem, *, echo: bool = False) -> None:
         self.items.append((key, problem))
+        if echo:
+            self.echoes.add(id(problem))
 
     def __bool__(self) -> bool:
         return bool(self.items)
 
     def ordered(self) -> list[Problem]:
-        return [p for _, p in sorted(self.items, key=lambda kp: kp[0])]
+        """Every problem in file order; an echo is left out when the same cell has a problem of
+        its own (a bad start date is said once, not again by the finish computed from it)."""
+        ordered = [p for _, p in sorted(self.items, key=lambda kp: kp[0])]
+        if not self.echoes:
+            return ordered
+        said = {_cell(p) for p in ordered if id(p) not in self.echoes}
+        return [p for p in ordered if id(p) not in self.echoes or _cell(p) not in said]
+
+
+def _cell(p: Problem) -> tuple[str | None, str | None, int | None, str | None]:
+    return (p.file, p.sheet, p.row, p.column)
 
 
 def _problem(
@@ -463,6 +477,15 @@ def _type_recordset(index: int, rs: RecordSet, spec: KindSpec, problems: _Proble
     }
     failed: dict[str, pl.Series] = {}
     order = {name: j for j, name in enumerate(columns)}
+    # Problems met while mapping the rows (computed values, disagreeing repeats) come out with
+    # the rest; a field they left empty is not called missing as well.
+    explained: dict[str, set[int]] = {}
+    at = {row: i for i, row in enumerate(numbers)} if rs.row_problems else {}
+    for rp in rs.row_problems:
+        i = at.get(rp.problem.row, n)
+        problems.add((0, index, i, 0, order.get(rp.unset or "", -1)), rp.problem, echo=rp.echo)
+        if rp.unset is not None and i < n:
+            explained.setdefault(rp.unset, set()).add(i)
     for name, values in columns.items():
         mask = present.get(name)
         if name != "code" and name not in spec.fields:
@@ -477,7 +500,8 @@ def _type_recordset(index: int, rs: RecordSet, spec: KindSpec, problems: _Proble
         for i, reason, raw in errors:
             problems.add((0, index, i, 0, order[name]), _problem(rs, numbers[i], reason, name, raw))
         data[name] = typed
-        bad = [i for i, _, _ in errors]
+        explained.setdefault(name, set()).update(i for i, _, _ in errors)
+        bad = sorted(explained[name])
         failed[name] = pl.Series([False] * n).scatter(bad, True) if bad else pl.Series([False] * n)
         if name != "code":
             data[present_col(name)] = (
@@ -517,7 +541,9 @@ def _type_recordset(index: int, rs: RecordSet, spec: KindSpec, problems: _Proble
                 ),
             )
     frame = _clean_text(spec, frame, problems)
-    return _check_codes(index, rs, spec, _with_codes(index, rs, spec, frame, problems), problems)
+    return _check_codes(
+        index, rs, spec, _with_codes(index, rs, spec, frame, problems, explained), problems
+    )
 
 
 def _clean_text(spec: KindSpec, frame: pl.DataFrame, problems: _Problems) -> pl.DataFrame:
@@ -580,18 +606,27 @@ def _check_codes(
 
 
 def _with_codes(
-    index: int, rs: RecordSet, spec: KindSpec, frame: pl.DataFrame, problems: _Problems
+    index: int,
+    rs: RecordSet,
+    spec: KindSpec,
+    frame: pl.DataFrame,
+    problems: _Problems,
+    explained: dict[str, set[int]],
 ) -> pl.DataFrame:
-    """Fill empty codes from the natural key (fact rows), or report them."""
+    """Fill empty codes from the natural key (fact rows), or report them. A code (or part of
+    the key) that is empty because its cell already has a problem (``explained``: positions by
+    field) is not reported a second time as missing."""
     if "code" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("code"))
     need = frame["code"].is_null()
     if not need.any():
         return frame
     numbers = rs.row_numbers
+    unset_code = explained.get("code", set())
     if not spec.natural_key:
         for i in need.arg_true().to_list():
-            problems.add((0, index, i, 3), _problem(rs, numbers[i], "code is required", "code"))
+            if i not in unset_code:
+                problems.add((0, index, i, 3), _problem(rs, numbers[i], "code is required", "code"))
         return frame
     parts: list[pl.Expr] = []
     missing_required: list[pl.Expr] = []
@@ -625,6 +660,8 @@ def _with_codes(
     for i in (need & derived.is_null()).arg_true().to_list():
         row = frame.row(i, named=True)
         missing = [k for k in spec.natural_key if row.get(k) is None and spec.fields[k].required]
+        if i in unset_code or (missing and all(i in explained.get(k, ()) for k in missing)):
+            continue
         problems.add(
             (0, index, i, 3),
             _problem(
@@ -819,7 +856,11 @@ def plan_import(
     def where(frame: pl.DataFrame, i: int) -> tuple[RecordSet, int | None]:
         return sets[frame[RS][i]], frame[ROW][i]
 
-    # duplicates within the batch
+    # duplicates within the batch; a row that repeats another's key with other values has its
+    # problem from the mapping already (naming both rows and why), so is not a "duplicate" too
+    repeats = {
+        (j, rp.problem.row) for j, rs in enumerate(sets) for rp in rs.row_problems if rp.repeat
+    }
     batch_codes: dict[str, pl.Series] = {}
     for kind, frame in typed.items():
         coded = frame.filter(pl.col("code").is_not_null())
@@ -829,6 +870,8 @@ def plan_import(
         if dups.height:
             firsts = first.select("code", pl.col(RS).alias("_frs"), pl.col(ROW).alias("_frow"))
             for r in dups.join(firsts, on="code", how="left").sort(IDX).iter_rows(named=True):
+                if (r[RS], r[ROW]) in repeats:
+                    continue
                 prev = sets[r["_frs"]]
                 at = f"row {r['_frow']}" + (f" of sheet {prev.sheet!r}" if prev.sheet else "")
                 problems.add(
