@@ -45,6 +45,12 @@ def test_import_load_show(cli_ws: Workspace, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     [row] = json.loads(res.output)
     assert (row["label"], row["value"], row["rag"]) == ("2025-04", 3.0, "amber")
+    text = runner.invoke(app, ["show", "calls", "--grain", "month"], obj=ws).output
+    head, _, first = text.splitlines()[:3]
+    assert head.startswith("calls by month · as at 20")  # what and when, first
+    # one format per table: value, target and variance at the same decimals
+    decimals = {len(cell.split(".")[1]) if "." in cell else 0 for cell in first.split()[1:4]}
+    assert len(decimals) == 1, first
 
 
 def test_completeness_and_changes(cli_ws: Workspace, svc: MetricsService, tmp_path: Path) -> None:

@@ -121,6 +121,23 @@ def _fmt(value: float | None) -> str:
     return f"{value:,.3f}".rstrip("0").rstrip(".") if value else "0"
 
 
+def _column_format(values: list[float | None]) -> Any:
+    """One number format for a whole table, so a column reads evenly (not "-1,671" above
+    "-26.3"): no decimals for whole or large figures, one from 10, two below."""
+    present = [abs(v) for v in values if v is not None]
+    if not present or all(float(v).is_integer() for v in present) or max(present) >= 1000:
+        places = 0
+    elif max(present) >= 10:
+        places = 1
+    else:
+        places = 2
+
+    def fmt(value: float | None) -> str:
+        return "" if value is None else f"{value:,.{places}f}"
+
+    return fmt
+
+
 # -- Typer wrappers ---------------------------------------------------------------------------
 @app.command("load")
 def load(
@@ -224,14 +241,18 @@ def show(
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
         return
+    # what it is and when it is as at, as every analysis opens
+    known = (as_at or dt.datetime.now()).isoformat(sep=" ", timespec="minutes")
+    typer.echo(f"{measure} by {grain}{f' · {org} and below' if org else ''} · as at {known}")
+    fmt = _column_format([v for r in rows for v in (r.value, r.target, r.variance)])
     typer.echo(
         f"{'period':<18}{'value':>12}{'target':>12}{'var':>10} {'rag':<6}{'n/exp':>14} flags"
     )
     for r in rows:
         flags = ("partial " if r.partial else "") + (f"v{r.versions}" if r.versions > 1 else "")
-        n_exp = f"{r.n}/{r.expected}" if r.expected is not None else str(r.n)
+        n_exp = f"{r.n:,}/{r.expected:,}" if r.expected is not None else f"{r.n:,}"
         typer.echo(
-            f"{r.label:<18}{_fmt(r.value):>12}{_fmt(r.target):>12}{_fmt(r.variance):>10} "
+            f"{r.label:<18}{fmt(r.value):>12}{fmt(r.target):>12}{fmt(r.variance):>10} "
             f"{(r.rag or ''):<6}{n_exp:>14} {flags}"
         )
 
