@@ -228,7 +228,7 @@ def test_missing_data() -> None:
             "source": "finance.cost",
             "required": True,
             "status": "ready",
-            "detail": "1 rows.",
+            "detail": "1 row.",
             "owed_by": None,
         },
     ]

@@ -306,7 +306,7 @@ def assess(
                     f"{d['freshness_days']} days at {as_at.isoformat()}.",
                 )
             else:
-                row.update(status="ready", detail=f"{n} rows.")
+                row.update(status="ready", detail=f"{n:,} row{'' if n == 1 else 's'}.")
             rows.append(row)
     return rows
 

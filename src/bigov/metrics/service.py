@@ -193,6 +193,17 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _login() -> str:
+    """The operating-system user (as ``bigov.ingest.service.current_user``, without importing
+    the data importers into a metrics load)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (some containers)
+        return "unknown"
+
+
 class MetricsService:
     """Measures, observations and harmonised period values of one workspace.
 
@@ -458,7 +469,8 @@ class MetricsService:
         name = label or (Path(source).name if isinstance(source, str | Path) else "<frame>")
         with self.ws.session() as s:
             batch = ImportBatch(source="metrics", kind="metric_observation", file_name=name)
-            batch.user = user
+            # who loaded it, as for data imports: the login name when no user is given
+            batch.user = user or _login()
             batch.counts = {"lock": token}
             s.add(batch)
             s.flush()
@@ -764,7 +776,7 @@ class MetricsService:
             batch = ImportBatch(
                 source="metrics", kind="metric_recompute", file_name=measure or "every measure"
             )
-            batch.user = user
+            batch.user = user or _login()
             batch.counts = {"lock": token}
             s.add(batch)
             s.flush()
