@@ -104,6 +104,22 @@ def test_two_invoices_of_one_month_are_refused_naming_both_rows(
     assert shown["row"] == 3 and "rows 2 and 3 are in one month" in shown["reason"]
 
 
+def test_two_equal_invoices_of_one_day_are_refused_not_merged(
+    ingest_ws: Workspace, tmp_path: Path
+) -> None:
+    # the same cells twice: one line twice, or two equal invoices; a figure is never merged away
+    data, mapping = _files(
+        tmp_path,
+        'AG-TRN,Transport Agency,P012,Project number 12,28/02/2026,60,14/10/2026,"8,000.00"\n'
+        'AG-TRN,Transport Agency,P012,Project number 12,28/02/2026,60,14/10/2026,"8,000.00"\n',
+    )
+    err = _refused(ingest_ws, data, mapping)
+    [problem] = err.problems
+    assert problem.row == 3
+    assert problem.reason.startswith("cost_line P012/2026-10/opex repeats row 2 cell for cell")
+    assert _costs(ingest_ws) == []
+
+
 def test_identical_reference_rows_still_load_once(ingest_ws: Workspace, tmp_path: Path) -> None:
     data, mapping = _files(
         tmp_path,

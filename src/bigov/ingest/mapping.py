@@ -775,7 +775,25 @@ def _dedupe(
                     value=None if b is None else str(b)[:200],
                 )
             )
-        if clashes:
+        if not clashes and "period" in spec.natural_key:
+            # a figure for a period (a cost, a benefit, a demand) repeated cell for cell may be
+            # one line twice or two equal lines (two £8,000 invoices on one day): never merged
+            # in silence, whichever it is (docs/importing.md: "nothing is summed")
+            shown = _key_label(spec, key_fields, key)
+            problems.append(
+                Problem(
+                    f"{spec.kind} {shown} repeats row {rs.row_numbers[seen]} cell for cell: two "
+                    "equal figures for one period are not merged; sum them in the source, or "
+                    "keep them apart by another key field",
+                    file=rs.file,
+                    sheet=rs.sheet,
+                    row=here,
+                    column=None,
+                    value=None,
+                )
+            )
+            keep.append(k)
+        elif clashes:
             keep.append(k)  # still typed and checked: its other cells may have problems too
         else:
             dropped[here] = rs.row_numbers[seen]
@@ -836,6 +854,20 @@ def _key(
     return tuple(parts)
 
 
+def _key_label(spec: KindSpec, key_fields: list[str], key: tuple[Any, ...]) -> str:
+    """The key as the derived code will read (docs/importing.md, "Codes of fact rows"):
+    ``P012/2026-10/opex``."""
+    given = dict(zip(key_fields, key, strict=True))
+    parts: list[str] = []
+    for f in spec.natural_key:
+        default = spec.fields[f].default
+        part = given.get(f, None if default is None else getattr(default, "value", default))
+        if part is not None:
+            text = str(part)
+            parts.append(text[:7] if re.fullmatch(r"\d{4}-\d{2}-01", text) else text)
+    return "/".join(parts)
+
+
 def _rounded_clash(
     rs: RecordSet,
     spec: KindSpec,
@@ -848,16 +880,7 @@ def _rounded_clash(
 ) -> Problem:
     """The problem of row ``k`` that rounding put on row ``seen``'s key (docs/importing.md:
     "Two lines that land in the same month are still the same cost line twice")."""
-    # the key as the derived code will read (docs/importing.md, "Codes of fact rows")
-    given = dict(zip(key_fields, key, strict=True))
-    parts: list[str] = []
-    for f in spec.natural_key:
-        default = spec.fields[f].default
-        part = given.get(f, None if default is None else getattr(default, "value", default))
-        if part is not None:
-            text = str(part)
-            parts.append(text[:7] if re.fullmatch(r"\d{4}-\d{2}-01", text) else text)
-    shown = "/".join(parts)
+    shown = _key_label(spec, key_fields, key)
     apart = [
         n
         for n in spec.natural_key
