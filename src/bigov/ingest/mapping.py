@@ -775,7 +775,7 @@ def _dedupe(
                     value=None if b is None else str(b)[:200],
                 )
             )
-        if not clashes and "period" in spec.natural_key:
+        if not clashes and spec.kind in _FIGURE_KINDS:
             # a figure for a period (a cost, a benefit, a demand) repeated cell for cell may be
             # one line twice or two equal lines (two £8,000 invoices on one day): never merged
             # in silence, whichever it is (docs/importing.md: "nothing is summed")
@@ -852,6 +852,13 @@ def _key(
                 value = str(getattr(f.default, "value", f.default))
         parts.append(value)
     return tuple(parts)
+
+
+# kinds whose rows are amounts for a period: two equal rows may be two real amounts, so they are
+# never merged (a status report or a reference row repeated on every line of a flat extract is one)
+_FIGURE_KINDS = frozenset(
+    {"cost_line", "benefit_profile", "key_result_actual", "capacity", "demand"}
+)
 
 
 def _key_label(spec: KindSpec, key_fields: list[str], key: tuple[Any, ...]) -> str:
