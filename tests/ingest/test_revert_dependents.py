@@ -201,3 +201,47 @@ def test_cli_revert_names_the_decision(ingest_ws: Workspace, tmp_path: Path) -> 
     listed = json.loads(runner.invoke(app, ["decision", "list", "--json", "--db", db]).stdout)
     assert [(r["code"], r["otc_versions"]) for r in listed] == [("BOARD-D001", ["OBJ-CHANNEL@v2"])]
     assert ws.strategy.history("OBJ-CHANNEL")[-1].target_date == dt.date(2027, 3, 31)
+
+
+def test_a_batch_that_adds_a_version_and_repoints_a_decision_to_it_reverts(
+    ingest_ws: Workspace, tmp_path: Path
+) -> None:
+    # one file: the deadline change (v2) and the decision moved onto it. Reverting it puts the
+    # link back on v1, which stays: nothing depends on the batch
+    ws = ingest_ws
+    _, _, cycle = _board(ws, tmp_path)
+    ws.governance.add_decision(cycle, "Keep the deadline", otc_version="OBJ-CHANNEL@v2")
+    moved = _import(
+        ws,
+        tmp_path / "link.csv",
+        "raid_item,otc,otc_version\nBOARD-D001,OBJ-CHANNEL,1\n",
+        "decision_otc",
+    )
+    assert _answers(ws) == {"BOARD-D001": ["OBJ-CHANNEL@v1"]}
+    both = tmp_path / "both.json"
+    both.write_text(
+        json.dumps(
+            {
+                "otc": [
+                    {
+                        "code": "OBJ-CHANNEL",
+                        "kind": "objective",
+                        "title": "Open the online channel",
+                        "effective_from": "2026-03-15",
+                        "target_date": "2027-06-30",
+                        "change_reason": "scope added",
+                    }
+                ],
+                "decision_otc": [
+                    {"raid_item": "BOARD-D001", "otc": "OBJ-CHANNEL", "otc_version": 3}
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    batch = import_file(ws, both).batch_id
+    assert batch is not None and batch != moved
+    assert _answers(ws) == {"BOARD-D001": ["OBJ-CHANNEL@v3"]}
+    result = revert_batch(ws, batch, user="tester")
+    assert result.deleted == {"otc_version": 1}
+    assert _answers(ws) == {"BOARD-D001": ["OBJ-CHANNEL@v1"]}

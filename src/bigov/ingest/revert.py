@@ -413,7 +413,7 @@ def _revert_import(s: Session, batch: ImportBatch) -> RevertResult:
     doomed = {name: set(ids) for name, ids in inserted.items()}
     # decisions answering an OTC version it added: the link names the version by its number,
     # not by the version row's id, so the foreign-key scan below cannot see it
-    answering = _decisions_on_versions(s, doomed)
+    answering = _decisions_on_versions(s, n, doomed)
     dependents.extend(answering.values())
     # and the other way: a link it re-pointed must not be put back on a version that is gone
     dependents.extend(_links_put_back_on_lost_versions(s, n, doomed))
@@ -501,15 +501,24 @@ def _changed_later(s: Session, n: int) -> dict[tuple[str, int], Dependent]:
     return out
 
 
-def _decisions_on_versions(s: Session, doomed: dict[str, set[int]]) -> dict[int, Dependent]:
+def _decisions_on_versions(s: Session, n: int, doomed: dict[str, set[int]]) -> dict[int, Dependent]:
     """Decisions (and actions) that answer an OTC version among the ``doomed`` rows, by the id of
-    their ``decision_otc`` link; links doomed themselves (same batch) go with it."""
+    their ``decision_otc`` link. Links batch ``n`` inserted go with it, and links it re-pointed
+    go back to their before-image (whose version :func:`_links_put_back_on_lost_versions`
+    checks): neither depends on the batch."""
     ids = doomed.get("otc_version")
     if not ids:
         return {}
     versions, links = _table("otc_version"), _table("decision_otc")
     raid, otc = _table("raid_item"), _table("otc")
-    own = doomed.get("decision_otc", set())
+    own = doomed.get("decision_otc", set()) | {
+        int(r)
+        for r in s.scalars(
+            select(BatchChange.row_id).where(
+                BatchChange.batch_id == n, BatchChange.table_name == "decision_otc"
+            )
+        )
+    }
     out: dict[int, Dependent] = {}
     for chunk in _chunks(sorted(ids)):
         rows = s.execute(
@@ -563,7 +572,7 @@ def _links_put_back_on_lost_versions(
     out: list[Dependent] = []
     for row_id, before in before_images:
         old = dict(before).get("otc_version")
-        if old is None:  # the batch did not change which version the link names
+        if old is None:  # no version in the before-image: nothing to put back on
             continue
         link = (
             s.execute(
