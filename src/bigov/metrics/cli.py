@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -122,15 +123,17 @@ def _fmt(value: float | None) -> str:
 
 
 def _column_format(values: list[float | None]) -> Any:
-    """One number format for a whole table, so a column reads evenly (not "-1,671" above
-    "-26.3"): no decimals for whole or large figures, one from 10, two below."""
+    """One number format for a column, so it reads evenly (not "-1,671" above "-26.3"): none
+    when every figure is whole, else enough decimals for its typical (median) figure to keep
+    three significant digits, at most four (an availability of 0.9995 reads 1.00, and its
+    variance column, formatted on its own, 0.0005)."""
     present = [abs(v) for v in values if v is not None]
-    if not present or all(float(v).is_integer() for v in present) or max(present) >= 1000:
+    nonzero = sorted(v for v in present if v)
+    if not nonzero or all(float(v).is_integer() for v in present):
         places = 0
-    elif max(present) >= 10:
-        places = 1
     else:
-        places = 2
+        typical = nonzero[len(nonzero) // 2]
+        places = max(0, min(4, 2 - math.floor(math.log10(typical))))
 
     def fmt(value: float | None) -> str:
         return "" if value is None else f"{value:,.{places}f}"
@@ -244,7 +247,8 @@ def show(
     # what it is and when it is as at, as every analysis opens
     known = (as_at or dt.datetime.now()).isoformat(sep=" ", timespec="minutes")
     typer.echo(f"{measure} by {grain}{f' · {org} and below' if org else ''} · as at {known}")
-    fmt = _column_format([v for r in rows for v in (r.value, r.target, r.variance)])
+    fmt = _column_format([v for r in rows for v in (r.value, r.target)])
+    fmt_var = _column_format([r.variance for r in rows])
     typer.echo(
         f"{'period':<18}{'value':>12}{'target':>12}{'var':>10} {'rag':<6}{'n/exp':>14} flags"
     )
@@ -252,7 +256,7 @@ def show(
         flags = ("partial " if r.partial else "") + (f"v{r.versions}" if r.versions > 1 else "")
         n_exp = f"{r.n:,}/{r.expected:,}" if r.expected is not None else f"{r.n:,}"
         typer.echo(
-            f"{r.label:<18}{fmt(r.value):>12}{fmt(r.target):>12}{fmt(r.variance):>10} "
+            f"{r.label:<18}{fmt(r.value):>12}{fmt(r.target):>12}{fmt_var(r.variance):>10} "
             f"{(r.rag or ''):<6}{n_exp:>14} {flags}"
         )
 
