@@ -203,6 +203,11 @@ def test_a_csv_export_folder_imports_as_one_batch_with_its_settings(
 
         assert all(b.status != "committed" for b in batches(copy))
     (folder / "notes.csv").unlink()
+    # options that name one file's layout are refused for a folder, not dropped
+    named = runner.invoke(app, ["import", str(folder), "--kind", "org_unit", "--db", target])
+    assert named.exit_code == 2 and "apply to one file" in named.output
+    # a kind exported with no rows is a header alone: nothing to import, no fault
+    (folder / "raid_item.csv").write_text("code,kind,title\n", encoding="utf-8")
     imported = runner.invoke(app, ["import", str(folder), "--db", target, "--json"])
     assert imported.exit_code == 0, imported.output
     report = json.loads(imported.stdout)

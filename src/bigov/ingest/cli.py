@@ -80,7 +80,16 @@ def import_command(
     folder) are applied too, after the data."""
     from bigov.ingest.export_folder import is_export_folder
 
-    if file.is_dir() and preset is None and mapping is None and not is_export_folder(file):
+    export_folder = is_export_folder(file)
+    if export_folder and (kind or mapping or preset):
+        # each file of an export folder is read by its own kind's layout: these options name
+        # one file's layout, and would otherwise be dropped without a word
+        raise ConfigError(
+            f"{file.name} is an export folder (<kind>.csv files): --kind, --mapping and "
+            "--preset apply to one file",
+            hint="import the folder without them, or name one file of it",
+        )
+    if file.is_dir() and preset is None and mapping is None and not export_folder:
         from bigov.ingest.projectonline.cli import import_folder
 
         return import_folder(file, db=db, user=user, dry_run=dry_run, json_out=json_out)

@@ -18,6 +18,9 @@ from bigov.ingest.registry import ImportOptions, register
 
 __all__ = ["ExportFolderImporter", "is_export_folder"]
 
+# what the tabular importer says of a file with a header and no rows
+_HEADER_ONLY = "every sheet is empty or holds only its header row"
+
 
 def _kinds() -> list[str]:
     from bigov.ingest.spec import kinds
@@ -69,7 +72,12 @@ class ExportFolderImporter:
             try:
                 out.extend(tabular.read(file, kind_options))
             except ValidationError as err:
-                problems.extend(err.problems)
+                # a kind exported with no rows (`export --kind risk` with no risks) is a header
+                # alone: nothing to import, not a fault of the folder
+                if not all(p.reason == _HEADER_ONLY for p in err.problems):
+                    problems.extend(err.problems)
+        if not out and not problems:
+            problems.append(Problem("every <kind>.csv holds only its header row", file=path.name))
         if problems:
             raise ValidationError(
                 f"{path.name}: {len(problems)} problem(s) in the export folder: nothing was "
