@@ -112,6 +112,8 @@ def test_decision_cli_date_and_list(gov_ws: Workspace) -> None:
     assert all(c in unknown.output for c in ("NOPE", "NOPE-2", "P-NOPE"))
     assert runner.invoke(app, [*base, "--title", " ", "--otc", "NOPE"]).exit_code == 6
     assert runner.invoke(app, [*base, "--title", "x", "--otc", "OBJ-8@v9"]).exit_code == 4
+    malformed = runner.invoke(app, [*base, "--title", "x", "--otc", "OBJ-8@vX"])
+    assert malformed.exit_code == 6 and "write a version as OBJ-8@v2" in malformed.output
     assert [r["title"] for r in gov_ws.governance.decisions(node="PB3")] == ["Fund phase 2"]
 
 

@@ -71,14 +71,15 @@ def _otc_link(
         problems.append(Problem(f"no OTC {code!r}", column="otcs", value=raw))
         return None
     if sep:
-        found = (
-            s.scalar(
-                select(OtcVersion.version).where(
-                    OtcVersion.otc_id == otc.id, OtcVersion.version == int(ver)
-                )
+        if not ver.isdigit():  # a malformed reference, not an unknown one (exit 6, not 4)
+            problems.append(
+                Problem(f"write a version as {code}@v2, not @v{ver}", column="otcs", value=raw)
             )
-            if ver.isdigit()
-            else None
+            return None
+        found = s.scalar(
+            select(OtcVersion.version).where(
+                OtcVersion.otc_id == otc.id, OtcVersion.version == int(ver)
+            )
         )
         if found is None:
             problems.append(Problem(f"no version {ver} of {code}", column="otcs", value=raw))
@@ -175,7 +176,8 @@ def record_decision(
                     Problem(f"no exception {entry.exception!r}", column="exception", value=ref)
                 )
         if found:
-            # only unknown codes: exit 4, as for any code that names nothing
+            # only unknown codes: exit 4, as for any code that names nothing (each such problem
+            # above reads "no <what> <code>")
             unknown = all(p.reason.startswith("no ") for p in found)
             raise (UnknownReferenceError if unknown else ValidationError)(
                 f"the {kind if kind in KINDS else 'decision'} was not recorded: "
