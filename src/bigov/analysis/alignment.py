@@ -49,8 +49,10 @@ class UnalignedWork(BaseModel):
 
 
 class UngovernedWork(BaseModel):
-    """A live work item no node governs (as the cycles see it): none names it as its governing
-    node, and no node's scope names it, an ancestor of it, or its org unit."""
+    """A live work item no node governs directly (as `bigov governance propose` sees it): none
+    names it as its governing node, and no node's scope names it, an ancestor of it, or its org
+    unit. A board with no scope (a main board) sees all work but is no one's own board, so it
+    does not count."""
 
     code: str
     name: str
@@ -304,9 +306,10 @@ def gaps(session: Session, *, as_at: dt.date | None = None) -> AlignmentReport:
         if sum(p.values(), ZERO) > 1 + WEIGHT_TOLERANCE
     ]
 
-    # governed as the cycles and `governance propose` see it (Topology.origin): a node's own
-    # item, a scoped ancestor, or the item's org unit in a node's scope; a direct-scope test
-    # alone called work under a programme board or a management team ungoverned
+    # governed as `governance propose` sees it (Topology.origin, the lowest node governing an
+    # item): a node's own item, a scoped ancestor, or the item's org unit in a node's scope; a
+    # direct-scope test alone called work under a programme board or a management team
+    # ungoverned. A node with no scope sees everything but is no item's origin.
     from bigov.governance.topology import Topology
 
     topo = Topology(session)
