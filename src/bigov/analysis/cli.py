@@ -117,7 +117,11 @@ def trace(
         if svg is not None:
             root = code if result.up is None else None
             svg.write_text(strategy_map_svg(s, root, as_at=_date(as_at)), encoding="utf-8")
-        history = _otc_history(s, code)
+        history = [
+            v
+            for v in _otc_history(s, code)
+            if result.as_at is None or v.effective_from <= result.as_at  # known at the date
+        ]
     if json_out:
         print_json(result)
         return
@@ -187,7 +191,10 @@ def trace(
             table.add_row(
                 f"v{v.version}",
                 v.effective_from.isoformat(),
-                v.effective_to.isoformat() if v.effective_to else "—",
+                # an end after the as-at date was not known then
+                v.effective_to.isoformat()
+                if v.effective_to and (result.as_at is None or v.effective_to <= result.as_at)
+                else "—",
                 v.status.value,
                 v.target_date.isoformat() if v.target_date else "—",
                 Text(v.title + (f" — {v.change_reason}" if v.change_reason else "")),
