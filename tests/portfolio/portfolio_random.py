@@ -13,7 +13,9 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from bigov.portfolio.problem import PortfolioProblem, parse_problem
+import numpy as np
+
+from bigov.portfolio.problem import Candidate, PortfolioProblem, parse_problem
 from bigov.portfolio.solver import PlanItem, allowed_shifts, evaluate_plan
 
 BruteForce = Callable[[PortfolioProblem], float | None]
@@ -76,3 +78,25 @@ def random_problem(seed: int, n: int = 7) -> PortfolioProblem:
             {"by": "portfolio", "group": cands[0]["portfolio"], "min_share": 0.3},
         ]
     return parse_problem(data)
+
+
+def correlated_knapsack(n: int, m: int, seed: int, alpha: float = 0.5) -> PortfolioProblem:
+    """A small multi-dimensional knapsack of the hard kind (values correlated with weights,
+    limits at ``alpha`` of the row sums): its optimum changes at nearly every frontier level."""
+    rng = np.random.default_rng(seed)
+    w = rng.integers(0, 1001, size=(m, n)).astype(float)
+    values = np.floor(w.sum(axis=0) / m + 500 * rng.random(n))
+    periods = [f"k{i}" for i in range(m)]
+    return PortfolioProblem(
+        name="knapsack",
+        periods=periods,
+        budgets={"budget": {periods[i]: float(np.floor(alpha * w[i].sum())) for i in range(m)}},
+        candidates=[
+            Candidate(
+                code=f"x{j}",
+                value=float(values[j]),
+                cost={"budget": {periods[i]: float(w[i, j]) for i in range(m)}},
+            )
+            for j in range(n)
+        ],
+    )

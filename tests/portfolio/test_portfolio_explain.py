@@ -5,18 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-from portfolio_random import random_problem
+from portfolio_random import correlated_knapsack, random_problem
 
 from bigov.errors import ConfigError, InfeasibleError
 from bigov.portfolio.explain import explain
 from bigov.portfolio.frontier import compute_frontier, plot_frontier
 from bigov.portfolio.infeasibility import find_conflict
 from bigov.portfolio.problem import (
-    Candidate,
     Forced,
-    PortfolioProblem,
     load_problem,
     parse_problem,
 )
@@ -182,32 +179,10 @@ def test_fine_frontier_reuses_proven_optima_exactly() -> None:
     assert sum(pt.value is not None for pt in warm.points) >= 25
 
 
-def _correlated_knapsack(n: int, m: int, seed: int) -> PortfolioProblem:
-    """A small multi-dimensional knapsack of the hard kind (values correlated with weights,
-    limits at half the row sums): its optimum changes at nearly every frontier level."""
-    rng = np.random.default_rng(seed)
-    w = rng.integers(0, 1001, size=(m, n)).astype(float)
-    values = np.floor(w.sum(axis=0) / m + 500 * rng.random(n))
-    periods = [f"k{i}" for i in range(m)]
-    return PortfolioProblem(
-        name="knapsack",
-        periods=periods,
-        budgets={"budget": {periods[i]: float(np.floor(0.5 * w[i].sum())) for i in range(m)}},
-        candidates=[
-            Candidate(
-                code=f"x{j}",
-                value=float(values[j]),
-                cost={"budget": {periods[i]: float(w[i, j]) for i in range(m)}},
-            )
-            for j in range(n)
-        ],
-    )
-
-
 def test_two_worker_frontier_with_repaired_starts_matches_cold_solves() -> None:
     # Levels below the first start from the repaired plan of the level above (with HiGHS's
     # RINS/RENS off), on two workers; every value must still equal an independent cold solve's.
-    p = _correlated_knapsack(30, 3, seed=4)
+    p = correlated_knapsack(30, 3, seed=4)
     warm = compute_frontier(p, 12, max_scale=1.0, workers=2)
     cold = compute_frontier(p, 12, max_scale=1.0, warm=False)
     assert [pt.value for pt in warm.points] == pytest.approx([pt.value for pt in cold.points])
