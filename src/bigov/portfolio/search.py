@@ -335,7 +335,17 @@ def _core_phase(
     # most of what is left, keeping a margin for the neighbourhoods after it
     h.setOptionValue("time_limit", max(0.5, min(0.75 * left, left - 0.5)))
     h.setOptionValue("mip_rel_gap", 0.0)
-    h.run()
+
+    def stop_when_done(e: Any) -> None:
+        # the main solve proved its plan optimal: this longer sub-MIP has nothing left to add
+        if pool.done.is_set():
+            e.interrupt()
+
+    h.cbMipInterrupt.subscribe(stop_when_done)
+    try:
+        h.run()
+    finally:
+        h.cbMipInterrupt.unsubscribe(stop_when_done)
     if sub.has_solution():
         vec = np.asarray(h.getSolution().col_value, dtype=float)
         pool.offer(float(cost @ vec), vec, "search")
