@@ -9,7 +9,9 @@ runs two workers that share one incumbent pool:
   is handed over (user-solution callback), so HiGHS prunes with it. Its dual bound is the bound
   reported, and when it proves optimality the search stops;
 - the **neighbourhood search** on a second HiGHS instance: it first solves the LP relaxation,
-  then repeatedly fixes most selection variables to the best plan and lets a sub-MIP re-decide
+  then the round's *core* to optimality (:func:`_core_phase`: the LP-marginal items free, the
+  rest held where the LP puts them), then repeatedly fixes most selection variables to the best
+  plan and lets a sub-MIP re-decide
   the rest (the *neighbourhood*): the items where plan and LP disagree (RINS), plus a random
   choice biased towards items the LP finds close to the margin. Neighbourhood size adapts: a
   sub-MIP proved optimal without improvement grows the next one, a sub-MIP stopped by its time
