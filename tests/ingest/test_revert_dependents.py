@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from bigov.cli import app
 from bigov.db.batch import ImportBatch
+from bigov.errors import ValidationError
 from bigov.ingest.revert import RevertBlockedError, revert_batch
 from bigov.ingest.service import import_file, resolve_options
 from bigov.workspace import Workspace
@@ -245,3 +246,21 @@ def test_a_batch_that_adds_a_version_and_repoints_a_decision_to_it_reverts(
     result = revert_batch(ws, batch, user="tester")
     assert result.deleted == {"otc_version": 1}
     assert _answers(ws) == {"BOARD-D001": ["OBJ-CHANNEL@v1"]}
+
+
+def test_an_import_naming_a_version_that_does_not_exist_is_refused(
+    ingest_ws: Workspace, tmp_path: Path
+) -> None:
+    # the link names a version by number, which no foreign key guards: checked on import
+    ws = ingest_ws
+    _, _, cycle = _board(ws, tmp_path)
+    ws.governance.add_decision(cycle, "Keep the deadline", otc_version="OBJ-CHANNEL@v2")
+    before = dump(ws)
+    link = tmp_path / "link.csv"
+    link.write_text("raid_item,otc,otc_version\nBOARD-D001,OBJ-CHANNEL,9\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        import_file(ws, link, options=resolve_options(kind="decision_otc"))
+    [problem] = info.value.problems
+    assert (problem.row, problem.column) == (2, "otc_version")
+    assert problem.reason.startswith("OBJ-CHANNEL has no version 9")
+    assert dump(ws) == before

@@ -914,6 +914,8 @@ def plan_import(
                     _problem(sets[rs_index], row, f"unknown {f.ref} code {v!r}", f.name, v),
                 )
 
+    _check_decision_versions(session, typed, sets, problems, order)
+
     plans: dict[str, KindPlan] = {}
     for kind, frame in typed.items():
         spec = kind_spec(kind)
@@ -924,6 +926,62 @@ def plan_import(
         total = sum(f.height for f in typed.values())
         raise ValidationError(_summary(ordered, total), ordered[:MAX_PROBLEMS])
     return Plan(plans, id_maps)
+
+
+def _check_decision_versions(
+    session: Session,
+    typed: dict[str, pl.DataFrame],
+    sets: Sequence[RecordSet],
+    problems: _Problems,
+    order: dict[str, int],
+) -> None:
+    """A decision's link names its OTC version by number, which no foreign key guards: a
+    version that does not exist is refused here (doctor's ``links`` check would find it later).
+    A link to an OTC this same batch writes is left to the load, which creates its versions."""
+    frame = typed.get("decision_otc")
+    if frame is None or not {"otc", "otc_version"} <= set(frame.columns):
+        return
+    from bigov.strategy.models import Otc, OtcVersion
+
+    written = {
+        str(c)
+        for kind in ("otc", "otc_version")
+        if kind in typed
+        for c in typed[kind]["code" if kind == "otc" else "otc"].drop_nulls().to_list()
+    }
+    asked = frame.filter(
+        pl.col("otc").is_not_null()
+        & pl.col("otc_version").is_not_null()
+        & ~pl.col("otc").is_in(list(written))
+    )
+    if not asked.height:
+        return
+    codes = sorted({str(c) for c in asked["otc"].to_list()})
+    stored: set[tuple[str, int]] = set()
+    for chunk in _chunks(codes):
+        stored.update(
+            (str(code), int(version))
+            for code, version in session.execute(
+                select(Otc.code, OtcVersion.version)
+                .join(OtcVersion, OtcVersion.otc_id == Otc.id)
+                .where(Otc.code.in_(chunk))
+            )
+        )
+    k = list(kind_spec("decision_otc").fields).index("otc_version")
+    for i, rs_index, row, code, version in asked.select(
+        IDX, RS, ROW, "otc", "otc_version"
+    ).iter_rows():
+        if (str(code), int(version)) not in stored:
+            problems.add(
+                (2, order["decision_otc"], i, k),
+                _problem(
+                    sets[rs_index],
+                    row,
+                    f"{code} has no version {version} (bigov trace {code} lists its versions)",
+                    "otc_version",
+                    version,
+                ),
+            )
 
 
 def _plan_kind(
