@@ -38,7 +38,7 @@ from bigov.cli_support import (
     sort_rows,
     text_column,
 )
-from bigov.errors import ConfigError
+from bigov.errors import ConfigError, NotFoundError
 
 if TYPE_CHECKING:
     from bigov.analysis.resources import CapacityCell
@@ -117,9 +117,13 @@ def trace(
         if svg is not None:
             root = code if result.up is None else None
             svg.write_text(strategy_map_svg(s, root, as_at=_date(as_at)), encoding="utf-8")
+        try:
+            versions = [] if json_out else ws.strategy.history(code)
+        except NotFoundError:  # a work item or an OTIG: no versions
+            versions = []
         history = [
             v
-            for v in _otc_history(s, code)
+            for v in versions
             if result.as_at is None or v.effective_from <= result.as_at  # known at the date
         ]
     if json_out:
@@ -200,22 +204,6 @@ def trace(
                 Text(v.title + (f" — {v.change_reason}" if v.change_reason else "")),
             )
         console.print(table)
-
-
-def _otc_history(s: Any, code: str) -> list[Any]:
-    """The versions of the OTC called ``code``, oldest first (none for other codes)."""
-    from sqlalchemy import select
-
-    from bigov.strategy.models import Otc, OtcVersion
-
-    return list(
-        s.scalars(
-            select(OtcVersion)
-            .join(Otc, Otc.id == OtcVersion.otc_id)
-            .where(Otc.code == code)
-            .order_by(OtcVersion.version)
-        )
-    )
 
 
 def gaps(
@@ -587,8 +575,6 @@ def balance(
     if unit is not None:
         known = {r.unit for r in report.totals}
         if unit not in known:
-            from bigov.errors import NotFoundError
-
             raise NotFoundError(f"no organisation unit {unit!r} in the balance")
         # one unit's trend is its own rows by period (the report's trend is the whole's)
         report.totals = [r for r in report.totals if r.unit == unit]
