@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bigov.db.base import AuditMixin, Base, utcnow
+
+
+def current_user() -> str:
+    """The operating-system user, for a batch's provenance when no ``--user`` is given."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (some containers)
+        return "unknown"
 
 
 class ImportBatch(AuditMixin, Base):

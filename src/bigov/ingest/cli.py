@@ -285,8 +285,8 @@ def revert_command(
     """Undo an import or metrics batch, all or nothing: restore what it replaced and remove
     what it added. Refused (exit 5), with every later change that depends on it listed, when
     something later does."""
+    from bigov.db.batch import current_user
     from bigov.ingest.revert import RevertBlockedError, revert_batch
-    from bigov.ingest.service import current_user
 
     with open_workspace(db) as ws:
         try:

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
@@ -25,7 +24,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bigov.db.base import utcnow
-from bigov.db.batch import ImportBatch
+from bigov.db.batch import ImportBatch, current_user
 from bigov.errors import ConfigError, ConflictError, DatabaseError, Problem, ValidationError
 from bigov.ingest.load import execute_plan
 from bigov.ingest.mapping import Mapping, RecordSet, load_mapping, load_preset
@@ -66,14 +65,6 @@ def file_hash(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def current_user() -> str:
-    """The operating-system user, for provenance when no ``--user`` is given."""
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name (some containers)
-        return "unknown"
 
 
 def resolve_options(

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from bigov import safeload
 from bigov.db.base import utcnow
-from bigov.db.batch import ImportBatch
+from bigov.db.batch import ImportBatch, current_user
 from bigov.db.settings import Setting
 from bigov.errors import ConfigError, NotFoundError, Problem, ValidationError
 from bigov.metrics.calendar import (
@@ -191,17 +191,6 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _login() -> str:
-    """The operating-system user (as ``bigov.ingest.service.current_user``, without importing
-    the data importers into a metrics load)."""
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name (some containers)
-        return "unknown"
 
 
 class MetricsService:
@@ -470,7 +459,7 @@ class MetricsService:
         with self.ws.session() as s:
             batch = ImportBatch(source="metrics", kind="metric_observation", file_name=name)
             # who loaded it, as for data imports: the login name when no user is given
-            batch.user = user or _login()
+            batch.user = user or current_user()
             batch.counts = {"lock": token}
             s.add(batch)
             s.flush()
@@ -776,7 +765,7 @@ class MetricsService:
             batch = ImportBatch(
                 source="metrics", kind="metric_recompute", file_name=measure or "every measure"
             )
-            batch.user = user or _login()
+            batch.user = user or current_user()
             batch.counts = {"lock": token}
             s.add(batch)
             s.flush()

@@ -93,7 +93,7 @@ def migrate(
         ValidationError: an export that cannot be read at all (no entity set, a broken file,
             incomplete JSON pages); bad *rows* are reported, never raised.
     """
-    from bigov.ingest.service import current_user
+    from bigov.db.batch import current_user
 
     user = user or current_user()
     loaded, config = load_migration_mapping(mapping)
