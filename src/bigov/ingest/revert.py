@@ -413,10 +413,19 @@ def _revert_import(s: Session, batch: ImportBatch) -> RevertResult:
     doomed = {name: set(ids) for name, ids in inserted.items()}
     # decisions answering an OTC version it added: the link names the version by its number,
     # not by the version row's id, so the foreign-key scan below cannot see it
-    answering = _decisions_on_versions(s, n, doomed)
+    # the decision links the batch re-pointed (their before-images), read once for both checks
+    repointed: dict[int, dict[str, Any]] = {
+        int(row_id): dict(before)
+        for row_id, before in s.execute(
+            select(BatchChange.row_id, BatchChange.before)
+            .where(BatchChange.batch_id == n, BatchChange.table_name == "decision_otc")
+            .order_by(BatchChange.id)
+        )
+    }
+    answering = _decisions_on_versions(s, set(repointed), doomed)
     dependents.extend(answering.values())
     # and the other way: a link it re-pointed must not be put back on a version that is gone
-    dependents.extend(_links_put_back_on_lost_versions(s, n, doomed))
+    dependents.extend(_links_put_back_on_lost_versions(s, repointed, doomed))
     # rows elsewhere that refer to rows it inserted (and would be left dangling or cascaded)
     for table in load_models().sorted_tables:
         for fk in table.foreign_keys:
@@ -501,24 +510,19 @@ def _changed_later(s: Session, n: int) -> dict[tuple[str, int], Dependent]:
     return out
 
 
-def _decisions_on_versions(s: Session, n: int, doomed: dict[str, set[int]]) -> dict[int, Dependent]:
+def _decisions_on_versions(
+    s: Session, repointed: set[int], doomed: dict[str, set[int]]
+) -> dict[int, Dependent]:
     """Decisions (and actions) that answer an OTC version among the ``doomed`` rows, by the id of
-    their ``decision_otc`` link. Links batch ``n`` inserted go with it, and links it re-pointed
-    go back to their before-image (whose version :func:`_links_put_back_on_lost_versions`
-    checks): neither depends on the batch."""
+    their ``decision_otc`` link. Links the batch inserted go with it, and links it re-pointed
+    (``repointed``) go back to their before-image (whose version
+    :func:`_links_put_back_on_lost_versions` checks): neither depends on the batch."""
     ids = doomed.get("otc_version")
     if not ids:
         return {}
     versions, links = _table("otc_version"), _table("decision_otc")
     raid, otc = _table("raid_item"), _table("otc")
-    own = doomed.get("decision_otc", set()) | {
-        int(r)
-        for r in s.scalars(
-            select(BatchChange.row_id).where(
-                BatchChange.batch_id == n, BatchChange.table_name == "decision_otc"
-            )
-        )
-    }
+    own = doomed.get("decision_otc", set()) | repointed
     out: dict[int, Dependent] = {}
     for chunk in _chunks(sorted(ids)):
         rows = s.execute(
@@ -555,42 +559,49 @@ def _decisions_on_versions(s: Session, n: int, doomed: dict[str, set[int]]) -> d
 
 
 def _links_put_back_on_lost_versions(
-    s: Session, n: int, doomed: dict[str, set[int]]
+    s: Session, repointed: dict[int, dict[str, Any]], doomed: dict[str, set[int]]
 ) -> list[Dependent]:
-    """Decision links batch ``n`` re-pointed whose before-image names an OTC version that no
-    longer exists (or that this revert removes): restoring them would leave them dangling."""
-    before_images = s.execute(
-        select(BatchChange.row_id, BatchChange.before)
-        .where(BatchChange.batch_id == n, BatchChange.table_name == "decision_otc")
-        .order_by(BatchChange.id)
-    ).all()
-    if not before_images:
+    """Decision links the batch re-pointed (``repointed``: row id -> before-image) whose
+    before-image names an OTC version that no longer exists (or that this revert removes):
+    restoring them would leave them dangling. Two queries, whatever the number of links."""
+    wanted = {k: b for k, b in repointed.items() if b.get("otc_version") is not None}
+    if not wanted:
         return []
     versions, links = _table("otc_version"), _table("decision_otc")
     raid, otc = _table("raid_item"), _table("otc")
-    going = doomed.get("otc_version", set())
-    out: list[Dependent] = []
-    for row_id, before in before_images:
-        old = dict(before).get("otc_version")
-        if old is None:  # no version in the before-image: nothing to put back on
-            continue
-        link = (
-            s.execute(
-                select(links.c.otc_id, raid.c.code, raid.c.kind, otc.c.code.label("otc"))
+    now: dict[int, Any] = {}
+    for chunk in _chunks(sorted(wanted)):
+        now.update(
+            (int(row["id"]), row)
+            for row in s.execute(
+                select(
+                    links.c.id, links.c.otc_id, raid.c.code, raid.c.kind, otc.c.code.label("otc")
+                )
                 .join(raid, raid.c.id == links.c.raid_item_id)
                 .join(otc, otc.c.id == links.c.otc_id)
-                .where(links.c.id == row_id)
+                .where(links.c.id.in_(chunk))
+            ).mappings()
+        )  # a link gone since is reported as "deleted since the batch"
+    otc_of = {k: int(b.get("otc_id") or now[k]["otc_id"]) for k, b in wanted.items() if k in now}
+    existing: dict[tuple[int, int], int] = {}
+    for chunk in _chunks(sorted(set(otc_of.values()))):
+        existing.update(
+            ((int(o), int(v)), int(i))
+            for i, o, v in s.execute(
+                select(versions.c.id, versions.c.otc_id, versions.c.version).where(
+                    versions.c.otc_id.in_(chunk)
+                )
             )
-            .mappings()
-            .first()
         )
-        if link is None:  # gone since: reported as "deleted since the batch"
+    going = doomed.get("otc_version", set())
+    out: list[Dependent] = []
+    for row_id, before in wanted.items():
+        if row_id not in otc_of:
             continue
-        otc_id = dict(before).get("otc_id", link["otc_id"])
-        found = s.scalar(
-            select(versions.c.id).where(versions.c.otc_id == otc_id, versions.c.version == int(old))
-        )
-        if found is None or int(found) in going:
+        old = int(before["otc_version"])
+        found = existing.get((otc_of[row_id], old))
+        if found is None or found in going:
+            link = now[row_id]
             out.append(
                 Dependent(
                     what=f"{_json_value(link['kind'])} {link['code']}",
