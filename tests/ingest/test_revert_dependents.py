@@ -34,6 +34,8 @@ DEADLINE = (
     "OBJ-CHANNEL,objective,Open the online channel,2026-03-01,2027-03-31,supplier late\n"
 )
 OTHER = "code,kind,title,effective_from\nOBJ-OTHER,objective,Something else,2026-01-01\n"
+# BOARD-D001 re-pointed at a version of OBJ-CHANNEL (decision_otc is an import kind)
+LINK = "raid_item,otc,otc_version\nBOARD-D001,OBJ-CHANNEL,{}\n"
 
 
 def _import(ws: Workspace, path: Path, body: str, kind: str) -> int:
@@ -92,7 +94,7 @@ def test_revert_refused_while_a_decision_answers_the_version(
     repointed = _import(
         ws,
         tmp_path / "link.csv",
-        "raid_item,otc,otc_version\nBOARD-D001,OBJ-CHANNEL,1\n",
+        LINK.format(1),
         "decision_otc",
     )
     assert _answers(ws) == {"BOARD-D001": ["OBJ-CHANNEL@v1"]}
@@ -215,7 +217,7 @@ def test_a_batch_that_adds_a_version_and_repoints_a_decision_to_it_reverts(
     moved = _import(
         ws,
         tmp_path / "link.csv",
-        "raid_item,otc,otc_version\nBOARD-D001,OBJ-CHANNEL,1\n",
+        LINK.format(1),
         "decision_otc",
     )
     assert _answers(ws) == {"BOARD-D001": ["OBJ-CHANNEL@v1"]}
@@ -257,7 +259,7 @@ def test_an_import_naming_a_version_that_does_not_exist_is_refused(
     ws.governance.add_decision(cycle, "Keep the deadline", otc_version="OBJ-CHANNEL@v2")
     before = dump(ws)
     link = tmp_path / "link.csv"
-    link.write_text("raid_item,otc,otc_version\nBOARD-D001,OBJ-CHANNEL,9\n", encoding="utf-8")
+    link.write_text(LINK.format(9), encoding="utf-8")
     with pytest.raises(ValidationError) as info:
         import_file(ws, link, options=resolve_options(kind="decision_otc"))
     [problem] = info.value.problems
