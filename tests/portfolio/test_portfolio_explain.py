@@ -5,12 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from portfolio_random import correlated_knapsack, random_problem
 
 from bigov.errors import ConfigError, InfeasibleError
 from bigov.portfolio.explain import explain
-from bigov.portfolio.frontier import compute_frontier, plot_frontier
+from bigov.portfolio.frontier import (
+    FRONTIER_OPTIONS,
+    _rows,
+    _solve_level,
+    compute_frontier,
+    plot_frontier,
+)
 from bigov.portfolio.infeasibility import find_conflict
 from bigov.portfolio.problem import (
     Forced,
@@ -188,3 +195,61 @@ def test_two_worker_frontier_with_repaired_starts_matches_cold_solves() -> None:
     assert [pt.value for pt in warm.points] == pytest.approx([pt.value for pt in cold.points])
     assert len({pt.value for pt in warm.points if pt.value is not None}) >= 10
     assert all(pt.proven_optimal for pt in warm.points if pt.value is not None)
+
+
+def test_warm_frontier_with_partial_funding_and_growth_matches_cold_solves() -> None:
+    # The warm levels run HiGHS with FRONTIER_OPTIONS (no node cuts, no restart, no RINS/RENS) and
+    # the cold ones as shipped: on a round with continuous parts (partial funding, run work that
+    # may grow past its forecast), start shifts and a mandatory item, the values must agree.
+    rng = np.random.default_rng(5)
+    periods = ["Q1", "Q2", "Q3", "Q4"]
+    cands: list[dict[str, Any]] = []
+    for j in range(16):
+        first = int(rng.integers(0, 3))
+        cost = {periods[t]: float(rng.integers(5, 40)) for t in range(first, first + 2)}
+        cand: dict[str, Any] = {
+            "code": f"W{j}",
+            "value": float(rng.integers(10, 90)),
+            "category": "run" if j < 4 else "transform",
+            "cost": {"opex": cost},
+            "resources": {"dev": {q: float(rng.integers(0, 4)) for q in cost}},
+        }
+        if j < 4:
+            cand["partial"] = {"min_fraction": 0.6, "max_fraction": 1.25}
+        elif j % 3 == 0:
+            cand["partial"] = {"min_fraction": 0.3}
+        if j % 5 == 1:
+            cand["shift"] = {"earliest": -1, "latest": 1}
+        cands.append(cand)
+    p = parse_problem(
+        {
+            "periods": periods,
+            "budgets": {"opex": dict.fromkeys(periods, 80.0)},
+            "capacity": {"dev": dict.fromkeys(periods, 9.0)},
+            "candidates": cands,
+            "forced": [{"code": "W0", "decision": "in", "reason": "statutory"}],
+        }
+    )
+    warm = compute_frontier(p, 14, workers=2)
+    cold = compute_frontier(p, 14, warm=False)
+    assert [pt.value for pt in warm.points] == pytest.approx([pt.value for pt in cold.points])
+    assert len({round(pt.value, 6) for pt in warm.points if pt.value is not None}) >= 10
+    assert all(pt.proven_optimal for pt in warm.points if pt.value is not None)
+
+
+def test_only_the_warm_frontier_changes_highs_options() -> None:
+    # The cold solves are the benchmark's baseline, "HiGHS as shipped": the proof options must
+    # be set for warm levels and put back for cold ones, even on a reused instance.
+    p = correlated_knapsack(12, 2, seed=1)
+    model = build_model(p)
+    rows = _rows(model, "budget", None)
+    uppers = np.array([model.rows[r].upper for r in rows])
+
+    def options() -> dict[str, bool]:
+        return {name: model.h.getOptionValue(name)[1] for name in FRONTIER_OPTIONS}
+
+    warm = _solve_level(model, rows, uppers, 0.5, 1.0, None, 1e-6, proof_options=True)
+    assert options() == FRONTIER_OPTIONS
+    cold = _solve_level(model, rows, uppers, 0.5, 1.0, None, 1e-6)
+    assert options() == dict.fromkeys(FRONTIER_OPTIONS, True)
+    assert warm.value == pytest.approx(cold.value)

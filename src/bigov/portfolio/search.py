@@ -36,7 +36,13 @@ from typing import Any
 import highspy
 import numpy as np
 
-from bigov.portfolio.solver import SelectionModel, build_model, new_highs
+from bigov.portfolio.solver import (
+    PROOF_OPTIONS,
+    SelectionModel,
+    build_model,
+    highs_options,
+    new_highs,
+)
 
 __all__ = ["SearchResult", "search_solve"]
 
@@ -141,18 +147,16 @@ def search_solve(
     # repeat it on the proving core. Without them the main solve proves more often in the limit
     # (benchmarks/portfolio.py's 100x5 set at 5 s, two runs each: 23 of 30 proven instead of
     # 21, and a mean of 0.99996 and 1.00000 of the best known instead of 0.99992).
-    heuristics = ("mip_heuristic_run_rins", "mip_heuristic_run_rens")
-    for name in heuristics:
-        h.setOptionValue(name, False)
+    # The proving solve also runs with solver.PROOF_OPTIONS (no cut rounds at every node).
+    options = {**PROOF_OPTIONS, "mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
     try:
-        status = model.run(time_limit=time_limit, mip_gap=mip_gap)
+        with highs_options(h, options):
+            status = model.run(time_limit=time_limit, mip_gap=mip_gap)
     finally:
         pool.done.set()
         worker.join()
         h.cbMipImprovingSolution.unsubscribe(improving)
         h.cbMipUserSolution.unsubscribe(user_solution)
-        for name in heuristics:
-            h.setOptionValue(name, True)
     info = h.getInfo()
     bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else np.inf
     if model.has_solution():
