@@ -11,13 +11,7 @@ from portfolio_random import correlated_knapsack, random_problem
 
 from bigov.errors import ConfigError, InfeasibleError
 from bigov.portfolio.explain import explain
-from bigov.portfolio.frontier import (
-    FRONTIER_OPTIONS,
-    _rows,
-    _solve_level,
-    compute_frontier,
-    plot_frontier,
-)
+from bigov.portfolio.frontier import compute_frontier, plot_frontier
 from bigov.portfolio.infeasibility import find_conflict
 from bigov.portfolio.problem import (
     Forced,
@@ -235,21 +229,3 @@ def test_warm_frontier_with_partial_funding_and_growth_matches_cold_solves() -> 
     assert [pt.value for pt in warm.points] == pytest.approx([pt.value for pt in cold.points])
     assert len({round(pt.value, 6) for pt in warm.points if pt.value is not None}) >= 10
     assert all(pt.proven_optimal for pt in warm.points if pt.value is not None)
-
-
-def test_only_the_warm_frontier_changes_highs_options() -> None:
-    # The cold solves are the benchmark's baseline, "HiGHS as shipped": the proof options must
-    # be set for warm levels and put back for cold ones, even on a reused instance.
-    p = correlated_knapsack(12, 2, seed=1)
-    model = build_model(p)
-    rows = _rows(model, "budget", None)
-    uppers = np.array([model.rows[r].upper for r in rows])
-
-    def options() -> dict[str, bool]:
-        return {name: model.h.getOptionValue(name)[1] for name in FRONTIER_OPTIONS}
-
-    warm = _solve_level(model, rows, uppers, 0.5, 1.0, None, 1e-6, proof_options=True)
-    assert options() == FRONTIER_OPTIONS
-    cold = _solve_level(model, rows, uppers, 0.5, 1.0, None, 1e-6)
-    assert options() == dict.fromkeys(FRONTIER_OPTIONS, True)
-    assert warm.value == pytest.approx(cold.value)

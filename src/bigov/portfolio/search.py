@@ -29,9 +29,10 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
 import highspy
 import numpy as np
@@ -90,6 +91,18 @@ def _objective(model: SelectionModel, vec: FloatVec) -> float:
     return float(cost @ vec[: len(cost)])
 
 
+# HiGHS options of the main (proving) solve beside the search. The neighbourhood search is a RINS
+# of its own, on its own core: the main solve's RINS and RENS sub-MIPs (about a third of a plain
+# solve's time on the benchmark's instances) would repeat it on the proving core. Without them
+# the main solve proves more often in the limit (benchmarks/portfolio.py's 100x5 set at 5 s, two
+# runs each: 23 of 30 proven instead of 21, and a mean of 0.99996 and 1.00000 of the best known
+# instead of 0.99992). solver.PROOF_OPTIONS (no cut rounds at every node) on top: measured
+# against RINS/RENS off alone by benchmarks/highs_options.py.
+MAIN_OPTIONS: Final[Mapping[str, bool]] = MappingProxyType(
+    {**PROOF_OPTIONS, "mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
+)
+
+
 def search_solve(
     model: SelectionModel,
     *,
@@ -142,15 +155,8 @@ def search_solve(
         daemon=True,
     )
     worker.start()
-    # The neighbourhood search is a RINS of its own, on its own core: the main solve's RINS and
-    # RENS sub-MIPs (about a third of a plain solve's time on the benchmark's instances) would
-    # repeat it on the proving core. Without them the main solve proves more often in the limit
-    # (benchmarks/portfolio.py's 100x5 set at 5 s, two runs each: 23 of 30 proven instead of
-    # 21, and a mean of 0.99996 and 1.00000 of the best known instead of 0.99992).
-    # The proving solve also runs with solver.PROOF_OPTIONS (no cut rounds at every node).
-    options = {**PROOF_OPTIONS, "mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
     try:
-        with highs_options(h, options):
+        with highs_options(h, MAIN_OPTIONS):
             status = model.run(time_limit=time_limit, mip_gap=mip_gap)
     finally:
         pool.done.set()

@@ -29,7 +29,8 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Final, Literal
 
 import highspy
 import numpy as np
@@ -66,15 +67,18 @@ DEFAULT_MIP_GAP = 1e-6
 _INF = highspy.kHighsInf
 _TOL = 1e-6
 
-# HiGHS defaults that bigov's *proving* solves change: the main solve beside the neighbourhood
-# search, a solve without a time limit, and (with more, frontier.FRONTIER_OPTIONS) the frontier's
-# levels. On selection problems of a few dozen rows, separating cuts at every node of the tree
-# costs more than it saves (the root's cuts hold what helps): about the same number of nodes,
-# each much cheaper. Measured with one thread, solved to optimality (benchmarks/highs_options.py):
-# the first nine of benchmarks/portfolio.py's 100x5 hard set, 51.6 s -> 23.8 s in all; its
-# first nine 100x10 instances with 20 s each, proven 1 -> 5. Plain HiGHS (``search=False``)
-# keeps HiGHS's defaults: it is the benchmark's baseline.
-PROOF_OPTIONS: dict[str, bool] = {"mip_allow_cut_separation_at_nodes": False}
+# A HiGHS default that bigov's proving solves change: the main solve beside the neighbourhood
+# search (search.MAIN_OPTIONS), a solve without a time limit, and the frontier's levels (with
+# more, frontier.FRONTIER_OPTIONS). On selection problems of a few dozen rows, separating cuts
+# again at every node of the tree costs more than it saves (the root's cuts stay; they hold what
+# helps): each node is cheaper, and there are about as many. Measured one thread per solve by
+# benchmarks/highs_options.py against HiGHS's defaults: the first nine of
+# benchmarks/portfolio.py's 100x5 hard set, each solved to optimality, 49.4 s -> 21.9 s in all;
+# its first nine 100x10 instances, each to optimality or 20 s, proven 1 -> 4. Plain HiGHS
+# (``solve(search=False)``) keeps every default: it is the benchmarks' baseline.
+PROOF_OPTIONS: Final[Mapping[str, bool]] = MappingProxyType(
+    {"mip_allow_cut_separation_at_nodes": False}
+)
 
 # --- HiGHS instances ------------------------------------------------------------------------------
 
@@ -139,17 +143,31 @@ def new_highs(*, seed: int = 0) -> Highs:
 
 
 @contextlib.contextmanager
-def highs_options(h: Highs, options: Mapping[str, bool | int | float | str]) -> Iterator[None]:
-    """``options`` set on ``h`` for the block, then what was there before put back (instances
-    are reused: a frontier's levels, what-if re-solves)."""
-    before = {name: h.getOptionValue(name)[1] for name in options}
-    for name, value in options.items():
-        h.setOptionValue(name, value)
+def highs_options(h: Highs, options: Mapping[str, bool]) -> Iterator[None]:
+    """``options`` set on ``h`` for the block, then what was there before put back, so an
+    instance that is reused (the warm frontier's) never carries them into another solve.
+
+    Raises:
+        ValueError: HiGHS refused an option (unknown name or wrong type): highspy reports that
+            only as a status, and an option silently left at its default would make the
+            benchmarks measure the wrong thing.
+    """
+    before: dict[str, bool] = {}
     try:
+        for name, value in options.items():
+            status, was = h.getOptionValue(name)
+            _option_set(status, name, value)
+            before[name] = was
+            _option_set(h.setOptionValue(name, value), name, value)
         yield
     finally:
-        for name, value in before.items():
-            h.setOptionValue(name, value)
+        for name, was in before.items():
+            _option_set(h.setOptionValue(name, was), name, was)
+
+
+def _option_set(status: highspy.HighsStatus, name: str, value: bool) -> None:
+    if status != highspy.HighsStatus.kOk:
+        raise ValueError(f"HiGHS refused option {name}={value!r} ({status})")
 
 
 def _flush_c_stdout() -> None:
@@ -865,7 +883,8 @@ def solve(
         start: a plan to offer HiGHS as a first incumbent (e.g. the plan of record); ignored if
             it is infeasible.
         search: with a time limit, run the neighbourhood search of :mod:`.search` on the second
-            core beside HiGHS, sharing incumbents (False = plain HiGHS).
+            core beside HiGHS, sharing incumbents; without one, HiGHS alone with
+            :data:`PROOF_OPTIONS`. False = plain HiGHS, every option as shipped.
 
     Raises:
         ValidationError: the problem breaks the format rules.
