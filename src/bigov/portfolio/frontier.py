@@ -41,9 +41,9 @@ __all__ = ["FRONTIER_OPTIONS", "Frontier", "FrontierPoint", "compute_frontier", 
 # are off. The top level, and a level whose repair fails, run the same way: measured on all 50
 # levels with no start at all, the set is still faster than HiGHS's defaults. Measured by
 # benchmarks/highs_options.py on benchmarks/portfolio.py's 60x5 frontier, one thread, the 50
-# levels one by one: 33.0 s -> 14.7 s without starts, 24.1 s -> 9.4 s from each level's optimal
-# plan; each option alone is also printed there. The proof stays exact: the values are those of
-# cold solves (the tests compare them).
+# levels one by one: 34.3 s -> 15.5 s without starts (each option alone: 1.14x-1.37x), 25.0 s
+# -> 9.9 s from each level's optimal plan, for about as many nodes. The proof stays exact: the
+# values are those of cold solves (the tests compare them).
 FRONTIER_OPTIONS: Final[Mapping[str, bool]] = MappingProxyType(
     {
         **PROOF_OPTIONS,
