@@ -62,6 +62,12 @@ def _board(ws: Workspace, tmp_path: Path) -> tuple[int, int, str]:
     return created, revised, ws.governance.run_cycle("BOARD", "2026-03").code
 
 
+def _decided(ws: Workspace, tmp_path: Path) -> None:
+    """:func:`_board`, and decision BOARD-D001 of its cycle answering OBJ-CHANNEL@v2."""
+    _, _, cycle = _board(ws, tmp_path)
+    ws.governance.add_decision(cycle, "Keep the deadline", otc_version="OBJ-CHANNEL@v2")
+
+
 def test_revert_refused_while_a_decision_answers_the_version(
     ingest_ws: Workspace, tmp_path: Path
 ) -> None:
@@ -212,8 +218,7 @@ def test_a_batch_that_adds_a_version_and_repoints_a_decision_to_it_reverts(
     # one file: the deadline change (v2) and the decision moved onto it. Reverting it puts the
     # link back on v1, which stays: nothing depends on the batch
     ws = ingest_ws
-    _, _, cycle = _board(ws, tmp_path)
-    ws.governance.add_decision(cycle, "Keep the deadline", otc_version="OBJ-CHANNEL@v2")
+    _decided(ws, tmp_path)
     moved = _import(
         ws,
         tmp_path / "link.csv",
@@ -255,8 +260,7 @@ def test_an_import_naming_a_version_that_does_not_exist_is_refused(
 ) -> None:
     # the link names a version by number, which no foreign key guards: checked on import
     ws = ingest_ws
-    _, _, cycle = _board(ws, tmp_path)
-    ws.governance.add_decision(cycle, "Keep the deadline", otc_version="OBJ-CHANNEL@v2")
+    _decided(ws, tmp_path)
     before = dump(ws)
     link = tmp_path / "link.csv"
     link.write_text(LINK.format(9), encoding="utf-8")
