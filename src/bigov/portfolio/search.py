@@ -275,12 +275,7 @@ def _neighbourhood_search(
                         hi[x] = 0.0
                     continue
                 lo[x] = hi[x] = want
-        h.changeColsBounds(n, np.arange(n, dtype=np.int32), lo, hi)
-        if inc is not None:
-            h.setSolution(n, np.arange(n, dtype=np.int32), inc)
-        budget = min(slice_, left)
-        h.setOptionValue("time_limit", budget)
-        h.setOptionValue("mip_rel_gap", 0.0)
+        _prepare_sub(h, lo, hi, inc, min(slice_, left))
         h.setOptionValue("random_seed", rng.randrange(1 << 30))
         h.run()
         status = h.getModelStatus()
@@ -300,6 +295,17 @@ def _neighbourhood_search(
             slice_ = min(1.0, slice_ * 1.25)
         if pool.value >= pool.bound - 1e-9 * max(1.0, abs(pool.bound)):
             return
+
+
+def _prepare_sub(h: Any, lo: FloatVec, hi: FloatVec, inc: FloatVec | None, seconds: float) -> None:
+    """The search's instance set for one sub-MIP: column bounds ``lo``/``hi``, the pool's plan
+    as its start (HiGHS ignores it where it breaks a bound), ``seconds``, solved to a zero gap."""
+    n = len(lo)
+    h.changeColsBounds(n, np.arange(n, dtype=np.int32), lo, hi)
+    if inc is not None:
+        h.setSolution(n, np.arange(n, dtype=np.int32), inc)
+    h.setOptionValue("time_limit", seconds)
+    h.setOptionValue("mip_rel_gap", 0.0)
 
 
 CORE_SIZE = 30  # items left free in the core sub-MIP (see _core_phase)
@@ -331,7 +337,6 @@ def _core_phase(
         return
     order = sorted(codes, key=lambda c: (not 0.0 < lp_sel[c] < 1.0, rc[c], c))
     core = set(order[:CORE_SIZE])
-    n = len(lo0)
     lo, hi = lo0.copy(), hi0.copy()
     for c in codes:
         if c in core:
@@ -341,14 +346,10 @@ def _core_phase(
             hi[xs] = 0.0
         elif len(xs) == 1 and sub.by_code[c][0][2] is None:
             lo[xs] = 1.0  # one start, no partial funding: held in as the LP has it
-    h.changeColsBounds(n, np.arange(n, dtype=np.int32), lo, hi)
     with pool.lock:
         inc = None if pool.vec is None else pool.vec.copy()
-    if inc is not None:
-        h.setSolution(n, np.arange(n, dtype=np.int32), inc)  # ignored where it breaks a bound
     # most of what is left, keeping a margin for the neighbourhoods after it
-    h.setOptionValue("time_limit", max(0.5, min(0.75 * left, left - 0.5)))
-    h.setOptionValue("mip_rel_gap", 0.0)
+    _prepare_sub(h, lo, hi, inc, max(0.5, min(0.75 * left, left - 0.5)))
 
     def stop_when_done(e: Any) -> None:
         # the main solve proved its plan optimal: this longer sub-MIP has nothing left to add
